@@ -1,0 +1,139 @@
+"""Typed dependencies: settings, database session, object store, Temporal client, principal."""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+from temporalio.client import Client
+
+from sellerflow.config import Settings
+from sellerflow.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
+from sellerflow.models import Application, StaffUser
+from sellerflow.policy.model import Policy
+from sellerflow.security import read_token
+from sellerflow.storage import ObjectStore
+from sellerflow.temporal import connect
+from sellerflow.vocabulary import Role
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    engine: sa.Engine
+    store: ObjectStore
+    policy: Policy
+    temporal: Client | None = None
+    extras: dict[str, object] = field(default_factory=dict)
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.sellerflow
+    return state
+
+
+StateDep = Annotated[AppState, Depends(get_state)]
+
+
+def get_session(state: StateDep) -> Iterator[Session]:
+    with Session(state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+async def get_temporal(state: StateDep) -> Client:
+    """The shared client; connects lazily when Temporal was down at start-up."""
+    if state.temporal is None:
+        try:
+            state.temporal = await asyncio.wait_for(connect(state.settings), 3)
+        except (RuntimeError, TimeoutError) as err:
+            raise ServiceUnavailable("Temporal is not reachable; try again shortly") from err
+    return state.temporal
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+TemporalDep = Annotated[Client, Depends(get_temporal)]
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a staff member with roles, or an applicant scoped to one application."""
+
+    subject: str
+    roles: frozenset[str] = frozenset()
+    application_id: uuid.UUID | None = None
+    email: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.application_id is None
+
+    def has(self, *roles: Role) -> bool:
+        return any(r.value in self.roles for r in roles)
+
+
+def get_principal(
+    state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Principal:
+    if not token:
+        raise Unauthorized("a bearer token is required")
+    claims = read_token(state.settings.sellerflow_secret_key, token)
+    if claims.get("kind") == "applicant":
+        try:
+            return Principal(subject="applicant", application_id=uuid.UUID(claims["sub"]))
+        except (KeyError, ValueError) as err:
+            raise Unauthorized("invalid token") from err
+    user = session.exec(
+        sa.select(StaffUser).where(StaffUser.username == claims.get("sub"))  # type: ignore[call-overload, arg-type]
+    ).first()
+    if user is None or user[0].disabled:
+        raise Unauthorized("unknown or disabled user")
+    return Principal(
+        subject=user[0].username, roles=frozenset(user[0].role_list), email=user[0].email
+    )
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_staff(principal: PrincipalDep) -> Principal:
+    if not principal.is_staff:
+        raise Forbidden("staff only")
+    return principal
+
+
+StaffDep = Annotated[Principal, Depends(get_staff)]
+
+
+def require_role(*roles: Role) -> Any:
+    def check(staff: StaffDep) -> Principal:
+        if not staff.has(*roles):
+            raise Forbidden(f"needs role {' or '.join(r.value for r in roles)}")
+        return staff
+
+    return Depends(check)
+
+
+def application_for(
+    session: Session, principal: Principal, application_id: uuid.UUID
+) -> Application:
+    """The application if the caller may see it; another applicant gets 404, not 403."""
+    app = session.get(Application, application_id)
+    if app is None or (not principal.is_staff and principal.application_id != app.id):
+        raise NotFound("no application with this id")
+    return app
+
+
+def owner_application(
+    session: Session, principal: Principal, application_id: uuid.UUID
+) -> Application:
+    """The application if the caller is its applicant."""
+    if principal.is_staff:
+        raise Forbidden("only the applicant can do this")
+    return application_for(session, principal, application_id)

@@ -1,0 +1,70 @@
+"""One place that turns failures into `{error, detail}` bodies, and OpenAPI descriptions of them."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException
+
+from api.schemas import ErrorBody
+from sellerflow.errors import DomainError
+
+log = logging.getLogger("sellerflow.api")
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Missing, invalid or expired token",
+    403: "The caller's role does not allow this",
+    404: "Not found, or not visible to the caller",
+    409: "Conflicts with the current state (task already done or not yours, wrong stage)",
+    413: "Too large",
+    422: "Invalid input or decision",
+    503: "A backing service (Temporal, database, S3) is unavailable; retry",
+}
+
+
+def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for the error codes a route can answer."""
+    return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
+
+
+def _body(status: int, error: str, detail: Any) -> JSONResponse:
+    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        detail: Any = exc.detail
+        codes = getattr(exc, "codes", None)
+        if codes is not None:
+            detail = {"message": exc.detail, "codes": codes}
+        return _body(exc.status_code, exc.name, detail)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = [
+            {"loc": list(e.get("loc", [])), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        return _body(422, "InvalidRequest", detail)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        name = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthorized"}.get(
+            exc.status_code, "HTTPError"
+        )
+        return _body(exc.status_code, name, exc.detail)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return _body(503, "ServiceUnavailable", "the database is unavailable; retry")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _body(500, "InternalError", "unexpected error; it has been logged")

@@ -1,0 +1,235 @@
+"""Applications: create, read, list, submit, withdraw."""
+
+import uuid
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from sqlmodel import select
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from api.deps import (
+    PrincipalDep,
+    SessionDep,
+    StaffDep,
+    StateDep,
+    TemporalDep,
+    application_for,
+    owner_application,
+)
+from api.errors import errors
+from api.schemas import (
+    ApplicationCreate,
+    ApplicationCreated,
+    ApplicationPublic,
+    ApplicationSummary,
+    DecisionPublic,
+    Page,
+    StageResult,
+    WithdrawBody,
+)
+from api.workflow_calls import call_workflow
+from sellerflow import audit
+from sellerflow.errors import MissingRequirements
+from sellerflow.models import Application, Task
+from sellerflow.payloads import OnboardingInput, SubmitInput, WithdrawInput
+from sellerflow.policy.requirements import unmet
+from sellerflow.records import count, requirement_list
+from sellerflow.security import issue_token
+from sellerflow.vocabulary import SellerCategory, Stage, TaskStatus
+from workflows.common import CATEGORY, COUNTRY, STAGE
+from workflows.onboarding import OnboardingWorkflow
+
+router = APIRouter(prefix="/v1/applications", tags=["applications"])
+
+APPLICANT_TOKEN_MINUTES = 60 * 24 * 60
+
+
+def workflow_id(application_id: uuid.UUID) -> str:
+    return f"onboarding-{application_id}"
+
+
+@router.post("", status_code=201, response_model=ApplicationCreated, responses=errors(422, 503))
+async def create_application(
+    body: ApplicationCreate, state: StateDep, session: SessionDep, temporal: TemporalDep
+) -> ApplicationCreated:
+    app = Application(
+        **body.model_dump(exclude={"product_categories"}),
+        product_categories=[c.value for c in body.product_categories],
+        policy_version=state.policy.version,
+    )
+    session.add(app)
+    session.flush()
+    await call_workflow(
+        temporal.start_workflow(
+            OnboardingWorkflow.run,
+            OnboardingInput(application_id=str(app.id), policy=state.policy),
+            id=workflow_id(app.id),
+            task_queue=state.settings.temporal_task_queue,
+            search_attributes=TypedSearchAttributes(
+                [
+                    SearchAttributePair(STAGE, Stage.draft.value),
+                    SearchAttributePair(CATEGORY, app.seller_category),
+                    SearchAttributePair(COUNTRY, app.country),
+                ]
+            ),
+        )
+    )
+    session.commit()
+    token = issue_token(
+        state.settings.sellerflow_secret_key,
+        str(app.id),
+        kind="applicant",
+        minutes=APPLICANT_TOKEN_MINUTES,
+    )
+    return ApplicationCreated(
+        id=str(app.id),
+        stage=app.stage,
+        applicant_token=token,
+        requirements=requirement_list(session, state.policy, app),
+    )
+
+
+@router.get("/{application_id}", response_model=ApplicationPublic, responses=errors(401, 404))
+def get_application(
+    application_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, state: StateDep
+) -> ApplicationPublic:
+    app = application_for(session, principal, application_id)
+    return application_public(session, state, app)
+
+
+def application_public(session: SessionDep, state: StateDep, app: Application) -> ApplicationPublic:
+    tasks = session.exec(
+        select(Task)
+        .where(Task.application_id == app.id, Task.status == TaskStatus.completed.value)
+        .order_by(Task.completed_at)  # type: ignore[arg-type]
+    ).all()
+    return ApplicationPublic(
+        id=str(app.id),
+        legal_name=app.legal_name,
+        seller_category=app.seller_category,
+        country=app.country,
+        registration_number=app.registration_number,
+        vat_number=app.vat_number,
+        contact_name=app.contact_name,
+        contact_email=app.contact_email,
+        product_categories=app.product_categories,
+        stage=app.stage,
+        stage_entered_at=app.stage_entered_at,
+        deadline=app.deadline_at,
+        policy_version=app.policy_version,
+        seller_id=str(app.seller_id) if app.seller_id else None,
+        created_at=app.created_at,
+        requirements=requirement_list(session, state.policy, app),
+        decisions=[
+            DecisionPublic(
+                task_id=str(t.id),
+                kind=t.kind,
+                decision=t.decision or "",
+                actor=t.completed_by,
+                reason_codes=t.reason_codes,
+                comment=t.comment,
+                decided_at=t.completed_at,
+            )
+            for t in tasks
+        ],
+    )
+
+
+@router.get("", response_model=Page[ApplicationSummary], responses=errors(401, 403))
+def list_applications(
+    _: StaffDep,
+    session: SessionDep,
+    stage: Stage | None = None,
+    category: SellerCategory | None = None,
+    country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text in the legal name")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[ApplicationSummary]:
+    conditions = []
+    if stage:
+        conditions.append(Application.stage == stage.value)
+    if category:
+        conditions.append(Application.seller_category == category.value)
+    if country:
+        conditions.append(Application.country == country)
+    if q:
+        conditions.append(sa.func.lower(Application.legal_name).contains(q.lower()))
+    total = count(session, sa.select(sa.func.count()).select_from(Application).where(*conditions))
+    rows = session.exec(
+        select(Application)
+        .where(*conditions)
+        .order_by(Application.created_at.desc())  # type: ignore[attr-defined]
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(
+        data=[
+            ApplicationSummary(
+                id=str(a.id),
+                legal_name=a.legal_name,
+                seller_category=a.seller_category,
+                country=a.country,
+                stage=a.stage,
+                created_at=a.created_at,
+                seller_id=str(a.seller_id) if a.seller_id else None,
+            )
+            for a in rows
+        ],
+        count=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/{application_id}/submit",
+    response_model=StageResult,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+async def submit_application(
+    application_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+) -> StageResult:
+    app = owner_application(session, principal, application_id)
+    missing = unmet(requirement_list(session, state.policy, app))
+    if missing:
+        raise MissingRequirements(missing)
+    handle = temporal.get_workflow_handle(workflow_id(app.id))
+    stage = await call_workflow(handle.execute_update(OnboardingWorkflow.submit, SubmitInput()))
+    return StageResult(id=str(app.id), stage=stage)
+
+
+@router.post(
+    "/{application_id}/withdraw",
+    response_model=StageResult,
+    responses=errors(401, 403, 404, 409, 503),
+)
+async def withdraw_application(
+    application_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    body: WithdrawBody | None = None,
+) -> StageResult:
+    app = owner_application(session, principal, application_id)
+    handle = temporal.get_workflow_handle(workflow_id(app.id))
+    reason = body.reason if body else ""
+    stage = await call_workflow(
+        handle.execute_update(OnboardingWorkflow.withdraw, WithdrawInput(reason=reason))
+    )
+    audit.record(
+        session,
+        key=f"withdraw:{app.id}",
+        actor="applicant",
+        action="application.withdraw",
+        subject_type="application",
+        subject_id=str(app.id),
+        reason=reason,
+    )
+    session.commit()
+    return StageResult(id=str(app.id), stage=stage)

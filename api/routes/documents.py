@@ -1,0 +1,148 @@
+"""Documents: declared by the applicant, uploaded straight to S3, checked on completion."""
+
+import re
+import unicodedata
+import uuid
+
+from fastapi import APIRouter
+from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import PrincipalDep, SessionDep, StateDep, application_for, owner_application
+from api.errors import errors
+from api.schemas import DocumentDeclare, DocumentDeclared, DocumentPublic, UploadForm
+from sellerflow.errors import Conflict, InvalidRequest, NotFound
+from sellerflow.models import Application, Document, utcnow
+from sellerflow.policy.onboarding import APPLICANT_STAGES
+from sellerflow.storage import magic_matches
+from sellerflow.vocabulary import DocumentStatus, Stage
+
+router = APIRouter(prefix="/v1/applications/{application_id}/documents", tags=["documents"])
+
+
+def safe_filename(name: str) -> str:
+    """The last path component, without control characters or quotes; never used in keys."""
+    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'["<>;]', "_", name).strip(" .")
+    return name[:255] or "document"
+
+
+def document_public(doc: Document) -> DocumentPublic:
+    return DocumentPublic(
+        document_id=str(doc.id),
+        kind=doc.kind,
+        filename=doc.filename,
+        content_type=doc.content_type,
+        status=doc.status,
+        size_bytes=doc.stored_size,
+        sha256=doc.sha256,
+        error_code=doc.error_code,
+    )
+
+
+def _may_upload(app: Application, kind: str, eventually_due: list[str]) -> bool:
+    stage = Stage(app.stage)
+    return stage in APPLICANT_STAGES or (kind in eventually_due and stage == Stage.approved)
+
+
+@router.post(
+    "", status_code=201, response_model=DocumentDeclared, responses=errors(401, 403, 404, 409, 422)
+)
+def declare_document(
+    application_id: uuid.UUID,
+    body: DocumentDeclare,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: StateDep,
+) -> DocumentDeclared:
+    app = owner_application(session, principal, application_id)
+    rules = state.policy.documents
+    if not _may_upload(app, body.kind.value, state.policy.requirements.eventually_due):
+        raise Conflict(f"documents cannot be uploaded in stage {app.stage}")
+    if body.content_type not in rules.content_types:
+        raise InvalidRequest(
+            f"type_not_supported: {body.content_type}; use one of {', '.join(rules.content_types)}"
+        )
+    if body.size_bytes > rules.max_bytes:
+        raise InvalidRequest(f"document_too_large: at most {rules.max_bytes} bytes")
+    doc_id = uuid.uuid4()
+    doc = Document(
+        id=doc_id,
+        application_id=app.id,
+        kind=body.kind.value,
+        filename=safe_filename(body.filename),
+        content_type=body.content_type,
+        declared_size=body.size_bytes,
+        object_key=f"applications/{app.id}/documents/{doc_id}",
+        issued_on=body.issued_on,
+        expires_on=body.expires_on,
+    )
+    upload = state.store.presigned_post(doc.object_key, doc.content_type, rules.max_bytes)
+    session.add(doc)
+    session.commit()
+    return DocumentDeclared(document_id=str(doc.id), upload=UploadForm(**upload))
+
+
+@router.post(
+    "/{document_id}/complete",
+    response_model=DocumentPublic,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+async def complete_document(
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: StateDep,
+) -> DocumentPublic:
+    app = owner_application(session, principal, application_id)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.application_id != app.id:
+        raise NotFound("no document with this id")
+    if doc.status != DocumentStatus.awaiting_upload.value:
+        return document_public(doc)
+    max_bytes = state.policy.documents.max_bytes
+    stored = await run_in_threadpool(state.store.inspect, doc.object_key, max_bytes)
+    if stored is None:
+        raise Conflict("the file has not been uploaded yet")
+    error = None
+    if stored.size > max_bytes:
+        error = ("document_too_large", f"the file is larger than {max_bytes} bytes")
+    elif not magic_matches(doc.content_type, stored.head):
+        error = ("document_corrupt", f"the file's content is not a valid {doc.content_type}")
+    if error is not None:
+        await run_in_threadpool(state.store.delete, doc.object_key)
+        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused.value, error
+        session.add(doc)
+        session.commit()
+        raise InvalidRequest(f"{error[0]}: {error[1]}")
+    doc.status = DocumentStatus.uploaded.value
+    doc.stored_size, doc.sha256, doc.uploaded_at = stored.size, stored.sha256, utcnow()
+    session.add(doc)
+    session.commit()
+    return document_public(doc)
+
+
+@router.get(
+    "/{document_id}/download",
+    status_code=307,
+    response_class=RedirectResponse,
+    responses=errors(401, 404, 409),
+)
+def download_document(
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    state: StateDep,
+) -> RedirectResponse:
+    app = application_for(session, principal, application_id)
+    doc = session.get(Document, document_id)
+    if doc is None or doc.application_id != app.id:
+        raise NotFound("no document with this id")
+    if doc.sha256 is None:
+        raise Conflict("the document has no stored file")
+    return RedirectResponse(
+        state.store.presigned_get(doc.object_key, doc.filename), status_code=307
+    )

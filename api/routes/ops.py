@@ -1,0 +1,147 @@
+"""Ops: stats over the read models, and seller evaluations on demand."""
+
+import statistics
+import uuid
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter
+from sqlmodel import select
+from temporalio.client import WorkflowExecutionStatus
+
+from api.deps import Principal, SessionDep, StateDep, TemporalDep, require_role
+from api.errors import errors
+from api.schemas import EvaluationPublic
+from api.workflow_calls import call_workflow
+from sellerflow.errors import NotFound
+from sellerflow.models import Application, EvaluationRun, Seller, StageChange, Task
+from sellerflow.payloads import EvaluationInput
+from sellerflow.vocabulary import Role, SellerStatus, Stage, TaskStatus
+from workflows.evaluation import SellerEvaluationWorkflow
+
+router = APIRouter(prefix="/v1/ops", tags=["ops"])
+OpsDep = Annotated[Principal, require_role(Role.ops)]
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return round(values[0], 1)
+    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
+
+
+@router.get("/stats", responses=errors(401, 403))
+def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
+    now = datetime.now(UTC)
+    per_stage = dict(
+        session.execute(
+            sa.select(Application.stage, sa.func.count()).group_by(Application.stage)
+        ).all()  # type: ignore[arg-type]
+    )
+    per_status = dict(
+        session.execute(sa.select(Seller.status, sa.func.count()).group_by(Seller.status)).all()  # type: ignore[arg-type]
+    )
+    open_tasks = session.execute(
+        sa.select(
+            Task.role,
+            sa.func.count(),
+            sa.func.sum(sa.case((Task.due_at < now, 1), else_=0)),  # type: ignore[arg-type, operator]
+        )
+        .where(Task.status == TaskStatus.open.value)
+        .group_by(Task.role)
+    ).all()
+    reached = dict(
+        session.execute(
+            sa.select(
+                StageChange.stage, sa.func.count(sa.distinct(StageChange.application_id))
+            ).group_by(StageChange.stage)
+        ).all()  # type: ignore[arg-type]
+    )
+    return {
+        "applications_per_stage": {s.value: per_stage.get(s.value, 0) for s in Stage},
+        "sellers_per_status": {s.value: per_status.get(s.value, 0) for s in SellerStatus},
+        "funnel": {
+            "applied": sum(per_stage.values()),
+            "submitted": reached.get(Stage.submitted.value, 0),
+            "reviewed": reached.get(Stage.ssm_signoff.value, 0),
+            "approved": reached.get(Stage.approved.value, 0),
+            "active_sellers": per_status.get(SellerStatus.active.value, 0),
+        },
+        "open_tasks_per_role": {
+            role: {"open": n, "overdue": int(late or 0)} for role, n, late in open_tasks
+        },
+        "sla_breaches": sum(int(late or 0) for _, _, late in open_tasks),
+        "time_in_stage_hours": _time_in_stage(session, now),
+    }
+
+
+def _time_in_stage(session: SessionDep, now: datetime) -> dict[str, dict[str, float | None]]:
+    changes = session.exec(
+        select(StageChange).order_by(StageChange.application_id, StageChange.entered_at)  # type: ignore[arg-type]
+    ).all()
+    durations: dict[str, list[float]] = defaultdict(list)
+    for current, following in zip(changes, [*changes[1:], None], strict=True):
+        if following is not None and following.application_id == current.application_id:
+            durations[current.stage].append(
+                (following.entered_at - current.entered_at).total_seconds() / 3600
+            )
+    return {
+        stage: {"p50": _percentile(values, 50), "p90": _percentile(values, 90), "n": len(values)}
+        for stage, values in durations.items()
+    }
+
+
+@router.post(
+    "/evaluations",
+    status_code=202,
+    response_model=EvaluationPublic,
+    responses=errors(401, 403, 503),
+)
+async def start_evaluation(state: StateDep, temporal: TemporalDep, _: OpsDep) -> EvaluationPublic:
+    evaluation_id = f"evaluation-{uuid.uuid4()}"
+    await call_workflow(
+        temporal.start_workflow(
+            SellerEvaluationWorkflow.run,
+            EvaluationInput(policy=state.policy, evaluation_id=evaluation_id),
+            id=evaluation_id,
+            task_queue=state.settings.temporal_task_queue,
+        )
+    )
+    return EvaluationPublic(id=evaluation_id, status="running", started_at=datetime.now(UTC))
+
+
+@router.get(
+    "/evaluations/{evaluation_id}",
+    response_model=EvaluationPublic,
+    responses=errors(401, 403, 404, 503),
+)
+async def get_evaluation(
+    evaluation_id: str, session: SessionDep, temporal: TemporalDep, _: OpsDep
+) -> EvaluationPublic:
+    if not evaluation_id.startswith("evaluation-") or len(evaluation_id) > 100:
+        raise NotFound("no evaluation with this id")
+    run = session.get(EvaluationRun, evaluation_id)
+    try:
+        description = await call_workflow(temporal.get_workflow_handle(evaluation_id).describe())
+    except Exception as err:
+        if run is None:
+            raise NotFound("no evaluation with this id") from err
+        description = None
+    status = (
+        description.status.name.lower()
+        if description and description.status
+        else (run.status if run else "unknown")
+    )
+    if description and description.status == WorkflowExecutionStatus.COMPLETED:
+        status = "completed"
+    return EvaluationPublic(
+        id=evaluation_id,
+        status=status,
+        sellers_scored=run.sellers_scored if run else None,
+        standing_changes=run.standing_changes if run else None,
+        started_at=run.started_at if run else None,
+        finished_at=run.finished_at if run else None,
+    )

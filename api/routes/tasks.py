@@ -1,0 +1,226 @@
+"""The staff inbox: list, claim, release, assign and complete tasks."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Query
+from sqlmodel import Session, select
+
+from api.deps import Principal, SessionDep, StaffDep, TemporalDep, require_role
+from api.errors import errors
+from api.schemas import Page, TaskAssign, TaskComplete, TaskCompleted, TaskPublic
+from api.workflow_calls import call_workflow
+from sellerflow import audit
+from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from sellerflow.models import Application, StaffUser, Task
+from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
+from sellerflow.policy import Refused
+from sellerflow.policy.onboarding import check_decision_allowed
+from sellerflow.records import count
+from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
+from workflows.onboarding import OnboardingWorkflow
+from workflows.seller import SellerWorkflow
+
+router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+ONBOARDING_KINDS = {TaskKind.onboarding_review, TaskKind.ssm_signoff}
+
+
+def task_public(task: Task, now: datetime) -> TaskPublic:
+    return TaskPublic(
+        id=str(task.id),
+        kind=task.kind,
+        role=task.role,
+        status=task.status,
+        assignee=task.assignee,
+        priority=task.priority,
+        escalated=task.escalated,
+        overdue=task.status == TaskStatus.open.value and task.due_at < now,
+        application_id=str(task.application_id) if task.application_id else None,
+        seller_id=str(task.seller_id) if task.seller_id else None,
+        note=task.note,
+        created_at=task.created_at,
+        due_at=task.due_at,
+        decision=task.decision,
+    )
+
+
+def may_work_on(staff: Principal, kind: TaskKind) -> bool:
+    return any(role.value in staff.roles for role in TASK_ROLES[kind])
+
+
+def visible_roles(staff: Principal) -> list[str]:
+    """Ops see every queue; others see the queues of their roles."""
+    if staff.has(Role.ops):
+        return [r.value for r in Role]
+    return sorted(staff.roles)
+
+
+@router.get("", response_model=Page[TaskPublic], responses=errors(401, 403))
+def list_tasks(
+    staff: StaffDep,
+    session: SessionDep,
+    role: Role | None = None,
+    assignee: Annotated[Literal["me", "none"] | None, Query()] = None,
+    status: TaskStatus = TaskStatus.open,
+    kind: TaskKind | None = None,
+    overdue: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[TaskPublic]:
+    now = datetime.now(UTC)
+    roles = visible_roles(staff)
+    if role is not None:
+        if role.value not in roles:
+            raise Forbidden(f"you cannot see the {role.value} queue")
+        roles = [role.value]
+    conditions = [Task.role.in_(roles), Task.status == status.value]  # type: ignore[attr-defined]
+    if assignee == "me":
+        conditions.append(Task.assignee == staff.subject)
+    elif assignee == "none":
+        conditions.append(Task.assignee.is_(None))  # type: ignore[union-attr]
+    if kind is not None:
+        conditions.append(Task.kind == kind.value)
+    if overdue is not None:
+        conditions.append(Task.due_at < now if overdue else Task.due_at >= now)  # type: ignore[arg-type, operator]
+    total = count(session, sa.select(sa.func.count()).select_from(Task).where(*conditions))
+    rows = session.exec(
+        select(Task)
+        .where(*conditions)
+        .order_by(Task.due_at, Task.priority.desc(), Task.id)  # type: ignore[arg-type, attr-defined]
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return Page(data=[task_public(t, now) for t in rows], count=total, limit=limit, offset=offset)
+
+
+def _task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
+    task = session.get(Task, task_id)
+    if task is None:
+        raise NotFound("no task with this id")
+    if not (may_work_on(staff, TaskKind(task.kind)) or staff.has(Role.ops)):
+        raise Forbidden(f"a {task.kind} task is not for your role")
+    return task
+
+
+@router.post("/{task_id}/claim", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
+def claim_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
+    task = _task(session, task_id, staff)
+    if not may_work_on(staff, TaskKind(task.kind)):
+        raise Forbidden(f"a {task.kind} task is not for your role")
+    # One conditional UPDATE: of two people claiming at once, exactly one changes the row.
+    claimed = session.execute(
+        sa.update(Task)
+        .where(Task.id == task_id, Task.status == TaskStatus.open.value, Task.assignee.is_(None))  # type: ignore[arg-type, union-attr]
+        .values(assignee=staff.subject)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        raise Conflict("the task is already claimed or closed")
+    _audit(session, task, staff.subject, "task.claim", None, staff.subject)
+    session.commit()
+    session.refresh(task)
+    return task_public(task, datetime.now(UTC))
+
+
+@router.post("/{task_id}/release", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
+def release_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
+    task = _task(session, task_id, staff)
+    if task.status != TaskStatus.open.value or task.assignee is None:
+        raise Conflict("the task is not claimed")
+    if task.assignee != staff.subject and not staff.has(Role.ops):
+        raise Conflict("the task is claimed by someone else")
+    before = task.assignee
+    task.assignee = None
+    _audit(session, task, staff.subject, "task.release", before, None)
+    session.add(task)
+    session.commit()
+    return task_public(task, datetime.now(UTC))
+
+
+@router.post(
+    "/{task_id}/assign",
+    response_model=TaskPublic,
+    responses=errors(401, 403, 404, 409, 422),
+    dependencies=[require_role(Role.ops)],
+)
+def assign_task(
+    task_id: uuid.UUID, body: TaskAssign, staff: StaffDep, session: SessionDep
+) -> TaskPublic:
+    task = _task(session, task_id, staff)
+    if task.status != TaskStatus.open.value:
+        raise Conflict("the task is closed")
+    user = session.exec(select(StaffUser).where(StaffUser.username == body.assignee)).first()
+    if user is None or user.disabled:
+        raise InvalidRequest(f"no active user {body.assignee}")
+    if not any(r.value in user.role_list for r in TASK_ROLES[TaskKind(task.kind)]):
+        raise InvalidRequest(f"{body.assignee} does not have a role for {task.kind} tasks")
+    before = task.assignee
+    task.assignee = user.username
+    _audit(session, task, staff.subject, "task.assign", before, user.username)
+    session.add(task)
+    session.commit()
+    return task_public(task, datetime.now(UTC))
+
+
+@router.post(
+    "/{task_id}/complete",
+    response_model=TaskCompleted,
+    responses=errors(401, 403, 404, 409, 422, 503),
+)
+async def complete_task(
+    task_id: uuid.UUID,
+    body: TaskComplete,
+    staff: StaffDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> TaskCompleted:
+    task = _task(session, task_id, staff)
+    kind = TaskKind(task.kind)
+    if task.status != TaskStatus.open.value:
+        raise Conflict("the task is already closed")
+    if task.assignee != staff.subject:
+        raise Conflict("claim the task before completing it")
+    decision = CompleteTaskInput(
+        task_id=str(task.id),
+        actor=staff.subject,
+        decision=body.decision,
+        reason_codes=body.reason_codes,
+        comment=body.comment,
+        document_verdicts=[DocumentVerdict(**v.model_dump()) for v in body.document_verdicts],
+        checklist=body.checklist,
+    )
+    try:
+        check_decision_allowed(kind, decision)
+    except Refused as err:
+        raise InvalidRequest(err.detail) from err
+    if task.application_id is not None:
+        app = session.get(Application, task.application_id)
+        if app is not None and staff.email and app.contact_email.lower() == staff.email.lower():
+            raise Conflict("nobody may review an application whose contact is themselves")
+    handle = temporal.get_workflow_handle(task.workflow_id)
+    update = (
+        OnboardingWorkflow.complete_task
+        if kind in ONBOARDING_KINDS
+        else SellerWorkflow.complete_task
+    )
+    outcome = await call_workflow(handle.execute_update(update, decision))  # type: ignore[arg-type]
+    return TaskCompleted(
+        task_id=outcome.task_id, decision=outcome.decision.value, state=outcome.state
+    )
+
+
+def _audit(
+    session: Session, task: Task, actor: str, action: str, before: str | None, after: str | None
+) -> None:
+    audit.record(
+        session,
+        key=f"{action}:{task.id}:{uuid.uuid4()}",
+        actor=actor,
+        action=action,
+        subject_type="task",
+        subject_id=str(task.id),
+        before=before,
+        after=after,
+    )

@@ -1,0 +1,348 @@
+"""Request and response bodies of the HTTP API."""
+
+from datetime import date, datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from sellerflow.policy.requirements import Requirement
+from sellerflow.vocabulary import (
+    ISO_COUNTRIES,
+    AgreementKind,
+    Decision,
+    DocumentKind,
+    KpiStatus,
+    ProductCategory,
+    ReturnReason,
+    SellerActionKind,
+    SellerCategory,
+)
+
+T = TypeVar("T")
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(examples=["NotFound"])
+    detail: Any = Field(examples=["no application with this id"])
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    count: int
+    limit: int
+    offset: int
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- applications -------------------------------------------------------------------------
+
+
+class ApplicationCreate(Strict):
+    legal_name: str = Field(min_length=1, max_length=200)
+    seller_category: SellerCategory
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2")
+    registration_number: str = Field(min_length=1, max_length=64)
+    vat_number: str | None = Field(default=None, max_length=32)
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_email: EmailStr
+    product_categories: list[ProductCategory] = Field(min_length=1, max_length=5)
+
+    @field_validator("country")
+    @classmethod
+    def _known_country(cls, value: str) -> str:
+        if value not in ISO_COUNTRIES:
+            raise ValueError(f"unknown country code {value}")
+        return value
+
+    @field_validator("legal_name", "contact_name", "registration_number")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if any(ord(ch) < 32 for ch in value):
+            raise ValueError("control characters are not allowed")
+        return value
+
+
+class DecisionPublic(BaseModel):
+    task_id: str
+    kind: str
+    decision: str
+    actor: str | None
+    reason_codes: list[str]
+    comment: str | None
+    decided_at: datetime | None
+
+
+class ApplicationPublic(BaseModel):
+    id: str
+    legal_name: str
+    seller_category: str
+    country: str
+    registration_number: str
+    vat_number: str | None
+    contact_name: str
+    contact_email: str
+    product_categories: list[str]
+    stage: str
+    stage_entered_at: datetime
+    deadline: datetime | None
+    policy_version: str
+    seller_id: str | None
+    created_at: datetime
+    requirements: list[Requirement]
+    decisions: list[DecisionPublic]
+
+
+class ApplicationSummary(BaseModel):
+    id: str
+    legal_name: str
+    seller_category: str
+    country: str
+    stage: str
+    created_at: datetime
+    seller_id: str | None
+
+
+class ApplicationCreated(BaseModel):
+    id: str
+    stage: str
+    applicant_token: str
+    requirements: list[Requirement]
+
+
+class StageResult(BaseModel):
+    id: str
+    stage: str
+
+
+class WithdrawBody(Strict):
+    reason: str = Field(default="", max_length=2000)
+
+
+# --- documents and agreements -------------------------------------------------------------
+
+
+class DocumentDeclare(Strict):
+    kind: DocumentKind
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(gt=0)
+    issued_on: date | None = None
+    expires_on: date | None = None
+
+
+class UploadForm(BaseModel):
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+class DocumentDeclared(BaseModel):
+    document_id: str
+    upload: UploadForm
+
+
+class DocumentPublic(BaseModel):
+    document_id: str
+    kind: str
+    filename: str
+    content_type: str
+    status: str
+    size_bytes: int | None
+    sha256: str | None
+    error_code: str | None
+
+
+class AgreementPublic(BaseModel):
+    kind: str
+    version: str
+    text: str
+    sha256: str
+
+
+class SignatureCreate(Strict):
+    kind: AgreementKind
+    version: str = Field(max_length=32)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    signer_name: str = Field(min_length=1, max_length=200)
+    signer_title: str = Field(min_length=1, max_length=200)
+
+
+class SignaturePublic(BaseModel):
+    id: str
+    kind: str
+    version: str
+    signed_at: datetime
+
+
+# --- auth and tasks -----------------------------------------------------------------------
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class TaskPublic(BaseModel):
+    id: str
+    kind: str
+    role: str
+    status: str
+    assignee: str | None
+    priority: int
+    escalated: bool
+    overdue: bool
+    application_id: str | None
+    seller_id: str | None
+    note: str
+    created_at: datetime
+    due_at: datetime
+    decision: str | None
+
+
+class DocumentVerdictBody(Strict):
+    document_id: str
+    accepted: bool
+    error_code: str | None = Field(default=None, max_length=64)
+
+
+class TaskComplete(Strict):
+    decision: Decision
+    reason_codes: list[str] = Field(default=[], max_length=20)
+    comment: str = Field(default="", max_length=4000)
+    document_verdicts: list[DocumentVerdictBody] = Field(default=[], max_length=50)
+    checklist: dict[str, Any] = Field(default={})
+
+
+class TaskAssign(Strict):
+    assignee: str = Field(min_length=1, max_length=64)
+
+
+class TaskCompleted(BaseModel):
+    task_id: str
+    decision: str
+    state: str
+
+
+# --- sellers, orders, appeals -------------------------------------------------------------
+
+
+class ScorecardPublic(BaseModel):
+    kpi: str
+    window_days: int
+    numerator: float
+    denominator: int
+    value: float | None
+    warn: float
+    limit: float
+    status: KpiStatus
+
+
+class SellerActionPublic(BaseModel):
+    at: datetime
+    from_status: str
+    to_status: str
+    action: str | None
+    actor: str
+    reason: dict[str, Any]
+
+
+class SellerSummary(BaseModel):
+    id: str
+    legal_name: str
+    seller_category: str
+    country: str
+    status: str
+    score: float | None
+    category_percentile: float | None
+
+
+class SellerPublic(SellerSummary):
+    application_id: str
+    ssm: str | None
+    capabilities: dict[str, Any]
+    standing: str
+    scorecard: list[ScorecardPublic]
+    actions: list[SellerActionPublic]
+
+
+class OrderEventBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str = Field(min_length=1, max_length=100)
+    seller_id: str
+    placed_at: datetime
+    ship_by: datetime | None = None
+    shipped_at: datetime | None = None
+    promised_delivery_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cancelled_by_seller: bool = False
+    returned: bool = False
+    return_reason: ReturnReason | None = None
+    refunded: bool = False
+    refund_seller_accountable: bool = False
+    complaint: bool = False
+    chargeback: bool = False
+    review_rating: int | None = Field(default=None, ge=1, le=5)
+
+    @field_validator("placed_at", "ship_by", "shipped_at", "promised_delivery_at", "delivered_at")
+    @classmethod
+    def _with_offset(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("times need an offset (RFC 3339)")
+        return value
+
+
+class OrderEventsResult(BaseModel):
+    accepted: int
+    rejected: list[dict[str, Any]]
+
+
+class AppealCreate(Strict):
+    root_cause: str = Field(min_length=1, max_length=4000)
+    actions: str = Field(min_length=1, max_length=4000)
+    prevention: str = Field(min_length=1, max_length=4000)
+    evidence: list[str] = Field(default=[], max_length=20)
+
+
+class AppealCreated(BaseModel):
+    appeal_id: str
+    status: str
+
+
+class SellerActionCreate(Strict):
+    action: SellerActionKind
+    reason: str = Field(min_length=1, max_length=4000)
+    fraud: bool = False
+
+
+class SellerActionResult(BaseModel):
+    seller_id: str
+    status: str
+
+
+# --- ops ------------------------------------------------------------------------------------
+
+
+class EvaluationPublic(BaseModel):
+    id: str
+    status: str
+    sellers_scored: int | None = None
+    standing_changes: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    workflow_id: str
+    kind: str
+    text: str
+    actor: str | None = None
+
+
+class History(BaseModel):
+    application_id: str
+    workflows: list[str]
+    timeline: list[TimelineEntry]

@@ -1,0 +1,1 @@
+"""Domain package shared by the workflows, activities, API and worker."""

@@ -1,0 +1,64 @@
+"""One settings class, read once from the environment."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{PROJECT_ROOT / '.data' / 'sellerflow.db'}")
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    temporal_task_queue: str = "sellerflow"
+    temporal_tls: bool = False
+    temporal_api_key: str | None = None
+    temporal_ui_url: str = "http://127.0.0.1:8233"
+
+    s3_endpoint_url: str | None = "http://127.0.0.1:8333"
+    s3_region: str = "us-east-1"
+    s3_bucket: str = "sellerflow"
+    s3_access_key_id: str = "sellerflow"
+    s3_secret_access_key: str = "sellerflow-dev-secret"
+    # Browsers reach S3 at this address; it differs from the worker's in container setups.
+    s3_public_endpoint_url: str | None = None
+
+    sellerflow_policy: str = "default"
+    sellerflow_secret_key: str = "dev-secret-key-change-me-in-production-0123456789"
+    sellerflow_dev_mode: bool = True
+    sellerflow_dev_password: str = "dev-password"
+    sellerflow_token_minutes: int = 60 * 12
+    sellerflow_public_url: str = "http://127.0.0.1:8000"
+    smtp_url: str | None = None
+    mail_from: str = "no-reply@sellerflow.local"
+
+
+# Fields a deployment must set explicitly rather than inherit the embedded defaults.
+PRODUCTION_SETTINGS: tuple[str, ...] = (
+    "database_url",
+    "temporal_address",
+    "temporal_namespace",
+    "temporal_task_queue",
+    "s3_endpoint_url",
+    "s3_public_endpoint_url",
+    "s3_bucket",
+    "s3_access_key_id",
+    "s3_secret_access_key",
+    "s3_region",
+    "sellerflow_secret_key",
+    "sellerflow_policy",
+    "sellerflow_dev_mode",
+    "smtp_url",
+    "mail_from",
+    "sellerflow_public_url",
+)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,278 @@
+"""Starts the embedded runtime on one machine: Temporal dev server, SeaweedFS S3, worker, API.
+
+`python -m sellerflow.devstack run` is what `make run` calls; the tests start the same servers
+through `start_temporal` and `start_s3` on free ports.
+"""
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from sellerflow.config import PROJECT_ROOT, Settings, get_settings
+
+BIN = Path(sys.executable).parent
+SEARCH_ATTRIBUTES = (
+    "SellerflowStage",
+    "SellerflowCategory",
+    "SellerflowCountry",
+    "SellerflowSellerStatus",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def wait_for_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}")
+        if port_open(port):
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"{name} did not open port {port} within {timeout} s")
+
+
+@dataclass
+class Process:
+    name: str
+    proc: subprocess.Popen[bytes]
+    log_threads: list[threading.Thread] = field(default_factory=list)
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(
+                signal.SIGINT if self.name in ("api", "worker") else signal.SIGTERM
+            )
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def spawn(
+    name: str,
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    log: IO[str] | None = None,
+    cwd: Path = PROJECT_ROOT,
+) -> Process:
+    """Start a child process whose output is prefixed with its name (or written to `log`)."""
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    out = log or sys.stdout
+    lock = threading.Lock()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            with lock:
+                out.write(f"{name:>8} | {raw.decode(errors='replace')}")
+                out.flush()
+
+    thread = threading.Thread(target=pump, daemon=True)
+    thread.start()
+    return Process(name, proc, [thread])
+
+
+def start_temporal(
+    *,
+    port: int,
+    ui_port: int | None = None,
+    db_file: Path | None = None,
+    time_skipping: bool = False,
+    log: IO[str] | None = None,
+) -> Process:
+    cmd = [
+        str(BIN / "temporal"),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warn",
+    ]
+    cmd += ["--ui-port", str(ui_port)] if ui_port else ["--headless"]
+    if db_file is not None:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        cmd += ["--db-filename", str(db_file)]
+    for name in SEARCH_ATTRIBUTES:
+        cmd += ["--search-attribute", f"{name}=Keyword"]
+    if time_skipping:
+        cmd += ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
+    process = spawn("temporal", cmd, log=log)
+    wait_for_port(port, process.proc, "temporal")
+    return process
+
+
+def _clear_stale_sockets() -> None:
+    for sock in Path(tempfile.gettempdir()).glob("seaweedfs-*.sock"):
+        with contextlib.suppress(OSError):
+            sock.unlink()
+
+
+def start_s3(
+    *, data_dir: Path, port: int, settings: Settings, log: IO[str] | None = None
+) -> Process:
+    """SeaweedFS with S3 on `port`; only the configured key pair may access it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    identities = data_dir / "s3-identities.json"
+    identities.write_text(
+        json.dumps(
+            {
+                "identities": [
+                    {
+                        "name": "sellerflow",
+                        "credentials": [
+                            {
+                                "accessKey": settings.s3_access_key_id,
+                                "secretKey": settings.s3_secret_access_key,
+                            }
+                        ],
+                        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                    }
+                ]
+            }
+        )
+    )
+    _clear_stale_sockets()
+    ports = [free_port() for _ in range(3)]
+    cmd = [
+        str(BIN / "weed"),
+        "server",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-dir={data_dir}",
+        "-master.volumeSizeLimitMB=64",
+        "-volume.max=20",
+        f"-master.port={ports[0]}",
+        f"-volume.port={ports[1]}",
+        f"-filer.port={ports[2]}",
+        f"-master.port.grpc={free_port()}",
+        f"-volume.port.grpc={free_port()}",
+        f"-filer.port.grpc={free_port()}",
+        "-s3",
+        f"-s3.port={port}",
+        f"-s3.config={identities}",
+        f"-s3.port.grpc={free_port()}",
+    ]
+    process = spawn("s3", cmd, log=log)
+    wait_for_port(port, process.proc, "s3")
+    _ensure_bucket(settings, process)
+    return process
+
+
+def _ensure_bucket(settings: Settings, process: Process, timeout: float = 60) -> None:
+    from sellerflow.storage import ObjectStore
+
+    store = ObjectStore(settings)
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            store.ensure_bucket()
+            return
+        except Exception:
+            if time.monotonic() > deadline or process.proc.poll() is not None:
+                raise
+            time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def stopping(processes: list[Process]) -> Iterator[list[Process]]:
+    try:
+        yield processes
+    finally:
+        for process in reversed(processes):
+            process.stop()
+
+
+def seed_dev_users(settings: Settings) -> None:
+    from sellerflow.db import make_engine
+    from sellerflow.users import DEV_USERS, ensure_user
+
+    engine = make_engine(settings.database_url)
+    for username, role in DEV_USERS:
+        ensure_user(engine, username, [role], settings.sellerflow_dev_password)
+    engine.dispose()
+
+
+def run() -> None:
+    """Everything in the foreground; Ctrl-C stops the children in reverse order."""
+    settings = get_settings()
+    data = PROJECT_ROOT / ".data"
+    data.mkdir(exist_ok=True)
+    from sellerflow.db import upgrade_schema
+
+    upgrade_schema(settings.database_url)
+    if settings.sellerflow_dev_mode:
+        seed_dev_users(settings)
+    processes: list[Process] = []
+    with stopping(processes):
+        temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
+        processes.append(
+            start_temporal(
+                port=temporal_port, ui_port=temporal_port + 1000, db_file=data / "temporal.db"
+            )
+        )
+        s3_port = int((settings.s3_endpoint_url or "").rsplit(":", 1)[1])
+        processes.append(start_s3(data_dir=data / "s3", port=s3_port, settings=settings))
+        python = sys.executable
+        processes.append(spawn("worker", [python, "worker.py"]))
+        processes.append(
+            spawn(
+                "api",
+                [python, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", "8000"],
+            )
+        )
+        print(
+            f"sellerflow is up: http://127.0.0.1:8000 (Temporal UI {settings.temporal_ui_url})",
+            flush=True,
+        )
+        stop = threading.Event()
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        while not stop.wait(1):
+            for process in processes:
+                if process.proc.poll() is not None:
+                    print(
+                        f"{process.name} exited with {process.proc.returncode}; stopping",
+                        flush=True,
+                    )
+                    stop.set()
+        print("stopping...", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] != ["run"]:
+        sys.exit("usage: python -m sellerflow.devstack run")
+    run()

@@ -1,0 +1,43 @@
+"""Domain errors carry their HTTP status; one API handler renders them as {error, detail}."""
+
+
+class DomainError(Exception):
+    status_code = 400
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+
+class NotFound(DomainError):
+    status_code = 404
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class Conflict(DomainError):
+    status_code = 409
+
+
+class InvalidRequest(DomainError):
+    status_code = 422
+
+
+class MissingRequirements(InvalidRequest):
+    def __init__(self, codes: list[str]) -> None:
+        super().__init__("requirements not satisfied: " + ", ".join(codes))
+        self.codes = codes
+
+
+class ServiceUnavailable(DomainError):
+    status_code = 503

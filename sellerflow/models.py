@@ -1,0 +1,262 @@
+"""Business records and read models (SQLModel tables). Alembic owns the schema."""
+
+import uuid
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware on every backend: SQLite stores naive UTC, reads come back as UTC."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def ts(*, nullable: bool = False, index: bool = False, default_now: bool = False) -> Any:
+    kwargs: dict[str, Any] = {"default_factory": utcnow} if default_now else {"default": None}
+    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
+
+
+def json_col(default: Any) -> Any:
+    return Field(
+        default_factory=lambda: default.copy(), sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+
+
+class StaffUser(SQLModel, table=True):
+    __tablename__ = "staff_user"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    username: str = Field(unique=True, index=True, max_length=64)
+    email: str = Field(max_length=254)
+    password_hash: str
+    roles: str = Field(description="comma-separated roles")
+    disabled: bool = False
+    created_at: datetime = ts(default_now=True)
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split(",") if r]
+
+
+class Application(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    legal_name: str = Field(max_length=200, index=True)
+    seller_category: str = Field(max_length=32, index=True)
+    country: str = Field(max_length=2, index=True)
+    registration_number: str = Field(max_length=64)
+    vat_number: str | None = Field(default=None, max_length=32)
+    contact_name: str = Field(max_length=200)
+    contact_email: str = Field(max_length=254)
+    product_categories: list[str] = json_col([])
+    stage: str = Field(default="draft", max_length=32, index=True)
+    stage_entered_at: datetime = ts(default_now=True)
+    policy_version: str = Field(max_length=64)
+    deadline_at: datetime | None = ts(nullable=True)
+    seller_id: uuid.UUID | None = Field(default=None, index=True)
+    created_at: datetime = ts(default_now=True, index=True)
+    updated_at: datetime = ts(default_now=True)
+
+
+class StageChange(SQLModel, table=True):
+    __tablename__ = "stage_change"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    application_id: uuid.UUID = Field(index=True)
+    stage: str = Field(max_length=32)
+    entered_at: datetime = ts()
+    idempotency_key: str = Field(unique=True, max_length=200)
+
+
+class Document(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    application_id: uuid.UUID = Field(index=True)
+    kind: str = Field(max_length=64)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    declared_size: int
+    object_key: str = Field(max_length=200)
+    status: str = Field(default="awaiting_upload", max_length=32)
+    stored_size: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    issued_on: date | None = None
+    expires_on: date | None = None
+    error_code: str | None = Field(default=None, max_length=64)
+    error_reason: str | None = Field(default=None, max_length=500)
+    created_at: datetime = ts(default_now=True)
+    uploaded_at: datetime | None = ts(nullable=True)
+
+
+class Signature(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    application_id: uuid.UUID = Field(index=True)
+    kind: str = Field(max_length=64)
+    version: str = Field(max_length=32)
+    sha256: str = Field(max_length=64)
+    signer_name: str = Field(max_length=200)
+    signer_title: str = Field(max_length=200)
+    ip: str | None = Field(default=None, max_length=64)
+    user_agent: str | None = Field(default=None, max_length=500)
+    archive_key: str = Field(max_length=200)
+    signed_at: datetime = ts(default_now=True)
+
+
+class Task(SQLModel, table=True):
+    id: uuid.UUID = Field(primary_key=True)
+    kind: str = Field(max_length=32, index=True)
+    workflow_id: str = Field(max_length=100)
+    application_id: uuid.UUID | None = Field(default=None, index=True)
+    seller_id: uuid.UUID | None = Field(default=None, index=True)
+    role: str = Field(max_length=16, index=True)
+    assignee: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="open", max_length=16, index=True)
+    priority: int = 0
+    escalated: bool = False
+    note: str = Field(default="", max_length=1000)
+    created_at: datetime = ts(default_now=True)
+    due_at: datetime = ts(index=True)
+    completed_at: datetime | None = ts(nullable=True)
+    completed_by: str | None = Field(default=None, max_length=64)
+    decision: str | None = Field(default=None, max_length=32)
+    reason_codes: list[str] = json_col([])
+    comment: str | None = Field(default=None, max_length=4000)
+    document_verdicts: list[dict[str, Any]] = json_col([])
+    checklist: dict[str, Any] = json_col({})
+
+
+class Seller(SQLModel, table=True):
+    id: uuid.UUID = Field(primary_key=True)
+    application_id: uuid.UUID = Field(unique=True)
+    legal_name: str = Field(max_length=200)
+    seller_category: str = Field(max_length=32, index=True)
+    country: str = Field(max_length=2)
+    status: str = Field(default="trial", max_length=16, index=True)
+    ssm_username: str | None = Field(default=None, max_length=64)
+    listing_cap: int | None = None
+    daily_order_cap: int | None = None
+    payouts_deferred: bool = True
+    standing: str = Field(default="good", max_length=16)
+    score: float | None = Field(default=None, index=True)
+    category_percentile: float | None = None
+    evaluated_at: datetime | None = ts(nullable=True)
+    created_at: datetime = ts(default_now=True)
+    updated_at: datetime = ts(default_now=True)
+
+
+class SellerAction(SQLModel, table=True):
+    """The reason record of every status change of a seller, automatic or manual."""
+
+    __tablename__ = "seller_action"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(index=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    from_status: str = Field(max_length=16)
+    to_status: str = Field(max_length=16)
+    action: str | None = Field(default=None, max_length=16)
+    actor: str = Field(max_length=64)
+    reason: dict[str, Any] = json_col({})
+    notice_ends_at: datetime | None = ts(nullable=True)
+    created_at: datetime = ts(default_now=True)
+
+
+class OrderEvent(SQLModel, table=True):
+    __tablename__ = "order_event"
+    __table_args__ = (sa.Index("ix_order_event_seller_placed", "seller_id", "placed_at"),)
+    order_id: str = Field(primary_key=True, max_length=100)
+    seller_id: uuid.UUID
+    placed_at: datetime = ts()
+    ship_by: datetime | None = ts(nullable=True)
+    shipped_at: datetime | None = ts(nullable=True)
+    promised_delivery_at: datetime | None = ts(nullable=True)
+    delivered_at: datetime | None = ts(nullable=True)
+    cancelled_by_seller: bool = False
+    returned: bool = False
+    return_reason: str | None = Field(default=None, max_length=32)
+    refunded: bool = False
+    refund_seller_accountable: bool = False
+    complaint: bool = False
+    chargeback: bool = False
+    review_rating: int | None = None
+    updated_at: datetime = ts(default_now=True)
+
+
+class ScorecardRow(SQLModel, table=True):
+    __tablename__ = "scorecard"
+    seller_id: uuid.UUID = Field(primary_key=True)
+    kpi: str = Field(primary_key=True, max_length=32)
+    window_days: int
+    numerator: float
+    denominator: int
+    value: float | None = None
+    warn: float
+    limit: float
+    status: str = Field(max_length=16)
+    evaluated_at: datetime = ts()
+
+
+class Appeal(SQLModel, table=True):
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(index=True)
+    root_cause: str = Field(max_length=4000)
+    actions: str = Field(max_length=4000)
+    prevention: str = Field(max_length=4000)
+    evidence: list[str] = json_col([])
+    created_at: datetime = ts(default_now=True)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per applicant- or seller-facing event, keyed so a retry never doubles."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    template: str = Field(max_length=64)
+    recipient: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str
+    application_id: uuid.UUID | None = Field(default=None, index=True)
+    seller_id: uuid.UUID | None = Field(default=None, index=True)
+    created_at: datetime = ts(default_now=True)
+    sent_at: datetime | None = ts(nullable=True)
+
+
+class AuditLog(SQLModel, table=True):
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=200)
+    at: datetime = ts(default_now=True)
+    actor: str = Field(max_length=64)
+    action: str = Field(max_length=64)
+    subject_type: str = Field(max_length=32)
+    subject_id: str = Field(max_length=64, index=True)
+    before: str | None = Field(default=None, max_length=64)
+    after: str | None = Field(default=None, max_length=64)
+    reason: str = Field(default="", max_length=4000)
+
+
+class EvaluationRun(SQLModel, table=True):
+    __tablename__ = "evaluation_run"
+    id: str = Field(primary_key=True, max_length=100)
+    started_at: datetime = ts(default_now=True)
+    finished_at: datetime | None = ts(nullable=True)
+    sellers_scored: int = 0
+    standing_changes: int = 0
+    status: str = Field(default="running", max_length=16)

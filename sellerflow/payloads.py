@@ -1,0 +1,260 @@
+"""Inputs and results of every workflow, update, signal, query and activity. Ids, never files."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sellerflow.policy.kpis import ScorecardEntry
+from sellerflow.policy.lifecycle import ReasonRecord, SellerState, StatusEffect
+from sellerflow.policy.model import Capabilities, Policy
+from sellerflow.vocabulary import (
+    Decision,
+    SellerActionKind,
+    SellerStatus,
+    Stage,
+    Standing,
+    TaskKind,
+)
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+# --- onboarding workflow -------------------------------------------------------------------
+
+
+class OnboardingInput(Payload):
+    application_id: str
+    policy: Policy
+
+
+class OnboardingResult(Payload):
+    stage: Stage
+    seller_id: str | None = None
+
+
+class SubmitInput(Payload):
+    actor: str = "applicant"
+
+
+class WithdrawInput(Payload):
+    actor: str = "applicant"
+    reason: str = ""
+
+
+class DocumentVerdict(Payload):
+    document_id: str
+    accepted: bool
+    error_code: str | None = None
+
+
+class CompleteTaskInput(Payload):
+    task_id: str
+    actor: str
+    decision: Decision
+    reason_codes: list[str] = []
+    comment: str = ""
+    document_verdicts: list[DocumentVerdict] = []
+    checklist: dict[str, Any] = {}
+
+
+class TaskOutcome(Payload):
+    task_id: str
+    decision: Decision
+    state: str = Field(description="the application stage or seller status after the decision")
+
+
+class OnboardingState(Payload):
+    stage: Stage
+    open_task_id: str | None
+    open_task_kind: TaskKind | None
+    deadline: datetime | None
+    policy_version: str
+
+
+# --- seller workflow ---------------------------------------------------------------------
+
+
+class SellerInput(Payload):
+    seller_id: str
+    application_id: str
+    policy: Policy
+    state: SellerState | None = None
+
+
+class StandingChangedInput(Payload):
+    event_id: str
+    standing: Standing
+    reasons: list[ReasonRecord] = []
+
+
+class AppealFiledInput(Payload):
+    appeal_id: str
+
+
+class ManualActionInput(Payload):
+    request_id: str
+    action: SellerActionKind
+    actor: str
+    reason: str
+    fraud: bool = False
+
+
+class SellerView(Payload):
+    status: SellerStatus
+    trial_ends_at: datetime
+    open_tasks: dict[str, TaskKind]
+    improve_by: datetime | None
+    notice_ends_at: datetime | None
+
+
+# --- evaluation workflow ------------------------------------------------------------------
+
+
+class EvaluationInput(Payload):
+    policy: Policy
+    evaluation_id: str | None = None
+
+
+class EvaluationResult(Payload):
+    evaluation_id: str
+    sellers_scored: int
+    standing_changes: int
+
+
+# --- activities -----------------------------------------------------------------------------
+
+
+class SetStageInput(Payload):
+    application_id: str
+    stage: Stage
+    at: datetime
+    deadline: datetime | None = None
+    actor: str = "system"
+    reason: str = ""
+
+
+class VerifyApplicationInput(Payload):
+    application_id: str
+    policy: Policy
+    as_of: datetime
+
+
+class Problem(Payload):
+    code: str
+    error_code: str
+    reason: str
+
+
+class VerifyApplicationResult(Payload):
+    problems: list[Problem]
+
+
+class OpenTaskInput(Payload):
+    task_id: str
+    kind: TaskKind
+    workflow_id: str
+    due_at: datetime
+    application_id: str | None = None
+    seller_id: str | None = None
+    note: str = ""
+
+
+class CloseTaskInput(Payload):
+    decision: CompleteTaskInput
+    at: datetime
+
+
+class EscalateTaskInput(Payload):
+    task_id: str
+    at: datetime
+
+
+class CancelTasksInput(Payload):
+    workflow_id: str
+    at: datetime
+
+
+class ApplyVerdictsInput(Payload):
+    application_id: str
+    verdicts: list[DocumentVerdict]
+    accept_rest: bool
+
+
+class NotifyInput(Payload):
+    template: str
+    key: str = Field(description="idempotency key: the same key never sends twice")
+    application_id: str | None = None
+    seller_id: str | None = None
+    context: dict[str, Any] = {}
+
+
+class SetupAccountInput(Payload):
+    application_id: str
+    ssm_username: str
+    capabilities: Capabilities
+    at: datetime
+
+
+class SetupAccountResult(Payload):
+    seller_id: str
+
+
+class ApplySellerStatusInput(Payload):
+    seller_id: str
+    key: str
+    from_status: SellerStatus
+    effect: StatusEffect
+    at: datetime
+
+
+class TrialSnapshotInput(Payload):
+    seller_id: str
+    policy: Policy
+    as_of: datetime
+
+
+class TrialSnapshot(Payload):
+    entries: list[ScorecardEntry]
+    eventually_due_satisfied: bool
+
+
+class CategoryMeansInput(Payload):
+    evaluation_id: str
+    policy: Policy
+    as_of: datetime
+
+
+class ScoreChunkInput(Payload):
+    evaluation_id: str
+    policy: Policy
+    as_of: datetime
+    after_seller_id: str | None
+    limit: int
+    category_means: dict[str, dict[str, float]]
+
+
+class StandingChange(Payload):
+    seller_id: str
+    standing: Standing
+    reasons: list[ReasonRecord]
+
+
+class ScoreChunkResult(Payload):
+    last_seller_id: str | None
+    scored: int
+    changes: list[StandingChange]
+
+
+class RankSellersInput(Payload):
+    evaluation_id: str
+    policy: Policy
+
+
+class FinishEvaluationInput(Payload):
+    evaluation_id: str
+    sellers_scored: int
+    standing_changes: int
+    at: datetime

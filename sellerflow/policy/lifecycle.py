@@ -1,0 +1,543 @@
+"""The seller's life after account setup as a pure state machine: trial, mystery orders, the
+sanction ladder, appeals and offboarding. The seller workflow feeds it events and carries out the
+effects it returns; tests drive it directly."""
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sellerflow.policy import Refused
+from sellerflow.policy.kpis import ScorecardEntry, standing
+from sellerflow.policy.model import Capabilities, Policy, add_duration
+from sellerflow.vocabulary import (
+    TASK_DECISIONS,
+    Decision,
+    KpiStatus,
+    SellerActionKind,
+    SellerStatus,
+    Standing,
+    TaskKind,
+)
+
+TASK_NAMESPACE = uuid.UUID("5d3a3f0e-3b7e-4c55-9d8e-6a1b2c3d4e5f")
+
+
+def task_id_for(workflow_key: str, task_key: str) -> str:
+    """Deterministic task id, so a retried activity or replayed workflow opens the same task."""
+    return str(uuid.uuid5(TASK_NAMESPACE, f"{workflow_key}:{task_key}"))
+
+
+class ReasonRecord(BaseModel):
+    """Why a seller's status changed: the KPI, its value, the threshold, the window, evidence."""
+
+    model_config = ConfigDict(frozen=True)
+    summary: str
+    kpi: str | None = None
+    value: float | None = None
+    threshold: float | None = None
+    window_days: int | None = None
+    evidence: list[str] = []
+
+
+class MysteryOrder(BaseModel):
+    key: str
+    due_at: datetime
+    task_id: str | None = None
+    outcome: Decision | None = None
+
+
+class OpenTaskEffect(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    task_id: str
+    kind: TaskKind
+    due_at: datetime
+    note: str = ""
+
+
+class StatusEffect(BaseModel):
+    """Move the seller to a status: capabilities, reason record and notice go with it."""
+
+    model_config = ConfigDict(frozen=True)
+    status: SellerStatus
+    action: SellerActionKind | None
+    capabilities: Capabilities
+    reason: ReasonRecord
+    actor: str = "system"
+    notice_ends_at: datetime | None = None
+
+
+class EscalateEffect(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    task_id: str
+
+
+class NoticeEffect(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    template: str
+    reason: ReasonRecord
+
+
+Effect = OpenTaskEffect | StatusEffect | NoticeEffect | EscalateEffect
+
+
+class SellerState(BaseModel):
+    """Everything the seller workflow carries across continue-as-new."""
+
+    seller_id: str
+    status: SellerStatus = SellerStatus.trial
+    trial_ends_at: datetime
+    trial_extended: bool = False
+    trial_review_task: str | None = None
+    mystery_orders: list[MysteryOrder] = []
+    blockers: int = 0
+    blocker_fix_until: datetime | None = None
+    standing: Standing = Standing.good
+    improve_by: datetime | None = None
+    suspended_at: datetime | None = None
+    suspensions: int = 0
+    appeal_task: str | None = None
+    appeal_deadline: datetime | None = None
+    probation_until: datetime | None = None
+    notice_ends_at: datetime | None = None
+    seen_events: list[str] = Field(default_factory=list)
+    open_tasks: dict[str, TaskKind] = Field(default_factory=dict)
+    task_due: dict[str, datetime] = Field(default_factory=dict)
+    escalated: list[str] = Field(default_factory=list)
+
+    def remember(self, event_id: str, keep: int = 200) -> bool:
+        """Record an event id; False if it was seen already (signals deduplicated across runs)."""
+        if event_id in self.seen_events:
+            return False
+        self.seen_events = [*self.seen_events[-(keep - 1) :], event_id]
+        return True
+
+    @property
+    def finished(self) -> bool:
+        return self.status == SellerStatus.offboarded
+
+
+def capabilities_for(policy: Policy, status: SellerStatus) -> Capabilities:
+    if status == SellerStatus.trial:
+        return policy.trial.capabilities
+    if status in (SellerStatus.active, SellerStatus.warned):
+        return Capabilities(listing_cap=None, daily_order_cap=None, payouts_deferred=False)
+    if status == SellerStatus.limited:
+        return policy.limited
+    return Capabilities(listing_cap=0, daily_order_cap=0, payouts_deferred=True)
+
+
+def start_trial(policy: Policy, seller_id: str, now: datetime, offsets: list[float]) -> SellerState:
+    """A new seller in trial, with mystery orders at the given fractions (0..1) of the trial."""
+    ends = add_duration(now, policy.durations.trial)
+    span = ends - now
+    orders = [
+        MysteryOrder(key=f"mystery-{i}", due_at=now + span * min(0.9, max(0.05, f)))
+        for i, f in enumerate(sorted(offsets)[: max(policy.trial.mystery_orders, len(offsets))])
+    ]
+    return SellerState(seller_id=seller_id, trial_ends_at=ends, mystery_orders=orders)
+
+
+def trial_due_at(state: SellerState) -> datetime | None:
+    """When the trial must be decided, while it is still undecided."""
+    undecided = state.trial_review_task is None and state.notice_ends_at is None
+    return state.trial_ends_at if state.status == SellerStatus.trial and undecided else None
+
+
+def next_wakeup(state: SellerState) -> datetime | None:
+    """The earliest time at which a timer-driven rule may fire."""
+    times = [mo.due_at for mo in state.mystery_orders if mo.task_id is None]
+    if trial_due_at(state) is not None:
+        times.append(state.trial_ends_at)
+    times += [due for task_id, due in state.task_due.items() if task_id not in state.escalated]
+    for t in (
+        state.improve_by,
+        state.appeal_deadline,
+        state.notice_ends_at,
+        state.probation_until,
+        state.blocker_fix_until,
+    ):
+        if t is not None:
+            times.append(t)
+    return min(times) if times else None
+
+
+def _move(
+    policy: Policy,
+    state: SellerState,
+    status: SellerStatus,
+    action: SellerActionKind | None,
+    reason: ReasonRecord,
+    actor: str = "system",
+) -> StatusEffect:
+    state.status = status
+    return StatusEffect(
+        status=status,
+        action=action,
+        capabilities=capabilities_for(policy, status),
+        reason=reason,
+        actor=actor,
+        notice_ends_at=state.notice_ends_at,
+    )
+
+
+def _offboard_with_notice(
+    policy: Policy,
+    state: SellerState,
+    now: datetime,
+    reason: ReasonRecord,
+    actor: str = "system",
+    *,
+    immediately: bool = False,
+) -> list[Effect]:
+    if immediately:
+        state.notice_ends_at = None
+        return [
+            _move(policy, state, SellerStatus.offboarded, SellerActionKind.offboard, reason, actor)
+        ]
+    state.notice_ends_at = add_duration(now, policy.durations.offboarding_notice)
+    return [NoticeEffect(template="offboarding_notice", reason=reason)]
+
+
+def _open_mystery_order(
+    state: SellerState, order: MysteryOrder, policy: Policy, now: datetime
+) -> OpenTaskEffect:
+    order.task_id = task_id_for(state.seller_id, order.key)
+    return _open_task(
+        state,
+        order.task_id,
+        TaskKind.mystery_order,
+        add_duration(now, policy.durations.mystery_order_sla),
+        order.key,
+    )
+
+
+def _open_task(
+    state: SellerState, task_id: str, kind: TaskKind, due_at: datetime, note: str
+) -> OpenTaskEffect:
+    state.open_tasks[task_id] = kind
+    state.task_due[task_id] = due_at
+    return OpenTaskEffect(task_id=task_id, kind=kind, due_at=due_at, note=note)
+
+
+def schedule_follow_up(state: SellerState, now: datetime, due_at: datetime) -> None:
+    key = f"mystery-{len(state.mystery_orders)}"
+    state.mystery_orders.append(MysteryOrder(key=key, due_at=max(now, due_at)))
+
+
+def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
+    """Rules that fire because a time has come; the trial end is decided by `decide_trial`."""
+    effects: list[Effect] = []
+    if state.finished:
+        return effects
+    for order in state.mystery_orders:
+        if order.task_id is None and order.due_at <= now and state.status != SellerStatus.suspended:
+            effects.append(_open_mystery_order(state, order, policy, now))
+    for task_id, due in list(state.task_due.items()):
+        if due <= now and task_id not in state.escalated:
+            state.escalated.append(task_id)
+            effects.append(EscalateEffect(task_id=task_id))
+    if state.blocker_fix_until and now >= state.blocker_fix_until:
+        state.blocker_fix_until = None
+    if state.probation_until and now >= state.probation_until:
+        state.probation_until = None
+    if state.improve_by and now >= state.improve_by:
+        state.improve_by = None
+        effects += _escalate_after_improvement_period(policy, state, now)
+    if state.appeal_deadline and now >= state.appeal_deadline and state.appeal_task is None:
+        state.appeal_deadline = None
+        effects += _offboard_with_notice(
+            policy,
+            state,
+            now,
+            ReasonRecord(summary="suspended and no appeal within the appeal window"),
+        )
+    if state.notice_ends_at and now >= state.notice_ends_at:
+        state.notice_ends_at = None
+        effects.append(
+            _move(
+                policy,
+                state,
+                SellerStatus.offboarded,
+                SellerActionKind.offboard,
+                ReasonRecord(summary="offboarding notice period ended"),
+            )
+        )
+    return effects
+
+
+def _escalate_after_improvement_period(
+    policy: Policy, state: SellerState, now: datetime
+) -> list[Effect]:
+    if state.standing == Standing.good:
+        return []
+    reason = ReasonRecord(summary=f"KPIs still {state.standing.value} after the improvement period")
+    if state.status == SellerStatus.warned:
+        state.improve_by = add_duration(now, policy.durations.improvement_period)
+        return [_move(policy, state, SellerStatus.limited, SellerActionKind.limit, reason)]
+    if state.status == SellerStatus.limited:
+        return _suspend(policy, state, now, reason)
+    return []
+
+
+def _suspend(
+    policy: Policy, state: SellerState, now: datetime, reason: ReasonRecord, actor: str = "system"
+) -> list[Effect]:
+    state.suspensions += 1
+    state.suspended_at = now
+    state.improve_by = None
+    if state.suspensions > 1 and state.probation_until is not None:
+        # Failing again on probation: repeated failure ends the relationship, with notice.
+        effects: list[Effect] = [
+            _move(policy, state, SellerStatus.suspended, SellerActionKind.suspend, reason, actor)
+        ]
+        return effects + _offboard_with_notice(
+            policy, state, now, ReasonRecord(summary="repeated failure while on probation")
+        )
+    state.appeal_deadline = add_duration(now, policy.durations.appeal_window)
+    return [_move(policy, state, SellerStatus.suspended, SellerActionKind.suspend, reason, actor)]
+
+
+def breach_reasons(entries: list[ScorecardEntry]) -> list[ReasonRecord]:
+    return [
+        ReasonRecord(
+            summary=f"{e.kpi.value} is {e.status.value}",
+            kpi=e.kpi.value,
+            value=e.value,
+            threshold=e.limit if e.status == KpiStatus.limit else e.warn,
+            window_days=e.window_days,
+            evidence=[f"{e.numerator:g} of {e.denominator}"],
+        )
+        for e in entries
+        if e.status in (KpiStatus.warn, KpiStatus.limit)
+    ]
+
+
+def on_standing(
+    policy: Policy, state: SellerState, new: Standing, reasons: list[ReasonRecord], now: datetime
+) -> list[Effect]:
+    """The daily evaluation says the KPI standing changed: walk the ladder up or down one step."""
+    state.standing = new
+    if state.status in (SellerStatus.trial, SellerStatus.suspended, SellerStatus.offboarded):
+        return []
+    reason = reasons[0] if reasons else ReasonRecord(summary=f"KPI standing is {new.value}")
+    if new == Standing.good:
+        state.improve_by = None
+        if state.status == SellerStatus.limited:
+            return [
+                _move(
+                    policy, state, SellerStatus.warned, None, ReasonRecord(summary="KPIs recovered")
+                )
+            ]
+        if state.status == SellerStatus.warned:
+            return [
+                _move(
+                    policy, state, SellerStatus.active, None, ReasonRecord(summary="KPIs recovered")
+                )
+            ]
+        return []
+    if state.probation_until is not None and new == Standing.limit:
+        return _suspend(policy, state, now, reason)
+    if state.status == SellerStatus.active:
+        state.improve_by = add_duration(now, policy.durations.improvement_period)
+        return [_move(policy, state, SellerStatus.warned, SellerActionKind.warn, reason)]
+    if state.status == SellerStatus.warned and new == Standing.limit:
+        state.improve_by = add_duration(now, policy.durations.improvement_period)
+        return [_move(policy, state, SellerStatus.limited, SellerActionKind.limit, reason)]
+    return []
+
+
+def decide_trial(
+    policy: Policy,
+    state: SellerState,
+    entries: list[ScorecardEntry],
+    now: datetime,
+    *,
+    eventually_due_satisfied: bool,
+) -> list[Effect]:
+    """At the trial end: graduate, or ask the SSM (borderline), or offboard (clear failure)."""
+    kpi_standing = standing(entries)
+    results = [mo.outcome for mo in state.mystery_orders if mo.outcome is not None]
+    passed = sum(1 for r in results if r == Decision.passed)
+    blocker_open = state.blocker_fix_until is not None
+    if (
+        kpi_standing == Standing.good
+        and passed >= policy.trial.mystery_orders
+        and not blocker_open
+        and eventually_due_satisfied
+    ):
+        state.improve_by = None
+        return [
+            _move(policy, state, SellerStatus.active, None, ReasonRecord(summary="trial passed"))
+        ]
+    if kpi_standing == Standing.limit and state.trial_extended:
+        return _offboard_with_notice(
+            policy, state, now, ReasonRecord(summary="trial failed after extension")
+        )
+    state.trial_review_task = task_id_for(
+        state.seller_id, f"trial-review-{int(state.trial_extended)}"
+    )
+    summary = (
+        f"KPIs {kpi_standing.value}, {passed} mystery orders passed, "
+        f"blocker open: {blocker_open}, eventually-due documents: {eventually_due_satisfied}"
+    )
+    due = add_duration(now, policy.durations.task_sla)
+    return [_open_task(state, state.trial_review_task, TaskKind.trial_review, due, summary)]
+
+
+def on_task_decided(
+    policy: Policy,
+    state: SellerState,
+    task_id: str,
+    decision: Decision,
+    actor: str,
+    comment: str,
+    now: datetime,
+) -> list[Effect]:
+    kind = state.open_tasks.pop(task_id, None)
+    state.task_due.pop(task_id, None)
+    if task_id in state.escalated:
+        state.escalated.remove(task_id)
+    reason = ReasonRecord(summary=f"{decision.value} by {actor}: {comment}".rstrip(": "))
+    if kind == TaskKind.mystery_order:
+        return _on_mystery_order(policy, state, task_id, decision, reason, now)
+    if kind == TaskKind.trial_review:
+        state.trial_review_task = None
+        if decision == Decision.graduate:
+            return [_move(policy, state, SellerStatus.active, None, reason, actor)]
+        if decision == Decision.extend and not state.trial_extended:
+            state.trial_extended = True
+            state.trial_ends_at = add_duration(now, policy.durations.trial_extension)
+            return [NoticeEffect(template="trial_extended", reason=reason)]
+        return _offboard_with_notice(policy, state, now, reason, actor)
+    if kind == TaskKind.appeal_review:
+        state.appeal_task = None
+        if decision == Decision.reinstate:
+            state.probation_until = add_duration(now, policy.durations.probation)
+            state.appeal_deadline = None
+            schedule_follow_up(state, now, now)
+            return [
+                _move(policy, state, SellerStatus.active, SellerActionKind.reinstate, reason, actor)
+            ]
+        return _offboard_with_notice(policy, state, now, reason, actor)
+    return []
+
+
+def _on_mystery_order(
+    policy: Policy,
+    state: SellerState,
+    task_id: str,
+    decision: Decision,
+    reason: ReasonRecord,
+    now: datetime,
+) -> list[Effect]:
+    for order in state.mystery_orders:
+        if order.task_id == task_id:
+            order.outcome = decision
+    effects: list[Effect] = [NoticeEffect(template="mystery_order_finding", reason=reason)]
+    if decision != Decision.blocker:
+        return effects
+    state.blockers += 1
+    if state.blockers > 1:
+        return effects + _offboard_with_notice(
+            policy,
+            state,
+            now,
+            ReasonRecord(summary="repeated blocker in mystery orders", evidence=reason.evidence),
+        )
+    state.blocker_fix_until = add_duration(now, policy.durations.blocker_fix)
+    schedule_follow_up(state, now, state.blocker_fix_until)
+    return effects
+
+
+def on_appeal(policy: Policy, state: SellerState, appeal_id: str, now: datetime) -> list[Effect]:
+    state.appeal_task = task_id_for(state.seller_id, f"appeal-{appeal_id}")
+    due = add_duration(now, policy.durations.appeal_sla)
+    return [_open_task(state, state.appeal_task, TaskKind.appeal_review, due, appeal_id)]
+
+
+def can_appeal(state: SellerState) -> str | None:
+    """None when an appeal may be filed now, else why not."""
+    if state.status != SellerStatus.suspended:
+        return "only a suspended seller can appeal"
+    if state.appeal_task is not None:
+        return "an appeal is already under review"
+    if state.notice_ends_at is not None:
+        return "the offboarding notice has been given"
+    return None
+
+
+def on_manual_action(
+    policy: Policy,
+    state: SellerState,
+    action: SellerActionKind,
+    actor: str,
+    reason_text: str,
+    now: datetime,
+    *,
+    fraud: bool = False,
+) -> list[Effect]:
+    reason = ReasonRecord(summary=f"manual {action.value} by {actor}: {reason_text}")
+    if action == SellerActionKind.warn:
+        state.improve_by = add_duration(now, policy.durations.improvement_period)
+        return [_move(policy, state, SellerStatus.warned, action, reason, actor)]
+    if action == SellerActionKind.limit:
+        state.improve_by = add_duration(now, policy.durations.improvement_period)
+        return [_move(policy, state, SellerStatus.limited, action, reason, actor)]
+    if action == SellerActionKind.suspend:
+        return _suspend(policy, state, now, reason, actor)
+    if action == SellerActionKind.reinstate:
+        state.improve_by = state.appeal_deadline = state.notice_ends_at = None
+        state.probation_until = add_duration(now, policy.durations.probation)
+        return [_move(policy, state, SellerStatus.active, action, reason, actor)]
+    return _offboard_with_notice(policy, state, now, reason, actor, immediately=fraud)
+
+
+MANUAL_ACTIONS_BY_STATUS: dict[SellerStatus, frozenset[SellerActionKind]] = {
+    SellerStatus.trial: frozenset({SellerActionKind.suspend, SellerActionKind.offboard}),
+    SellerStatus.active: frozenset(
+        {
+            SellerActionKind.warn,
+            SellerActionKind.limit,
+            SellerActionKind.suspend,
+            SellerActionKind.offboard,
+        }
+    ),
+    SellerStatus.warned: frozenset(
+        {
+            SellerActionKind.limit,
+            SellerActionKind.suspend,
+            SellerActionKind.reinstate,
+            SellerActionKind.offboard,
+        }
+    ),
+    SellerStatus.limited: frozenset(
+        {SellerActionKind.suspend, SellerActionKind.reinstate, SellerActionKind.offboard}
+    ),
+    SellerStatus.suspended: frozenset({SellerActionKind.reinstate, SellerActionKind.offboard}),
+    SellerStatus.offboarded: frozenset(),
+}
+
+
+def check_seller_decision(state: SellerState, task_id: str, decision: Decision) -> TaskKind:
+    """Raise Refused unless the task is open on this seller and takes this decision."""
+    kind = state.open_tasks.get(task_id)
+    if kind is None:
+        raise Refused("TaskNotOpen", "this task is not open any more")
+    if decision not in TASK_DECISIONS[kind]:
+        allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
+        raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
+    return kind
+
+
+def check_manual_action(state: SellerState, action: SellerActionKind) -> None:
+    if action not in MANUAL_ACTIONS_BY_STATUS[state.status]:
+        raise Refused(
+            "StatusConflict", f"cannot {action.value} a seller whose status is {state.status.value}"
+        )
+
+
+def check_appeal(state: SellerState) -> None:
+    why = can_appeal(state)
+    if why is not None:
+        raise Refused("StatusConflict", why)

@@ -1,0 +1,158 @@
+"""The policy file's shape, its loading, and the duration language it is written in."""
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from sellerflow.vocabulary import KPI, SellerCategory
+
+FILES = Path(__file__).resolve().parent / "files"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(business days?|seconds?|minutes?|hours?|days?)\s*$")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_duration(value: str) -> str:
+    if not _DURATION.match(value):
+        raise ValueError(f"not a duration: {value!r} (say e.g. '14 days', '2 business days')")
+    return value
+
+
+Duration = Annotated[str, Field(description="e.g. '14 days', '2 business days', '30 seconds'")]
+
+
+def add_duration(start: datetime, spec: str) -> datetime:
+    """Add a policy duration to a time; business days skip Saturdays and Sundays."""
+    match = _DURATION.match(spec)
+    if match is None:
+        raise ValueError(f"not a duration: {spec!r}")
+    amount, unit = float(match.group(1)), match.group(2)
+    if unit.startswith("business"):
+        return add_business_days(start, int(amount))
+    seconds_per = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}[unit.rstrip("s")]
+    return start + timedelta(seconds=amount * seconds_per)
+
+
+def add_business_days(start: datetime, days: int) -> datetime:
+    current = start
+    # A start on a weekend counts from the next Monday's start-of-business equivalent time.
+    while current.weekday() >= 5:
+        current += timedelta(days=1)
+    added = 0
+    while added < days:
+        current += timedelta(days=1)
+        if current.weekday() < 5:
+            added += 1
+    return current
+
+
+class DocumentKindRule(Frozen):
+    description: str
+    max_age_days: int | None = None
+    must_not_be_expired: bool = False
+
+
+class DocumentRules(Frozen):
+    max_bytes: int
+    content_types: list[str]
+    kinds: dict[str, DocumentKindRule]
+
+
+class RequirementRules(Frozen):
+    documents_for_all: list[str]
+    documents_in_eu: list[str]
+    documents_by_category: dict[SellerCategory, list[str]]
+    eventually_due: list[str]
+    agreements_for_all: list[str]
+    agreements_in_eu: list[str]
+
+
+class Durations(Frozen):
+    applicant_deadline: Duration
+    reminders: list[Duration]
+    changes_deadline: Duration
+    task_sla: Duration
+    mystery_order_sla: Duration
+    appeal_sla: Duration
+    trial: Duration
+    trial_extension: Duration
+    improvement_period: Duration
+    offboarding_notice: Duration
+    probation: Duration
+    blocker_fix: Duration
+    appeal_window: Duration
+
+    @field_validator("*")
+    @classmethod
+    def _valid(cls, value: str | list[str]) -> str | list[str]:
+        for item in [value] if isinstance(value, str) else value:
+            _check_duration(item)
+        return value
+
+
+class Capabilities(Frozen):
+    listing_cap: int | None
+    daily_order_cap: int | None
+    payouts_deferred: bool
+
+
+class TrialRules(Frozen):
+    listing_cap: int
+    daily_order_cap: int
+    payouts_deferred: bool
+    mystery_orders: int
+    min_orders_for_kpis: int
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return Capabilities(
+            listing_cap=self.listing_cap,
+            daily_order_cap=self.daily_order_cap,
+            payouts_deferred=self.payouts_deferred,
+        )
+
+
+class KpiRule(Frozen):
+    higher_is_better: bool
+    warn: float
+    limit: float
+    window_days: int
+    min_sample: int
+    weight: float
+
+
+class ScoreRules(Frozen):
+    prior_strength: float
+
+
+class EvaluationRules(Frozen):
+    cron: str
+    chunk_size: int
+
+
+class Policy(Frozen):
+    version: str
+    documents: DocumentRules
+    requirements: RequirementRules
+    eu_countries: list[str]
+    durations: Durations
+    trial: TrialRules
+    limited: Capabilities
+    kpis: dict[KPI, KpiRule]
+    score: ScoreRules
+    evaluation: EvaluationRules
+
+
+def load_policy(name_or_path: str) -> Policy:
+    """Load `default`, `demo`, or a policy file by path."""
+    path = FILES / f"{name_or_path}.yaml" if "/" not in name_or_path else Path(name_or_path)
+    if not path.exists():
+        raise FileNotFoundError(f"no policy file {path}")
+    return Policy.model_validate(yaml.safe_load(path.read_text()))

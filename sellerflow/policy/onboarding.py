@@ -1,0 +1,74 @@
+"""Rules for human input to an application: who may decide what, and when (pure)."""
+
+from sellerflow.payloads import CompleteTaskInput
+from sellerflow.policy import Refused
+from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, Stage, TaskKind
+
+APPLICANT_STAGES = frozenset({Stage.draft, Stage.changes_requested})
+WITHDRAWABLE_STAGES = frozenset(
+    {
+        Stage.draft,
+        Stage.submitted,
+        Stage.verifying,
+        Stage.changes_requested,
+        Stage.onboarding_review,
+        Stage.ssm_signoff,
+    }
+)
+
+
+def stage_of(kind: TaskKind) -> Stage:
+    return Stage.ssm_signoff if kind == TaskKind.ssm_signoff else Stage.onboarding_review
+
+
+def check_submit(stage: Stage, already_requested: bool) -> None:
+    if stage not in APPLICANT_STAGES or already_requested:
+        raise Refused("StageConflict", f"cannot submit an application in stage {stage.value}")
+
+
+def check_withdraw(stage: Stage, already_requested: bool) -> None:
+    if stage not in WITHDRAWABLE_STAGES or already_requested:
+        raise Refused("StageConflict", f"cannot withdraw an application in stage {stage.value}")
+
+
+def check_decision(
+    open_task: tuple[str, TaskKind] | None,
+    already_decided: bool,
+    inp: CompleteTaskInput,
+    *,
+    approver: str | None,
+) -> None:
+    """Raise Refused unless `inp` may decide the task that is open now."""
+    if open_task is None or open_task[0] != inp.task_id or already_decided:
+        raise Refused("TaskNotOpen", "this task is not open any more")
+    kind = open_task[1]
+    check_decision_allowed(kind, inp)
+    if kind == TaskKind.ssm_signoff and approver is not None and inp.actor == approver:
+        raise Refused("FourEyes", "the sign-off must come from someone other than the approver")
+
+
+def check_decision_allowed(kind: TaskKind, inp: CompleteTaskInput) -> None:
+    if inp.decision not in TASK_DECISIONS[kind]:
+        allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
+        raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
+    unknown = [c for c in inp.reason_codes if c not in REASON_CODES]
+    if unknown:
+        raise Refused("InvalidDecision", f"unknown reason codes: {', '.join(unknown)}")
+    negative = {Decision.reject, Decision.request_changes, Decision.blocker, Decision.offboard}
+    if inp.decision in negative and not inp.reason_codes:
+        raise Refused("InvalidDecision", f"a {inp.decision.value} decision needs reason codes")
+    if (
+        inp.decision == Decision.request_changes
+        and not any(not v.accepted for v in inp.document_verdicts)
+        and not inp.comment
+    ):
+        raise Refused(
+            "InvalidDecision", "request_changes needs a refused document verdict or a comment"
+        )
+
+
+def reasons_text(inp: CompleteTaskInput) -> str:
+    parts = [REASON_CODES.get(code, code) for code in inp.reason_codes]
+    if inp.comment:
+        parts.append(inp.comment)
+    return "; ".join(parts)

@@ -1,0 +1,127 @@
+"""Turns Temporal workflow histories into a timeline in business words (pure over events)."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.client import WorkflowHistory
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    workflow_id: str
+    kind: str
+    text: str
+    actor: str | None = None
+
+
+def _payload(payloads: Any) -> dict[str, Any]:
+    """First payload of a Payloads message as JSON (the Pydantic converter writes JSON)."""
+    items = list(getattr(payloads, "payloads", []))
+    if not items:
+        return {}
+    try:
+        value = json.loads(items[0].data)
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def _activity_text(name: str, args: dict[str, Any]) -> tuple[str, str, str | None] | None:
+    """(kind, text, actor) for the activities that mean something to a person."""
+    if name == "set_stage":
+        reason = f": {args['reason']}" if args.get("reason") else ""
+        return "stage", f"stage entered: {args.get('stage')}{reason}", None
+    if name == "open_task":
+        return "task", f"task created: {args.get('kind')} (due {args.get('due_at')})", None
+    if name == "escalate_task":
+        return "task", "task escalated: past its due time, ops notified", None
+    if name == "close_task":
+        d = args.get("decision", {})
+        reasons = ", ".join(d.get("reason_codes", []))
+        comment = f" \u2014 {d['comment']}" if d.get("comment") else ""
+        return (
+            "decision",
+            f"task completed: {d.get('decision')} by {d.get('actor')}"
+            f"{' (' + reasons + ')' if reasons else ''}{comment}",
+            d.get("actor"),
+        )
+    if name == "notify":
+        return "notification", f"notification queued: {args.get('template')}", None
+    if name == "verify_application":
+        return "check", "automated checks started", None
+    if name == "setup_account":
+        return "account", "seller account set up", None
+    if name == "apply_status":
+        effect = args.get("effect", {})
+        reason = effect.get("reason", {}).get("summary", "")
+        return (
+            "status",
+            f"seller status: {effect.get('status')} \u2014 {reason}",
+            effect.get("actor"),
+        )
+    if name == "trial_snapshot":
+        return "trial", "trial end: KPIs and mystery orders evaluated", None
+    return None
+
+
+def timeline(workflow_id: str, history: WorkflowHistory) -> list[Entry]:
+    entries: list[Entry] = []
+    scheduled: dict[int, str] = {}
+    for event in history.events:
+        entry = _entry(workflow_id, event, scheduled)
+        if entry is not None:
+            entries.append(entry)
+    return entries
+
+
+def _entry(workflow_id: str, event: HistoryEvent, scheduled: dict[int, str]) -> Entry | None:
+    at = event.event_time.ToDatetime(tzinfo=UTC)
+
+    def make(kind: str, text: str, actor: str | None = None) -> Entry:
+        return Entry(at=at, workflow_id=workflow_id, kind=kind, text=text, actor=actor)
+
+    t = event.event_type
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        attrs = event.workflow_execution_started_event_attributes
+        return make("workflow", f"workflow started: {attrs.workflow_type.name}")
+    if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+        attrs = event.activity_task_scheduled_event_attributes
+        scheduled[event.event_id] = attrs.activity_type.name
+        described = _activity_text(attrs.activity_type.name, _payload(attrs.input))
+        return make(*described) if described else None
+    if t == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
+        attrs = event.activity_task_failed_event_attributes
+        name = scheduled.get(attrs.scheduled_event_id, "activity")
+        return make("error", f"{name} failed: {attrs.failure.message}")
+    if t == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
+        attrs = event.activity_task_timed_out_event_attributes
+        return make("error", f"{scheduled.get(attrs.scheduled_event_id, 'activity')} timed out")
+    if t == EventType.EVENT_TYPE_TIMER_FIRED:
+        return make("timer", "timer fired (deadline, reminder, SLA or trial date reached)")
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
+        attrs = event.workflow_execution_update_accepted_event_attributes
+        request = attrs.accepted_request
+        args = _payload(request.input.args)
+        actor = args.get("actor")
+        detail = f": {args.get('decision')}" if args.get("decision") else ""
+        return make("update", f"{request.input.name} accepted{detail}", actor)
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+        attrs = event.workflow_execution_signaled_event_attributes
+        args = _payload(attrs.input)
+        return make("signal", f"signal {attrs.signal_name}", args.get("actor"))
+    if t == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
+        attrs = event.start_child_workflow_execution_initiated_event_attributes
+        return make("workflow", f"started {attrs.workflow_id}")
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
+        return make("workflow", "continued as new (history kept short)")
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        return make("workflow", "workflow completed")
+    if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        attrs = event.workflow_execution_failed_event_attributes
+        return make("error", f"workflow failed: {attrs.failure.message}")
+    return None

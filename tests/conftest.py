@@ -1,0 +1,107 @@
+"""Real servers for the suite: the Temporal dev server (with time skipping) and SeaweedFS S3,
+started once per session on free ports; SQLite per test and PostgreSQL at 127.0.0.1:5432."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from temporalio.client import Client
+from temporalio.testing._timeskipping import TimeSkipper
+
+from api.main import build_state, create_app
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.devstack import Process, free_port, seed_dev_users, start_s3, start_temporal
+from sellerflow.policy.model import Policy, load_policy
+from sellerflow.temporal import connect
+from worker import build_worker
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+POSTGRES_URL = os.environ.get(
+    "SELLERFLOW_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    log = (tmp_path_factory.mktemp("logs") / "temporal.log").open("w")
+    server: Process = start_temporal(port=port, time_skipping=True, log=log)
+    yield f"127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    data = tmp_path_factory.mktemp("s3")
+    log = (data / "weed.log").open("w")
+    server = start_s3(
+        data_dir=data, port=port, settings=Settings(s3_endpoint_url=endpoint), log=log
+    )
+    yield endpoint
+    server.stop()
+
+
+def make_settings(
+    tmp_path: Path, temporal_address: str, s3_endpoint: str, **overrides: object
+) -> Settings:
+    values: dict[str, object] = {
+        "database_url": f"sqlite:///{tmp_path / 'sellerflow.db'}",
+        "temporal_address": temporal_address,
+        "temporal_task_queue": f"test-{uuid.uuid4()}",
+        "s3_endpoint_url": s3_endpoint,
+        "sellerflow_policy": "default",
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh schema in the `test` database, dropped afterwards."""
+    schema = f"sf_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@dataclass
+class Stack:
+    http: httpx.AsyncClient
+    temporal: Client
+    settings: Settings
+    engine: sa.Engine
+    policy: Policy
+    skipper: TimeSkipper
+
+
+@pytest_asyncio.fixture
+async def stack(tmp_path: Path, temporal_address: str, s3_endpoint: str) -> AsyncIterator[Stack]:
+    """Database, worker and API on the session's Temporal and S3 servers."""
+    settings = make_settings(tmp_path, temporal_address, s3_endpoint)
+    upgrade_schema(settings.database_url)
+    seed_dev_users(settings)
+    policy = load_policy(settings.sellerflow_policy)
+    client = await connect(settings)
+    engine = make_engine(settings.database_url)
+    app = create_app(settings, temporal=client)
+    app.state.sellerflow = build_state(settings, client)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with build_worker(client, engine, settings, policy, executor):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                yield Stack(http, client, settings, engine, policy, TimeSkipper(client))
+    engine.dispose()

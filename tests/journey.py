@@ -1,0 +1,150 @@
+"""Steps of the applicant's and the staff's journeys over HTTP, shared by the tests."""
+
+import asyncio
+from datetime import date, timedelta
+from typing import Any
+
+import httpx
+
+from sellerflow.policy.model import Policy
+from sellerflow.policy.requirements import required_agreements, required_documents
+from sellerflow.vocabulary import SellerCategory
+
+PDF = b"%PDF-1.7\n% sellerflow test document\n" + b"0" * 2048 + b"\n%%EOF\n"
+DEV_PASSWORD = "dev-password"
+
+APPLICATION = {
+    "legal_name": "Refurb Works GmbH",
+    "seller_category": "refurbishing_factory",
+    "country": "DE",
+    "registration_number": "HRB 123456",
+    "vat_number": "DE123456789",
+    "contact_name": "Ada Example",
+    "contact_email": "ada@refurb.example",
+    "product_categories": ["smartphones", "laptops"],
+}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def create_application(http: httpx.AsyncClient, **changes: Any) -> tuple[str, dict[str, str]]:
+    response = await http.post("/v1/applications", json={**APPLICATION, **changes})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    return body["id"], bearer(body["applicant_token"])
+
+
+async def upload(
+    http: httpx.AsyncClient,
+    app_id: str,
+    auth: dict[str, str],
+    kind: str,
+    data: bytes = PDF,
+    content_type: str = "application/pdf",
+) -> httpx.Response:
+    today = date.today()
+    declared = await http.post(
+        f"/v1/applications/{app_id}/documents",
+        headers=auth,
+        json={
+            "kind": kind,
+            "filename": f"{kind}.pdf",
+            "content_type": content_type,
+            "size_bytes": len(data),
+            "issued_on": (today - timedelta(days=10)).isoformat(),
+            "expires_on": (today + timedelta(days=3650)).isoformat(),
+        },
+    )
+    assert declared.status_code == 201, declared.text
+    upload_form = declared.json()["upload"]
+    async with httpx.AsyncClient() as s3:
+        stored = await s3.post(
+            upload_form["url"],
+            data=upload_form["fields"],
+            files={"file": (f"{kind}.pdf", data, content_type)},
+        )
+    assert stored.status_code in (200, 201, 204), stored.text
+    document_id = declared.json()["document_id"]
+    return await http.post(
+        f"/v1/applications/{app_id}/documents/{document_id}/complete", headers=auth
+    )
+
+
+async def sign(http: httpx.AsyncClient, app_id: str, auth: dict[str, str], kind: str) -> None:
+    agreement = (await http.get(f"/v1/agreements/{kind}")).json()
+    signed = await http.post(
+        f"/v1/applications/{app_id}/agreements",
+        headers=auth,
+        json={
+            "kind": kind,
+            "version": agreement["version"],
+            "sha256": agreement["sha256"],
+            "signer_name": "Ada Example",
+            "signer_title": "Managing director",
+        },
+    )
+    assert signed.status_code == 201, signed.text
+
+
+async def complete_application(
+    http: httpx.AsyncClient,
+    policy: Policy,
+    app_id: str,
+    auth: dict[str, str],
+    *,
+    with_eventually_due: bool = True,
+) -> None:
+    kinds = required_documents(policy, SellerCategory(APPLICATION["seller_category"]), "DE")
+    if with_eventually_due:
+        kinds += policy.requirements.eventually_due
+    for kind in kinds:
+        done = await upload(http, app_id, auth, kind)
+        assert done.status_code == 200, done.text
+    for kind in required_agreements(policy, "DE"):
+        await sign(http, app_id, auth, kind)
+
+
+async def staff_token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
+    response = await http.post(
+        "/v1/auth/token", data={"username": username, "password": DEV_PASSWORD}
+    )
+    assert response.status_code == 200, response.text
+    return bearer(response.json()["access_token"])
+
+
+async def wait_for_task(
+    http: httpx.AsyncClient, auth: dict[str, str], kind: str, *, subject: str, timeout: float = 20
+) -> dict[str, Any]:
+    """The open task of a kind for an application or seller id, once the workflow opened it."""
+    for _ in range(int(timeout * 10)):
+        listed = await http.get("/v1/tasks", headers=auth, params={"kind": kind, "limit": 200})
+        assert listed.status_code == 200, listed.text
+        for task in listed.json()["data"]:
+            if subject in (task["application_id"], task["seller_id"]):
+                return dict(task)
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"no open {kind} task for {subject}")
+
+
+async def decide(
+    http: httpx.AsyncClient, auth: dict[str, str], task_id: str, decision: str, **body: Any
+) -> httpx.Response:
+    claimed = await http.post(f"/v1/tasks/{task_id}/claim", headers=auth)
+    assert claimed.status_code == 200, claimed.text
+    return await http.post(
+        f"/v1/tasks/{task_id}/complete", headers=auth, json={"decision": decision, **body}
+    )
+
+
+async def wait_for_stage(
+    http: httpx.AsyncClient, auth: dict[str, str], app_id: str, stage: str, timeout: float = 20
+) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for _ in range(int(timeout * 10)):
+        body = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
+        if body.get("stage") == stage:
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"application stayed in {body.get('stage')}, expected {stage}")

@@ -1,0 +1,70 @@
+"""Activity options and search attributes shared by the workflows."""
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from sellerflow.policy import Refused
+
+T = TypeVar("T")
+
+# Business activities retry for a long time: a database or S3 outage must delay, never fail,
+# an application.
+ACTIVITY_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=1),
+        non_retryable_error_types=["InvalidInput"],
+    ),
+}
+
+STAGE = SearchAttributeKey.for_keyword("SellerflowStage")
+CATEGORY = SearchAttributeKey.for_keyword("SellerflowCategory")
+COUNTRY = SearchAttributeKey.for_keyword("SellerflowCountry")
+SELLER_STATUS = SearchAttributeKey.for_keyword("SellerflowSellerStatus")
+
+SEARCH_ATTRIBUTES = {
+    "SellerflowStage": "Keyword",
+    "SellerflowCategory": "Keyword",
+    "SellerflowCountry": "Keyword",
+    "SellerflowSellerStatus": "Keyword",
+}
+
+
+def accepts(validator: Callable[[T], None], inp: T) -> bool:
+    """Run an update validator for a signal; a refused signal is logged and dropped."""
+    try:
+        validator(inp)
+    except ApplicationError as err:
+        workflow.logger.warning("signal refused: %s", err)
+        return False
+    return True
+
+
+def refusing(check: Callable[[], None]) -> None:
+    """Turn a policy refusal into the error that rejects an update (its type reaches the API)."""
+    try:
+        check()
+    except Refused as err:
+        raise ApplicationError(err.detail, type=err.code, non_retryable=True) from None
+
+
+async def wait_until(condition: Callable[[], bool], wake_at: datetime | None) -> bool:
+    """Wait for a condition or a durable timer at `wake_at`; True if the condition holds."""
+    if wake_at is None:
+        await workflow.wait_condition(condition)
+        return True
+    try:
+        await workflow.wait_condition(
+            condition, timeout=max(timedelta(0), wake_at - workflow.now())
+        )
+    except TimeoutError:
+        return condition()
+    return True

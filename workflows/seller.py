@@ -1,0 +1,289 @@
+"""One long-lived workflow per seller: trial, mystery orders, monitoring, ladder and appeals.
+
+The rules live in sellerflow.policy.lifecycle; this workflow feeds it timers and messages and
+carries out the effects it returns. It continues as new before its history grows large.
+"""
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
+    from activities.sellers import SellerActivities
+    from activities.tasks import TaskActivities
+    from sellerflow.payloads import (
+        AppealFiledInput,
+        ApplySellerStatusInput,
+        CloseTaskInput,
+        CompleteTaskInput,
+        EscalateTaskInput,
+        ManualActionInput,
+        NotifyInput,
+        OpenTaskInput,
+        SellerInput,
+        SellerView,
+        StandingChangedInput,
+        TaskOutcome,
+        TrialSnapshotInput,
+    )
+    from sellerflow.policy import lifecycle
+    from sellerflow.policy.lifecycle import (
+        Effect,
+        EscalateEffect,
+        NoticeEffect,
+        OpenTaskEffect,
+        SellerState,
+        StatusEffect,
+    )
+    from sellerflow.policy.model import Policy
+    from workflows.common import ACTIVITY_OPTIONS, SELLER_STATUS, accepts, refusing, wait_until
+
+Message = CompleteTaskInput | StandingChangedInput | AppealFiledInput | ManualActionInput
+
+# Continue as new well before Temporal's limits; the carried state is small.
+MAX_EVENTS_PER_RUN = 2_000
+
+
+@workflow.defn
+class SellerWorkflow:
+    def __init__(self) -> None:
+        self.inbox: list[Message] = []
+        self.answers: dict[str, str] = {}
+        self.effects_done = 0
+        self._state: SellerState | None = None
+
+    @property
+    def s(self) -> SellerState:
+        assert self._state is not None, "state is set before any handler waits"
+        return self._state
+
+    @workflow.run
+    async def run(self, inp: SellerInput) -> str:
+        self.seller_id, self.application_id = inp.seller_id, inp.application_id
+        self.policy: Policy = inp.policy
+        if inp.state is None:
+            rng = workflow.random()
+            offsets = [rng.uniform(0.1, 0.8) for _ in range(self.policy.trial.mystery_orders)]
+            self._state = lifecycle.start_trial(self.policy, inp.seller_id, workflow.now(), offsets)
+        else:
+            self._state = inp.state
+        self.reported_status = self.s.status
+        self._describe()
+        while not self.s.finished:
+            await wait_until(lambda: bool(self.inbox), lifecycle.next_wakeup(self.s))
+            await self._apply(lifecycle.on_timers(self.policy, self.s, workflow.now()))
+            if (due := lifecycle.trial_due_at(self.s)) is not None and workflow.now() >= due:
+                await self._decide_trial()
+            while self.inbox:
+                await self._handle(self.inbox.pop(0))
+            self._describe()
+            if self._should_continue_as_new():
+                await workflow.wait_condition(
+                    lambda: workflow.all_handlers_finished() and not self.inbox
+                )
+                workflow.continue_as_new(
+                    SellerInput(
+                        seller_id=self.seller_id,
+                        application_id=self.application_id,
+                        policy=self.policy,
+                        state=self.s,
+                    )
+                )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.s.status.value
+
+    async def _decide_trial(self) -> None:
+        snapshot = await workflow.execute_activity_method(
+            SellerActivities.trial_snapshot,
+            TrialSnapshotInput(seller_id=self.seller_id, policy=self.policy, as_of=workflow.now()),
+            **ACTIVITY_OPTIONS,
+        )
+        await self._apply(
+            lifecycle.decide_trial(
+                self.policy,
+                self.s,
+                snapshot.entries,
+                workflow.now(),
+                eventually_due_satisfied=snapshot.eventually_due_satisfied,
+            )
+        )
+
+    async def _handle(self, message: Message) -> None:
+        now = workflow.now()
+        if isinstance(message, StandingChangedInput):
+            if self.s.remember(message.event_id):
+                effects = lifecycle.on_standing(
+                    self.policy, self.s, message.standing, message.reasons, now
+                )
+                await self._apply(effects)
+            return
+        if isinstance(message, CompleteTaskInput):
+            await workflow.execute_activity_method(
+                TaskActivities.close_task,
+                CloseTaskInput(decision=message, at=now),
+                **ACTIVITY_OPTIONS,
+            )
+            effects = lifecycle.on_task_decided(
+                self.policy,
+                self.s,
+                message.task_id,
+                message.decision,
+                message.actor,
+                message.comment,
+                now,
+            )
+            key = message.task_id
+        elif isinstance(message, AppealFiledInput):
+            effects, key = (
+                lifecycle.on_appeal(self.policy, self.s, message.appeal_id, now),
+                (message.appeal_id),
+            )
+        else:
+            self.s.remember(message.request_id)
+            effects = lifecycle.on_manual_action(
+                self.policy,
+                self.s,
+                message.action,
+                message.actor,
+                message.reason,
+                now,
+                fraud=message.fraud,
+            )
+            key = message.request_id
+        await self._apply(effects)
+        self.answers[key] = self.s.status.value
+
+    async def _apply(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            self.effects_done += 1
+            key = f"{workflow.info().run_id}:{self.effects_done}"
+            if isinstance(effect, OpenTaskEffect):
+                await workflow.execute_activity_method(
+                    TaskActivities.open_task,
+                    OpenTaskInput(
+                        task_id=effect.task_id,
+                        kind=effect.kind,
+                        workflow_id=workflow.info().workflow_id,
+                        seller_id=self.seller_id,
+                        due_at=effect.due_at,
+                        note=effect.note,
+                    ),
+                    **ACTIVITY_OPTIONS,
+                )
+            elif isinstance(effect, EscalateEffect):
+                await workflow.execute_activity_method(
+                    TaskActivities.escalate_task,
+                    EscalateTaskInput(task_id=effect.task_id, at=workflow.now()),
+                    **ACTIVITY_OPTIONS,
+                )
+            elif isinstance(effect, StatusEffect):
+                await workflow.execute_activity_method(
+                    SellerActivities.apply_status,
+                    ApplySellerStatusInput(
+                        seller_id=self.seller_id,
+                        key=key,
+                        from_status=self.reported_status,
+                        effect=effect,
+                        at=workflow.now(),
+                    ),
+                    **ACTIVITY_OPTIONS,
+                )
+                workflow.upsert_search_attributes([SELLER_STATUS.value_set(effect.status.value)])
+            elif isinstance(effect, NoticeEffect):
+                await self._notify(effect, key)
+            self.reported_status = self.s.status
+
+    async def _notify(self, effect: NoticeEffect, key: str) -> None:
+        await workflow.execute_activity_method(
+            NotificationActivities.notify,
+            NotifyInput(
+                template=effect.template,
+                key=key,
+                seller_id=self.seller_id,
+                context={
+                    "reason": effect.reason.summary,
+                    "notice_ends_at": _fmt(self.s.notice_ends_at),
+                },
+            ),
+            **ACTIVITY_OPTIONS,
+        )
+
+    def _describe(self) -> None:
+        workflow.set_current_details(
+            f"status: {self.s.status.value}; open tasks: {len(self.s.open_tasks)}"
+        )
+
+    def _should_continue_as_new(self) -> bool:
+        info = workflow.info()
+        return info.is_continue_as_new_suggested() or info.get_current_history_length() > (
+            MAX_EVENTS_PER_RUN
+        )
+
+    async def _answer(self, message: Message, key: str) -> str:
+        self.inbox.append(message)
+        await workflow.wait_condition(lambda: key in self.answers)
+        return self.answers.pop(key)
+
+    # --- messages: updates with validators, the same handlers reachable as signals ---------
+
+    @workflow.update
+    async def complete_task(self, inp: CompleteTaskInput) -> TaskOutcome:
+        state = await self._answer(inp, inp.task_id)
+        return TaskOutcome(task_id=inp.task_id, decision=inp.decision, state=state)
+
+    @complete_task.validator
+    def validate_complete_task(self, inp: CompleteTaskInput) -> None:
+        refusing(lambda: lifecycle.check_seller_decision(self.s, inp.task_id, inp.decision))
+        if any(isinstance(m, CompleteTaskInput) and m.task_id == inp.task_id for m in self.inbox):
+            raise ApplicationError("this task is being decided", type="TaskNotOpen")
+
+    @workflow.signal(name="complete_task")
+    def complete_task_signal(self, inp: CompleteTaskInput) -> None:
+        if accepts(self.validate_complete_task, inp):
+            self.inbox.append(inp)
+
+    @workflow.update
+    async def file_appeal(self, inp: AppealFiledInput) -> str:
+        return await self._answer(inp, inp.appeal_id)
+
+    @file_appeal.validator
+    def validate_file_appeal(self, inp: AppealFiledInput) -> None:
+        refusing(lambda: lifecycle.check_appeal(self.s))
+
+    @workflow.signal(name="file_appeal")
+    def file_appeal_signal(self, inp: AppealFiledInput) -> None:
+        if accepts(self.validate_file_appeal, inp):
+            self.inbox.append(inp)
+
+    @workflow.update
+    async def manual_action(self, inp: ManualActionInput) -> str:
+        return await self._answer(inp, inp.request_id)
+
+    @manual_action.validator
+    def validate_manual_action(self, inp: ManualActionInput) -> None:
+        refusing(lambda: lifecycle.check_manual_action(self.s, inp.action))
+
+    @workflow.signal(name="manual_action")
+    def manual_action_signal(self, inp: ManualActionInput) -> None:
+        if accepts(self.validate_manual_action, inp):
+            self.inbox.append(inp)
+
+    @workflow.signal
+    def standing_changed(self, inp: StandingChangedInput) -> None:
+        self.inbox.append(inp)
+
+    @workflow.query
+    def view(self) -> SellerView:
+        return SellerView(
+            status=self.s.status,
+            trial_ends_at=self.s.trial_ends_at,
+            open_tasks=self.s.open_tasks,
+            improve_by=self.s.improve_by,
+            notice_ends_at=self.s.notice_ends_at,
+        )
+
+
+def _fmt(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
