@@ -6,11 +6,12 @@ import uuid
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
+from sqlmodel import select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, SessionDep, StateDep, application_for, owner_application
 from api.errors import errors
-from api.schemas import DocumentDeclare, DocumentDeclared, DocumentPublic, UploadForm
+from api.schemas import DocumentDeclare, DocumentDeclared, DocumentPublic, Page, UploadForm
 from sellerflow.errors import Conflict, InvalidRequest, NotFound
 from sellerflow.models import Application, Document, utcnow
 from sellerflow.policy.onboarding import APPLICANT_STAGES
@@ -146,3 +147,17 @@ def download_document(
     return RedirectResponse(
         state.store.presigned_get(doc.object_key, doc.filename), status_code=307
     )
+
+
+@router.get("", response_model=Page[DocumentPublic], responses=errors(401, 404))
+def list_documents(
+    application_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> Page[DocumentPublic]:
+    """Every document of the application, newest first; earlier versions stay for the audit trail."""
+    app = application_for(session, principal, application_id)
+    docs = session.exec(
+        select(Document)
+        .where(Document.application_id == app.id)
+        .order_by(Document.created_at.desc())  # type: ignore[attr-defined]
+    ).all()
+    return Page(data=[document_public(d) for d in docs], count=len(docs), limit=len(docs), offset=0)
