@@ -6,8 +6,10 @@ Also creates the seller-evaluation Schedule (idempotently) so monitoring runs da
 import asyncio
 import logging
 import signal
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from temporalio.client import (
@@ -38,7 +40,9 @@ log = logging.getLogger("sellerflow.worker")
 EVALUATION_SCHEDULE_ID = "seller-evaluation"
 
 
-def build_activities(engine: sa.Engine, settings: Settings, policy: Policy) -> list[object]:
+def build_activities(
+    engine: sa.Engine, settings: Settings, policy: Policy
+) -> list[Callable[..., Any]]:
     apps = ApplicationActivities(engine, LocalRegistry())
     tasks = TaskActivities(engine)
     notes = NotificationActivities(engine, settings, policy)

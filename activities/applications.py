@@ -158,7 +158,7 @@ class ApplicationActivities:
 
     @activity.defn
     def setup_account(self, inp: SetupAccountInput) -> SetupAccountResult:
-        """Create the seller account with trial capabilities; a retry finds it and changes nothing."""
+        """Create the seller account with trial capabilities; a retry changes nothing."""
         seller_id = seller_id_for(inp.application_id)
         with session_scope(self.engine) as session:
             app = _application(session, inp.application_id)

@@ -2,8 +2,7 @@
 
 from datetime import datetime
 
-import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from sellerflow.models import AuditLog
 
@@ -23,7 +22,7 @@ def record(
 ) -> None:
     """Append one row; a row with the same key (a retried activity) is not written twice."""
     exists = session.exec(
-        sa.select(AuditLog.id).where(AuditLog.idempotency_key == key)  # type: ignore[call-overload, arg-type]
+        select(col(AuditLog.id)).where(col(AuditLog.idempotency_key) == key)
     ).first()
     if exists:
         return

@@ -14,7 +14,8 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -42,6 +43,11 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def ensure_free(port: int, name: str) -> None:
+    if port_open(port):
+        raise RuntimeError(f"port {port} for {name} is in use: is another sellerflow running?")
+
+
 def wait_for_port(port: int, proc: subprocess.Popen[bytes], name: str, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -59,11 +65,9 @@ class Process:
     proc: subprocess.Popen[bytes]
     log_threads: list[threading.Thread] = field(default_factory=list)
 
-    def stop(self, timeout: float = 15) -> None:
+    def stop(self, timeout: float = 10) -> None:
         if self.proc.poll() is None:
-            self.proc.send_signal(
-                signal.SIGINT if self.name in ("api", "worker") else signal.SIGTERM
-            )
+            self.proc.send_signal(signal.SIGINT)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
@@ -78,6 +82,7 @@ def spawn(
     env: dict[str, str] | None = None,
     log: IO[str] | None = None,
     cwd: Path = PROJECT_ROOT,
+    quiet: Callable[[bytes], bool] | None = None,
 ) -> Process:
     """Start a child process whose output is prefixed with its name (or written to `log`)."""
     proc = subprocess.Popen(
@@ -94,6 +99,8 @@ def spawn(
     def pump() -> None:
         assert proc.stdout is not None
         for raw in proc.stdout:
+            if quiet is not None and quiet(raw):
+                continue
             with lock:
                 out.write(f"{name:>8} | {raw.decode(errors='replace')}")
                 out.flush()
@@ -130,6 +137,7 @@ def start_temporal(
         cmd += ["--search-attribute", f"{name}=Keyword"]
     if time_skipping:
         cmd += ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
+    ensure_free(port, "temporal")
     process = spawn("temporal", cmd, log=log)
     wait_for_port(port, process.proc, "temporal")
     return process
@@ -165,6 +173,7 @@ def start_s3(
             }
         )
     )
+    ensure_free(port, "s3")
     _clear_stale_sockets()
     ports = [free_port() for _ in range(3)]
     cmd = [
@@ -186,7 +195,8 @@ def start_s3(
         f"-s3.config={identities}",
         f"-s3.port.grpc={free_port()}",
     ]
-    process = spawn("s3", cmd, log=log)
+    # SeaweedFS logs every volume operation at glog's info level ("I1126 ..."): keep the rest.
+    process = spawn("s3", cmd, log=log, quiet=lambda line: line[:1] == b"I" and line[1:2].isdigit())
     wait_for_port(port, process.proc, "s3")
     _ensure_bucket(settings, process)
     return process
@@ -239,13 +249,18 @@ def run() -> None:
     processes: list[Process] = []
     with stopping(processes):
         temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
-        processes.append(
-            start_temporal(
-                port=temporal_port, ui_port=temporal_port + 1000, db_file=data / "temporal.db"
-            )
-        )
         s3_port = int((settings.s3_endpoint_url or "").rsplit(":", 1)[1])
-        processes.append(start_s3(data_dir=data / "s3", port=s3_port, settings=settings))
+        # The two servers start side by side; each call waits until its port answers.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            temporal = pool.submit(
+                start_temporal,
+                port=temporal_port,
+                ui_port=temporal_port + 1000,
+                db_file=data / "temporal.db",
+            )
+            s3 = pool.submit(start_s3, data_dir=data / "s3", port=s3_port, settings=settings)
+            for future in (temporal, s3):
+                processes.append(future.result())
         python = sys.executable
         processes.append(spawn("worker", [python, "worker.py"]))
         processes.append(

@@ -6,8 +6,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import urlparse
 
-import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from sellerflow.models import Notification, utcnow
 from sellerflow.templating import render_notification
@@ -25,7 +24,7 @@ def enqueue(
 ) -> bool:
     """Store a rendered message; False when the key was stored before (a retry)."""
     exists = session.exec(
-        sa.select(Notification.id).where(Notification.idempotency_key == key)  # type: ignore[call-overload, arg-type]
+        select(col(Notification.id)).where(col(Notification.idempotency_key) == key)
     ).first()
     if exists:
         return False
@@ -48,16 +47,16 @@ def enqueue(
 def deliver_pending(session: Session, smtp_url: str, sender: str, limit: int = 100) -> int:
     """Send unsent outbox rows over SMTP (smtp://host:port) and mark them sent."""
     rows = session.exec(
-        sa.select(Notification)  # type: ignore[call-overload]
-        .where(Notification.sent_at.is_(None))  # type: ignore[union-attr]
-        .order_by(Notification.created_at)
+        select(Notification)
+        .where(col(Notification.sent_at).is_(None))
+        .order_by(col(Notification.created_at))
         .limit(limit)
     ).all()
     if not rows:
         return 0
     url = urlparse(smtp_url)
     with smtplib.SMTP(url.hostname or "127.0.0.1", url.port or 25, timeout=10) as smtp:
-        for (row,) in rows:
+        for row in rows:
             mail = EmailMessage()
             mail["From"], mail["To"], mail["Subject"] = sender, row.recipient, row.subject
             mail["Message-ID"] = f"<{row.idempotency_key.replace(':', '.')}@sellerflow>"

@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -71,5 +72,5 @@ def requirement_list(
     )
 
 
-def count(session: Session, query: sa.Select[tuple[int]]) -> int:
+def count(session: Session, query: sa.Select[Any]) -> int:
     return int(session.execute(query).scalar_one())

@@ -107,7 +107,11 @@ def category_means(
     query = (
         sa.select(SELLER.seller_category, *kpi_columns(policy, as_of))
         .select_from(sa.join(Seller.__table__, OrderEvent.__table__, SELLER.id == OE.seller_id))  # type: ignore[attr-defined]
-        .where(OE.placed_at >= _oldest(policy, as_of), OE.placed_at <= as_of)
+        .where(
+            OE.placed_at >= _oldest(policy, as_of),
+            OE.placed_at <= as_of,
+            SELLER.status != SellerStatus.offboarded.value,
+        )
         .group_by(SELLER.seller_category)
     )
     means: dict[str, dict[str, float]] = {}
@@ -185,7 +189,8 @@ def score_chunk(
         if new_standing.value != seller.standing:
             changes.append((seller.id, new_standing, breach_reasons(entries)))
     card = ScorecardRow.__table__  # type: ignore[attr-defined]
-    conn.execute(sa.delete(card).where(card.c.seller_id >= lo, card.c.seller_id <= hi))
+    # Only the sellers scored now: an offboarded seller in the id range keeps its last card.
+    conn.execute(sa.delete(card).where(card.c.seller_id.in_([s.id for s in sellers])))
     conn.execute(sa.insert(card), card_rows)
     conn.execute(
         sa.update(Seller.__table__)  # type: ignore[attr-defined]

@@ -87,41 +87,54 @@ def _entry(workflow_id: str, event: HistoryEvent, scheduled: dict[int, str]) -> 
 
     t = event.event_type
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
-        attrs = event.workflow_execution_started_event_attributes
-        return make("workflow", f"workflow started: {attrs.workflow_type.name}")
+        a_workflow_execution_started = event.workflow_execution_started_event_attributes
+        return make(
+            "workflow", f"workflow started: {a_workflow_execution_started.workflow_type.name}"
+        )
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        attrs = event.activity_task_scheduled_event_attributes
-        scheduled[event.event_id] = attrs.activity_type.name
-        described = _activity_text(attrs.activity_type.name, _payload(attrs.input))
+        a_activity_task_scheduled = event.activity_task_scheduled_event_attributes
+        scheduled[event.event_id] = a_activity_task_scheduled.activity_type.name
+        described = _activity_text(
+            a_activity_task_scheduled.activity_type.name, _payload(a_activity_task_scheduled.input)
+        )
         return make(*described) if described else None
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
-        attrs = event.activity_task_failed_event_attributes
-        name = scheduled.get(attrs.scheduled_event_id, "activity")
-        return make("error", f"{name} failed: {attrs.failure.message}")
+        a_activity_task_failed = event.activity_task_failed_event_attributes
+        name = scheduled.get(a_activity_task_failed.scheduled_event_id, "activity")
+        return make("error", f"{name} failed: {a_activity_task_failed.failure.message}")
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
-        attrs = event.activity_task_timed_out_event_attributes
-        return make("error", f"{scheduled.get(attrs.scheduled_event_id, 'activity')} timed out")
+        a_activity_task_timed_out = event.activity_task_timed_out_event_attributes
+        return make(
+            "error",
+            f"{scheduled.get(a_activity_task_timed_out.scheduled_event_id, 'activity')} timed out",
+        )
     if t == EventType.EVENT_TYPE_TIMER_FIRED:
         return make("timer", "timer fired (deadline, reminder, SLA or trial date reached)")
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED:
-        attrs = event.workflow_execution_update_accepted_event_attributes
-        request = attrs.accepted_request
+        a_workflow_execution_update_accepted = (
+            event.workflow_execution_update_accepted_event_attributes
+        )
+        request = a_workflow_execution_update_accepted.accepted_request
         args = _payload(request.input.args)
         actor = args.get("actor")
         detail = f": {args.get('decision')}" if args.get("decision") else ""
         return make("update", f"{request.input.name} accepted{detail}", actor)
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-        attrs = event.workflow_execution_signaled_event_attributes
-        args = _payload(attrs.input)
-        return make("signal", f"signal {attrs.signal_name}", args.get("actor"))
+        a_workflow_execution_signaled = event.workflow_execution_signaled_event_attributes
+        args = _payload(a_workflow_execution_signaled.input)
+        return make(
+            "signal", f"signal {a_workflow_execution_signaled.signal_name}", args.get("actor")
+        )
     if t == EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED:
-        attrs = event.start_child_workflow_execution_initiated_event_attributes
-        return make("workflow", f"started {attrs.workflow_id}")
+        a_start_child_workflow_execution_initiated = (
+            event.start_child_workflow_execution_initiated_event_attributes
+        )
+        return make("workflow", f"started {a_start_child_workflow_execution_initiated.workflow_id}")
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
         return make("workflow", "continued as new (history kept short)")
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
         return make("workflow", "workflow completed")
     if t == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-        attrs = event.workflow_execution_failed_event_attributes
-        return make("error", f"workflow failed: {attrs.failure.message}")
+        a_workflow_execution_failed = event.workflow_execution_failed_event_attributes
+        return make("error", f"workflow failed: {a_workflow_execution_failed.failure.message}")
     return None

@@ -66,15 +66,15 @@ def main(argv: list[str] | None = None) -> int:
                 state = "disabled" if user.disabled else "active"
                 print(f"{user.username}\t{user.roles}\t{state}")
             return 0
-        user = session.exec(select(StaffUser).where(StaffUser.username == args.username)).first()
-        if user is None:
+        found = session.exec(select(StaffUser).where(StaffUser.username == args.username)).first()
+        if found is None:
             print(f"no user {args.username}", file=sys.stderr)
             return 1
         if args.command == "reset-password":
-            user.password_hash = hash_password(args.password)
+            found.password_hash = hash_password(args.password)
         else:
-            user.disabled = args.command == "disable"
-        session.add(user)
+            found.disabled = args.command == "disable"
+        session.add(found)
     return 0
 
 

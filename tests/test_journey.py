@@ -6,7 +6,6 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from sellerflow.models import Notification
-
 from tests.conftest import Stack
 from tests.histories import record_histories
 from tests.journey import (

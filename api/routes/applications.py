@@ -5,7 +5,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.deps import (
@@ -147,15 +147,15 @@ def list_applications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[ApplicationSummary]:
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if stage:
-        conditions.append(Application.stage == stage.value)
+        conditions.append(col(Application.stage) == stage.value)
     if category:
-        conditions.append(Application.seller_category == category.value)
+        conditions.append(col(Application.seller_category) == category.value)
     if country:
-        conditions.append(Application.country == country)
+        conditions.append(col(Application.country) == country)
     if q:
-        conditions.append(sa.func.lower(Application.legal_name).contains(q.lower()))
+        conditions.append(sa.func.lower(col(Application.legal_name)).contains(q.lower()))
     total = count(session, sa.select(sa.func.count()).select_from(Application).where(*conditions))
     rows = session.exec(
         select(Application)

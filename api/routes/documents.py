@@ -153,7 +153,7 @@ def download_document(
 def list_documents(
     application_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> Page[DocumentPublic]:
-    """Every document of the application, newest first; earlier versions stay for the audit trail."""
+    """Every document of the application, newest first (earlier versions stay)."""
     app = application_for(session, principal, application_id)
     docs = session.exec(
         select(Document)

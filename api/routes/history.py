@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
@@ -28,8 +28,9 @@ async def fetch_histories(temporal: Client, workflow_ids: list[str]) -> list[Wor
         async for execution in temporal.list_workflows(f"WorkflowId = '{workflow_id}'"):
             runs.append(execution)
         runs.sort(key=lambda e: e.start_time)
-        for run in runs or [None]:
-            handle = temporal.get_workflow_handle(workflow_id, run_id=run.run_id if run else None)
+        run_ids: list[str | None] = [run.run_id for run in runs] or [None]
+        for run_id in run_ids:
+            handle = temporal.get_workflow_handle(workflow_id, run_id=run_id)
             try:
                 histories.append(await call_workflow(handle.fetch_history()))
             except RPCError:
@@ -82,15 +83,15 @@ HUMAN_INBOX_ACTIONS = {
 
 def _inbox_entries(session: SessionDep, app: Application) -> list[TimelineEntry]:
     """Claims, releases and reassignments: they never reach a workflow, only the audit log."""
-    owners = [Task.application_id == app.id]
+    owners = [col(Task.application_id) == app.id]
     if app.seller_id:
-        owners.append(Task.seller_id == app.seller_id)
+        owners.append(col(Task.seller_id) == app.seller_id)
     tasks = {str(t.id): t.kind for t in session.exec(select(Task).where(sa.or_(*owners))).all()}
     rows = session.exec(
         select(AuditLog).where(
             AuditLog.subject_type == "task",
-            AuditLog.subject_id.in_(list(tasks)),  # type: ignore[attr-defined]
-            AuditLog.action.in_(list(HUMAN_INBOX_ACTIONS)),  # type: ignore[attr-defined]
+            col(AuditLog.subject_id).in_(list(tasks)),
+            col(AuditLog.action).in_(list(HUMAN_INBOX_ACTIONS)),
         )
     ).all()
     return [

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter
-from sqlmodel import select
+from sqlmodel import col, select
 from temporalio.client import WorkflowExecutionStatus
 
 from api.deps import Principal, SessionDep, StateDep, TemporalDep, require_role
@@ -36,29 +36,32 @@ def _percentile(values: list[float], q: float) -> float | None:
 @router.get("/stats", responses=errors(401, 403))
 def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
     now = datetime.now(UTC)
-    per_stage = dict(
+    per_stage: dict[str, int] = dict(
         session.execute(
-            sa.select(Application.stage, sa.func.count()).group_by(Application.stage)
-        ).all()  # type: ignore[arg-type]
+            sa.select(col(Application.stage), sa.func.count()).group_by(col(Application.stage))
+        ).tuples()
     )
-    per_status = dict(
-        session.execute(sa.select(Seller.status, sa.func.count()).group_by(Seller.status)).all()  # type: ignore[arg-type]
+    per_status: dict[str, int] = dict(
+        session.execute(
+            sa.select(col(Seller.status), sa.func.count()).group_by(col(Seller.status))
+        ).tuples()
     )
-    open_tasks = session.execute(
-        sa.select(
-            Task.role,
-            sa.func.count(),
-            sa.func.sum(sa.case((Task.due_at < now, 1), else_=0)),  # type: ignore[arg-type, operator]
+    overdue = sa.func.sum(sa.case((col(Task.due_at) < now, 1), else_=0))
+    open_tasks = (
+        session.execute(
+            sa.select(col(Task.role), sa.func.count(), overdue)
+            .where(col(Task.status) == TaskStatus.open.value)
+            .group_by(col(Task.role))
         )
-        .where(Task.status == TaskStatus.open.value)
-        .group_by(Task.role)
-    ).all()
-    reached = dict(
+        .tuples()
+        .all()
+    )
+    reached: dict[str, int] = dict(
         session.execute(
             sa.select(
-                StageChange.stage, sa.func.count(sa.distinct(StageChange.application_id))
-            ).group_by(StageChange.stage)
-        ).all()  # type: ignore[arg-type]
+                col(StageChange.stage), sa.func.count(sa.distinct(col(StageChange.application_id)))
+            ).group_by(col(StageChange.stage))
+        ).tuples()
     )
     return {
         "applications_per_stage": {s.value: per_stage.get(s.value, 0) for s in Stage},
@@ -80,7 +83,7 @@ def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
 
 def _time_in_stage(session: SessionDep, now: datetime) -> dict[str, dict[str, float | None]]:
     changes = session.exec(
-        select(StageChange).order_by(StageChange.application_id, StageChange.entered_at)  # type: ignore[arg-type]
+        select(StageChange).order_by(col(StageChange.application_id), col(StageChange.entered_at))
     ).all()
     durations: dict[str, list[float]] = defaultdict(list)
     for current, following in zip(changes, [*changes[1:], None], strict=True):

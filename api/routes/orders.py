@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import col
 
 from api.deps import SessionDep, StaffDep
 from api.errors import errors
@@ -76,5 +77,5 @@ def _known_sellers(session: SessionDep, ids: set[str]) -> set[str]:
             continue
     if not parsed:
         return set()
-    found = session.execute(sa.select(Seller.id).where(Seller.id.in_(parsed)))  # type: ignore[attr-defined]
+    found = session.execute(sa.select(col(Seller.id)).where(col(Seller.id).in_(parsed)))
     return {str(row[0]) for row in found}

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import Principal, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
@@ -56,16 +56,16 @@ def list_sellers(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[SellerSummary]:
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if status:
-        conditions.append(Seller.status == status.value)
+        conditions.append(col(Seller.status) == status.value)
     if category:
-        conditions.append(Seller.seller_category == category.value)
+        conditions.append(col(Seller.seller_category) == category.value)
     total = count(session, sa.select(sa.func.count()).select_from(Seller).where(*conditions))
     rows = session.exec(
         select(Seller)
         .where(*conditions)
-        .order_by(Seller.score.desc().nulls_last(), Seller.id)  # type: ignore[union-attr, arg-type]
+        .order_by(col(Seller.score).desc().nulls_last(), col(Seller.id))
         .limit(limit)
         .offset(offset)
     ).all()

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Query
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from api.deps import Principal, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
@@ -75,15 +75,18 @@ def list_tasks(
         if role.value not in roles:
             raise Forbidden(f"you cannot see the {role.value} queue")
         roles = [role.value]
-    conditions = [Task.role.in_(roles), Task.status == status.value]  # type: ignore[attr-defined]
+    conditions: list[sa.ColumnElement[bool]] = [
+        col(Task.role).in_(roles),
+        col(Task.status) == status.value,
+    ]
     if assignee == "me":
-        conditions.append(Task.assignee == staff.subject)
+        conditions.append(col(Task.assignee) == staff.subject)
     elif assignee == "none":
-        conditions.append(Task.assignee.is_(None))  # type: ignore[union-attr]
+        conditions.append(col(Task.assignee).is_(None))
     if kind is not None:
-        conditions.append(Task.kind == kind.value)
+        conditions.append(col(Task.kind) == kind.value)
     if overdue is not None:
-        conditions.append(Task.due_at < now if overdue else Task.due_at >= now)  # type: ignore[arg-type, operator]
+        conditions.append(col(Task.due_at) < now if overdue else col(Task.due_at) >= now)
     total = count(session, sa.select(sa.func.count()).select_from(Task).where(*conditions))
     rows = session.exec(
         select(Task)
@@ -205,7 +208,7 @@ async def complete_task(
         if kind in ONBOARDING_KINDS
         else SellerWorkflow.complete_task
     )
-    outcome = await call_workflow(handle.execute_update(update, decision))  # type: ignore[arg-type]
+    outcome = await call_workflow(handle.execute_update(update, decision))
     return TaskCompleted(
         task_id=outcome.task_id, decision=outcome.decision.value, state=outcome.state
     )

@@ -519,7 +519,7 @@ MANUAL_ACTIONS_BY_STATUS: dict[SellerStatus, frozenset[SellerActionKind]] = {
 }
 
 
-def check_seller_decision(state: SellerState, task_id: str, decision: Decision) -> TaskKind:
+def check_seller_decision(state: SellerState, task_id: str, decision: Decision) -> None:
     """Raise Refused unless the task is open on this seller and takes this decision."""
     kind = state.open_tasks.get(task_id)
     if kind is None:
@@ -527,7 +527,6 @@ def check_seller_decision(state: SellerState, task_id: str, decision: Decision) 
     if decision not in TASK_DECISIONS[kind]:
         allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
         raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
-    return kind
 
 
 def check_manual_action(state: SellerState, action: SellerActionKind) -> None:

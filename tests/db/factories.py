@@ -1,0 +1,64 @@
+"""Rows for the database tests, inserted with SQLAlchemy Core on a caller's connection."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from sellerflow.models import OrderEvent, Seller
+
+AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
+
+SELLER_TABLE: sa.Table = Seller.__table__  # type: ignore[attr-defined]
+ORDER_TABLE: sa.Table = OrderEvent.__table__  # type: ignore[attr-defined]
+
+
+def days_before(days: float) -> datetime:
+    return AS_OF - timedelta(days=days)
+
+
+def make_seller(
+    conn: sa.Connection,
+    *,
+    category: str = "repair_workshop",
+    status: str = "active",
+    standing: str = "good",
+    seller_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    seller = Seller(
+        id=seller_id or uuid.uuid4(),
+        application_id=uuid.uuid4(),
+        legal_name="Refurb Atelier SARL",
+        seller_category=category,
+        country="FR",
+        status=status,
+        standing=standing,
+    )
+    conn.execute(sa.insert(SELLER_TABLE).values(**seller.model_dump()))
+    return seller.id
+
+
+def order_row(seller_id: uuid.UUID, placed_at: datetime, **outcome: Any) -> dict[str, Any]:
+    """An order event's columns; `outcome` names what happened (absent means it did not)."""
+    order = OrderEvent(
+        order_id=f"order-{uuid.uuid4().hex}", seller_id=seller_id, placed_at=placed_at, **outcome
+    )
+    return order.model_dump()
+
+
+def make_order(
+    conn: sa.Connection, seller_id: uuid.UUID, *, placed_at: datetime, **outcome: Any
+) -> str:
+    row = order_row(seller_id, placed_at, **outcome)
+    conn.execute(sa.insert(ORDER_TABLE).values(**row))
+    return str(row["order_id"])
+
+
+def make_orders(
+    conn: sa.Connection, seller_id: uuid.UUID, count: int, *, placed_at: datetime, **outcome: Any
+) -> None:
+    """`count` alike orders in one executemany."""
+    if count:
+        rows = [order_row(seller_id, placed_at, **outcome) for _ in range(count)]
+        conn.execute(sa.insert(ORDER_TABLE), rows)

@@ -1,0 +1,89 @@
+"""Alembic owns the schema: the migrations reach head, agree with the models, and go back down."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlmodel import SQLModel
+
+import sellerflow.models  # noqa: F401  (registers the tables)
+from sellerflow.db import make_engine, upgrade_schema
+from tests.db.factories import SELLER_TABLE, make_seller
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_snapshot(engine: sa.Engine) -> dict[str, Any]:
+    """Tables with their columns and indexes, as the database reports them."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        return {
+            table: (
+                sorted(column["name"] for column in inspector.get_columns(table)),
+                sorted(str(index["name"]) for index in inspector.get_indexes(table)),
+            )
+            for table in inspector.get_table_names()
+        }
+
+
+def model_differences(engine: sa.Engine) -> list[Any]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def test_upgrade_schema_brings_an_empty_database_to_head(
+    database_url: str, alembic_config: Config
+) -> None:
+    engine = make_engine(database_url)
+    assert schema_snapshot(engine) == {}
+
+    upgrade_schema(database_url)
+
+    head = ScriptDirectory.from_config(alembic_config).get_current_head()
+    assert current_revision(engine) == head
+    assert set(schema_snapshot(engine)) == {*SQLModel.metadata.tables, "alembic_version"}
+    engine.dispose()
+
+
+def test_upgrade_schema_twice_is_a_no_op(database_url: str) -> None:
+    upgrade_schema(database_url)
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        seller_id = make_seller(conn)
+    revision, snapshot = current_revision(engine), schema_snapshot(engine)
+
+    upgrade_schema(database_url)
+
+    assert current_revision(engine) == revision
+    assert schema_snapshot(engine) == snapshot
+    with engine.connect() as conn:
+        ids = conn.execute(sa.select(SELLER_TABLE.c.id)).scalars().all()
+    assert ids == [seller_id]
+    engine.dispose()
+
+
+def test_models_and_migrations_agree(engine: sa.Engine) -> None:
+    assert model_differences(engine) == []
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: sa.Engine, alembic_config: Config) -> None:
+    head = current_revision(engine)
+    assert head is not None
+
+    command.downgrade(alembic_config, "base")
+
+    assert current_revision(engine) is None
+    assert set(schema_snapshot(engine)) <= {"alembic_version"}
+
+    command.upgrade(alembic_config, "head")
+
+    assert current_revision(engine) == head
+    assert model_differences(engine) == []
