@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from temporalio import activity
 
 from sellerflow.db import session_scope
-from sellerflow.models import EvaluationRun
+from sellerflow.models import EvaluationRun, utcnow
 from sellerflow.payloads import (
     CategoryMeansInput,
     FinishEvaluationInput,
@@ -47,7 +47,11 @@ class EvaluationActivities:
             table = EvaluationRun.__table__  # type: ignore[attr-defined]
             known = conn.execute(sa.select(table.c.id).where(table.c.id == inp.evaluation_id))
             if not known.first():
-                conn.execute(sa.insert(table).values(id=inp.evaluation_id, status="running"))
+                conn.execute(
+                    sa.insert(table).values(
+                        id=inp.evaluation_id, status="running", started_at=utcnow()
+                    )
+                )
             return category_means(conn, inp.policy, inp.as_of)
 
     @activity.defn

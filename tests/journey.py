@@ -148,3 +148,20 @@ async def wait_for_stage(
             return body
         await asyncio.sleep(0.1)
     raise AssertionError(f"application stayed in {body.get('stage')}, expected {stage}")
+
+
+async def approved_seller(
+    http: httpx.AsyncClient, policy: Policy
+) -> tuple[str, str, dict[str, str]]:
+    """An application taken straight to approval: (application id, seller id, applicant auth)."""
+    app_id, auth = await create_application(http)
+    await complete_application(http, policy, app_id, auth)
+    assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
+    onboarding1 = await staff_token(http, "onboarding1")
+    review = await wait_for_task(http, onboarding1, "onboarding_review", subject=app_id)
+    assert (await decide(http, onboarding1, review["id"], "approve")).status_code == 200
+    ssm1 = await staff_token(http, "ssm1")
+    signoff = await wait_for_task(http, ssm1, "ssm_signoff", subject=app_id)
+    assert (await decide(http, ssm1, signoff["id"], "approve")).status_code == 200
+    app = await wait_for_stage(http, auth, app_id, "approved")
+    return app_id, str(app["seller_id"]), auth

@@ -28,7 +28,7 @@ from api.schemas import (
     StageResult,
     WithdrawBody,
 )
-from api.workflow_calls import call_workflow
+from api.workflow_calls import call_workflow, undo_on_failure
 from sellerflow import audit
 from sellerflow.errors import MissingRequirements
 from sellerflow.models import Application, Task
@@ -58,9 +58,11 @@ async def create_application(
         product_categories=[c.value for c in body.product_categories],
         policy_version=state.policy.version,
     )
+    # The row is committed before the workflow starts, so its first activity finds it; if the
+    # start fails, the row is removed again and the caller gets 503 with nothing half-made.
     session.add(app)
-    session.flush()
-    await call_workflow(
+    session.commit()
+    start = call_workflow(
         temporal.start_workflow(
             OnboardingWorkflow.run,
             OnboardingInput(application_id=str(app.id), policy=state.policy),
@@ -75,7 +77,8 @@ async def create_application(
             ),
         )
     )
-    session.commit()
+    async with undo_on_failure(session, app):
+        await start
     token = issue_token(
         state.settings.sellerflow_secret_key,
         str(app.id),

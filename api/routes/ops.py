@@ -39,29 +39,25 @@ def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
     per_stage: dict[str, int] = dict(
         session.execute(
             sa.select(col(Application.stage), sa.func.count()).group_by(col(Application.stage))
-        ).tuples()
+        ).all()
     )
     per_status: dict[str, int] = dict(
         session.execute(
             sa.select(col(Seller.status), sa.func.count()).group_by(col(Seller.status))
-        ).tuples()
+        ).all()
     )
     overdue = sa.func.sum(sa.case((col(Task.due_at) < now, 1), else_=0))
-    open_tasks = (
-        session.execute(
-            sa.select(col(Task.role), sa.func.count(), overdue)
-            .where(col(Task.status) == TaskStatus.open.value)
-            .group_by(col(Task.role))
-        )
-        .tuples()
-        .all()
-    )
+    open_tasks = session.execute(
+        sa.select(col(Task.role), sa.func.count(), overdue)
+        .where(col(Task.status) == TaskStatus.open.value)
+        .group_by(col(Task.role))
+    ).all()
     reached: dict[str, int] = dict(
         session.execute(
             sa.select(
                 col(StageChange.stage), sa.func.count(sa.distinct(col(StageChange.application_id)))
             ).group_by(col(StageChange.stage))
-        ).tuples()
+        ).all()
     )
     return {
         "applications_per_stage": {s.value: per_stage.get(s.value, 0) for s in Stage},

@@ -20,7 +20,7 @@ from api.schemas import (
     SellerPublic,
     SellerSummary,
 )
-from api.workflow_calls import call_workflow
+from api.workflow_calls import call_workflow, undo_on_failure
 from sellerflow.errors import Forbidden, NotFound
 from sellerflow.models import Appeal, ScorecardRow, Seller, SellerAction
 from sellerflow.payloads import AppealFiledInput, ManualActionInput
@@ -134,14 +134,14 @@ async def file_appeal(
         raise Forbidden("only the seller can appeal")
     appeal = Appeal(seller_id=seller.id, **body.model_dump())
     session.add(appeal)
-    session.flush()
-    handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
-    status = await call_workflow(
-        handle.execute_update(
-            SellerWorkflow.file_appeal, AppealFiledInput(appeal_id=str(appeal.id))
-        )
-    )
     session.commit()
+    handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
+    async with undo_on_failure(session, appeal):
+        status = await call_workflow(
+            handle.execute_update(
+                SellerWorkflow.file_appeal, AppealFiledInput(appeal_id=str(appeal.id))
+            )
+        )
     return AppealCreated(appeal_id=str(appeal.id), status=status)
 
 

@@ -109,7 +109,7 @@ class SellerState(BaseModel):
         """Record an event id; False if it was seen already (signals deduplicated across runs)."""
         if event_id in self.seen_events:
             return False
-        self.seen_events = [*self.seen_events[-(keep - 1) :], event_id]
+        self.seen_events = [*self.seen_events, event_id][-keep:]
         return True
 
     @property
@@ -190,6 +190,8 @@ def _offboard_with_notice(
     *,
     immediately: bool = False,
 ) -> list[Effect]:
+    # Notice given (or offboarded outright): the appeal window no longer applies.
+    state.appeal_deadline = None
     if immediately:
         state.notice_ends_at = None
         return [
@@ -489,6 +491,7 @@ def on_manual_action(
     if action == SellerActionKind.reinstate:
         state.improve_by = state.appeal_deadline = state.notice_ends_at = None
         state.probation_until = add_duration(now, policy.durations.probation)
+        schedule_follow_up(state, now, now)
         return [_move(policy, state, SellerStatus.active, action, reason, actor)]
     return _offboard_with_notice(policy, state, now, reason, actor, immediately=fraud)
 

@@ -116,22 +116,13 @@ def requirements(
     for kind in required_documents(policy, category, country):
         result.append(_document_requirement(policy, kind, documents.get(kind), due, deadline))
     for kind in policy.requirements.eventually_due:
-        doc = documents.get(kind)
-        status = (
-            _document_status(doc, RequirementStatus.eventually_due)
-            if doc
-            else RequirementStatus.eventually_due
+        requirement = _document_requirement(
+            policy, kind, documents.get(kind), RequirementStatus.eventually_due, None
         )
-        result.append(
-            Requirement(
-                code=kind,
-                type=RequirementType.document,
-                description=policy.documents.kinds[kind].description,
-                status=status,
-            )
-        )
+        result.append(requirement)
     for kind in required_agreements(policy, country):
-        signed = signed_agreements.get(kind) == agreement_versions.get(kind)
+        current = agreement_versions.get(kind)
+        signed = current is not None and signed_agreements.get(kind) == current
         result.append(
             Requirement(
                 code=kind,

@@ -1,0 +1,88 @@
+"""Dated documents: extracts and proofs of address at most 92 days old, IDs not expired."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from sellerflow.policy.model import Policy
+from sellerflow.policy.requirements import document_date_error
+
+TODAY = date(2026, 3, 9)
+
+
+@pytest.mark.parametrize("kind", ["company_registration_extract", "proof_of_address"])
+def test_extract_issued_92_days_ago_is_fine_93_is_too_old(policy: Policy, kind: str) -> None:
+    ok = document_date_error(
+        policy, kind, issued_on=TODAY - timedelta(days=92), expires_on=None, today=TODAY
+    )
+    assert ok is None
+    old = document_date_error(
+        policy, kind, issued_on=TODAY - timedelta(days=93), expires_on=None, today=TODAY
+    )
+    assert old is not None
+    assert old[0] == "document_too_old"
+    assert "92" in old[1]
+
+
+def test_extract_issued_today_is_fine(policy: Policy) -> None:
+    assert (
+        document_date_error(
+            policy, "company_registration_extract", issued_on=TODAY, expires_on=None, today=TODAY
+        )
+        is None
+    )
+
+
+def test_future_issue_date_is_refused(policy: Policy) -> None:
+    error = document_date_error(
+        policy,
+        "company_registration_extract",
+        issued_on=TODAY + timedelta(days=1),
+        expires_on=None,
+        today=TODAY,
+    )
+    assert error is not None
+    assert error[0] == "issue_date_in_future"
+
+
+def test_missing_issue_date_is_refused(policy: Policy) -> None:
+    error = document_date_error(
+        policy, "proof_of_address", issued_on=None, expires_on=None, today=TODAY
+    )
+    assert error is not None
+    assert error[0] == "issue_date_missing"
+
+
+def test_id_expired_yesterday_is_refused_expiring_today_is_fine(policy: Policy) -> None:
+    expired = document_date_error(
+        policy,
+        "legal_representative_id",
+        issued_on=None,
+        expires_on=TODAY - timedelta(days=1),
+        today=TODAY,
+    )
+    assert expired is not None
+    assert expired[0] == "document_expired"
+    assert (
+        document_date_error(
+            policy, "legal_representative_id", issued_on=None, expires_on=TODAY, today=TODAY
+        )
+        is None
+    )
+
+
+def test_id_without_expiry_date_is_refused(policy: Policy) -> None:
+    error = document_date_error(
+        policy, "legal_representative_id", issued_on=TODAY, expires_on=None, today=TODAY
+    )
+    assert error is not None
+    assert error[0] == "expiry_date_missing"
+
+
+@pytest.mark.parametrize(
+    "kind", ["bank_account_proof", "vat_registration", "warranty_policy", "insurance_certificate"]
+)
+def test_undated_kinds_need_no_dates(policy: Policy, kind: str) -> None:
+    assert document_date_error(policy, kind, issued_on=None, expires_on=None, today=TODAY) is None
+    old = TODAY - timedelta(days=4000)
+    assert document_date_error(policy, kind, issued_on=old, expires_on=old, today=TODAY) is None
