@@ -143,10 +143,13 @@ def start_temporal(
     return process
 
 
-def _clear_stale_sockets() -> None:
-    for sock in Path(tempfile.gettempdir()).glob("seaweedfs-*.sock"):
-        with contextlib.suppress(OSError):
-            sock.unlink()
+def _clear_stale_sockets(ports: list[int]) -> None:
+    """SeaweedFS leaves `seaweedfs-<part>-<port>.sock` behind; a restart on a port needs it gone.
+    Only our ports' sockets are removed, so another SeaweedFS on this machine is left alone."""
+    for port in ports:
+        for sock in Path(tempfile.gettempdir()).glob(f"seaweedfs-*-{port}.sock"):
+            with contextlib.suppress(OSError):
+                sock.unlink()
 
 
 def start_s3(
@@ -174,8 +177,8 @@ def start_s3(
         )
     )
     ensure_free(port, "s3")
-    _clear_stale_sockets()
-    ports = [free_port() for _ in range(3)]
+    master, volume, filer, *grpc = [free_port() for _ in range(7)]
+    _clear_stale_sockets([port, master, volume, filer, *grpc])
     cmd = [
         str(BIN / "weed"),
         "server",
@@ -184,16 +187,16 @@ def start_s3(
         f"-dir={data_dir}",
         "-master.volumeSizeLimitMB=64",
         "-volume.max=20",
-        f"-master.port={ports[0]}",
-        f"-volume.port={ports[1]}",
-        f"-filer.port={ports[2]}",
-        f"-master.port.grpc={free_port()}",
-        f"-volume.port.grpc={free_port()}",
-        f"-filer.port.grpc={free_port()}",
+        f"-master.port={master}",
+        f"-volume.port={volume}",
+        f"-filer.port={filer}",
+        f"-master.port.grpc={grpc[0]}",
+        f"-volume.port.grpc={grpc[1]}",
+        f"-filer.port.grpc={grpc[2]}",
         "-s3",
         f"-s3.port={port}",
         f"-s3.config={identities}",
-        f"-s3.port.grpc={free_port()}",
+        f"-s3.port.grpc={grpc[3]}",
     ]
     # SeaweedFS logs every volume operation at glog's info level ("I1126 ..."): keep the rest.
     process = spawn("s3", cmd, log=log, quiet=lambda line: line[:1] == b"I" and line[1:2].isdigit())

@@ -4,6 +4,9 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
 
 from sellerflow.models import Notification
 from tests.conftest import Stack
@@ -17,6 +20,7 @@ from tests.journey import (
     wait_for_stage,
     wait_for_task,
 )
+from workflows import ALL_WORKFLOWS
 
 
 async def test_applicant_to_active_seller(stack: Stack) -> None:
@@ -72,6 +76,15 @@ async def test_applicant_to_active_seller(stack: Stack) -> None:
     assert any("approve by ssm1" in t and a == "ssm1" for t, a in texts), texts
     assert any("passed by lab1" in t for t, _ in texts), texts
     assert any("seller status: active" in t for t, _ in texts), texts
+    raw = await http.get(
+        f"/v1/applications/{app_id}/history", headers=onboarding1, params={"raw": 1}
+    )
+    workflows = {w["workflow_id"]: w["history"] for w in raw.json()["workflows"]}
+    assert set(workflows) == {f"onboarding-{app_id}", f"seller-{seller_id}"}
+    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=pydantic_data_converter)
+    for workflow_id, events in workflows.items():
+        replayed = await replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, events))
+        assert replayed.replay_failure is None
     await record_histories(stack, f"onboarding-{app_id}", name="onboarding-approved")
     await record_histories(stack, f"seller-{seller_id}", name="seller-trial-graduated")
 

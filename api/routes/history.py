@@ -40,10 +40,10 @@ async def fetch_histories(temporal: Client, workflow_ids: list[str]) -> list[Wor
 
 @router.get(
     "/{application_id}/history",
-    response_model=History,
+    response_model=None,
     responses={
         **errors(401, 403, 404, 503),
-        200: {"description": "timeline, or raw histories with ?raw=1"},
+        200: {"model": History, "description": "the timeline; with ?raw=1 the replayable JSON"},
     },
 )
 async def application_history(
@@ -52,7 +52,7 @@ async def application_history(
     session: SessionDep,
     temporal: TemporalDep,
     raw: Annotated[bool, Query(description="replayable history JSON instead")] = False,
-) -> Any:
+) -> History | dict[str, Any]:
     app = session.get(Application, application_id)
     if app is None:
         raise NotFound("no application with this id")
