@@ -14,7 +14,8 @@ from sellerflow.errors import Conflict, DomainError, InvalidRequest, NotFound, S
 
 T = TypeVar("T")
 
-UPDATE_TIMEOUT_SECONDS = 10.0
+# How long a request waits for a workflow before answering 503; tests may lower it.
+UPDATE_TIMEOUT_SECONDS = 5.0
 
 _REFUSALS: dict[str, type[DomainError]] = {
     "InvalidDecision": InvalidRequest,
@@ -25,10 +26,10 @@ _REFUSALS: dict[str, type[DomainError]] = {
 }
 
 
-async def call_workflow(call: Awaitable[T], timeout: float = UPDATE_TIMEOUT_SECONDS) -> T:
+async def call_workflow(call: Awaitable[T], timeout: float | None = None) -> T:
     """Await an update/start/query; refusals become 409/422, an unreachable worker 503."""
     try:
-        return await asyncio.wait_for(call, timeout)
+        return await asyncio.wait_for(call, timeout or UPDATE_TIMEOUT_SECONDS)
     except TimeoutError as err:
         raise ServiceUnavailable(
             "the workflow did not answer in time (no worker running?); retry later"

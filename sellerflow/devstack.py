@@ -197,6 +197,10 @@ def start_s3(
         f"-s3.port={port}",
         f"-s3.config={identities}",
         f"-s3.port.grpc={grpc[3]}",
+        # Its Iceberg and Lance catalogs would listen on the fixed ports 8181 and 9101: a second
+        # instance (tests next to `make run`, or two test sessions) would die on start.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
     ]
     # SeaweedFS logs every volume operation at glog's info level ("I1126 ..."): keep the rest.
     process = spawn("s3", cmd, log=log, quiet=lambda line: line[:1] == b"I" and line[1:2].isdigit())

@@ -15,7 +15,10 @@ from sellerflow.vocabulary import AgreementKind, DocumentStatus, SellerCategory
 
 
 def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, Document]:
-    """The newest document of each kind that has been uploaded or is awaiting upload."""
+    """The newest document of each kind that has been uploaded or is awaiting upload.
+
+    A file refused at upload (wrong bytes) never counts: it must not hide an earlier file.
+    """
     docs = session.exec(
         select(Document)
         .where(Document.application_id == application_id)
@@ -23,6 +26,8 @@ def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, D
     ).all()
     latest: dict[str, Document] = {}
     for doc in docs:
+        if doc.status == DocumentStatus.refused.value and doc.sha256 is None:
+            continue  # refused at upload and deleted: as if never declared
         current = latest.get(doc.kind)
         # A declared-but-never-uploaded newer file does not hide an uploaded older one.
         if (

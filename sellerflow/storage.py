@@ -4,6 +4,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import boto3
 from botocore.client import Config as BotoConfig
@@ -61,16 +62,27 @@ class ObjectStore:
             self.client.create_bucket(Bucket=self.bucket)
 
     def presigned_post(
-        self, key: str, content_type: str, max_bytes: int, expires_in: int = 600
+        self,
+        key: str,
+        content_type: str,
+        max_bytes: int,
+        expires_in: int = 600,
+        redirect_to: str | None = None,
     ) -> dict[str, Any]:
+        """A browser form's target and fields; `redirect_to` sends the browser back after it."""
+        fields: dict[str, str] = {"Content-Type": content_type}
+        conditions: list[Any] = [
+            {"Content-Type": content_type},
+            ["content-length-range", 1, max_bytes],
+        ]
+        if redirect_to is not None:
+            fields["success_action_redirect"] = redirect_to
+            conditions.append({"success_action_redirect": redirect_to})
         post = self.public_client.generate_presigned_post(
             Bucket=self.bucket,
             Key=key,
-            Fields={"Content-Type": content_type},
-            Conditions=[
-                {"Content-Type": content_type},
-                ["content-length-range", 1, max_bytes],
-            ],
+            Fields=fields,
+            Conditions=conditions,
             ExpiresIn=expires_in,
         )
         return {
@@ -86,7 +98,7 @@ class ObjectStore:
                 "Bucket": self.bucket,
                 "Key": key,
                 # Never inline: an uploaded HTML or SVG must not render on our origin.
-                "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                "ResponseContentDisposition": attachment(filename),
                 "ResponseContentType": "application/octet-stream",
             },
             ExpiresIn=expires_in,
@@ -121,6 +133,12 @@ class ObjectStore:
 
     def ping(self) -> None:
         self.client.head_bucket(Bucket=self.bucket)
+
+
+def attachment(filename: str) -> str:
+    """A Content-Disposition that downloads: an ASCII fallback name and the exact UTF-8 one."""
+    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def magic_matches(content_type: str, head: bytes) -> bool:

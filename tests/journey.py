@@ -18,7 +18,7 @@ APPLICATION = {
     "seller_category": "refurbishing_factory",
     "country": "DE",
     "registration_number": "HRB 123456",
-    "vat_number": "DE123456789",
+    "vat_number": "DE136695976",
     "contact_name": "Ada Example",
     "contact_email": "ada@refurb.example",
     "product_categories": ["smartphones", "laptops"],
@@ -36,6 +36,35 @@ async def create_application(http: httpx.AsyncClient, **changes: Any) -> tuple[s
     return body["id"], bearer(body["applicant_token"])
 
 
+async def declare_document(
+    http: httpx.AsyncClient, app_id: str, auth: dict[str, str], kind: str, **changes: Any
+) -> httpx.Response:
+    """Declare one file; `changes` override the declared filename, content type or size."""
+    today = date.today()
+    body = {
+        "kind": kind,
+        "filename": f"{kind}.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": len(PDF),
+        "issued_on": (today - timedelta(days=10)).isoformat(),
+        "expires_on": (today + timedelta(days=3650)).isoformat(),
+        **changes,
+    }
+    return await http.post(f"/v1/applications/{app_id}/documents", headers=auth, json=body)
+
+
+async def post_to_s3(
+    upload_form: dict[str, Any], data: bytes, content_type: str, filename: str = "file.pdf"
+) -> httpx.Response:
+    """What a browser does with the presigned POST: the form fields, then the file."""
+    async with httpx.AsyncClient() as s3:
+        return await s3.post(
+            upload_form["url"],
+            data=upload_form["fields"],
+            files={"file": (filename, data, content_type)},
+        )
+
+
 async def upload(
     http: httpx.AsyncClient,
     app_id: str,
@@ -44,27 +73,11 @@ async def upload(
     data: bytes = PDF,
     content_type: str = "application/pdf",
 ) -> httpx.Response:
-    today = date.today()
-    declared = await http.post(
-        f"/v1/applications/{app_id}/documents",
-        headers=auth,
-        json={
-            "kind": kind,
-            "filename": f"{kind}.pdf",
-            "content_type": content_type,
-            "size_bytes": len(data),
-            "issued_on": (today - timedelta(days=10)).isoformat(),
-            "expires_on": (today + timedelta(days=3650)).isoformat(),
-        },
+    declared = await declare_document(
+        http, app_id, auth, kind, content_type=content_type, size_bytes=len(data)
     )
     assert declared.status_code == 201, declared.text
-    upload_form = declared.json()["upload"]
-    async with httpx.AsyncClient() as s3:
-        stored = await s3.post(
-            upload_form["url"],
-            data=upload_form["fields"],
-            files={"file": (f"{kind}.pdf", data, content_type)},
-        )
+    stored = await post_to_s3(declared.json()["upload"], data, content_type, f"{kind}.pdf")
     assert stored.status_code in (200, 201, 204), stored.text
     document_id = declared.json()["document_id"]
     return await http.post(

@@ -79,7 +79,13 @@ def declare_document(
         issued_on=body.issued_on,
         expires_on=body.expires_on,
     )
-    upload = state.store.presigned_post(doc.object_key, doc.content_type, rules.max_bytes)
+    # The policy pins the declared size: S3 itself refuses a larger file.
+    upload = state.store.presigned_post(
+        doc.object_key,
+        doc.content_type,
+        max_bytes=body.size_bytes,
+        expires_in=state.settings.upload_expiry_seconds,
+    )
     session.add(doc)
     session.commit()
     return DocumentDeclared(document_id=str(doc.id), upload=UploadForm(**upload))
@@ -145,7 +151,10 @@ def download_document(
     if doc.sha256 is None:
         raise Conflict("the document has no stored file")
     return RedirectResponse(
-        state.store.presigned_get(doc.object_key, doc.filename), status_code=307
+        state.store.presigned_get(
+            doc.object_key, doc.filename, state.settings.download_expiry_seconds
+        ),
+        status_code=307,
     )
 
 

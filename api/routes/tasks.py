@@ -1,11 +1,12 @@
 """The staff inbox: list, claim, release, assign and complete tasks."""
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, col, select
 
 from api.deps import Principal, SessionDep, StaffDep, TemporalDep, require_role
@@ -107,11 +108,23 @@ def _task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
     return task
 
 
-@router.post("/{task_id}/claim", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
-def claim_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
+def _workable_task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
+    """The task if the caller's role may decide it (ops may only release and reassign)."""
     task = _task(session, task_id, staff)
     if not may_work_on(staff, TaskKind(task.kind)):
         raise Forbidden(f"a {task.kind} task is not for your role")
+    return task
+
+
+def completion_update_id(task_id: uuid.UUID, actor: str, decision: str, key: str | None) -> str:
+    """One Temporal update per completion: a retried request reuses it and never decides twice."""
+    digest = hashlib.sha256(f"{actor}\n{decision}\n{key or ''}".encode()).hexdigest()[:16]
+    return f"complete-{task_id}-{digest}"
+
+
+@router.post("/{task_id}/claim", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
+def claim_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
+    task = _workable_task(session, task_id, staff)
     # One conditional UPDATE: of two people claiming at once, exactly one changes the row.
     claimed = session.execute(
         sa.update(Task)
@@ -178,13 +191,12 @@ async def complete_task(
     staff: StaffDep,
     session: SessionDep,
     temporal: TemporalDep,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> TaskCompleted:
-    task = _task(session, task_id, staff)
+    """Decide a task; the same request retried (after a 503) gets the first answer again."""
+    task = _workable_task(session, task_id, staff)
     kind = TaskKind(task.kind)
-    if task.status != TaskStatus.open.value:
-        raise Conflict("the task is already closed")
-    if task.assignee != staff.subject:
-        raise Conflict("claim the task before completing it")
+    _check_completable(task, staff, body.decision)
     decision = CompleteTaskInput(
         task_id=str(task.id),
         actor=staff.subject,
@@ -208,10 +220,25 @@ async def complete_task(
         if kind in ONBOARDING_KINDS
         else SellerWorkflow.complete_task
     )
-    outcome = await call_workflow(handle.execute_update(update, decision))
+    update_id = completion_update_id(task.id, staff.subject, body.decision, idempotency_key)
+    outcome = await call_workflow(handle.execute_update(update, decision, id=update_id))
     return TaskCompleted(
         task_id=outcome.task_id, decision=outcome.decision.value, state=outcome.state
     )
+
+
+def _check_completable(task: Task, staff: Principal, decision: str) -> None:
+    """Open and claimed by the caller, or already completed by this very decision (a retry)."""
+    if (task.status, task.completed_by, task.decision) == (
+        TaskStatus.completed.value,
+        staff.subject,
+        decision,
+    ):
+        return
+    if task.status != TaskStatus.open.value:
+        raise Conflict("the task is already closed")
+    if task.assignee != staff.subject:
+        raise Conflict("claim the task before completing it")
 
 
 def _audit(

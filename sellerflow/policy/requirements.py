@@ -1,11 +1,11 @@
 """What an application must provide, and the status of each requirement (Stripe-like)."""
 
-import re
 from collections.abc import Mapping
 from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from sellerflow.policy import vat
 from sellerflow.policy.model import Policy
 from sellerflow.vocabulary import (
     DocumentStatus,
@@ -46,39 +46,18 @@ AGREEMENT_DESCRIPTIONS = {
     "trader_certification": "Sign the EU trader self-certification",
 }
 
-_VAT_FORMATS = {
-    "AT": r"ATU\d{8}",
-    "BE": r"BE[01]\d{9}",
-    "DE": r"DE\d{9}",
-    "DK": r"DK\d{8}",
-    "ES": r"ES[0-9A-Z]\d{7}[0-9A-Z]",
-    "FI": r"FI\d{8}",
-    "FR": r"FR[0-9A-Z]{2}\d{9}",
-    "IE": r"IE\d[0-9A-Z+*]\d{5}[A-Z]{1,2}",
-    "IT": r"IT\d{11}",
-    "LU": r"LU\d{8}",
-    "NL": r"NL\d{9}B\d{2}",
-    "PL": r"PL\d{10}",
-    "PT": r"PT\d{9}",
-    "SE": r"SE\d{12}",
-}
-
 
 def is_eu(policy: Policy, country: str) -> bool:
     return country in policy.eu_countries
 
 
 def vat_format_error(policy: Policy, country: str, vat_number: str | None) -> str | None:
-    """A reason code when the VAT number is missing or malformed for an EU country, else None."""
+    """A reason code when an EU country's VAT number is missing, malformed or fails its check."""
     if not is_eu(policy, country):
         return None
     if not vat_number:
         return "vat_number_missing"
-    normalized = vat_number.replace(" ", "").replace(".", "").replace("-", "").upper()
-    pattern = _VAT_FORMATS.get(country, rf"{country}[0-9A-Z]{{8,12}}")
-    if country == "GR":
-        pattern = r"EL\d{9}"
-    return None if re.fullmatch(pattern, normalized) else "vat_number_invalid"
+    return None if vat.is_valid(country, vat_number) else "vat_number_invalid"
 
 
 def required_documents(policy: Policy, category: SellerCategory, country: str) -> list[str]:
@@ -138,11 +117,14 @@ def requirements(
             Requirement(
                 code="vat_number",
                 type=RequirementType.field,
-                description="EU VAT number in the country's format",
+                description="EU VAT number in the country's format, with valid check digits",
                 status=RequirementStatus.satisfied if error is None else due,
                 deadline=None if error is None else deadline,
                 errors=[
-                    RequirementError(code=error, reason="the VAT number is missing or malformed")
+                    RequirementError(
+                        code=error,
+                        reason="the VAT number is missing, malformed or fails its check digits",
+                    )
                 ]
                 if error
                 else [],

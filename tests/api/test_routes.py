@@ -105,7 +105,11 @@ async def test_task_completion_conflicts_and_four_eyes(stack: Stack) -> None:
     assert is_error(await http.post(f"{url}/complete", headers=dual, json=reject), 422)
     done = await http.post(f"{url}/complete", headers=dual, json=approve)
     assert done.status_code == 200, done.text
-    assert is_error(await http.post(f"{url}/complete", headers=dual, json=approve), 409)
+    retried = await http.post(f"{url}/complete", headers=dual, json=approve)
+    assert retried.json() == done.json(), "a retry gets the first answer"
+    changes = {"decision": "request_changes"}
+    assert is_error(await http.post(f"{url}/complete", headers=dual, json=changes), 409)
+    assert is_error(await http.post(f"{url}/complete", headers=onboarding2, json=approve), 409)
 
     signoff = await wait_for_task(http, dual, "ssm_signoff", subject=app_id)
     own = await decide(http, dual, signoff["id"], "approve")

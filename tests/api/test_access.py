@@ -1,0 +1,234 @@
+"""Who may call what: every API route of the app against every kind of caller.
+
+The table below is DESIGN.md's "who" column. A route the table does not know fails the
+coverage test, so a new route cannot ship without deciding who may call it.
+"""
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
+from sqlmodel import Session
+
+from sellerflow.models import EvaluationRun, Seller, Task
+from sellerflow.security import issue_token
+from tests.conftest import Stack
+from tests.journey import APPLICATION, DEV_PASSWORD, bearer, create_application, upload
+
+ANONYMOUS = ("nobody", "expired", "forged", "forged_owner")
+STAFF = ("onboarding", "ssm", "lab", "ops")
+EVERYONE = frozenset({*ANONYMOUS, "owner", "other_applicant", *STAFF})
+OWNER = frozenset({"owner"})
+OWNER_OR_STAFF = frozenset({"owner", *STAFF})
+ALL_STAFF = frozenset(STAFF)
+OPS = frozenset({"ops"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may call a route; `scoped` routes hide another applicant's resource with 404."""
+
+    allowed: frozenset[str]
+    scoped: bool = False
+    json: Any = None
+    form: dict[str, str] = field(default_factory=dict)
+
+    def expected_denial(self, caller: str) -> int:
+        if caller in ANONYMOUS:
+            return 401
+        if caller == "other_applicant" and self.scoped:
+            return 404
+        return 403
+
+
+APPS = "/v1/applications"
+APP = APPS + "/{application_id}"
+DOC = APP + "/documents/{document_id}"
+TASK = "/v1/tasks/{task_id}"
+SELLER = "/v1/sellers/{seller_id}"
+DECLARE = {
+    "kind": "proof_of_address",
+    "filename": "address.pdf",
+    "content_type": "application/pdf",
+    "size_bytes": 100,
+    "issued_on": datetime.now(UTC).date().isoformat(),
+}
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): Rule(EVERYONE),
+    ("GET", "/readyz"): Rule(EVERYONE),
+    ("GET", "/metrics"): Rule(EVERYONE),
+    ("GET", "/openapi.json"): Rule(EVERYONE),
+    ("GET", "/docs"): Rule(EVERYONE),
+    ("GET", "/docs/oauth2-redirect"): Rule(EVERYONE),
+    ("GET", "/redoc"): Rule(EVERYONE),
+    ("POST", "/v1/auth/token"): Rule(EVERYONE, form={"username": "lab1", "password": DEV_PASSWORD}),
+    ("GET", "/v1/agreements/{kind}"): Rule(EVERYONE),
+    ("POST", APPS): Rule(EVERYONE, json=APPLICATION),
+    ("GET", APPS): Rule(ALL_STAFF),
+    ("GET", APP): Rule(OWNER_OR_STAFF, scoped=True),
+    ("POST", APP + "/submit"): Rule(OWNER, scoped=True),
+    ("POST", APP + "/withdraw"): Rule(OWNER, scoped=True, json={"reason": "test"}),
+    ("GET", APP + "/history"): Rule(ALL_STAFF),
+    ("GET", APP + "/documents"): Rule(OWNER_OR_STAFF, scoped=True),
+    ("POST", APP + "/documents"): Rule(OWNER, scoped=True, json=DECLARE),
+    ("POST", DOC + "/complete"): Rule(OWNER, scoped=True),
+    ("GET", DOC + "/download"): Rule(OWNER_OR_STAFF, scoped=True),
+    ("POST", APP + "/agreements"): Rule(
+        OWNER,
+        scoped=True,
+        json={
+            "kind": "terms",
+            "version": "0",
+            "sha256": "0" * 64,
+            "signer_name": "Ada",
+            "signer_title": "CEO",
+        },
+    ),
+    ("GET", "/v1/tasks"): Rule(ALL_STAFF),
+    # The task is an onboarding review: only the onboarding team works on it; ops may
+    # release and reassign it but not decide it.
+    ("POST", TASK + "/claim"): Rule(frozenset({"onboarding"})),
+    ("POST", TASK + "/release"): Rule(frozenset({"onboarding", "ops"})),
+    ("POST", TASK + "/assign"): Rule(OPS, json={"assignee": "onboarding2"}),
+    ("POST", TASK + "/complete"): Rule(frozenset({"onboarding"}), json={"decision": "approve"}),
+    ("GET", "/v1/sellers"): Rule(ALL_STAFF),
+    ("GET", SELLER): Rule(OWNER_OR_STAFF, scoped=True),
+    ("GET", SELLER + "/history"): Rule(ALL_STAFF),
+    ("POST", SELLER + "/appeals"): Rule(
+        OWNER, scoped=True, json={"root_cause": "a", "actions": "b", "prevention": "c"}
+    ),
+    ("POST", SELLER + "/actions"): Rule(OPS, json={"action": "warn", "reason": "test"}),
+    ("POST", "/v1/order-events"): Rule(OPS, json=[]),
+    ("GET", "/v1/ops/stats"): Rule(OPS),
+    ("POST", "/v1/ops/evaluations"): Rule(OPS),
+    ("GET", "/v1/ops/evaluations/{evaluation_id}"): Rule(OPS),
+}
+
+
+def endpoints(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path) of every bearer-token route, through included routers.
+
+    The HTML pages (`api.pages`) sign in with a session cookie and CSRF token instead; their
+    own tests cover who may open them.
+    """
+    found = []
+    for route in iter_route_contexts(app.routes):
+        if getattr(route.endpoint, "__module__", "").startswith("api.pages"):
+            continue
+        for method in sorted(route.methods or []):
+            if method != "HEAD":
+                found.append((method, route.path or ""))
+    return found
+
+
+def test_every_route_has_a_rule(stack: Stack) -> None:
+    found = endpoints(asgi_app(stack))
+    missing = [e for e in found if e not in RULES]
+    assert not missing, f"routes without an access rule in test_access.py: {missing}"
+    assert len(found) == len(RULES), "rules for routes that no longer exist"
+
+
+def asgi_app(stack: Stack) -> FastAPI:
+    transport = stack.http._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    assert isinstance(transport.app, FastAPI)
+    return transport.app
+
+
+@dataclass
+class World:
+    params: dict[str, str]
+    callers: dict[str, dict[str, str]]
+
+
+def staff_tokens(secret: str) -> dict[str, dict[str, str]]:
+    tokens = {}
+    for role in STAFF:
+        user = f"{role}1"
+        tokens[role] = bearer(issue_token(secret, user, kind="staff", minutes=5, roles=[role]))
+    return tokens
+
+
+def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
+    """A seller, an onboarding task and an evaluation run, without waiting for workflows."""
+    seller_id, task_id, evaluation_id = uuid.uuid4(), uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
+    with Session(stack.engine) as session:
+        session.add(
+            Seller(
+                id=seller_id,
+                application_id=uuid.UUID(app_id),
+                legal_name=APPLICATION["legal_name"],
+                seller_category=APPLICATION["seller_category"],
+                country=APPLICATION["country"],
+            )
+        )
+        session.add(
+            Task(
+                id=task_id,
+                kind="onboarding_review",
+                workflow_id=f"onboarding-{app_id}",
+                application_id=uuid.UUID(app_id),
+                role="onboarding",
+                due_at=datetime.now(UTC) + timedelta(days=2),
+            )
+        )
+        session.add(EvaluationRun(id=evaluation_id))
+        session.commit()
+    return {"seller_id": str(seller_id), "task_id": str(task_id), "evaluation_id": evaluation_id}
+
+
+async def build_world(stack: Stack) -> World:
+    secret = stack.settings.sellerflow_secret_key
+    app_id, owner = await create_application(stack.http)
+    _, other = await create_application(stack.http, legal_name="Other Ltd")
+    uploaded = await upload(stack.http, app_id, owner, "company_registration_extract")
+    assert uploaded.status_code == 200, uploaded.text
+    params = {
+        "application_id": app_id,
+        "document_id": uploaded.json()["document_id"],
+        "kind": "terms",
+        **insert_records(stack, app_id),
+    }
+    wrong = "another-secret-key-that-is-long-enough-0123456789"
+    callers = {
+        "nobody": {},
+        "expired": bearer(issue_token(secret, "ops1", kind="staff", minutes=-5, roles=["ops"])),
+        "forged": bearer(issue_token(wrong, "ops1", kind="staff", minutes=5, roles=["ops"])),
+        "forged_owner": bearer(issue_token(wrong, app_id, kind="applicant", minutes=5)),
+        "owner": owner,
+        "other_applicant": other,
+        **staff_tokens(secret),
+    }
+    return World(params=params, callers=callers)
+
+
+async def call(
+    http: httpx.AsyncClient, method: str, path: str, rule: Rule, headers: dict[str, str]
+) -> httpx.Response:
+    if rule.form:
+        return await http.request(method, path, headers=headers, data=rule.form)
+    return await http.request(method, path, headers=headers, json=rule.json)
+
+
+async def test_every_route_answers_each_caller_as_the_table_says(stack: Stack) -> None:
+    world = await build_world(stack)
+    wrong: list[str] = []
+    for method, template in endpoints(asgi_app(stack)):
+        rule = RULES[(method, template)]
+        path = template.format(**world.params)
+        # Refusals first: the allowed calls may change state (a claim, a withdrawal).
+        callers = sorted(world.callers, key=lambda c: c in rule.allowed)
+        for caller in callers:
+            response = await call(stack.http, method, path, rule, world.callers[caller])
+            if caller in rule.allowed:
+                ok = response.status_code < 500 and response.status_code not in (401, 403, 404)
+            else:
+                ok = response.status_code == rule.expected_denial(caller)
+            if not ok:
+                wrong.append(f"{method} {template} as {caller}: {response.status_code}")
+    assert not wrong, "\n".join(wrong)

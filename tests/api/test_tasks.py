@@ -1,0 +1,195 @@
+"""The inbox under pressure: simultaneous claims, and completions while no worker runs."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from sqlmodel import Session
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client
+
+from api import workflow_calls
+from api.main import build_state, create_app
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.devstack import seed_dev_users
+from sellerflow.models import Task
+from sellerflow.policy.model import load_policy
+from sellerflow.temporal import connect
+from tests.conftest import make_settings
+from tests.journey import complete_application, create_application, staff_token, wait_for_task
+from worker import build_worker
+
+
+@dataclass
+class Api:
+    http: httpx.AsyncClient
+    settings: Settings
+    engine: sa.Engine
+    temporal: Client
+
+
+@asynccontextmanager
+async def api_without_worker(settings: Settings) -> AsyncIterator[Api]:
+    """The API on its own database and task queue; the test decides when a worker runs."""
+    upgrade_schema(settings.database_url)
+    seed_dev_users(settings)
+    client = await connect(settings)
+    app = create_app(settings, temporal=client)
+    app.state.sellerflow = state = build_state(settings, client)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+        yield Api(http, settings, state.engine, client)
+    state.engine.dispose()
+
+
+@asynccontextmanager
+async def running_worker(api: Api) -> AsyncIterator[None]:
+    policy = load_policy(api.settings.sellerflow_policy)
+    engine = make_engine(api.settings.database_url)
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with build_worker(api.temporal, engine, api.settings, policy, executor):
+            yield
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'sellerflow.db'}"
+    else:
+        yield request.getfixturevalue("postgres_url")
+
+
+@pytest_asyncio.fixture
+async def inbox_api(
+    database_url: str, tmp_path: Path, temporal_address: str, s3_endpoint: str
+) -> AsyncIterator[Api]:
+    settings = make_settings(tmp_path, temporal_address, s3_endpoint, database_url=database_url)
+    async with api_without_worker(settings) as api:
+        yield api
+
+
+def open_tasks(engine: sa.Engine, count: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(count)]
+    with Session(engine) as session:
+        for task_id in ids:
+            session.add(
+                Task(
+                    id=task_id,
+                    kind="onboarding_review",
+                    workflow_id=f"onboarding-{uuid.uuid4()}",
+                    role="onboarding",
+                    due_at=datetime.now(UTC) + timedelta(days=2),
+                )
+            )
+        session.commit()
+    return ids
+
+
+async def test_of_two_simultaneous_claims_exactly_one_wins(inbox_api: Api) -> None:
+    http = inbox_api.http
+    claimers = {
+        name: await staff_token(http, name) for name in ("onboarding1", "onboarding2", "ops1")
+    }
+    claimers.pop("ops1")  # ops may not claim a review: only the two reviewers race
+    for task_id in open_tasks(inbox_api.engine, 20):
+        answers = await asyncio.gather(
+            *(http.post(f"/v1/tasks/{task_id}/claim", headers=auth) for auth in claimers.values())
+        )
+        assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
+        winner = next(a.json()["assignee"] for a in answers if a.status_code == 200)
+        with Session(inbox_api.engine) as session:
+            task = session.get(Task, task_id)
+            assert task is not None
+            assert task.assignee == winner
+
+
+@pytest_asyncio.fixture
+async def api(tmp_path: Path, temporal_address: str, s3_endpoint: str) -> AsyncIterator[Api]:
+    async with api_without_worker(make_settings(tmp_path, temporal_address, s3_endpoint)) as api:
+        yield api
+
+
+async def claimed_review(api: Api) -> tuple[str, str, dict[str, str]]:
+    """An application in onboarding review whose task onboarding1 has claimed."""
+    http = api.http
+    app_id, auth = await create_application(http)
+    await complete_application(http, load_policy(api.settings.sellerflow_policy), app_id, auth)
+    assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
+    reviewer = await staff_token(http, "onboarding1")
+    task = await wait_for_task(http, reviewer, "onboarding_review", subject=app_id)
+    assert (await http.post(f"/v1/tasks/{task['id']}/claim", headers=reviewer)).status_code == 200
+    return app_id, task["id"], reviewer
+
+
+async def decisions_in_history(api: Api, app_id: str) -> int:
+    history = await api.temporal.get_workflow_handle(f"onboarding-{app_id}").fetch_history()
+    return sum(
+        1
+        for event in history.events
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+        and event.workflow_execution_update_accepted_event_attributes.accepted_request.input.name
+        == "complete_task"
+    )
+
+
+def task_row(api: Api, task_id: str) -> Task:
+    with Session(api.engine) as session:
+        task = session.get(Task, uuid.UUID(task_id))
+        assert task is not None
+        return task
+
+
+async def test_a_completion_while_no_worker_runs_is_503_then_applied_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running_worker(api):
+        app_id, task_id, reviewer = await claimed_review(api)
+    monkeypatch.setattr(workflow_calls, "UPDATE_TIMEOUT_SECONDS", 2.0)
+    url, approve = f"/v1/tasks/{task_id}/complete", {"decision": "approve"}
+    started = time.monotonic()
+    down = await api.http.post(url, headers=reviewer, json=approve)
+    assert down.status_code == 503, down.text
+    assert time.monotonic() - started < 5
+    task = task_row(api, task_id)
+    assert (task.status, task.assignee, task.decision) == ("open", "onboarding1", None)
+
+    monkeypatch.setattr(workflow_calls, "UPDATE_TIMEOUT_SECONDS", 30.0)
+    async with running_worker(api):
+        retried = await api.http.post(url, headers=reviewer, json=approve)
+        assert retried.status_code == 200, retried.text
+        assert retried.json()["state"] == "ssm_signoff"
+        again = await api.http.post(url, headers=reviewer, json=approve)
+        assert again.json() == retried.json()
+    assert await decisions_in_history(api, app_id) == 1
+    assert task_row(api, task_id).status == "completed"
+
+
+async def test_an_idempotency_key_names_a_new_attempt(api: Api) -> None:
+    async with running_worker(api):
+        app_id, task_id, reviewer = await claimed_review(api)
+        url = f"/v1/tasks/{task_id}/complete"
+        first = await api.http.post(
+            url, headers={**reviewer, "Idempotency-Key": "a"}, json={"decision": "approve"}
+        )
+        assert first.status_code == 200, first.text
+        same = await api.http.post(
+            url, headers={**reviewer, "Idempotency-Key": "a"}, json={"decision": "approve"}
+        )
+        assert same.json() == first.json()
+        other = await api.http.post(
+            url, headers={**reviewer, "Idempotency-Key": "b"}, json={"decision": "approve"}
+        )
+        assert other.status_code == 409, other.text
+    assert await decisions_in_history(api, app_id) == 1
