@@ -29,7 +29,7 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 bench: $(STAMP)
-	$(BIN)/python bench/evaluation.py
+	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000
 
 clean:
 	rm -rf .data

@@ -91,8 +91,9 @@ def _oldest(policy: Policy, as_of: datetime) -> datetime:
 
 def _counts_from_row(policy: Policy, row: Any) -> dict[KPI, KpiCounts]:
     mapping = row._mapping
+    # Built without validation: the SQL sums are numbers already, and this runs 6 times a seller.
     return {
-        kpi: KpiCounts(
+        kpi: KpiCounts.model_construct(
             numerator=float(mapping[f"{kpi.value}__num"] or 0),
             denominator=int(mapping[f"{kpi.value}__den"] or 0),
         )
@@ -169,15 +170,17 @@ def score_chunk(
     card_rows: list[dict[str, Any]] = []
     seller_rows: list[dict[str, Any]] = []
     changes = []
+    priors = {
+        category: {KPI(k): v for k, v in kpi_means.items()} for category, kpi_means in means.items()
+    }
     for seller in sellers:
         seller_kpis = counts.get(seller.id, {})
         entries = scorecard(policy, seller_kpis, in_trial=seller.status == SellerStatus.trial.value)
         new_standing = standing(entries)
-        cat_means = {KPI(k): v for k, v in means.get(seller.seller_category, {}).items()}
         seller_rows.append(
             {
                 "b_id": seller.id,
-                "score": score(policy, seller_kpis, cat_means),
+                "score": score(policy, seller_kpis, priors.get(seller.seller_category, {})),
                 "standing": new_standing.value,
                 "evaluated_at": as_of,
             }

@@ -227,6 +227,12 @@ def schedule_follow_up(state: SellerState, now: datetime, due_at: datetime) -> N
     state.mystery_orders.append(MysteryOrder(key=key, due_at=max(now, due_at)))
 
 
+def _follow_up_low_scorer(state: SellerState, now: datetime) -> None:
+    """A seller scoring warn or limit gets a mystery order now, unless one is still undecided."""
+    if all(order.outcome is not None for order in state.mystery_orders):
+        schedule_follow_up(state, now, now)
+
+
 def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
     """Rules that fire because a time has come; the trial end is decided by `decide_trial`."""
     effects: list[Effect] = []
@@ -322,6 +328,8 @@ def on_standing(
     state.standing = new
     if state.status in (SellerStatus.trial, SellerStatus.suspended, SellerStatus.offboarded):
         return []
+    if new != Standing.good:
+        _follow_up_low_scorer(state, now)
     reason = reasons[0] if reasons else ReasonRecord(summary=f"KPI standing is {new.value}")
     if new == Standing.good:
         state.improve_by = None

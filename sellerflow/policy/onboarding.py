@@ -2,6 +2,7 @@
 
 from sellerflow.payloads import CompleteTaskInput
 from sellerflow.policy import Refused
+from sellerflow.policy.mystery import check_mystery_checklist
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, Stage, TaskKind
 
 APPLICANT_STAGES = frozenset({Stage.draft, Stage.changes_requested})
@@ -65,6 +66,8 @@ def check_decision_allowed(kind: TaskKind, inp: CompleteTaskInput) -> None:
         raise Refused(
             "InvalidDecision", "request_changes needs a refused document verdict or a comment"
         )
+    if kind == TaskKind.mystery_order:
+        check_mystery_checklist(inp.checklist)
 
 
 def reasons_text(inp: CompleteTaskInput) -> str:

@@ -27,6 +27,15 @@ SELLER = "seller-1"
 DAY = timedelta(days=1)
 TRIAL_END = datetime(2026, 6, 7, 9, 0, tzinfo=UTC)  # NOW + 90 days, a Sunday
 E = TypeVar("E")
+# What the lab reports on a mystery order it passes: every checklist item, all fine.
+PASSING_CHECKLIST: dict[str, Any] = {
+    "battery_health_percent": 92,
+    "grade_matches_listing": True,
+    "genuine_parts": True,
+    "factory_reset_and_unlocked": True,
+    "packaging_ok": True,
+    "delivered_on_time": True,
+}
 
 
 def good_entries(policy: Policy) -> list[ScorecardEntry]:

@@ -1,136 +1,16 @@
 """The seller workflow on the real Temporal server with time skipping; activities replaced by
 name with recorders, so these tests are about orchestration and timers only."""
 
-import uuid
-from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
-from temporalio import activity
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.testing._timeskipping import TimeSkipper
-from temporalio.worker import Worker
 
-from sellerflow.config import Settings
-from sellerflow.payloads import (
-    AppealFiledInput,
-    ApplySellerStatusInput,
-    CloseTaskInput,
-    CompleteTaskInput,
-    EscalateTaskInput,
-    NotifyInput,
-    OpenTaskInput,
-    SellerInput,
-    StandingChangedInput,
-    TrialSnapshot,
-    TrialSnapshotInput,
-)
-from sellerflow.policy.kpis import scorecard
-from sellerflow.policy.model import Policy, load_policy
-from sellerflow.temporal import connect
+from sellerflow.payloads import AppealFiledInput, CompleteTaskInput, StandingChangedInput
 from sellerflow.vocabulary import Decision, SellerStatus, Standing, TaskKind
+from tests.workflows.conftest import Harness
 from workflows.seller import SellerWorkflow
-
-
-@dataclass
-class Recorded:
-    opened: list[OpenTaskInput] = field(default_factory=list)
-    statuses: list[SellerStatus] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    escalated: list[str] = field(default_factory=list)
-    snapshot_eventually_due: bool = True
-
-
-def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
-    @activity.defn(name="open_task")
-    def open_task(inp: OpenTaskInput) -> str:
-        rec.opened.append(inp)
-        return inp.task_id
-
-    @activity.defn(name="close_task")
-    def close_task(inp: CloseTaskInput) -> None:
-        return None
-
-    @activity.defn(name="escalate_task")
-    def escalate_task(inp: EscalateTaskInput) -> None:
-        rec.escalated.append(inp.task_id)
-
-    @activity.defn(name="apply_status")
-    def apply_status(inp: ApplySellerStatusInput) -> None:
-        rec.statuses.append(inp.effect.status)
-
-    @activity.defn(name="notify")
-    def notify(inp: NotifyInput) -> bool:
-        rec.notices.append(inp.template)
-        return True
-
-    @activity.defn(name="trial_snapshot")
-    def trial_snapshot(inp: TrialSnapshotInput) -> TrialSnapshot:
-        return TrialSnapshot(
-            entries=scorecard(policy, {}, in_trial=True),
-            eventually_due_satisfied=rec.snapshot_eventually_due,
-        )
-
-    return [open_task, close_task, escalate_task, apply_status, notify, trial_snapshot]
-
-
-@dataclass
-class Harness:
-    client: Client
-    skipper: TimeSkipper
-    rec: Recorded
-    policy: Policy
-    task_queue: str
-
-    async def start(self) -> WorkflowHandle[SellerWorkflow, str]:
-        seller_id = str(uuid.uuid4())
-        return await self.client.start_workflow(
-            SellerWorkflow.run,
-            SellerInput(seller_id=seller_id, application_id=str(uuid.uuid4()), policy=self.policy),
-            id=f"seller-{seller_id}",
-            task_queue=self.task_queue,
-        )
-
-    async def decide(
-        self,
-        handle: WorkflowHandle[SellerWorkflow, str],
-        task_id: str,
-        decision: Decision,
-        actor: str = "lab1",
-    ) -> str:
-        outcome = await handle.execute_update(
-            SellerWorkflow.complete_task,
-            CompleteTaskInput(
-                task_id=task_id,
-                actor=actor,
-                decision=decision,
-                reason_codes=["quality_concerns"] if decision == Decision.blocker else [],
-            ),
-        )
-        return outcome.state
-
-    def opened(self, kind: TaskKind) -> list[OpenTaskInput]:
-        return [t for t in self.rec.opened if t.kind == kind]
-
-
-@pytest_asyncio.fixture
-async def harness(temporal_address: str) -> AsyncIterator[Harness]:
-    client = await connect(Settings(temporal_address=temporal_address))
-    policy = load_policy("default")
-    rec = Recorded()
-    task_queue = f"seller-{uuid.uuid4()}"
-    async with Worker(
-        client,
-        task_queue=task_queue,
-        workflows=[SellerWorkflow],
-        activities=recording_activities(rec, policy),  # type: ignore[arg-type]
-        activity_executor=ThreadPoolExecutor(4),
-    ):
-        yield Harness(client, TimeSkipper(client), rec, policy, task_queue)
 
 
 async def test_ninety_day_trial_with_mystery_orders_graduates(harness: Harness) -> None:
@@ -165,16 +45,7 @@ async def test_unfinished_trial_goes_to_the_ssm_and_an_extension(harness: Harnes
 
 async def test_ladder_up_to_suspension_appeal_and_reinstatement(harness: Harness) -> None:
     handle = await harness.start()
-    await harness.skipper.fast_forward(handle, timedelta(days=95))
-    for task in harness.opened(TaskKind.mystery_order):
-        if task.task_id in (await handle.query(SellerWorkflow.view)).open_tasks:
-            await harness.decide(handle, task.task_id, Decision.passed)
-    await harness.skipper.fast_forward(handle, timedelta(days=1))
-    view = await handle.query(SellerWorkflow.view)
-    if view.status == SellerStatus.trial:
-        review = harness.opened(TaskKind.trial_review)[-1]
-        await harness.decide(handle, review.task_id, Decision.graduate, actor="ssm1")
-    assert (await handle.query(SellerWorkflow.view)).status == SellerStatus.active
+    await harness.graduate(handle)
 
     await handle.signal(
         SellerWorkflow.standing_changed, StandingChangedInput(event_id="e1", standing=Standing.warn)
@@ -209,3 +80,18 @@ async def test_ladder_up_to_suspension_appeal_and_reinstatement(harness: Harness
         SellerStatus.active,
     ]
     assert statuses.count(SellerStatus.warned) == 1, "the duplicate signal was applied once"
+
+
+async def test_a_mystery_order_without_its_checklist_is_refused(harness: Harness) -> None:
+    handle = await harness.start()
+    await harness.skipper.fast_forward(handle, timedelta(days=75))
+    task = harness.opened(TaskKind.mystery_order)[0]
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            SellerWorkflow.complete_task,
+            CompleteTaskInput(task_id=task.task_id, actor="lab1", decision=Decision.passed),
+        )
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == "InvalidDecision"
+    assert "battery_health_percent" in str(refused.value.cause)
+    assert await harness.decide(handle, task.task_id, Decision.passed) == "trial"

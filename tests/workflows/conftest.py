@@ -1,0 +1,168 @@
+"""The seller workflow harness: a Worker on a uuid task queue of the session's Temporal server
+(time skipping), activities replaced by name with recorders."""
+
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.worker import Worker
+
+from sellerflow.config import Settings
+from sellerflow.payloads import (
+    ApplySellerStatusInput,
+    CloseTaskInput,
+    CompleteTaskInput,
+    DeliverNotificationInput,
+    EscalateTaskInput,
+    NotifyInput,
+    OpenTaskInput,
+    SellerInput,
+    TrialSnapshot,
+    TrialSnapshotInput,
+)
+from sellerflow.policy.kpis import scorecard
+from sellerflow.policy.model import Policy, load_policy
+from sellerflow.temporal import connect
+from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
+from tests.policy.sellers import PASSING_CHECKLIST
+from workflows.seller import SellerWorkflow
+
+MYSTERY_DECISIONS = TASK_DECISIONS[TaskKind.mystery_order]
+
+
+@dataclass
+class Recorded:
+    opened: list[OpenTaskInput] = field(default_factory=list)
+    statuses: list[SellerStatus] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    escalated: list[str] = field(default_factory=list)
+    snapshot_eventually_due: bool = True
+
+
+def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
+    @activity.defn(name="open_task")
+    def open_task(inp: OpenTaskInput) -> str:
+        rec.opened.append(inp)
+        return inp.task_id
+
+    @activity.defn(name="close_task")
+    def close_task(inp: CloseTaskInput) -> None:
+        return None
+
+    @activity.defn(name="escalate_task")
+    def escalate_task(inp: EscalateTaskInput) -> None:
+        rec.escalated.append(inp.task_id)
+
+    @activity.defn(name="apply_status")
+    def apply_status(inp: ApplySellerStatusInput) -> None:
+        rec.statuses.append(inp.effect.status)
+
+    @activity.defn(name="notify")
+    def notify(inp: NotifyInput) -> bool:
+        rec.notices.append(inp.template)
+        return True
+
+    @activity.defn(name="deliver_notification")
+    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+        return True
+
+    @activity.defn(name="trial_snapshot")
+    def trial_snapshot(inp: TrialSnapshotInput) -> TrialSnapshot:
+        return TrialSnapshot(
+            entries=scorecard(policy, {}, in_trial=True),
+            eventually_due_satisfied=rec.snapshot_eventually_due,
+        )
+
+    return [
+        open_task,
+        close_task,
+        escalate_task,
+        apply_status,
+        notify,
+        deliver_notification,
+        trial_snapshot,
+    ]
+
+
+@dataclass
+class Harness:
+    client: Client
+    skipper: TimeSkipper
+    rec: Recorded
+    policy: Policy
+    task_queue: str
+    decided: set[str] = field(default_factory=set)
+
+    async def start(self) -> WorkflowHandle[SellerWorkflow, str]:
+        seller_id = str(uuid.uuid4())
+        return await self.client.start_workflow(
+            SellerWorkflow.run,
+            SellerInput(seller_id=seller_id, application_id=str(uuid.uuid4()), policy=self.policy),
+            id=f"seller-{seller_id}",
+            task_queue=self.task_queue,
+        )
+
+    async def decide(
+        self,
+        handle: WorkflowHandle[SellerWorkflow, str],
+        task_id: str,
+        decision: Decision,
+        actor: str = "lab1",
+    ) -> str:
+        outcome = await handle.execute_update(
+            SellerWorkflow.complete_task,
+            CompleteTaskInput(
+                task_id=task_id,
+                actor=actor,
+                decision=decision,
+                reason_codes=["quality_concerns"] if decision == Decision.blocker else [],
+                checklist=PASSING_CHECKLIST if decision in MYSTERY_DECISIONS else {},
+            ),
+        )
+        self.decided.add(task_id)
+        return outcome.state
+
+    def opened(self, kind: TaskKind) -> list[OpenTaskInput]:
+        return [t for t in self.rec.opened if t.kind == kind]
+
+    async def decide_open_mystery_orders(self, handle: WorkflowHandle[SellerWorkflow, str]) -> int:
+        """Pass every mystery order opened and not decided yet; returns how many."""
+        due = [
+            t.task_id for t in self.opened(TaskKind.mystery_order) if t.task_id not in self.decided
+        ]
+        for task_id in due:
+            await self.decide(handle, task_id, Decision.passed)
+        return len(due)
+
+    async def graduate(self, handle: WorkflowHandle[SellerWorkflow, str]) -> None:
+        """Through the trial to `active`: mystery orders passed, the SSM asked if borderline."""
+        await self.skipper.fast_forward(handle, timedelta(days=95))
+        await self.decide_open_mystery_orders(handle)
+        await self.skipper.fast_forward(handle, timedelta(days=1))
+        view = await handle.query(SellerWorkflow.view)
+        if view.status == SellerStatus.trial:
+            review = self.opened(TaskKind.trial_review)[-1]
+            await self.decide(handle, review.task_id, Decision.graduate, actor="ssm1")
+        assert (await handle.query(SellerWorkflow.view)).status == SellerStatus.active
+
+
+@pytest_asyncio.fixture
+async def harness(temporal_address: str) -> AsyncIterator[Harness]:
+    client = await connect(Settings(temporal_address=temporal_address))
+    policy = load_policy("default")
+    rec = Recorded()
+    task_queue = f"seller-{uuid.uuid4()}"
+    async with Worker(
+        client,
+        task_queue=task_queue,
+        workflows=[SellerWorkflow],
+        activities=recording_activities(rec, policy),  # type: ignore[arg-type]
+        activity_executor=ThreadPoolExecutor(4),
+    ):
+        yield Harness(client, TimeSkipper(client), rec, policy, task_queue)
