@@ -1,0 +1,9 @@
+"""Server-rendered pages for applicants, staff and ops, over the API's own route functions."""
+
+from fastapi import APIRouter
+
+from api.pages import applicant, inbox, login, ops, staff
+
+router = APIRouter(include_in_schema=False)
+for module in (login, applicant, inbox, staff, ops):
+    router.include_router(module.router)

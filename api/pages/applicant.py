@@ -1,0 +1,295 @@
+"""The applicant's portal: start an application, upload documents straight to S3, sign the
+agreements, submit, and follow the stage and decisions. Every step calls the API's own route
+functions; the session carries the applicant token, scoped to one application."""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import ValidationError
+
+from api.deps import Principal, SessionDep, StateDep, TemporalDep
+from api.pages.session import (
+    CheckedFormDep,
+    PageRoute,
+    PageSessionDep,
+    readable,
+    redirect,
+    render,
+    signed_in,
+    text,
+)
+from api.routes.agreements import get_agreement, sign_agreement
+from api.routes.applications import (
+    APPLICANT_TOKEN_MINUTES,
+    application_public,
+    create_application,
+    submit_application,
+    withdraw_application,
+)
+from api.routes.documents import complete_document, declare_document, list_documents
+from api.schemas import ApplicationCreate, DocumentDeclare, SignatureCreate, WithdrawBody
+from sellerflow.errors import DomainError, NotFound
+from sellerflow.models import Application, Document
+from sellerflow.policy.onboarding import APPLICANT_STAGES, WITHDRAWABLE_STAGES
+from sellerflow.vocabulary import (
+    REASON_CODES,
+    AgreementKind,
+    ProductCategory,
+    RequirementStatus,
+    SellerCategory,
+    Stage,
+)
+
+router = APIRouter(prefix="/apply", route_class=PageRoute, include_in_schema=False)
+
+FILE_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+UPLOADABLE = {
+    RequirementStatus.currently_due,
+    RequirementStatus.past_due,
+    RequirementStatus.eventually_due,
+}
+
+
+def applicant(application_id: uuid.UUID, page: PageSessionDep) -> Principal:
+    """The applicant of this application; anyone else sees 'not found', as in the API."""
+    if page.principal is None or page.principal.application_id != application_id:
+        raise NotFound("this application is not open in this browser")
+    return page.principal
+
+
+ApplicantDep = Annotated[Principal, Depends(applicant)]
+
+
+def validation_messages(err: ValidationError) -> list[str]:
+    return [
+        f"{'.'.join(str(part) for part in e['loc']) or 'form'}: {e['msg']}" for e in err.errors()
+    ]
+
+
+def _start_form(request: Request, page: PageSessionDep, status: int, **context: object) -> Response:
+    values = {"values": {}, "products_chosen": [], "messages": [], **context}
+    return render(
+        request,
+        page,
+        "apply_start.html",
+        status,
+        categories=list(SellerCategory),
+        products=list(ProductCategory),
+        **values,
+    )
+
+
+@router.get("")
+def start_page(request: Request, page: PageSessionDep) -> Response:
+    return _start_form(request, page, 200)
+
+
+@router.post("")
+async def start_application(
+    request: Request,
+    page: PageSessionDep,
+    form: CheckedFormDep,
+    state: StateDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> Response:
+    fields = set(ApplicationCreate.model_fields) - {"product_categories"}
+    values = {name: text(form, name) for name in fields}
+    products = [str(p) for p in form.getlist("product_categories")]
+    try:
+        body = ApplicationCreate.model_validate(
+            {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
+        )
+        created = await create_application(body, state, session, temporal)
+    except ValidationError as err:
+        messages = validation_messages(err)
+        return _start_form(
+            request, page, 422, values=values, products_chosen=products, messages=messages
+        )
+    except DomainError as err:
+        return _start_form(request, page, err.status_code, values=values, messages=[readable(err)])
+    owner = Principal(subject="applicant", application_id=uuid.UUID(created.id))
+    new_page = signed_in(state.settings, created.applicant_token, owner, APPLICANT_TOKEN_MINUTES)
+    return redirect(request, new_page, f"/apply/{created.id}", ok="Application started")
+
+
+@router.get("/{application_id}")
+def dashboard(
+    application_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    owner: ApplicantDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    app = session.get(Application, application_id)
+    if app is None:
+        raise NotFound("no application with this id")
+    stage = Stage(app.stage)
+    return render(
+        request,
+        page,
+        "apply_dashboard.html",
+        app=application_public(session, state, app),
+        documents=list_documents(application_id, owner, session).data,
+        rules=state.policy.documents,
+        extensions=FILE_EXTENSIONS,
+        uploadable=UPLOADABLE,
+        editable=stage in APPLICANT_STAGES,
+        withdrawable=stage in WITHDRAWABLE_STAGES,
+        reason_labels=REASON_CODES,
+    )
+
+
+@router.post("/{application_id}/documents")
+def prepare_upload(
+    application_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    owner: ApplicantDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Declares the document, then shows a form whose target is S3's presigned POST."""
+    kind, content_type = text(form, "kind"), text(form, "content_type")
+    back = f"/apply/{application_id}"
+    try:
+        declare = DocumentDeclare(
+            kind=kind,
+            filename=f"{kind}{FILE_EXTENSIONS.get(content_type, '')}",
+            content_type=content_type,
+            # A form cannot know the file's size before S3 receives it: the policy's maximum is
+            # declared, and completion records the stored size and SHA-256.
+            size_bytes=state.policy.documents.max_bytes,
+            issued_on=text(form, "issued_on") or None,
+            expires_on=text(form, "expires_on") or None,
+        )
+        declared = declare_document(application_id, declare, owner, session, state)
+    except ValidationError as err:
+        return redirect(request, page, back, error="; ".join(validation_messages(err)))
+    except DomainError as err:
+        return redirect(request, page, back, error=readable(err))
+    arrival = request.url_for(
+        "document_uploaded", application_id=application_id, document_id=declared.document_id
+    )
+    document = session.get(Document, uuid.UUID(declared.document_id))
+    assert document is not None
+    upload = state.store.presigned_post(
+        document.object_key,
+        content_type,
+        state.policy.documents.max_bytes,
+        redirect_to=str(arrival),
+    )
+    return render(
+        request,
+        page,
+        "apply_upload.html",
+        application_id=application_id,
+        kind=kind,
+        description=state.policy.documents.kinds[kind].description,
+        content_type=content_type,
+        max_bytes=state.policy.documents.max_bytes,
+        upload=upload,
+    )
+
+
+@router.get("/{application_id}/documents/{document_id}/uploaded", name="document_uploaded")
+async def document_uploaded(
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    owner: ApplicantDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Where S3 sends the browser after the upload: the server checks the stored file."""
+    back = f"/apply/{application_id}"
+    try:
+        doc = await complete_document(application_id, document_id, owner, session, state)
+    except DomainError as err:
+        return redirect(request, page, back, error=readable(err))
+    size = f"{doc.size_bytes:,} bytes" if doc.size_bytes else "stored"
+    return redirect(request, page, back, ok=f"{doc.kind} uploaded ({size})")
+
+
+@router.get("/{application_id}/agreements/{kind}")
+def agreement_page(
+    application_id: uuid.UUID,
+    kind: AgreementKind,
+    request: Request,
+    page: PageSessionDep,
+    _: ApplicantDep,
+) -> Response:
+    agreement = get_agreement(kind)
+    return render(
+        request, page, "apply_agreement.html", application_id=application_id, agreement=agreement
+    )
+
+
+@router.post("/{application_id}/agreements/{kind}")
+async def sign(
+    application_id: uuid.UUID,
+    kind: AgreementKind,
+    request: Request,
+    page: PageSessionDep,
+    owner: ApplicantDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    fields = ("version", "sha256", "signer_name", "signer_title")
+    back = f"/apply/{application_id}"
+    try:
+        body = SignatureCreate(kind=kind, **{name: text(form, name) for name in fields})
+        signed = await sign_agreement(application_id, body, request, owner, session, state)
+    except ValidationError as err:
+        return redirect(
+            request,
+            page,
+            f"{back}/agreements/{kind.value}",
+            error="; ".join(validation_messages(err)),
+        )
+    except DomainError as err:
+        return redirect(request, page, back, error=readable(err))
+    return redirect(request, page, back, ok=f"{signed.kind} version {signed.version} signed")
+
+
+@router.post("/{application_id}/submit")
+async def submit(
+    application_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    owner: ApplicantDep,
+    _: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+) -> Response:
+    back = f"/apply/{application_id}"
+    try:
+        result = await submit_application(application_id, owner, session, state, temporal)
+    except DomainError as err:
+        return redirect(request, page, back, error=readable(err))
+    return redirect(request, page, back, ok=f"Application submitted: stage {result.stage}")
+
+
+@router.post("/{application_id}/withdraw")
+async def withdraw(
+    application_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    owner: ApplicantDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> Response:
+    back = f"/apply/{application_id}"
+    body = WithdrawBody(reason=text(form, "reason")[:2000])
+    try:
+        result = await withdraw_application(application_id, owner, session, temporal, body)
+    except DomainError as err:
+        return redirect(request, page, back, error=readable(err))
+    return redirect(request, page, back, ok=f"Application withdrawn: stage {result.stage}")

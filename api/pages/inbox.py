@@ -1,0 +1,110 @@
+"""The staff inbox page: open tasks from the database, filtered, counted per filter, paginated."""
+
+import uuid
+from dataclasses import dataclass, replace
+from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import Session, col, select
+
+from api.deps import Principal, SessionDep
+from api.pages.session import PageRoute, PageSessionDep, StaffPageDep, render
+from api.routes.tasks import list_tasks, visible_roles
+from sellerflow.models import Application
+from sellerflow.vocabulary import Role, TaskKind, TaskStatus
+
+router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    role: Role | None = None
+    assignee: Literal["me", "none"] | None = None
+    kind: TaskKind | None = None
+    overdue: bool | None = None
+
+    def query(self, page: int = 1) -> str:
+        values = {k: v for k, v in vars(self).items() if v is not None}
+        params = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()}
+        if page > 1:
+            params["page"] = str(page)
+        return "?" + urlencode(params) if params else ""
+
+
+def _count(staff: Principal, session: Session, filters: InboxFilters) -> int:
+    return list_tasks(
+        staff, session, status=TaskStatus.open, limit=1, offset=0, **vars(filters)
+    ).count
+
+
+def facets(staff: Principal, session: Session, current: InboxFilters) -> list[dict[str, Any]]:
+    """Per filter, its choices with how many open tasks each would show."""
+    choices: dict[str, list[tuple[str, Any]]] = {
+        "role": [(r, Role(r)) for r in visible_roles(staff)],
+        "assignee": [("mine", "me"), ("unassigned", "none")],
+        "kind": [(k.value, k) for k in TaskKind],
+        "overdue": [("overdue", True), ("on time", False)],
+    }
+    result = []
+    for name, options in choices.items():
+        rows = []
+        for label, value in [("any", None), *options]:
+            filters = replace(current, **{name: value})
+            rows.append(
+                {
+                    "label": label.replace("_", " "),
+                    "count": _count(staff, session, filters),
+                    "href": "/staff" + filters.query(),
+                    "current": getattr(current, name) == value,
+                }
+            )
+        result.append({"name": name, "options": rows})
+    return result
+
+
+def legal_names(session: Session, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Application.id, Application.legal_name).where(
+            col(Application.id).in_([uuid.UUID(i) for i in ids])
+        )
+    ).all()
+    return {str(app_id): name for app_id, name in rows}
+
+
+@router.get("")
+def inbox(
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    session: SessionDep,
+    role: Role | None = None,
+    assignee: Literal["me", "none"] | None = None,
+    kind: TaskKind | None = None,
+    overdue: bool | None = None,
+    page_number: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+) -> Response:
+    filters = InboxFilters(role, assignee, kind, overdue)
+    offset = (page_number - 1) * PAGE_SIZE
+    listed = list_tasks(
+        staff, session, status=TaskStatus.open, limit=PAGE_SIZE, offset=offset, **vars(filters)
+    )
+    ids = [t.application_id for t in listed.data if t.application_id]
+    last_page = max(1, -(-listed.count // PAGE_SIZE))
+    return render(
+        request,
+        page,
+        "staff_inbox.html",
+        tasks=listed.data,
+        total=listed.count,
+        names=legal_names(session, ids),
+        facets=facets(staff, session, filters),
+        page_number=page_number,
+        last_page=last_page,
+        previous_href="/staff" + filters.query(page_number - 1) if page_number > 1 else None,
+        next_href="/staff" + filters.query(page_number + 1) if page_number < last_page else None,
+    )

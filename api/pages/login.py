@@ -1,0 +1,60 @@
+"""Staff sign-in and sign-out for the pages, with the same users and check as the API."""
+
+from fastapi import APIRouter, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.deps import SessionDep, StateDep, get_principal
+from api.pages.session import (
+    CheckedFormDep,
+    PageRoute,
+    PageSessionDep,
+    new_visitor,
+    redirect,
+    render,
+    signed_in,
+    text,
+)
+from api.routes.auth import login
+from sellerflow.errors import Unauthorized
+from sellerflow.vocabulary import Role
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+def _landing(next_path: str, roles: frozenset[str]) -> str:
+    """Only local paths are followed after login, never another site."""
+    if next_path.startswith("/") and not next_path.startswith("//"):
+        return next_path
+    return "/ops" if Role.ops.value in roles else "/staff"
+
+
+@router.get("/login")
+def login_page(request: Request, page: PageSessionDep, next: str = "") -> Response:
+    return render(request, page, "login.html", next=next, username="", message=None)
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    page: PageSessionDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    username, next_path = text(form, "username"), text(form, "next")
+    credentials = OAuth2PasswordRequestForm(username=username, password=str(form.get("password")))
+    try:
+        token = login(credentials, session, state).access_token
+    except Unauthorized as err:
+        context = {"next": next_path, "username": username, "message": err.detail}
+        return render(request, page, "login.html", 401, **context)
+    staff = get_principal(state, session, token)
+    minutes = state.settings.sellerflow_token_minutes
+    new_page = signed_in(state.settings, token, staff, minutes)
+    return redirect(request, new_page, _landing(next_path, staff.roles), ok=f"Hello {username}")
+
+
+@router.post("/logout")
+def logout(request: Request, _: CheckedFormDep, state: StateDep) -> Response:
+    # A fresh anonymous session replaces the signed-in cookie.
+    return redirect(request, new_visitor(state.settings), "/login", ok="You are signed out")

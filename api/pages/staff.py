@@ -1,0 +1,222 @@
+"""The staff task page: the application, its documents, earlier decisions and history; claim,
+release and the decision form. Refusals of the API logic are shown on the page."""
+
+import uuid
+from datetime import UTC, datetime
+
+from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from api.deps import Principal, SessionDep, StateDep, get_temporal
+from api.pages.applicant import validation_messages
+from api.pages.session import (
+    CheckedFormDep,
+    PageRoute,
+    PageSession,
+    PageSessionDep,
+    StaffPageDep,
+    readable,
+    redirect,
+    render,
+    text,
+)
+from api.routes.applications import application_public
+from api.routes.documents import download_document, list_documents
+from api.routes.history import application_history
+from api.routes.tasks import _task, claim_task, complete_task, release_task, task_public
+from api.schemas import DocumentVerdictBody, History, TaskComplete, TimelineEntry
+from sellerflow.errors import DomainError
+from sellerflow.models import Application, Seller, Task
+from sellerflow.policy.mystery import MysteryChecklist
+from sellerflow.records import latest_documents
+from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, DocumentStatus, TaskKind
+
+router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)
+
+# The lab's checklist form follows the policy's model: booleans as boxes, figures as numbers.
+MYSTERY_CHECKLIST = {
+    name: "bool" if field.annotation is bool else "number"
+    for name, field in MysteryChecklist.model_fields.items()
+}
+REVIEW_KINDS = {TaskKind.onboarding_review, TaskKind.ssm_signoff}
+REVIEWABLE = {DocumentStatus.uploaded.value, DocumentStatus.verified.value}
+
+
+def _application_of(session: SessionDep, task: Task) -> Application | None:
+    if task.application_id is not None:
+        return session.get(Application, task.application_id)
+    seller = session.get(Seller, task.seller_id) if task.seller_id else None
+    return session.get(Application, seller.application_id) if seller else None
+
+
+async def _history(
+    app: Application, staff: Principal, session: SessionDep, state: StateDep
+) -> tuple[list[TimelineEntry], str | None]:
+    """The timeline so far, or why it cannot be shown (the rest of the page still can)."""
+    try:
+        temporal = await get_temporal(state)
+        history = await application_history(app.id, staff, session, temporal, raw=False)
+    except DomainError as err:
+        return [], readable(err)
+    return (history.timeline if isinstance(history, History) else []), None
+
+
+async def task_view(
+    request: Request,
+    page: PageSession,
+    staff: Principal,
+    session: SessionDep,
+    state: StateDep,
+    task_id: uuid.UUID,
+    message: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    task = _task(session, task_id, staff)
+    kind = TaskKind(task.kind)
+    app = _application_of(session, task)
+    timeline, history_error = await _history(app, staff, session, state) if app else ([], None)
+    to_review = latest_documents(session, app.id).values() if app else []
+    return render(
+        request,
+        page,
+        "staff_task.html",
+        status_code,
+        task=task_public(task, datetime.now(UTC)),
+        app=application_public(session, state, app) if app else None,
+        documents=list_documents(app.id, staff, session).data if app else [],
+        verdict_documents=[d for d in to_review if d.status in REVIEWABLE]
+        if kind in REVIEW_KINDS
+        else [],
+        decisions=[d for d in Decision if d in TASK_DECISIONS[kind]],
+        reason_codes=REASON_CODES,
+        checklist=MYSTERY_CHECKLIST if kind == TaskKind.mystery_order else {},
+        timeline=timeline,
+        history_error=history_error,
+        mine=task.assignee == staff.subject,
+        message=message,
+    )
+
+
+@router.get("/tasks/{task_id}")
+async def task_page(
+    task_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    return await task_view(request, page, staff, session, state, task_id)
+
+
+@router.post("/tasks/{task_id}/claim")
+async def claim(
+    task_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    _: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    try:
+        claim_task(task_id, staff, session)
+    except DomainError as err:
+        return await task_view(
+            request, page, staff, session, state, task_id, readable(err), err.status_code
+        )
+    return redirect(request, page, f"/staff/tasks/{task_id}", ok="You hold this task now")
+
+
+@router.post("/tasks/{task_id}/release")
+async def release(
+    task_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    _: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    try:
+        release_task(task_id, staff, session)
+    except DomainError as err:
+        return await task_view(
+            request, page, staff, session, state, task_id, readable(err), err.status_code
+        )
+    return redirect(request, page, f"/staff/tasks/{task_id}", ok="The task is back in the queue")
+
+
+def decision_body(form: FormData) -> TaskComplete:
+    """The decision form as the API's request body (validated the same way)."""
+    verdicts = []
+    for name, value in form.multi_items():
+        if name.startswith("verdict:") and value:
+            refused = value != "accepted"
+            verdicts.append(
+                DocumentVerdictBody(
+                    document_id=name.removeprefix("verdict:"),
+                    accepted=not refused,
+                    error_code=str(value) if refused else None,
+                )
+            )
+    return TaskComplete(
+        decision=text(form, "decision"),
+        reason_codes=[str(code) for code in form.getlist("reason_codes")],
+        comment=text(form, "comment"),
+        document_verdicts=verdicts,
+        checklist=checklist_answers(form) if form.get("has_checklist") == "1" else {},
+    )
+
+
+def checklist_answers(form: FormData) -> dict[str, object]:
+    """Ticked boxes and typed figures; an unreadable figure is left out for the policy to name."""
+    answers: dict[str, object] = {}
+    for name, kind in MYSTERY_CHECKLIST.items():
+        value = text(form, f"check:{name}")
+        if kind == "bool":
+            answers[name] = value == "on"
+        elif value:
+            try:
+                answers[name] = float(value)
+            except ValueError:
+                continue
+    return answers
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete(
+    task_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    try:
+        body = decision_body(form)
+        temporal = await get_temporal(state)
+        done = await complete_task(task_id, body, staff, session, temporal)
+    except ValidationError as err:
+        message = "Check the form: " + "; ".join(validation_messages(err))
+        return await task_view(request, page, staff, session, state, task_id, message, 422)
+    except DomainError as err:
+        return await task_view(
+            request, page, staff, session, state, task_id, readable(err), err.status_code
+        )
+    ok = f"Decision recorded: {done.decision} (now {done.state.replace('_', ' ')})"
+    return redirect(request, page, "/staff", ok=ok)
+
+
+@router.get("/applications/{application_id}/documents/{document_id}")
+def download(
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+    staff: StaffPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """A fresh short-lived presigned link on every click, so the page never holds a stale one."""
+    return download_document(application_id, document_id, staff, session, state)

@@ -1,0 +1,135 @@
+"""Staff and ops in a browser: sign in, claim and decide from the inbox, four-eyes sign-off, a
+clear refusal for a task someone else holds; the ops history, dashboard and outbox."""
+
+import re
+
+from playwright.async_api import Browser, Page, expect
+
+from sellerflow.vocabulary import Stage
+from tests.journey import (
+    APPLICATION,
+    approved_seller,
+    complete_application,
+    create_application,
+    wait_for_stage,
+)
+from tests.pages.conftest import DESKTOP, Screenshots, Site, new_page
+
+DEV_PASSWORD = "dev-password"
+
+
+async def sign_in(browser: Browser, site: Site, username: str, shots: Screenshots) -> Page:
+    _, page = await new_page(browser, site, DESKTOP)
+    await page.goto("/staff")
+    assert "/login?next=/staff" in page.url
+    await page.get_by_label("Username").fill(username)
+    await page.get_by_label("Password").fill(DEV_PASSWORD)
+    await shots.take(page, f"login-{username}")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("status")).to_have_text(f"Hello {username}")
+    return page
+
+
+async def open_task(page: Page, shots: Screenshots, kind: str, name: str) -> str:
+    """Waits until the workflow has opened the task, then opens it from the inbox."""
+    link = page.get_by_role("row", name=re.compile(APPLICATION["legal_name"])).get_by_role(
+        "link", name=kind.replace("_", " ")
+    )
+    for _ in range(100):
+        if await link.count():
+            break
+        await page.wait_for_timeout(200)
+        await page.reload()
+    await shots.take(page, f"inbox-{name}")
+    await link.click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text(APPLICATION["legal_name"])
+    await shots.take(page, f"task-{name}")
+    return page.url
+
+
+async def claim_and_approve(page: Page, shots: Screenshots, name: str) -> None:
+    await page.get_by_role("button", name="Claim").click()
+    await expect(page.get_by_role("status")).to_have_text("You hold this task now")
+    await shots.take(page, f"claimed-{name}")
+    await page.get_by_label("approve").check()
+    await page.get_by_role("button", name="Record decision").click()
+    await expect(page.get_by_role("status")).to_contain_text("Decision recorded: approve")
+    await shots.take(page, f"decided-{name}")
+
+
+async def test_review_sign_off_and_a_task_held_by_someone_else(
+    site: Site, browser: Browser
+) -> None:
+    shots = Screenshots("staff")
+    app_id, auth = await create_application(site.http)
+    await complete_application(site.http, site.policy, app_id, auth)
+    submitted = await site.http.post(f"/v1/applications/{app_id}/submit", headers=auth)
+    assert submitted.status_code == 200, submitted.text
+
+    reviewer = await sign_in(browser, site, "onboarding1", shots)
+    task_url = await open_task(reviewer, shots, "onboarding_review", "review")
+    await reviewer.get_by_role("button", name="Claim").click()
+    await expect(reviewer.locator("#assignee")).to_have_text("onboarding1")
+
+    other = await sign_in(browser, site, "onboarding2", shots)
+    await other.goto(task_url)
+    await expect(other.get_by_role("button", name="Claim")).to_have_count(0)
+    await other.get_by_label("approve").check()
+    async with other.expect_response(lambda r: r.url.endswith("/complete")) as answer:
+        await other.get_by_role("button", name="Record decision").click()
+    assert (await answer.value).status == 409
+    await expect(other.locator("#message")).to_have_text("Claim the task before completing it")
+    await shots.take(other, "refused-held-by-other")
+    forbidden = await other.goto("/ops")
+    assert forbidden is not None
+    assert forbidden.status == 403
+    await shots.take(other, "ops-forbidden")
+
+    await reviewer.goto(task_url)
+    await reviewer.get_by_label("approve").check()
+    await reviewer.get_by_role("button", name="Record decision").click()
+    await expect(reviewer.get_by_role("status")).to_contain_text("Decision recorded: approve")
+    await shots.take(reviewer, "decided-review")
+
+    manager = await sign_in(browser, site, "ssm1", shots)
+    await open_task(manager, shots, "ssm_signoff", "signoff")
+    await claim_and_approve(manager, shots, "signoff")
+    approved = await wait_for_stage(site.http, auth, app_id, Stage.approved.value)
+    assert [d["actor"] for d in approved["decisions"]] == ["onboarding1", "ssm1"]
+    for page in (reviewer, other, manager):
+        await page.context.close()
+
+
+async def test_ops_history_dashboard_and_outbox(site: Site, browser: Browser) -> None:
+    shots = Screenshots("ops")
+    app_id, seller_id, _ = await approved_seller(site.http, site.policy)
+    ops = await sign_in(browser, site, "ops1", shots)
+
+    await ops.goto("/ops")
+    charts = ops.locator("svg.chart")
+    await expect(charts).to_have_count(4)
+    per_stage = ops.locator("svg.chart").first
+    await expect(per_stage.locator("desc")).to_contain_text("approved: 1")
+    await expect(ops.locator("#applied")).to_have_text("1")
+    await shots.take(ops, "dashboard")
+
+    await ops.get_by_role("link", name=APPLICATION["legal_name"]).click()
+    assert ops.url.endswith(f"/ops/applications/{app_id}")
+    timeline = ops.locator("ol.timeline")
+    await expect(timeline).to_contain_text("task completed: approve by onboarding1")
+    await expect(timeline).to_contain_text("task completed: approve by ssm1")
+    await expect(ops.locator("#stage")).to_have_text("approved")
+    ui = site.settings.temporal_ui_url
+    link = ops.get_by_role("link", name=f"seller-{seller_id}")
+    expected = f"{ui}/namespaces/default/workflows/seller-{seller_id}"
+    assert await link.get_attribute("href") == expected
+    await shots.take(ops, "history")
+
+    await ops.get_by_role("link", name="Outbox").click()
+    frames = ops.locator("iframe.mail")
+    assert await frames.count() >= 2
+    assert await frames.first.get_attribute("sandbox") == ""
+    await expect(ops.get_by_text("ada@refurb.example").first).to_be_visible()
+    await ops.locator("details summary", has_text="HTML as rendered").first.click()
+    await shots.take(ops, "outbox")
+    await ops.context.close()
