@@ -1,6 +1,7 @@
 """The Temporal worker: builds the activities' clients once and runs every workflow.
 
-Also creates the seller-evaluation Schedule (idempotently) so monitoring runs daily.
+Also creates the seller-evaluation Schedule (idempotently) so monitoring runs daily, logs
+JSON lines (with workflow and run ids) and serves the SDK's Prometheus metrics.
 """
 
 import asyncio
@@ -21,7 +22,14 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleSpec,
 )
-from temporalio.worker import Worker
+from temporalio.common import MetricMeter
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
 
 from activities.applications import ApplicationActivities
 from activities.evaluation import EvaluationActivities
@@ -30,6 +38,8 @@ from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings, get_settings
 from sellerflow.db import make_engine
+from sellerflow.logs import configure_logging
+from sellerflow.outbox import Mailer
 from sellerflow.payloads import EvaluationInput
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.registry import LocalRegistry
@@ -45,7 +55,8 @@ def build_activities(
 ) -> list[Callable[..., Any]]:
     apps = ApplicationActivities(engine, LocalRegistry())
     tasks = TaskActivities(engine)
-    notes = NotificationActivities(engine, settings, policy)
+    mailer = Mailer(settings.smtp_url) if settings.smtp_url else None
+    notes = NotificationActivities(engine, settings, policy, mailer)
     sellers = SellerActivities(engine)
     evaluation = EvaluationActivities(engine)
     return [
@@ -58,6 +69,7 @@ def build_activities(
         tasks.escalate_task,
         tasks.cancel_tasks,
         notes.notify,
+        notes.deliver_notification,
         sellers.apply_status,
         sellers.trial_snapshot,
         evaluation.category_means,
@@ -65,6 +77,38 @@ def build_activities(
         evaluation.rank_sellers,
         evaluation.finish_evaluation,
     ]
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """The SDK runtime, serving Prometheus metrics on `worker_metrics_port` (all interfaces)."""
+    address = f"0.0.0.0:{settings.worker_metrics_port}"
+    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))
+
+
+class ActivityFailureCounter(Interceptor):
+    """Counts failed activity attempts by activity type and error type."""
+
+    def __init__(self, meter: MetricMeter) -> None:
+        self.failures = meter.create_counter(
+            "sellerflow_activity_failures", "failed activity attempts"
+        )
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _CountFailures(next, self)
+
+
+class _CountFailures(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, counter: ActivityFailureCounter) -> None:
+        super().__init__(next)
+        self.counter = counter
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        try:
+            return await super().execute_activity(input)
+        except Exception as err:
+            name = getattr(input.fn, "__name__", "unknown")
+            self.counter.failures.add(1, {"activity_type": name, "error": type(err).__name__})
+            raise
 
 
 def build_worker(
@@ -75,6 +119,7 @@ def build_worker(
     executor: ThreadPoolExecutor,
     task_queue: str | None = None,
 ) -> Worker:
+    runtime = client.service_client.config.runtime or Runtime.default()
     return Worker(
         client,
         task_queue=task_queue or settings.temporal_task_queue,
@@ -82,6 +127,7 @@ def build_worker(
         activities=build_activities(engine, settings, policy),
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
+        interceptors=[ActivityFailureCounter(runtime.metric_meter)],
     )
 
 
@@ -108,11 +154,12 @@ async def ensure_evaluation_schedule(client: Client, settings: Settings, policy:
 
 
 async def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    configure_logging()
     settings = get_settings()
     policy = load_policy(settings.sellerflow_policy)
     engine = make_engine(settings.database_url)
-    client = await connect(settings)
+    client = await connect(settings, runtime=build_runtime(settings))
+    log.info("worker metrics on :%d/metrics", settings.worker_metrics_port)
     await ensure_evaluation_schedule(client, settings, policy)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,17 +1,21 @@
-"""Applicant- and seller-facing messages, through the outbox."""
+"""Applicant- and seller-facing messages: stored in the outbox, then delivered by SMTP."""
 
+import smtplib
 import uuid
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import col, select
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from sellerflow import outbox
 from sellerflow.config import Settings
 from sellerflow.db import session_scope
-from sellerflow.models import Application, Seller
-from sellerflow.payloads import NotifyInput
+from sellerflow.models import Application, Notification, Seller, utcnow
+from sellerflow.outbox import Mailer, build_message
+from sellerflow.payloads import DeliverNotificationInput, NotifyInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.records import requirement_list
@@ -22,12 +26,15 @@ def _fmt(value: datetime | None) -> str:
 
 
 class NotificationActivities:
-    def __init__(self, engine: sa.Engine, settings: Settings, policy: Policy) -> None:
+    def __init__(
+        self, engine: sa.Engine, settings: Settings, policy: Policy, mailer: Mailer | None = None
+    ) -> None:
         self.engine, self.settings, self.policy = engine, settings, policy
+        self.mailer = mailer
 
     @activity.defn
     def notify(self, inp: NotifyInput) -> bool:
-        """Store the message once per key, then try to deliver what is pending."""
+        """Store the message once per key; `deliver_notification` sends it."""
         with session_scope(self.engine) as session:
             seller = session.get(Seller, uuid.UUID(inp.seller_id)) if inp.seller_id else None
             app_id = inp.application_id or (str(seller.application_id) if seller else None)
@@ -57,7 +64,42 @@ class NotificationActivities:
                 application_id=app.id,
                 seller_id=seller.id if seller else None,
             )
-        if self.settings.smtp_url:
-            with session_scope(self.engine) as session:
-                outbox.deliver_pending(session, self.settings.smtp_url, self.settings.mail_from)
         return stored
+
+    @activity.defn
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
+        """Send one stored message and mark it sent; False when there is nothing to send.
+
+        A retry never resends a message whose `sent_at` is committed, and a failure before the
+        SMTP hand-off sends nothing. The window that remains is at-least-once: if the attempt
+        dies after the SMTP server accepted the message but before `sent_at` commits, the retry
+        sends it again. Both copies carry the same Message-ID (derived from the key), which
+        mail clients and archives use to recognise a duplicate. Closing the window would need
+        the SMTP server to take part in our transaction, which SMTP cannot.
+        """
+        if self.mailer is None:
+            return False  # no SMTP configured: the outbox stays readable in the UI
+        with session_scope(self.engine) as session:
+            # FOR UPDATE (PostgreSQL) keeps a timed-out attempt that is still running and its
+            # retry from sending at the same time; SQLite ignores it.
+            row = session.exec(
+                select(Notification)
+                .where(col(Notification.id) == uuid.UUID(inp.notification_id))
+                .with_for_update()
+            ).first()
+            if row is None or row.sent_at is not None:
+                return False
+            try:
+                self.mailer.send(build_message(row, self.settings.mail_from))
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as err:
+                raise ApplicationError(
+                    f"the mail server refused the message: {err}",
+                    type="MailRefused",
+                    non_retryable=True,
+                ) from err
+            row.sent_at = utcnow()
+            session.add(row)
+        activity.logger.info(
+            "notification delivered", extra={"notification_key": row.idempotency_key}
+        )
+        return True

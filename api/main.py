@@ -1,7 +1,9 @@
 """The FastAPI application: resources built once in `lifespan`, routers, error handling."""
 
 import logging
+import re
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -9,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from prometheus_client import Counter, Histogram
 from temporalio.client import Client
 
-from api import errors
+from api import errors, pages
 from api.deps import AppState
 from api.routes import (
     agreements,
@@ -25,6 +27,7 @@ from api.routes import (
 )
 from sellerflow.config import Settings, get_settings
 from sellerflow.db import make_engine
+from sellerflow.logs import configure_logging, request_id
 from sellerflow.policy.model import load_policy
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
@@ -33,6 +36,8 @@ log = logging.getLogger("sellerflow.api")
 
 REQUESTS = Counter("sellerflow_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram("sellerflow_http_request_seconds", "HTTP request latency", ["method", "route"])
+# A caller's request id is kept when it looks like one (no log injection, bounded length).
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def build_state(settings: Settings, temporal: Client | None = None) -> AppState:
@@ -50,6 +55,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging()
         state = build_state(settings, temporal)
         if state.temporal is None:
             try:
@@ -74,13 +80,31 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     async def measure(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        LATENCY.labels(request.method, path).observe(time.perf_counter() - started)
-        REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-        return response
+        """Metrics, a request id (X-Request-ID in and out, on every log record) and a log line."""
+        given = request.headers.get("x-request-id", "")
+        rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = request_id.set(rid)
+        try:
+            started = time.perf_counter()
+            response = await call_next(request)
+            elapsed = time.perf_counter() - started
+            route = request.scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            LATENCY.labels(request.method, path).observe(elapsed)
+            REQUESTS.labels(request.method, path, str(response.status_code)).inc()
+            response.headers["X-Request-ID"] = rid
+            log.info(
+                "request",
+                extra={
+                    "method": request.method,
+                    "route": path,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 1),
+                },
+            )
+            return response
+        finally:
+            request_id.reset(token)
 
     for module in (
         health,
@@ -95,6 +119,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         ops,
     ):
         app.include_router(module.router)
+    app.include_router(history.seller_router)
+    app.include_router(pages.router)
     return app
 
 

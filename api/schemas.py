@@ -346,3 +346,11 @@ class History(BaseModel):
     application_id: str
     workflows: list[str]
     timeline: list[TimelineEntry]
+
+
+class SellerHistory(BaseModel):
+    seller_id: str
+    application_id: str
+    workflow_id: str
+    runs: int = Field(description="runs of the seller workflow in the timeline (continue-as-new)")
+    timeline: list[TimelineEntry]

@@ -1,10 +1,62 @@
-"""The append-only audit log: who did what to which record, from what to what, and why."""
+"""The append-only audit log: who did what to which record, from what to what, and why.
 
-from datetime import datetime
+Every row is chained: `hash` is SHA-256 over the row's canonical content and the previous
+row's hash (`prev_hash`), so editing or deleting a row breaks the chain at that row.
+`python -m sellerflow.audit verify` walks the chain and names the first broken row.
 
+Appends are serialized by the one-row `audit_chain_head` table: an append first *writes* that
+row (a no-op UPDATE), then reads the head hash. On PostgreSQL the UPDATE takes the row lock, so a
+concurrent append waits until this transaction commits and then reads the new head (READ
+COMMITTED reads the newest committed row per statement). On SQLite the UPDATE takes the
+database's single write lock before the read, so no other writer can move the head in between.
+The lock is held until the surrounding transaction commits; audited writes are few and short.
+A unique `prev_hash` is the safety net: two rows can never follow the same predecessor.
+"""
+
+import hashlib
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from sellerflow.models import AuditLog
+from sellerflow.models import AuditChainHead, AuditLog, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+def row_hash(row: AuditLog, prev_hash: str) -> str:
+    """SHA-256 of the row's canonical JSON content and its predecessor's hash."""
+    content = {
+        "at": row.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "actor": row.actor,
+        "action": row.action,
+        "subject_type": row.subject_type,
+        "subject_id": row.subject_id,
+        "before": row.before,
+        "after": row.after,
+        "reason": row.reason,
+        "idempotency_key": row.idempotency_key,
+        "prev_hash": prev_hash,
+    }
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _lock_head(session: Session) -> str:
+    """Take the chain lock (see the module docstring) and return the newest hash."""
+    head = sa.update(AuditChainHead).where(col(AuditChainHead.id) == 1)
+    locked = session.execute(head.values(last_hash=AuditChainHead.last_hash))
+    if locked.rowcount == 0:  # type: ignore[attr-defined]
+        # A database built without the migration (which creates the head): start the chain.
+        # A concurrent first append fails on the primary key and its activity retries.
+        session.add(AuditChainHead(id=1, last_hash=GENESIS_HASH))
+        session.flush()
+        return GENESIS_HASH
+    return session.exec(select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)).one()
 
 
 def record(
@@ -21,6 +73,7 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """Append one row; a row with the same key (a retried activity) is not written twice."""
+    prev_hash = _lock_head(session)
     exists = session.exec(
         select(col(AuditLog.id)).where(col(AuditLog.idempotency_key) == key)
     ).first()
@@ -28,6 +81,7 @@ def record(
         return
     row = AuditLog(
         idempotency_key=key,
+        at=at or utcnow(),
         actor=actor,
         action=action,
         subject_type=subject_type,
@@ -35,7 +89,81 @@ def record(
         before=before,
         after=after,
         reason=reason[:4000],
+        prev_hash=prev_hash,
+        hash="",
     )
-    if at is not None:
-        row.at = at
+    row.hash = row_hash(row, prev_hash)
     session.add(row)
+    session.flush()
+    session.execute(
+        sa.update(AuditChainHead)
+        .where(col(AuditChainHead.id) == 1)
+        .values(last_id=row.id, last_hash=row.hash)
+    )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    rows: int
+    broken_row: int | None = None
+    problem: str = ""
+
+
+def verify_rows(rows: Iterable[AuditLog], head: AuditChainHead | None) -> Verdict:
+    """Check each row's hash and link, oldest first, then that the head names the last row."""
+    expected_prev, last_id, count = GENESIS_HASH, None, 0
+    for row in rows:
+        count += 1
+        if row.prev_hash != expected_prev:
+            where = f"row {last_id}" if last_id is not None else "the start of the chain"
+            return Verdict(
+                False,
+                count,
+                row.id,
+                f"prev_hash does not match {where}: a row before it was deleted or rewritten",
+            )
+        if row_hash(row, row.prev_hash) != row.hash:
+            return Verdict(False, count, row.id, "content does not match its hash: row edited")
+        expected_prev, last_id = row.hash, row.id
+    if head is not None and head.last_hash != expected_prev:
+        return Verdict(
+            False,
+            count,
+            head.last_id,
+            "the chain head names a row that is missing: rows at the end were deleted",
+        )
+    return Verdict(True, count)
+
+
+def verify(session: Session) -> Verdict:
+    rows = session.exec(
+        select(AuditLog).order_by(col(AuditLog.id)).execution_options(yield_per=1000)
+    )
+    return verify_rows(rows, session.get(AuditChainHead, 1))
+
+
+def main(argv: list[str] | None = None, database_url: str | None = None) -> int:
+    """`python -m sellerflow.audit verify`: exit 0 when the chain holds, 1 at the first break."""
+    from sellerflow.config import get_settings
+    from sellerflow.db import make_engine
+
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["verify"]:
+        print("usage: python -m sellerflow.audit verify", file=sys.stderr)
+        return 2
+    engine = make_engine(database_url or get_settings().database_url)
+    try:
+        with Session(engine) as session:
+            verdict = verify(session)
+    finally:
+        engine.dispose()
+    if verdict.ok:
+        print(f"OK: {verdict.rows} audit rows, chain intact")
+        return 0
+    print(f"BROKEN at audit row id={verdict.broken_row}: {verdict.problem}")
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     s3_secret_access_key: str = "sellerflow-dev-secret"
     # Browsers reach S3 at this address; it differs from the worker's in container setups.
     s3_public_endpoint_url: str | None = None
+    # Lifetime of a presigned upload form and of a presigned download link.
+    upload_expiry_seconds: int = 600
+    download_expiry_seconds: int = 120
 
     sellerflow_policy: str = "default"
     sellerflow_secret_key: str = "dev-secret-key-change-me-in-production-0123456789"
@@ -36,6 +39,7 @@ class Settings(BaseSettings):
     sellerflow_public_url: str = "http://127.0.0.1:8000"
     smtp_url: str | None = None
     mail_from: str = "no-reply@sellerflow.local"
+    worker_metrics_port: int = 9464
 
 
 # Fields a deployment must set explicitly rather than inherit the embedded defaults.

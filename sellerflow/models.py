@@ -250,6 +250,18 @@ class AuditLog(SQLModel, table=True):
     before: str | None = Field(default=None, max_length=64)
     after: str | None = Field(default=None, max_length=64)
     reason: str = Field(default="", max_length=4000)
+    # A hash chain (sellerflow.audit): unique prev_hash means the chain can never fork.
+    prev_hash: str = Field(max_length=64, unique=True)
+    hash: str = Field(max_length=64)
+
+
+class AuditChainHead(SQLModel, table=True):
+    """One row: the newest audit hash. Appends lock it, so they are serialized."""
+
+    __tablename__ = "audit_chain_head"
+    id: int = Field(default=1, primary_key=True)
+    last_id: int | None = None
+    last_hash: str = Field(max_length=64)
 
 
 class EvaluationRun(SQLModel, table=True):

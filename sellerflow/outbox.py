@@ -4,11 +4,12 @@ import smtplib
 import uuid
 from email.message import EmailMessage
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from sqlmodel import Session, col, select
 
-from sellerflow.models import Notification, utcnow
+from sellerflow.models import Notification
+from sellerflow.payloads import notification_id
 from sellerflow.templating import render_notification
 
 
@@ -31,6 +32,7 @@ def enqueue(
     message = render_notification(template, context)
     session.add(
         Notification(
+            id=uuid.UUID(notification_id(key)),
             idempotency_key=key,
             template=template,
             recipient=recipient,
@@ -44,25 +46,33 @@ def enqueue(
     return True
 
 
-def deliver_pending(session: Session, smtp_url: str, sender: str, limit: int = 100) -> int:
-    """Send unsent outbox rows over SMTP (smtp://host:port) and mark them sent."""
-    rows = session.exec(
-        select(Notification)
-        .where(col(Notification.sent_at).is_(None))
-        .order_by(col(Notification.created_at))
-        .limit(limit)
-    ).all()
-    if not rows:
-        return 0
-    url = urlparse(smtp_url)
-    with smtplib.SMTP(url.hostname or "127.0.0.1", url.port or 25, timeout=10) as smtp:
-        for row in rows:
-            mail = EmailMessage()
-            mail["From"], mail["To"], mail["Subject"] = sender, row.recipient, row.subject
-            mail["Message-ID"] = f"<{row.idempotency_key.replace(':', '.')}@sellerflow>"
-            mail.set_content(row.body_text)
-            mail.add_alternative(row.body_html, subtype="html")
+def message_id(key: str) -> str:
+    """The same key always gives the same Message-ID, so a resent copy is recognisably the same.
+
+    The key's UUID rather than the key itself: short enough that the header is never folded.
+    """
+    return f"<{notification_id(key)}@sellerflow>"
+
+
+def build_message(row: Notification, sender: str) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, row.recipient, row.subject
+    mail["Message-ID"] = message_id(row.idempotency_key)
+    mail.set_content(row.body_text)
+    mail.add_alternative(row.body_html, subtype="html")
+    return mail
+
+
+class Mailer:
+    """Sends over SMTP: smtp://host:port, smtps:// for TLS, user:password@ for login."""
+
+    def __init__(self, smtp_url: str, timeout: float = 10) -> None:
+        self.url, self.timeout = urlparse(smtp_url), timeout
+
+    def send(self, mail: EmailMessage) -> None:
+        host, tls = self.url.hostname or "127.0.0.1", self.url.scheme == "smtps"
+        smtp_class = smtplib.SMTP_SSL if tls else smtplib.SMTP
+        with smtp_class(host, self.url.port or (465 if tls else 25), timeout=self.timeout) as smtp:
+            if self.url.username:
+                smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
             smtp.send_message(mail)
-            row.sent_at = utcnow()
-            session.add(row)
-    return len(rows)

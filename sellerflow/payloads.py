@@ -1,5 +1,6 @@
 """Inputs and results of every workflow, update, signal, query and activity. Ids, never files."""
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -189,6 +190,19 @@ class NotifyInput(Payload):
     application_id: str | None = None
     seller_id: str | None = None
     context: dict[str, Any] = {}
+
+
+# Outbox ids derive from the idempotency key, so a workflow knows which row to deliver
+# (even rows that another activity stored, like a seller's status notice) without a lookup.
+OUTBOX_NAMESPACE = uuid.UUID("6f1c3c1e-3a8e-4f43-9a55-0b1f3e2f9d10")
+
+
+def notification_id(key: str) -> str:
+    return str(uuid.uuid5(OUTBOX_NAMESPACE, key))
+
+
+class DeliverNotificationInput(Payload):
+    notification_id: str
 
 
 class SetupAccountInput(Payload):

@@ -21,6 +21,7 @@ from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.devstack import Process, free_port, seed_dev_users, start_s3, start_temporal
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
+from tests.mailbox import Mailbox, smtp_server
 from worker import build_worker
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -86,12 +87,22 @@ class Stack:
     engine: sa.Engine
     policy: Policy
     skipper: TimeSkipper
+    mailbox: Mailbox
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on a free port; what it receives stays readable."""
+    with smtp_server() as box:
+        yield box
 
 
 @pytest_asyncio.fixture
-async def stack(tmp_path: Path, temporal_address: str, s3_endpoint: str) -> AsyncIterator[Stack]:
-    """Database, worker and API on the session's Temporal and S3 servers."""
-    settings = make_settings(tmp_path, temporal_address, s3_endpoint)
+async def stack(
+    tmp_path: Path, temporal_address: str, s3_endpoint: str, mailbox: Mailbox
+) -> AsyncIterator[Stack]:
+    """Database, worker, API and SMTP server on the session's Temporal and S3 servers."""
+    settings = make_settings(tmp_path, temporal_address, s3_endpoint, smtp_url=mailbox.url)
     upgrade_schema(settings.database_url)
     seed_dev_users(settings)
     policy = load_policy(settings.sellerflow_policy)
@@ -103,5 +114,5 @@ async def stack(tmp_path: Path, temporal_address: str, s3_endpoint: str) -> Asyn
         async with build_worker(client, engine, settings, policy, executor):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                yield Stack(http, client, settings, engine, policy, TimeSkipper(client))
+                yield Stack(http, client, settings, engine, policy, TimeSkipper(client), mailbox)
     engine.dispose()

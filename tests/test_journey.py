@@ -20,6 +20,7 @@ from tests.journey import (
     wait_for_stage,
     wait_for_task,
 )
+from tests.policy.sellers import PASSING_CHECKLIST
 from workflows import ALL_WORKFLOWS
 
 
@@ -57,9 +58,7 @@ async def test_applicant_to_active_seller(stack: Stack) -> None:
         listed = await http.get("/v1/tasks", headers=lab1, params={"kind": "mystery_order"})
         for task in listed.json()["data"]:
             if task["seller_id"] == seller_id:
-                done = await decide(
-                    http, lab1, task["id"], "passed", checklist={"battery_health": 92}
-                )
+                done = await decide(http, lab1, task["id"], "passed", checklist=PASSING_CHECKLIST)
                 assert done.status_code == 200, done.text
                 passed += 1
         seller = (await http.get(f"/v1/sellers/{seller_id}", headers=auth)).json()

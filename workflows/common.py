@@ -6,9 +6,11 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, SearchAttributeKey
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.notifications import NotificationActivities
+    from sellerflow.payloads import DeliverNotificationInput, notification_id
     from sellerflow.policy import Refused
 
 T = TypeVar("T")
@@ -24,6 +26,20 @@ ACTIVITY_OPTIONS: dict[str, Any] = {
         non_retryable_error_types=["InvalidInput"],
     ),
 }
+
+# Mail delivery retries with backoff for about a quarter of an hour (an SMTP outage), then
+# gives up without failing the workflow: the message stays in the outbox, unsent and visible.
+DELIVERY_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=30),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=2),
+        backoff_coefficient=2.0,
+        maximum_interval=timedelta(minutes=5),
+        maximum_attempts=10,
+        non_retryable_error_types=["MailRefused"],
+    ),
+}
+DELIVERY_PATCH = "deliver-notifications"
 
 STAGE = SearchAttributeKey.for_keyword("SellerflowStage")
 CATEGORY = SearchAttributeKey.for_keyword("SellerflowCategory")
@@ -68,3 +84,18 @@ async def wait_until(condition: Callable[[], bool], wake_at: datetime | None) ->
     except TimeoutError:
         return condition()
     return True
+
+
+async def deliver(key: str) -> None:
+    """Send the outbox message stored under `key` (by `notify` or another activity)."""
+    # Histories recorded before delivery existed replay without this activity.
+    if not workflow.patched(DELIVERY_PATCH):
+        return
+    try:
+        await workflow.execute_activity_method(
+            NotificationActivities.deliver_notification,
+            DeliverNotificationInput(notification_id=notification_id(key)),
+            **DELIVERY_OPTIONS,
+        )
+    except ActivityError as err:
+        workflow.logger.warning("notification %s not delivered: %s", key, err.cause)

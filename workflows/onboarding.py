@@ -31,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from sellerflow.policy import onboarding as rules
     from sellerflow.policy.model import add_duration
     from sellerflow.vocabulary import Decision, Stage, TaskKind
-    from workflows.common import ACTIVITY_OPTIONS, STAGE, accepts, refusing, wait_until
+    from workflows.common import ACTIVITY_OPTIONS, STAGE, accepts, deliver, refusing, wait_until
     from workflows.seller import SellerWorkflow
 
 
@@ -179,6 +179,7 @@ class OnboardingWorkflow:
                 EscalateTaskInput(task_id=task_id, at=workflow.now()),
                 **ACTIVITY_OPTIONS,
             )
+            await deliver(f"task-escalated:{task_id}")
             await workflow.wait_condition(decided)
         self.task, decision = None, self.decision
         if decision is None:
@@ -237,16 +238,18 @@ class OnboardingWorkflow:
     async def _notify(
         self, template: str, key: str, context: dict[str, object] | None = None
     ) -> None:
+        outbox_key = f"{workflow.info().workflow_id}:{key}"
         await workflow.execute_activity_method(
             NotificationActivities.notify,
             NotifyInput(
                 template=template,
-                key=f"{workflow.info().workflow_id}:{key}",
+                key=outbox_key,
                 application_id=self.app_id,
                 context=context or {},
             ),
             **ACTIVITY_OPTIONS,
         )
+        await deliver(outbox_key)
 
     def _withdrawal_reason(self) -> str:
         return self.withdrawal.reason if self.withdrawal else ""

@@ -38,7 +38,16 @@ with workflow.unsafe.imports_passed_through():
         StatusEffect,
     )
     from sellerflow.policy.model import Policy
-    from workflows.common import ACTIVITY_OPTIONS, SELLER_STATUS, accepts, refusing, wait_until
+    from sellerflow.policy.onboarding import check_decision_allowed
+    from workflows.common import (
+        ACTIVITY_OPTIONS,
+        DELIVERY_PATCH,
+        SELLER_STATUS,
+        accepts,
+        deliver,
+        refusing,
+        wait_until,
+    )
 
 Message = CompleteTaskInput | StandingChangedInput | AppealFiledInput | ManualActionInput
 
@@ -71,6 +80,12 @@ class SellerWorkflow:
             self._state = inp.state
         self.reported_status = self.s.status
         self._describe()
+        if inp.state is None and workflow.patched(DELIVERY_PATCH):
+            await self._send(
+                "trial_started",
+                "trial-started",
+                {"trial_ends_at": _fmt(self.s.trial_ends_at)},
+            )
         while not self.s.finished:
             await wait_until(lambda: bool(self.inbox), lifecycle.next_wakeup(self.s))
             await self._apply(lifecycle.on_timers(self.policy, self.s, workflow.now()))
@@ -80,9 +95,12 @@ class SellerWorkflow:
                 await self._handle(self.inbox.pop(0))
             self._describe()
             if self._should_continue_as_new():
+                # A message arriving meanwhile is handled first (next loop), never stranded.
                 await workflow.wait_condition(
-                    lambda: workflow.all_handlers_finished() and not self.inbox
+                    lambda: workflow.all_handlers_finished() or bool(self.inbox)
                 )
+                if self.inbox:
+                    continue
                 workflow.continue_as_new(
                     SellerInput(
                         seller_id=self.seller_id,
@@ -120,6 +138,7 @@ class SellerWorkflow:
                 await self._apply(effects)
             return
         if isinstance(message, CompleteTaskInput):
+            appeal_decided = message.task_id == self.s.appeal_task
             await workflow.execute_activity_method(
                 TaskActivities.close_task,
                 CloseTaskInput(decision=message, at=now),
@@ -135,11 +154,19 @@ class SellerWorkflow:
                 now,
             )
             key = message.task_id
+            if appeal_decided and workflow.patched(DELIVERY_PATCH):
+                context: dict[str, object] = {
+                    "decision": message.decision.value,
+                    "reason": message.comment,
+                }
+                await self._send("appeal_decided", f"appeal-decided:{key}", context)
         elif isinstance(message, AppealFiledInput):
             effects, key = (
                 lifecycle.on_appeal(self.policy, self.s, message.appeal_id, now),
                 (message.appeal_id),
             )
+            if workflow.patched(DELIVERY_PATCH):
+                await self._send("appeal_received", f"appeal-received:{key}", {})
         else:
             self.s.remember(message.request_id)
             effects = lifecycle.on_manual_action(
@@ -178,6 +205,7 @@ class SellerWorkflow:
                     EscalateTaskInput(task_id=effect.task_id, at=workflow.now()),
                     **ACTIVITY_OPTIONS,
                 )
+                await deliver(f"task-escalated:{effect.task_id}")
             elif isinstance(effect, StatusEffect):
                 await workflow.execute_activity_method(
                     SellerActivities.apply_status,
@@ -191,6 +219,7 @@ class SellerWorkflow:
                     **ACTIVITY_OPTIONS,
                 )
                 workflow.upsert_search_attributes([SELLER_STATUS.value_set(effect.status.value)])
+                await deliver(f"seller-notice:{key}")
             elif isinstance(effect, NoticeEffect):
                 await self._notify(effect, key)
             self.reported_status = self.s.status
@@ -209,6 +238,17 @@ class SellerWorkflow:
             ),
             **ACTIVITY_OPTIONS,
         )
+        await deliver(key)
+
+    async def _send(self, template: str, name: str, context: dict[str, object]) -> None:
+        """A message that no policy effect carries (trial start, appeal received and decided)."""
+        key = f"{workflow.info().workflow_id}:{name}"
+        await workflow.execute_activity_method(
+            NotificationActivities.notify,
+            NotifyInput(template=template, key=key, seller_id=self.seller_id, context=context),
+            **ACTIVITY_OPTIONS,
+        )
+        await deliver(key)
 
     def _describe(self) -> None:
         workflow.set_current_details(
@@ -236,6 +276,7 @@ class SellerWorkflow:
     @complete_task.validator
     def validate_complete_task(self, inp: CompleteTaskInput) -> None:
         refusing(lambda: lifecycle.check_seller_decision(self.s, inp.task_id, inp.decision))
+        refusing(lambda: check_decision_allowed(self.s.open_tasks[inp.task_id], inp))
         if any(isinstance(m, CompleteTaskInput) and m.task_id == inp.task_id for m in self.inbox):
             raise ApplicationError("this task is being decided", type="TaskNotOpen")
 

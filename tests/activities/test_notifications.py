@@ -1,0 +1,293 @@
+"""Notifications: every template renders from the activities, and SMTP delivery is not doubled."""
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session, select
+from temporalio import activity, workflow
+from temporalio.common import RetryPolicy
+from temporalio.testing import ActivityEnvironment
+from temporalio.worker import Worker
+
+from activities.notifications import NotificationActivities
+from activities.sellers import SellerActivities
+from activities.tasks import TaskActivities
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, session_scope, upgrade_schema
+from sellerflow.models import Application, Notification, Seller, Task
+from sellerflow.outbox import Mailer, message_id
+from sellerflow.payloads import (
+    ApplySellerStatusInput,
+    DeliverNotificationInput,
+    EscalateTaskInput,
+    NotifyInput,
+    notification_id,
+)
+from sellerflow.policy.lifecycle import ReasonRecord, StatusEffect
+from sellerflow.policy.model import Capabilities, Policy, load_policy
+from sellerflow.templating import TEMPLATES
+from sellerflow.temporal import connect
+from sellerflow.vocabulary import SellerActionKind, SellerStatus
+from tests.conftest import Stack
+from tests.journey import APPLICATION, create_application
+from tests.mailbox import Mailbox
+from workflows.common import ACTIVITY_OPTIONS
+
+NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
+REASON = ReasonRecord(summary="late shipment rate 9.1% over 30 days (warn at 8%)")
+CAPS = Capabilities(listing_cap=None, daily_order_cap=None, payouts_deferred=False)
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    url = f"sqlite:///{tmp_path / 'sellerflow.db'}"
+    upgrade_schema(url)
+    engine = make_engine(url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def policy() -> Policy:
+    return load_policy("default")
+
+
+def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]:
+    with session_scope(engine) as session:
+        app = Application(**APPLICATION, policy_version=policy.version, deadline_at=NOW)
+        seller = Seller(
+            id=uuid.uuid4(),
+            application_id=app.id,
+            legal_name=app.legal_name,
+            seller_category=app.seller_category,
+            country=app.country,
+            ssm_username="ssm1",
+        )
+        app.seller_id = seller.id
+        session.add_all([app, seller])
+    return app, seller
+
+
+# What the workflows pass to `notify`, template by template (workflows/onboarding.py, seller.py).
+ONBOARDING_NOTICES: dict[str, dict[str, object]] = {
+    "application_received": {},
+    "reminder": {},
+    "changes_requested": {"reasons": ["bank_account_proof: the holder is a private person"]},
+    "rejected": {"reasons": ["not a professional seller"]},
+    "withdrawn": {"reasons": []},
+    "expired": {"reasons": []},
+    "account_ready": {},
+}
+SELLER_NOTICES: dict[str, dict[str, object]] = {
+    "trial_started": {"trial_ends_at": "2026-08-30 12:00 UTC"},
+    "appeal_received": {},
+    "appeal_decided": {"decision": "reinstate", "reason": "plan of action accepted"},
+    "offboarding_notice": {"reason": REASON.summary, "notice_ends_at": "2026-07-01 12:00 UTC"},
+    "trial_extended": {"reason": REASON.summary, "notice_ends_at": ""},
+    "mystery_order_finding": {"reason": "battery below 80%", "notice_ends_at": ""},
+}
+STATUS_CHANGES = [
+    (SellerStatus.active, SellerStatus.warned, SellerActionKind.warn),
+    (SellerStatus.warned, SellerStatus.limited, SellerActionKind.limit),
+    (SellerStatus.limited, SellerStatus.suspended, SellerActionKind.suspend),
+    (SellerStatus.suspended, SellerStatus.active, SellerActionKind.reinstate),
+    (SellerStatus.active, SellerStatus.offboarded, SellerActionKind.offboard),
+    (SellerStatus.trial, SellerStatus.active, None),  # trial_passed
+    (SellerStatus.warned, SellerStatus.active, None),  # recovered
+]
+
+
+def test_every_template_renders_with_the_context_the_activities_give_it(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    app, seller = make_seller(engine, policy)
+    env = ActivityEnvironment()
+    notes = NotificationActivities(engine, Settings(), policy)
+    for template, context in ONBOARDING_NOTICES.items():
+        inp = NotifyInput(template=template, key=template, application_id=str(app.id))
+        env.run(notes.notify, inp.model_copy(update={"context": context}))
+    for template, context in SELLER_NOTICES.items():
+        inp = NotifyInput(template=template, key=template, seller_id=str(seller.id))
+        env.run(notes.notify, inp.model_copy(update={"context": context}))
+    sellers = SellerActivities(engine)
+    for number, (before, after, action) in enumerate(STATUS_CHANGES):
+        effect = StatusEffect(status=after, action=action, capabilities=CAPS, reason=REASON)
+        env.run(
+            sellers.apply_status,
+            ApplySellerStatusInput(
+                seller_id=str(seller.id),
+                key=f"s{number}",
+                from_status=before,
+                effect=effect,
+                at=NOW,
+            ),
+        )
+    task_id = uuid.uuid4()
+    with session_scope(engine) as session:
+        session.add(
+            Task(
+                id=task_id, kind="onboarding_review", workflow_id="w", role="onboarding", due_at=NOW
+            )
+        )
+    env.run(TaskActivities(engine).escalate_task, EscalateTaskInput(task_id=str(task_id), at=NOW))
+
+    with Session(engine) as session:
+        rows = session.exec(select(Notification)).all()
+    files = {path.name.split(".")[0] for path in (TEMPLATES / "notifications").glob("*.j2")}
+    assert {row.template for row in rows} == files
+    for path in (TEMPLATES / "notifications").glob("*.txt.j2"):
+        assert path.with_name(path.name.replace(".txt.", ".html.")).exists(), path
+    for row in rows:
+        assert row.subject, row.template
+        assert "Subject:" not in row.body_text, row.template
+        assert row.body_html.startswith("<!doctype html>"), row.template
+        greeting = "ops" if row.template == "task_escalated" else APPLICATION["contact_name"]
+        assert f"Hello {greeting}" in row.body_text, row.template
+    decided = next(r for r in rows if r.template == "appeal_decided")
+    assert "reinstated on probation" in decided.body_text
+
+
+# --- delivery through a Worker, with the first attempt failing at each point --------------
+
+
+@workflow.defn(sandboxed=False)
+class NotifyThenDeliver:
+    @workflow.run
+    async def run(self, inp: NotifyInput) -> bool:
+        await workflow.execute_activity_method(
+            NotificationActivities.notify, inp, **ACTIVITY_OPTIONS
+        )
+        return await workflow.execute_activity_method(
+            NotificationActivities.deliver_notification,
+            DeliverNotificationInput(notification_id=notification_id(inp.key)),
+            start_to_close_timeout=timedelta(seconds=10),
+            retry_policy=RetryPolicy(initial_interval=timedelta(milliseconds=100)),
+        )
+
+
+class FailingFirstAttempt(Mailer):
+    """The real SMTP mailer, but attempt 1 dies before or after the SMTP hand-off."""
+
+    def __init__(self, smtp_url: str, when: str) -> None:
+        super().__init__(smtp_url)
+        self.when = when
+
+    def send(self, mail: EmailMessage) -> None:
+        first = activity.info().attempt == 1
+        if first and self.when == "before_send":
+            raise ConnectionError("worker lost before the SMTP hand-off")
+        super().send(mail)
+        if first and self.when == "after_send":
+            raise ConnectionError("worker lost after the SMTP hand-off, before sent_at")
+
+
+async def deliver_through_worker(
+    engine: sa.Engine,
+    policy: Policy,
+    temporal_address: str,
+    mailbox: Mailbox,
+    *,
+    fail: str,
+) -> tuple[str, bool]:
+    """Notify and deliver one message; returns (outbox key, the last attempt's result)."""
+    app, _ = make_seller(engine, policy)
+    settings = Settings(temporal_address=temporal_address, smtp_url=mailbox.url)
+    mailer = FailingFirstAttempt(mailbox.url, fail)
+    notes = NotificationActivities(engine, settings, policy, mailer)
+
+    @activity.defn(name="deliver_notification")
+    def deliver_then_die_after_commit(inp: DeliverNotificationInput) -> bool:
+        sent = notes.deliver_notification(inp)
+        if activity.info().attempt == 1:
+            raise ConnectionError("worker lost after sent_at was committed")
+        return sent
+
+    deliver = (
+        deliver_then_die_after_commit if fail == "after_commit" else notes.deliver_notification
+    )
+    client = await connect(settings)
+    key = f"onboarding-{app.id}:received"
+    queue = f"notify-{uuid.uuid4()}"
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[NotifyThenDeliver],
+            activities=[notes.notify, deliver],
+            activity_executor=executor,
+        ):
+            result = await client.execute_workflow(
+                NotifyThenDeliver.run,
+                NotifyInput(template="application_received", key=key, application_id=str(app.id)),
+                id=f"notify-{uuid.uuid4()}",
+                task_queue=queue,
+            )
+    return key, result
+
+
+@pytest.mark.parametrize("fail", ["before_send", "after_commit"])
+async def test_a_retried_delivery_sends_once(
+    engine: sa.Engine, policy: Policy, temporal_address: str, mailbox: Mailbox, fail: str
+) -> None:
+    key, last_attempt_sent = await deliver_through_worker(
+        engine, policy, temporal_address, mailbox, fail=fail
+    )
+
+    received = mailbox.to(APPLICATION["contact_email"])
+    assert len(received) == 1
+    assert received[0]["Message-ID"] == message_id(key)
+    assert last_attempt_sent is (fail == "before_send")  # after commit, the retry sends nothing
+    with Session(engine) as session:
+        row = session.get(Notification, uuid.UUID(notification_id(key)))
+    assert row is not None
+    assert row.sent_at is not None
+
+
+async def test_the_window_between_send_and_commit_resends_under_the_same_message_id(
+    engine: sa.Engine, policy: Policy, temporal_address: str, mailbox: Mailbox
+) -> None:
+    """At-least-once, honestly: a copy is sent twice, and both copies are the same message."""
+    key, _ = await deliver_through_worker(
+        engine, policy, temporal_address, mailbox, fail="after_send"
+    )
+
+    received = mailbox.to(APPLICATION["contact_email"])
+    assert len(received) == 2
+    assert {m["Message-ID"] for m in received} == {message_id(key)}
+
+
+# --- the whole stack: an application's messages reach a real SMTP server -------------------
+
+
+async def test_an_applications_messages_arrive_by_smtp(stack: Stack) -> None:
+    app_id, auth = await create_application(stack.http)
+    withdrawn = await stack.http.post(
+        f"/v1/applications/{app_id}/withdraw", headers=auth, json={"reason": "changed our plans"}
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+
+    received: list[EmailMessage] = []
+    for _ in range(100):
+        received = stack.mailbox.to(APPLICATION["contact_email"])
+        if len(received) >= 2:
+            break
+        await asyncio.sleep(0.1)
+    subjects = [m["Subject"] for m in received]
+    assert len(received) == 2, subjects
+    assert "received" in subjects[0].lower()
+    assert "withdrawn" in subjects[1].lower()
+    assert all(m["From"] == stack.settings.mail_from for m in received)
+    assert received[0]["Message-ID"] == message_id(f"onboarding-{app_id}:received")
+    with Session(stack.engine) as session:
+        rows = session.exec(
+            select(Notification).where(Notification.application_id == uuid.UUID(app_id))
+        ).all()
+    assert len(rows) == 2
+    assert all(row.sent_at is not None for row in rows)

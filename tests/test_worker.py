@@ -1,0 +1,106 @@
+"""The worker's runtime serves Prometheus metrics (with activity failures) and logs JSON lines."""
+
+import json
+import logging
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import httpx
+import pytest
+from temporalio import activity, workflow
+from temporalio.client import WorkflowFailureError
+from temporalio.common import RetryPolicy
+from temporalio.worker import Worker
+
+from sellerflow.config import Settings
+from sellerflow.devstack import free_port
+from sellerflow.logs import JsonFormatter, RequestIdFilter, request_id
+from sellerflow.temporal import connect
+from worker import ActivityFailureCounter, build_runtime
+
+
+@activity.defn
+def always_fails() -> None:
+    raise ValueError("the registry is down")
+
+
+@workflow.defn(sandboxed=False)
+class CallsAFailingActivity:
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_activity(
+            always_fails,
+            start_to_close_timeout=timedelta(seconds=5),
+            retry_policy=RetryPolicy(
+                initial_interval=timedelta(milliseconds=50), maximum_attempts=2
+            ),
+        )
+
+
+async def test_worker_runtime_serves_metrics_and_counts_activity_failures(
+    temporal_address: str,
+) -> None:
+    port = free_port()
+    settings = Settings(temporal_address=temporal_address, worker_metrics_port=port)
+    runtime = build_runtime(settings)
+    client = await connect(settings, runtime=runtime)
+    queue = f"metrics-{uuid.uuid4()}"
+    with ThreadPoolExecutor(max_workers=2) as executor:
+        async with Worker(
+            client,
+            task_queue=queue,
+            workflows=[CallsAFailingActivity],
+            activities=[always_fails],
+            activity_executor=executor,
+            interceptors=[ActivityFailureCounter(runtime.metric_meter)],
+        ):
+            with pytest.raises(WorkflowFailureError):
+                await client.execute_workflow(
+                    CallsAFailingActivity.run, id=f"metrics-{uuid.uuid4()}", task_queue=queue
+                )
+
+    async with httpx.AsyncClient() as http:
+        scraped = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
+    failures = [
+        line
+        for line in scraped.splitlines()
+        if line.startswith("sellerflow_activity_failures{")
+        and 'activity_type="always_fails"' in line
+    ]
+    assert len(failures) == 1, scraped
+    assert 'error="ValueError"' in failures[0]
+    assert failures[0].rsplit(" ", 1)[1] == "2"
+    assert "temporal_activity_execution_failed" in scraped
+
+
+def test_log_lines_are_json_with_workflow_and_request_ids() -> None:
+    record = logging.makeLogRecord(
+        {
+            "name": "temporalio.activity",
+            "levelname": "INFO",
+            "msg": "notification %s delivered",
+            "args": ("k1",),
+            "temporal_activity": {
+                "workflow_id": "onboarding-1",
+                "workflow_run_id": "run-1",
+                "activity_type": "deliver_notification",
+                "attempt": 2,
+                "namespace": "default",
+            },
+            "notification_key": "k1",
+        }
+    )
+    token = request_id.set("req-9")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        request_id.reset(token)
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["msg"] == "notification k1 delivered"
+    assert (line["workflow_id"], line["run_id"], line["attempt"]) == ("onboarding-1", "run-1", 2)
+    assert line["activity_type"] == "deliver_notification"
+    assert (line["notification_key"], line["request_id"]) == ("k1", "req-9")
+    assert "namespace" not in line
