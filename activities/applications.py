@@ -173,6 +173,7 @@ class ApplicationActivities:
                         country=app.country,
                         status=SellerStatus.trial.value,
                         ssm_username=inp.ssm_username,
+                        trial_ends_at=inp.trial_ends_at,
                         listing_cap=caps.listing_cap,
                         daily_order_cap=caps.daily_order_cap,
                         payouts_deferred=caps.payouts_deferred,

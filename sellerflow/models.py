@@ -150,6 +150,7 @@ class Seller(SQLModel, table=True):
     country: str = Field(max_length=2)
     status: str = Field(default="trial", max_length=16, index=True)
     ssm_username: str | None = Field(default=None, max_length=64)
+    trial_ends_at: datetime | None = ts(nullable=True)
     listing_cap: int | None = None
     daily_order_cap: int | None = None
     payouts_deferred: bool = True

@@ -210,6 +210,7 @@ class SetupAccountInput(Payload):
     ssm_username: str
     capabilities: Capabilities
     at: datetime
+    trial_ends_at: datetime | None = None
 
 
 class SetupAccountResult(Payload):

@@ -7,11 +7,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from sellerflow.models import Application, Document, Signature
+from sellerflow.models import Application, Document, Seller, Signature
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import DocumentState, Requirement, requirements
 from sellerflow.templating import current_agreement
-from sellerflow.vocabulary import AgreementKind, DocumentStatus, SellerCategory
+from sellerflow.vocabulary import AgreementKind, DocumentStatus, SellerCategory, SellerStatus
 
 
 def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, Document]:
@@ -57,6 +57,8 @@ def requirement_list(
     session: Session, policy: Policy, app: Application, now: datetime | None = None
 ) -> list[Requirement]:
     docs = latest_documents(session, app.id)
+    seller = session.get(Seller, app.seller_id) if app.seller_id else None
+    in_trial = seller is not None and seller.status == SellerStatus.trial.value
     return requirements(
         policy,
         category=SellerCategory(app.seller_category),
@@ -74,6 +76,7 @@ def requirement_list(
         agreement_versions=current_versions(),
         deadline=app.deadline_at,
         now=now or datetime.now(UTC),
+        trial_ends_at=seller.trial_ends_at if seller and in_trial else None,
     )
 
 

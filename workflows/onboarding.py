@@ -111,6 +111,7 @@ class OnboardingWorkflow:
                 ssm_username=ssm,
                 capabilities=self.policy.trial.capabilities,
                 at=workflow.now(),
+                trial_ends_at=add_duration(workflow.now(), self.policy.durations.trial),
             ),
             **ACTIVITY_OPTIONS,
         )

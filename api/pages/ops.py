@@ -49,6 +49,8 @@ def dashboard(
             {role.value: data["open_tasks_per_role"].get(role.value, {}) for role in Role},
             ["open", "overdue"],
         ),
+        bar_chart("Tasks completed per reviewer, last 7 days", data["reviewer_throughput_7d"]),
+        bar_chart("Sellers per score band", data["score_distribution"]),
     ]
     recent = list_applications(
         ops, session, stage=None, category=None, country=None, q=q or None, limit=25, offset=0

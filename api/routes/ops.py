@@ -3,7 +3,7 @@
 import statistics
 import uuid
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from api.workflow_calls import call_workflow
 from sellerflow.errors import NotFound
 from sellerflow.models import Application, EvaluationRun, Seller, StageChange, Task
 from sellerflow.payloads import EvaluationInput
+from sellerflow.records import count
 from sellerflow.vocabulary import Role, SellerStatus, Stage, TaskStatus
 from workflows.evaluation import SellerEvaluationWorkflow
 
@@ -74,6 +75,33 @@ def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
         },
         "sla_breaches": sum(int(late or 0) for _, _, late in open_tasks),
         "time_in_stage_hours": _time_in_stage(session, now),
+        "reviewer_throughput_7d": _reviewer_throughput(session, now - timedelta(days=7)),
+        "score_distribution": _score_distribution(session),
+    }
+
+
+def _reviewer_throughput(session: SessionDep, since: datetime) -> dict[str, int]:
+    """Tasks each person completed since a time, busiest first."""
+    rows = session.execute(
+        sa.select(col(Task.completed_by), sa.func.count())
+        .where(col(Task.completed_at) >= since, col(Task.completed_by).is_not(None))
+        .group_by(col(Task.completed_by))
+        .order_by(sa.func.count().desc())
+    ).all()
+    return {str(who): int(n) for who, n in rows}
+
+
+SCORE_BUCKETS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
+
+
+def _score_distribution(session: SessionDep) -> dict[str, int]:
+    """Scored sellers per band of 20 points."""
+    counts = []
+    for low, high in SCORE_BUCKETS:
+        in_band = (col(Seller.score) >= low) & (col(Seller.score) < high)
+        counts.append(count(session, sa.select(sa.func.count()).where(in_band)))
+    return {
+        f"{low}-{min(high, 100)}": n for (low, high), n in zip(SCORE_BUCKETS, counts, strict=True)
     }
 
 

@@ -87,8 +87,12 @@ def requirements(
     agreement_versions: Mapping[str, str],
     deadline: datetime | None,
     now: datetime,
+    trial_ends_at: datetime | None = None,
 ) -> list[Requirement]:
-    """Every requirement of an application with its current status."""
+    """Every requirement of an application with its current status.
+
+    Eventually-due documents become currently due (by the trial end) once the seller is in
+    its trial: `trial_ends_at` is given then."""
     overdue = deadline is not None and now > deadline
     due = RequirementStatus.past_due if overdue else RequirementStatus.currently_due
     result: list[Requirement] = []
@@ -96,7 +100,7 @@ def requirements(
         result.append(_document_requirement(policy, kind, documents.get(kind), due, deadline))
     for kind in policy.requirements.eventually_due:
         requirement = _document_requirement(
-            policy, kind, documents.get(kind), RequirementStatus.eventually_due, None
+            policy, kind, documents.get(kind), *_eventually_due(trial_ends_at, now)
         )
         result.append(requirement)
     for kind in required_agreements(policy, country):
@@ -141,6 +145,15 @@ def _document_status(doc: DocumentState, missing: RequirementStatus) -> Requirem
         DocumentStatus.verified: RequirementStatus.pending_verification,
         DocumentStatus.accepted: RequirementStatus.satisfied,
     }[doc.status]
+
+
+def _eventually_due(
+    trial_ends_at: datetime | None, now: datetime
+) -> tuple[RequirementStatus, datetime | None]:
+    if trial_ends_at is None:
+        return RequirementStatus.eventually_due, None
+    late = now > trial_ends_at
+    return (RequirementStatus.past_due if late else RequirementStatus.currently_due), trial_ends_at
 
 
 def _document_requirement(

@@ -107,9 +107,12 @@ async def test_ops_history_dashboard_and_outbox(site: Site, browser: Browser) ->
 
     await ops.goto("/ops")
     charts = ops.locator("svg.chart")
-    await expect(charts).to_have_count(4)
+    await expect(charts).to_have_count(6)
     per_stage = ops.locator("svg.chart").first
     await expect(per_stage.locator("desc")).to_contain_text("approved: 1")
+    throughput = ops.locator("svg.chart").nth(4)
+    await expect(throughput.locator("desc")).to_contain_text("onboarding1: 1")
+    await expect(throughput.locator("desc")).to_contain_text("ssm1: 1")
     await expect(ops.locator("#applied")).to_have_text("1")
     await shots.take(ops, "dashboard")
 

@@ -44,6 +44,7 @@ def reqs(
     versions: Mapping[str, str] = VERSIONS,
     deadline: datetime | None = DEADLINE,
     now: datetime = NOW,
+    trial_ends_at: datetime | None = None,
 ) -> dict[str, Requirement]:
     result = requirements(
         policy,
@@ -55,6 +56,7 @@ def reqs(
         agreement_versions=versions,
         deadline=deadline,
         now=now,
+        trial_ends_at=trial_ends_at,
     )
     codes = [r.code for r in result]
     assert len(codes) == len(set(codes)), "one requirement per code"
@@ -245,6 +247,18 @@ def test_refused_eventually_due_document_carries_its_error(policy: Policy) -> No
     req = reqs(policy, documents=documents)["insurance_certificate"]
     assert req.status == RequirementStatus.eventually_due
     assert [(e.code, e.reason) for e in req.errors] == [("document_expired", "lapsed cover")]
+
+
+@pytest.mark.parametrize("kind", ["insurance_certificate", "weee_registration"])
+def test_eventually_due_documents_are_due_by_the_trial_end(policy: Policy, kind: str) -> None:
+    trial_end = NOW + timedelta(days=60)
+    in_trial = reqs(policy, trial_ends_at=trial_end)[kind]
+    assert (in_trial.status, in_trial.deadline) == (RequirementStatus.currently_due, trial_end)
+    late = reqs(policy, trial_ends_at=trial_end, now=trial_end + timedelta(seconds=1))[kind]
+    assert late.status == RequirementStatus.past_due
+    provided = reqs(policy, trial_ends_at=trial_end, documents={kind: doc(DocumentStatus.uploaded)})
+    assert provided[kind].status == RequirementStatus.pending_verification
+    assert provided[kind].deadline is None
 
 
 # --- agreements --------------------------------------------------------------------------
