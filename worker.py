@@ -141,6 +141,7 @@ async def ensure_evaluation_schedule(client: Client, settings: Settings, policy:
                     SellerEvaluationWorkflow.run,
                     EvaluationInput(policy=policy),
                     id="seller-evaluation-scheduled",
+                    static_summary="Daily seller evaluation",
                     task_queue=settings.temporal_task_queue,
                     execution_timeout=timedelta(hours=6),
                 ),

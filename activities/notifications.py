@@ -41,6 +41,8 @@ class NotificationActivities:
             app = session.get(Application, uuid.UUID(app_id)) if app_id else None
             if app is None:
                 raise ValueError(f"no application behind notification {inp.key}")
+            if seller is None and app.seller_id is not None:
+                seller = session.get(Seller, app.seller_id)
             context: dict[str, Any] = {
                 "recipient_name": app.contact_name,
                 "legal_name": app.legal_name,
@@ -50,7 +52,7 @@ class NotificationActivities:
                 "reason": "",
                 "ssm": seller.ssm_username if seller else "",
                 "status": seller.status if seller else app.stage,
-                "trial_ends_at": "",
+                "trial_ends_at": _fmt(seller.trial_ends_at) if seller else "",
                 "improve_by": "",
                 "notice_ends_at": "",
             }

@@ -68,6 +68,8 @@ async def create_application(
             OnboardingInput(application_id=str(app.id), policy=state.policy),
             id=workflow_id(app.id),
             task_queue=state.settings.temporal_task_queue,
+            # What the Temporal UI shows in lists: kind of seller and country, no personal data.
+            static_summary=f"Onboarding: {app.seller_category} in {app.country}",
             search_attributes=TypedSearchAttributes(
                 [
                     SearchAttributePair(STAGE, Stage.draft.value),

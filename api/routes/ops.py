@@ -135,6 +135,7 @@ async def start_evaluation(state: StateDep, temporal: TemporalDep, _: OpsDep) ->
             EvaluationInput(policy=state.policy, evaluation_id=evaluation_id),
             id=evaluation_id,
             task_queue=state.settings.temporal_task_queue,
+            static_summary="Seller evaluation started on demand",
         )
     )
     return EvaluationPublic(id=evaluation_id, status="running", started_at=datetime.now(UTC))

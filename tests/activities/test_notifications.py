@@ -69,6 +69,7 @@ def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]
             seller_category=app.seller_category,
             country=app.country,
             ssm_username="ssm1",
+            trial_ends_at=NOW + timedelta(days=90),
         )
         app.seller_id = seller.id
         session.add_all([app, seller])
@@ -291,3 +292,16 @@ async def test_an_applications_messages_arrive_by_smtp(stack: Stack) -> None:
         ).all()
     assert len(rows) == 2
     assert all(row.sent_at is not None for row in rows)
+
+
+def test_account_ready_names_the_ssm_and_the_trial_end(engine: sa.Engine, policy: Policy) -> None:
+    app, _ = make_seller(engine, policy)
+    notes = NotificationActivities(engine, Settings(), policy)
+    inp = NotifyInput(template="account_ready", key="ready", application_id=str(app.id))
+    ActivityEnvironment().run(notes.notify, inp)
+    with session_scope(engine) as session:
+        row = session.exec(
+            select(Notification).where(Notification.idempotency_key == "ready")
+        ).one()
+    assert "Your Seller Success Manager is ssm1." in row.body_text
+    assert (NOW + timedelta(days=90)).strftime("%Y-%m-%d") in row.body_text

@@ -219,3 +219,21 @@ async def test_health_metrics_and_openapi(stack: Stack) -> None:
         for method, operation in operations.items():
             errors = [code for code in operation["responses"] if code.startswith(("4", "5"))]
             assert errors, f"{method.upper()} {path} documents no error response"
+
+
+async def test_nobody_reviews_an_application_whose_contact_is_themselves(stack: Stack) -> None:
+    http = stack.http
+    ensure_user(
+        stack.engine, "ada", ["onboarding"], "ada-password", email=APPLICATION["contact_email"]
+    )
+    token = await http.post("/v1/auth/token", data={"username": "ada", "password": "ada-password"})
+    ada = bearer(token.json()["access_token"])
+    app_id, auth = await create_application(http)
+    await complete_application(http, stack.policy, app_id, auth)
+    assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
+    task = await wait_for_task(http, ada, "onboarding_review", subject=app_id)
+    own = await decide(http, ada, task["id"], "approve")
+    assert is_error(own, 409, "Conflict")
+    assert "contact" in own.json()["detail"]
+    app = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
+    assert (app["stage"], app["decisions"]) == ("onboarding_review", [])
