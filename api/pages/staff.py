@@ -2,13 +2,15 @@
 release and the decision form. Refusals of the API logic are shown on the page."""
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api.deps import Principal, SessionDep, StateDep, get_temporal
+from api.deps import AppState, Principal, SessionDep, StateDep, get_temporal
 from api.pages.applicant import validation_messages
 from api.pages.session import (
     CheckedFormDep,
@@ -120,13 +122,9 @@ async def claim(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    try:
-        claim_task(task_id, staff, session)
-    except DomainError as err:
-        return await task_view(
-            request, page, staff, session, state, task_id, readable(err), err.status_code
-        )
-    return redirect(request, page, f"/staff/tasks/{task_id}", ok="You hold this task now")
+    return await _inbox_action(
+        claim_task, "You hold this task now", task_id, request, page, staff, session, state
+    )
 
 
 @router.post("/tasks/{task_id}/release")
@@ -139,13 +137,29 @@ async def release(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
+    return await _inbox_action(
+        release_task, "The task is back in the queue", task_id, request, page, staff, session, state
+    )
+
+
+async def _inbox_action(
+    action: Callable[[uuid.UUID, Principal, Session], object],
+    done: str,
+    task_id: uuid.UUID,
+    request: Request,
+    page: PageSession,
+    staff: Principal,
+    session: Session,
+    state: AppState,
+) -> Response:
+    """Claim or release, then back to the task page (with the refusal, if any)."""
     try:
-        release_task(task_id, staff, session)
+        action(task_id, staff, session)
     except DomainError as err:
         return await task_view(
             request, page, staff, session, state, task_id, readable(err), err.status_code
         )
-    return redirect(request, page, f"/staff/tasks/{task_id}", ok="The task is back in the queue")
+    return redirect(request, page, f"/staff/tasks/{task_id}", ok=done)
 
 
 def decision_body(form: FormData) -> TaskComplete:

@@ -6,7 +6,7 @@ import uuid
 
 from fastapi import APIRouter
 from fastapi.responses import RedirectResponse
-from sqlmodel import select
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import PrincipalDep, SessionDep, StateDep, application_for, owner_application
@@ -27,6 +27,13 @@ def safe_filename(name: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
     name = re.sub(r'["<>;]', "_", name).strip(" .")
     return name[:255] or "document"
+
+
+def document_of(session: Session, app: Application, document_id: uuid.UUID) -> Document:
+    doc = session.get(Document, document_id)
+    if doc is None or doc.application_id != app.id:
+        raise NotFound("no document with this id")
+    return doc
 
 
 def document_public(doc: Document) -> DocumentPublic:
@@ -104,9 +111,7 @@ async def complete_document(
     state: StateDep,
 ) -> DocumentPublic:
     app = owner_application(session, principal, application_id)
-    doc = session.get(Document, document_id)
-    if doc is None or doc.application_id != app.id:
-        raise NotFound("no document with this id")
+    doc = document_of(session, app, document_id)
     if doc.status != DocumentStatus.awaiting_upload.value:
         return document_public(doc)
     max_bytes = state.policy.documents.max_bytes
@@ -145,9 +150,7 @@ def download_document(
     state: StateDep,
 ) -> RedirectResponse:
     app = application_for(session, principal, application_id)
-    doc = session.get(Document, document_id)
-    if doc is None or doc.application_id != app.id:
-        raise NotFound("no document with this id")
+    doc = document_of(session, app, document_id)
     if doc.sha256 is None:
         raise Conflict("the document has no stored file")
     return RedirectResponse(
