@@ -114,9 +114,21 @@ class SellerView(Payload):
 # --- evaluation workflow ------------------------------------------------------------------
 
 
+class EvaluationProgress(Payload):
+    """Where an evaluation stands when it continues as new between chunks."""
+
+    evaluation_id: str
+    as_of: datetime
+    category_means: dict[str, dict[str, float]]
+    after_seller_id: str
+    scored: int
+    changed: int
+
+
 class EvaluationInput(Payload):
     policy: Policy
     evaluation_id: str | None = None
+    progress: EvaluationProgress | None = None
 
 
 class EvaluationResult(Payload):

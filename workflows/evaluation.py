@@ -1,19 +1,21 @@
 """Scores every seller in bulk and signals only the sellers whose standing changed."""
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.evaluation import EvaluationActivities
     from sellerflow.payloads import (
         CategoryMeansInput,
         EvaluationInput,
+        EvaluationProgress,
         EvaluationResult,
         FinishEvaluationInput,
         RankSellersInput,
         ScoreChunkInput,
+        StandingChange,
         StandingChangedInput,
     )
     from workflows.common import ACTIVITY_OPTIONS
@@ -25,67 +27,99 @@ CHUNK_OPTIONS = {
     "heartbeat_timeout": timedelta(minutes=1),
 }
 
+# Each signalled seller costs two history events; move to a fresh run well before the limits.
+MAX_EVENTS_PER_RUN = 10_000
+
 
 @workflow.defn
 class SellerEvaluationWorkflow:
     @workflow.run
     async def run(self, inp: EvaluationInput) -> EvaluationResult:
+        progress = inp.progress or await self._start(inp)
+        while True:
+            chunk = await workflow.execute_activity_method(
+                EvaluationActivities.score_sellers,
+                ScoreChunkInput(
+                    evaluation_id=progress.evaluation_id,
+                    policy=inp.policy,
+                    as_of=progress.as_of,
+                    after_seller_id=progress.after_seller_id or None,
+                    limit=inp.policy.evaluation.chunk_size,
+                    category_means=progress.category_means,
+                ),
+                **CHUNK_OPTIONS,
+            )
+            await self._signal_changes(progress.evaluation_id, chunk.changes)
+            progress = progress.model_copy(
+                update={
+                    "after_seller_id": chunk.last_seller_id or "",
+                    "scored": progress.scored + chunk.scored,
+                    "changed": progress.changed + len(chunk.changes),
+                }
+            )
+            if chunk.last_seller_id is None:
+                break
+            info = workflow.info()
+            if info.is_continue_as_new_suggested() or (
+                info.get_current_history_length() > MAX_EVENTS_PER_RUN
+            ):
+                workflow.continue_as_new(inp.model_copy(update={"progress": progress}))
+        return await self._finish(inp, progress)
+
+    async def _start(self, inp: EvaluationInput) -> EvaluationProgress:
         evaluation_id = inp.evaluation_id or workflow.info().workflow_id
         as_of = workflow.now()
-        after: str | None = None
-        scored = changed = 0
         means = await workflow.execute_activity_method(
             EvaluationActivities.category_means,
             CategoryMeansInput(evaluation_id=evaluation_id, policy=inp.policy, as_of=as_of),
             **CHUNK_OPTIONS,
         )
-        while True:
-            chunk = await workflow.execute_activity_method(
-                EvaluationActivities.score_sellers,
-                ScoreChunkInput(
-                    evaluation_id=evaluation_id,
-                    policy=inp.policy,
-                    as_of=as_of,
-                    after_seller_id=after,
-                    limit=inp.policy.evaluation.chunk_size,
-                    category_means=means,
+        return EvaluationProgress(
+            evaluation_id=evaluation_id,
+            as_of=as_of,
+            category_means=means,
+            after_seller_id="",
+            scored=0,
+            changed=0,
+        )
+
+    async def _signal_changes(self, evaluation_id: str, changes: list[StandingChange]) -> None:
+        """One signal per changed seller, all of a chunk sent together (one workflow task)."""
+        sends = [
+            workflow.get_external_workflow_handle(f"seller-{change.seller_id}").signal(
+                SellerWorkflow.standing_changed,
+                StandingChangedInput(
+                    event_id=f"{evaluation_id}:{change.seller_id}",
+                    standing=change.standing,
+                    reasons=change.reasons,
                 ),
-                **CHUNK_OPTIONS,
             )
-            scored += chunk.scored
-            for change in chunk.changes:
-                changed += 1
-                handle = workflow.get_external_workflow_handle(f"seller-{change.seller_id}")
-                try:
-                    await handle.signal(
-                        SellerWorkflow.standing_changed,
-                        StandingChangedInput(
-                            event_id=f"{evaluation_id}:{change.seller_id}",
-                            standing=change.standing,
-                            reasons=change.reasons,
-                        ),
-                    )
-                except ApplicationError as err:
-                    # A seller whose workflow is closed (offboarded) has nothing to react.
-                    workflow.logger.info("seller %s not signalled: %s", change.seller_id, err)
-            if chunk.last_seller_id is None:
-                break
-            after = chunk.last_seller_id
+            for change in changes
+        ]
+        results = await asyncio.gather(*sends, return_exceptions=True)
+        for change, result in zip(changes, results, strict=True):
+            if isinstance(result, Exception):
+                # A seller whose workflow is closed (offboarded) has nothing to react to.
+                workflow.logger.info("seller %s not signalled: %s", change.seller_id, result)
+
+    async def _finish(self, inp: EvaluationInput, progress: EvaluationProgress) -> EvaluationResult:
         await workflow.execute_activity_method(
             EvaluationActivities.rank_sellers,
-            RankSellersInput(evaluation_id=evaluation_id, policy=inp.policy),
+            RankSellersInput(evaluation_id=progress.evaluation_id, policy=inp.policy),
             **CHUNK_OPTIONS,
         )
         await workflow.execute_activity_method(
             EvaluationActivities.finish_evaluation,
             FinishEvaluationInput(
-                evaluation_id=evaluation_id,
-                sellers_scored=scored,
-                standing_changes=changed,
+                evaluation_id=progress.evaluation_id,
+                sellers_scored=progress.scored,
+                standing_changes=progress.changed,
                 at=workflow.now(),
             ),
             **ACTIVITY_OPTIONS,
         )
         return EvaluationResult(
-            evaluation_id=evaluation_id, sellers_scored=scored, standing_changes=changed
+            evaluation_id=progress.evaluation_id,
+            sellers_scored=progress.scored,
+            standing_changes=progress.changed,
         )

@@ -1,0 +1,115 @@
+"""The evaluation workflow: chunk after chunk, one signal per changed seller (closed seller
+workflows are skipped), continue-as-new when its history grows, totals carried across runs."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from temporalio import activity, workflow
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+
+import workflows.evaluation as evaluation
+from sellerflow.config import Settings
+from sellerflow.payloads import (
+    CategoryMeansInput,
+    EvaluationInput,
+    FinishEvaluationInput,
+    RankSellersInput,
+    ScoreChunkInput,
+    ScoreChunkResult,
+    StandingChange,
+    StandingChangedInput,
+)
+from sellerflow.policy.model import load_policy
+from sellerflow.temporal import connect
+from sellerflow.vocabulary import Standing
+from workflows.evaluation import SellerEvaluationWorkflow
+
+
+@workflow.defn(name="SellerWorkflow")
+class SellerStub:
+    """Stands in for a seller workflow: counts the standing changes it receives."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.signal
+    def standing_changed(self, inp: StandingChangedInput) -> None:
+        self.received.append(inp.event_id)
+
+    @workflow.query
+    def events(self) -> list[str]:
+        return self.received
+
+
+@pytest.fixture
+def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(evaluation, "MAX_EVENTS_PER_RUN", 25)
+
+
+async def test_chunks_signals_and_continue_as_new(temporal_address: str, small_runs: None) -> None:
+    client = await connect(Settings(temporal_address=temporal_address))
+    task_queue = f"evaluation-{uuid.uuid4()}"
+    live = [str(uuid.uuid4()) for _ in range(6)]
+    closed = str(uuid.uuid4())  # no workflow runs for this seller
+    chunks = [live[0:2], [*live[2:4], closed], live[4:6], []]
+    finished: list[FinishEvaluationInput] = []
+
+    @activity.defn(name="category_means")
+    def category_means(inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
+        return {}
+
+    @activity.defn(name="score_sellers")
+    def score_sellers(inp: ScoreChunkInput) -> ScoreChunkResult:
+        index = 0 if inp.after_seller_id is None else int(inp.after_seller_id.split(":")[1])
+        ids = chunks[index]
+        return ScoreChunkResult(
+            last_seller_id=f"chunk:{index + 1}" if ids else None,
+            scored=2 * len(ids),  # half of the scored sellers changed standing
+            changes=[StandingChange(seller_id=i, standing=Standing.warn, reasons=[]) for i in ids],
+        )
+
+    @activity.defn(name="rank_sellers")
+    def rank_sellers(inp: RankSellersInput) -> int:
+        return 0
+
+    @activity.defn(name="finish_evaluation")
+    def finish_evaluation(inp: FinishEvaluationInput) -> None:
+        finished.append(inp)
+
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[SellerEvaluationWorkflow, SellerStub],
+            activities=[category_means, score_sellers, rank_sellers, finish_evaluation],
+            activity_executor=executor,
+            workflow_runner=UnsandboxedWorkflowRunner(),
+        ):
+            sellers = [
+                await client.start_workflow(SellerStub.run, id=f"seller-{i}", task_queue=task_queue)
+                for i in live
+            ]
+            evaluation_id = f"evaluation-{uuid.uuid4()}"
+            handle = await client.start_workflow(
+                SellerEvaluationWorkflow.run,
+                EvaluationInput(policy=load_policy("default"), evaluation_id=evaluation_id),
+                id=evaluation_id,
+                task_queue=task_queue,
+            )
+            result = await handle.result()
+            received = [await s.query(SellerStub.events) for s in sellers]
+            runs = [w async for w in client.list_workflows(f"WorkflowId = '{evaluation_id}'")]
+            for seller in sellers:
+                await seller.terminate()
+
+    assert (result.sellers_scored, result.standing_changes) == (14, 7)
+    assert received == [[f"{evaluation_id}:{i}"] for i in live]
+    assert len(runs) >= 2, "the evaluation continued as new"
+    assert WorkflowExecutionStatus.CONTINUED_AS_NEW in {r.status for r in runs}
+    assert [(f.sellers_scored, f.standing_changes) for f in finished] == [(14, 7)]
