@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sellerflow.policy.kpis import ScorecardEntry
-from sellerflow.policy.lifecycle import ReasonRecord, SellerState, StatusEffect
 from sellerflow.policy.model import Capabilities, Policy
+from sellerflow.policy.seller_state import ReasonRecord, SellerState, StatusEffect
 from sellerflow.vocabulary import (
     Decision,
     SellerActionKind,

@@ -16,8 +16,9 @@ from sellerflow.policy.kpis import (
     scorecard,
     standing,
 )
-from sellerflow.policy.lifecycle import ReasonRecord, breach_reasons
+from sellerflow.policy.lifecycle import breach_reasons
 from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_state import ReasonRecord
 from sellerflow.vocabulary import KPI, SellerStatus, Standing
 
 OE = OrderEvent.__table__.c  # type: ignore[attr-defined]

@@ -28,8 +28,10 @@ with workflow.unsafe.imports_passed_through():
         TaskOutcome,
         TrialSnapshotInput,
     )
-    from sellerflow.policy import lifecycle
-    from sellerflow.policy.lifecycle import (
+    from sellerflow.policy import lifecycle, seller_checks
+    from sellerflow.policy.model import Policy
+    from sellerflow.policy.onboarding import check_decision_allowed
+    from sellerflow.policy.seller_state import (
         Effect,
         EscalateEffect,
         NoticeEffect,
@@ -37,8 +39,6 @@ with workflow.unsafe.imports_passed_through():
         SellerState,
         StatusEffect,
     )
-    from sellerflow.policy.model import Policy
-    from sellerflow.policy.onboarding import check_decision_allowed
     from workflows.common import (
         ACTIVITY_OPTIONS,
         DELIVERY_PATCH,
@@ -275,7 +275,7 @@ class SellerWorkflow:
 
     @complete_task.validator
     def validate_complete_task(self, inp: CompleteTaskInput) -> None:
-        refusing(lambda: lifecycle.check_seller_decision(self.s, inp.task_id, inp.decision))
+        refusing(lambda: seller_checks.check_seller_decision(self.s, inp.task_id, inp.decision))
         refusing(lambda: check_decision_allowed(self.s.open_tasks[inp.task_id], inp))
         if any(isinstance(m, CompleteTaskInput) and m.task_id == inp.task_id for m in self.inbox):
             raise ApplicationError("this task is being decided", type="TaskNotOpen")
@@ -291,7 +291,7 @@ class SellerWorkflow:
 
     @file_appeal.validator
     def validate_file_appeal(self, inp: AppealFiledInput) -> None:
-        refusing(lambda: lifecycle.check_appeal(self.s))
+        refusing(lambda: seller_checks.check_appeal(self.s))
 
     @workflow.signal(name="file_appeal")
     def file_appeal_signal(self, inp: AppealFiledInput) -> None:
@@ -304,7 +304,7 @@ class SellerWorkflow:
 
     @manual_action.validator
     def validate_manual_action(self, inp: ManualActionInput) -> None:
-        refusing(lambda: lifecycle.check_manual_action(self.s, inp.action))
+        refusing(lambda: seller_checks.check_manual_action(self.s, inp.action))
 
     @workflow.signal(name="manual_action")
     def manual_action_signal(self, inp: ManualActionInput) -> None:

@@ -30,8 +30,8 @@ from sellerflow.payloads import (
     NotifyInput,
     notification_id,
 )
-from sellerflow.policy.lifecycle import ReasonRecord, StatusEffect
 from sellerflow.policy.model import Capabilities, Policy, load_policy
+from sellerflow.policy.seller_state import ReasonRecord, StatusEffect
 from sellerflow.templating import TEMPLATES
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import SellerActionKind, SellerStatus

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from sellerflow.models import ScorecardRow
-from sellerflow.policy.lifecycle import ReasonRecord
 from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_state import ReasonRecord
 from sellerflow.scoring import category_means, rank, score_chunk
 from sellerflow.vocabulary import KPI, Standing
 from tests.db.factories import AS_OF, SELLER_TABLE, days_before, make_orders, make_seller

@@ -5,8 +5,6 @@ from typing import Any, TypeVar
 
 from sellerflow.policy.kpis import KpiCounts, ScorecardEntry, scorecard
 from sellerflow.policy.lifecycle import (
-    OpenTaskEffect,
-    SellerState,
     decide_trial,
     on_manual_action,
     on_task_decided,
@@ -14,6 +12,7 @@ from sellerflow.policy.lifecycle import (
     start_trial,
 )
 from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_state import OpenTaskEffect, SellerState
 from sellerflow.vocabulary import (
     KPI,
     Decision,

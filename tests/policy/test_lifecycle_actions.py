@@ -8,20 +8,14 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from sellerflow.policy import Refused
-from sellerflow.policy.lifecycle import (
+from sellerflow.policy.lifecycle import on_appeal, on_manual_action, on_task_decided, on_timers
+from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_checks import (
     MANUAL_ACTIONS_BY_STATUS,
-    NoticeEffect,
-    OpenTaskEffect,
-    ReasonRecord,
-    StatusEffect,
     check_manual_action,
     check_seller_decision,
-    on_appeal,
-    on_manual_action,
-    on_task_decided,
-    on_timers,
 )
-from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_state import NoticeEffect, OpenTaskEffect, ReasonRecord, StatusEffect
 from sellerflow.vocabulary import (
     Decision,
     SellerActionKind,

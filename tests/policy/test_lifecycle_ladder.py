@@ -6,20 +6,22 @@ import pytest
 
 from sellerflow.policy import Refused
 from sellerflow.policy.lifecycle import (
-    NoticeEffect,
-    OpenTaskEffect,
-    StatusEffect,
     breach_reasons,
-    capabilities_for,
-    check_appeal,
     next_wakeup,
     on_appeal,
     on_standing,
     on_task_decided,
     on_timers,
-    task_id_for,
 )
 from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_checks import check_appeal
+from sellerflow.policy.seller_state import (
+    NoticeEffect,
+    OpenTaskEffect,
+    StatusEffect,
+    capabilities_for,
+    task_id_for,
+)
 from sellerflow.vocabulary import (
     Decision,
     SellerActionKind,

@@ -9,10 +9,6 @@ from hypothesis import strategies as st
 
 from sellerflow.policy.kpis import ScorecardEntry
 from sellerflow.policy.lifecycle import (
-    EscalateEffect,
-    NoticeEffect,
-    OpenTaskEffect,
-    StatusEffect,
     breach_reasons,
     decide_trial,
     next_wakeup,
@@ -20,10 +16,16 @@ from sellerflow.policy.lifecycle import (
     on_task_decided,
     on_timers,
     start_trial,
-    task_id_for,
     trial_due_at,
 )
 from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_state import (
+    EscalateEffect,
+    NoticeEffect,
+    OpenTaskEffect,
+    StatusEffect,
+    task_id_for,
+)
 from sellerflow.vocabulary import (
     Decision,
     SellerActionKind,

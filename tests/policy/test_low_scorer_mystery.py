@@ -6,16 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sellerflow.policy.lifecycle import (
-    MysteryOrder,
-    OpenTaskEffect,
-    SellerState,
-    on_standing,
-    on_task_decided,
-    on_timers,
-    task_id_for,
-)
+from sellerflow.policy.lifecycle import on_standing, on_task_decided, on_timers
 from sellerflow.policy.model import Policy, load_policy
+from sellerflow.policy.seller_state import MysteryOrder, OpenTaskEffect, SellerState, task_id_for
 from sellerflow.vocabulary import Decision, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import DAY, NOW, SELLER, only, seller
 

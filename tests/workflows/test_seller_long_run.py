@@ -17,16 +17,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from sellerflow.payloads import StandingChangedInput
-from sellerflow.policy.lifecycle import (
-    Effect,
-    OpenTaskEffect,
-    SellerState,
-    StatusEffect,
-    on_standing,
-    on_task_decided,
-    on_timers,
-)
+from sellerflow.policy.lifecycle import on_standing, on_task_decided, on_timers
 from sellerflow.policy.model import Policy
+from sellerflow.policy.seller_state import Effect, OpenTaskEffect, SellerState, StatusEffect
 from sellerflow.vocabulary import Decision, SellerStatus, Standing, TaskKind
 from tests.workflows.conftest import Harness
 from workflows.seller import MAX_EVENTS_PER_RUN, SellerWorkflow

@@ -1,0 +1,65 @@
+"""What a seller's current state allows: decisions on its tasks, appeals, manual actions."""
+
+from sellerflow.policy import Refused
+from sellerflow.policy.seller_state import SellerState
+from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerActionKind, SellerStatus
+
+
+def can_appeal(state: SellerState) -> str | None:
+    """None when an appeal may be filed now, else why not."""
+    if state.status != SellerStatus.suspended:
+        return "only a suspended seller can appeal"
+    if state.appeal_task is not None:
+        return "an appeal is already under review"
+    if state.notice_ends_at is not None:
+        return "the offboarding notice has been given"
+    return None
+
+
+MANUAL_ACTIONS_BY_STATUS: dict[SellerStatus, frozenset[SellerActionKind]] = {
+    SellerStatus.trial: frozenset({SellerActionKind.suspend, SellerActionKind.offboard}),
+    SellerStatus.active: frozenset(
+        {
+            SellerActionKind.warn,
+            SellerActionKind.limit,
+            SellerActionKind.suspend,
+            SellerActionKind.offboard,
+        }
+    ),
+    SellerStatus.warned: frozenset(
+        {
+            SellerActionKind.limit,
+            SellerActionKind.suspend,
+            SellerActionKind.reinstate,
+            SellerActionKind.offboard,
+        }
+    ),
+    SellerStatus.limited: frozenset(
+        {SellerActionKind.suspend, SellerActionKind.reinstate, SellerActionKind.offboard}
+    ),
+    SellerStatus.suspended: frozenset({SellerActionKind.reinstate, SellerActionKind.offboard}),
+    SellerStatus.offboarded: frozenset(),
+}
+
+
+def check_seller_decision(state: SellerState, task_id: str, decision: Decision) -> None:
+    """Raise Refused unless the task is open on this seller and takes this decision."""
+    kind = state.open_tasks.get(task_id)
+    if kind is None:
+        raise Refused("TaskNotOpen", "this task is not open any more")
+    if decision not in TASK_DECISIONS[kind]:
+        allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
+        raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
+
+
+def check_manual_action(state: SellerState, action: SellerActionKind) -> None:
+    if action not in MANUAL_ACTIONS_BY_STATUS[state.status]:
+        raise Refused(
+            "StatusConflict", f"cannot {action.value} a seller whose status is {state.status.value}"
+        )
+
+
+def check_appeal(state: SellerState) -> None:
+    why = can_appeal(state)
+    if why is not None:
+        raise Refused("StatusConflict", why)
