@@ -1,8 +1,6 @@
 """The automated checks: a registry that cannot answer is retried, never taken as a refusal."""
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -10,10 +8,10 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.applications import ApplicationActivities
-from sellerflow.db import make_engine, session_scope, upgrade_schema
+from sellerflow.db import session_scope
 from sellerflow.models import Application
 from sellerflow.payloads import VerifyApplicationInput, VerifyApplicationResult
-from sellerflow.policy.model import Policy, load_policy
+from sellerflow.policy.model import Policy
 from sellerflow.registry import RegistryAnswer
 from tests.journey import APPLICATION
 from workflows.common import ACTIVITY_OPTIONS
@@ -25,20 +23,6 @@ class FixedRegistry:
 
     def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryAnswer:
         return self.answer
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    url = f"sqlite:///{tmp_path / 'sellerflow.db'}"
-    upgrade_schema(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy("default")
 
 
 def verify(engine: sa.Engine, policy: Policy, answer: RegistryAnswer) -> VerifyApplicationResult:

@@ -2,11 +2,9 @@
 
 import asyncio
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +18,7 @@ from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
-from sellerflow.db import make_engine, session_scope, upgrade_schema
+from sellerflow.db import session_scope
 from sellerflow.models import Application, Notification, Seller, Task
 from sellerflow.outbox import Mailer, message_id
 from sellerflow.payloads import (
@@ -30,7 +28,7 @@ from sellerflow.payloads import (
     NotifyInput,
     notification_id,
 )
-from sellerflow.policy.model import Capabilities, Policy, load_policy
+from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.seller_state import ReasonRecord, StatusEffect
 from sellerflow.templating import TEMPLATES
 from sellerflow.temporal import connect
@@ -43,20 +41,6 @@ from workflows.common import ACTIVITY_OPTIONS
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 REASON = ReasonRecord(summary="late shipment rate 9.1% over 30 days (warn at 8%)")
 CAPS = Capabilities(listing_cap=None, daily_order_cap=None, payouts_deferred=False)
-
-
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[sa.Engine]:
-    url = f"sqlite:///{tmp_path / 'sellerflow.db'}"
-    upgrade_schema(url)
-    engine = make_engine(url)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy("default")
 
 
 def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]:
