@@ -3,15 +3,17 @@ agreements, submit, and follow the stage and decisions. Every step calls the API
 functions; the session carries the applicant token, scoped to one application."""
 
 import uuid
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
-from api.deps import Principal, SessionDep, StateDep, TemporalDep
+from api.deps import Principal, SessionDep, StateDep, TemporalDep, application_for
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
+    PageSession,
     PageSessionDep,
     readable,
     redirect,
@@ -28,9 +30,15 @@ from api.routes.applications import (
     withdraw_application,
 )
 from api.routes.documents import complete_document, declare_document, list_documents
-from api.schemas import ApplicationCreate, DocumentDeclare, SignatureCreate, WithdrawBody
+from api.schemas import (
+    ApplicationCreate,
+    DocumentDeclare,
+    DocumentPublic,
+    SignatureCreate,
+    WithdrawBody,
+)
 from sellerflow.errors import DomainError, NotFound
-from sellerflow.models import Application, Document
+from sellerflow.models import Document
 from sellerflow.policy.onboarding import APPLICANT_STAGES, WITHDRAWABLE_STAGES
 from sellerflow.vocabulary import (
     REASON_CODES,
@@ -40,6 +48,8 @@ from sellerflow.vocabulary import (
     SellerCategory,
     Stage,
 )
+
+T = TypeVar("T")
 
 router = APIRouter(prefix="/apply", route_class=PageRoute, include_in_schema=False)
 
@@ -123,9 +133,7 @@ def dashboard(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    app = session.get(Application, application_id)
-    if app is None:
-        raise NotFound("no application with this id")
+    app = application_for(session, owner, application_id)
     stage = Stage(app.stage)
     return render(
         request,
@@ -206,13 +214,18 @@ async def document_uploaded(
     state: StateDep,
 ) -> Response:
     """Where S3 sends the browser after the upload: the server checks the stored file."""
-    back = f"/apply/{application_id}"
-    try:
-        doc = await complete_document(application_id, document_id, owner, session, state)
-    except DomainError as err:
-        return redirect(request, page, back, error=readable(err))
-    size = f"{doc.size_bytes:,} bytes" if doc.size_bytes else "stored"
-    return redirect(request, page, back, ok=f"{doc.kind} uploaded ({size})")
+
+    def uploaded(doc: DocumentPublic) -> str:
+        size = f"{doc.size_bytes:,} bytes" if doc.size_bytes else "stored"
+        return f"{doc.kind} uploaded ({size})"
+
+    return await _then_dashboard(
+        request,
+        page,
+        application_id,
+        complete_document(application_id, document_id, owner, session, state),
+        uploaded,
+    )
 
 
 @router.get("/{application_id}/agreements/{kind}")
@@ -268,12 +281,13 @@ async def submit(
     state: StateDep,
     temporal: TemporalDep,
 ) -> Response:
-    back = f"/apply/{application_id}"
-    try:
-        result = await submit_application(application_id, owner, session, state, temporal)
-    except DomainError as err:
-        return redirect(request, page, back, error=readable(err))
-    return redirect(request, page, back, ok=f"Application submitted: stage {result.stage}")
+    return await _then_dashboard(
+        request,
+        page,
+        application_id,
+        submit_application(application_id, owner, session, state, temporal),
+        lambda result: f"Application submitted: stage {result.stage}",
+    )
 
 
 @router.post("/{application_id}/withdraw")
@@ -286,10 +300,27 @@ async def withdraw(
     session: SessionDep,
     temporal: TemporalDep,
 ) -> Response:
-    back = f"/apply/{application_id}"
     body = WithdrawBody(reason=text(form, "reason")[:2000])
+    return await _then_dashboard(
+        request,
+        page,
+        application_id,
+        withdraw_application(application_id, owner, session, temporal, body),
+        lambda result: f"Application withdrawn: stage {result.stage}",
+    )
+
+
+async def _then_dashboard(
+    request: Request,
+    page: PageSession,
+    application_id: uuid.UUID,
+    action: Awaitable[T],
+    done: Callable[[T], str],
+) -> Response:
+    """Run an applicant action and go back to the dashboard with its outcome or refusal."""
+    back = f"/apply/{application_id}"
     try:
-        result = await withdraw_application(application_id, owner, session, temporal, body)
+        result = await action
     except DomainError as err:
         return redirect(request, page, back, error=readable(err))
-    return redirect(request, page, back, ok=f"Application withdrawn: stage {result.stage}")
+    return redirect(request, page, back, ok=done(result))

@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import col, select
 
-from api.deps import SessionDep, StateDep, get_temporal
+from api.deps import SessionDep, StateDep, application_for, get_temporal
 from api.pages.charts import bar_chart, grouped_bar_chart
 from api.pages.session import OpsPageDep, PageRoute, PageSessionDep, readable, render
 from api.routes.applications import application_public, list_applications
@@ -16,8 +16,8 @@ from api.routes.history import application_history
 from api.routes.ops import stats
 from api.schemas import History
 from sellerflow.config import Settings
-from sellerflow.errors import DomainError, NotFound
-from sellerflow.models import Application, Notification, Seller
+from sellerflow.errors import DomainError
+from sellerflow.models import Notification, Seller
 from sellerflow.vocabulary import Role
 
 router = APIRouter(prefix="/ops", route_class=PageRoute, include_in_schema=False)
@@ -76,9 +76,7 @@ async def history_page(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    app = session.get(Application, application_id)
-    if app is None:
-        raise NotFound("no application with this id")
+    app = application_for(session, ops, application_id)
     history, history_error = None, None
     try:
         temporal = await get_temporal(state)

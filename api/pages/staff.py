@@ -26,7 +26,7 @@ from api.pages.session import (
 from api.routes.applications import application_public
 from api.routes.documents import download_document, list_documents
 from api.routes.history import application_history
-from api.routes.tasks import _task, claim_task, complete_task, release_task, task_public
+from api.routes.tasks import claim_task, complete_task, release_task, task_for, task_public
 from api.schemas import DocumentVerdictBody, History, TaskComplete, TimelineEntry
 from sellerflow.errors import DomainError
 from sellerflow.models import Application, Seller, Task
@@ -74,7 +74,7 @@ async def task_view(
     message: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    task = _task(session, task_id, staff)
+    task = task_for(session, task_id, staff)
     kind = TaskKind(task.kind)
     app = _application_of(session, task)
     timeline, history_error = await _history(app, staff, session, state) if app else ([], None)

@@ -5,7 +5,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, StaffDep, TemporalDep
+from api.deps import SessionDep, StaffDep, TemporalDep, application_for
 from api.errors import errors
 from api.schemas import History, SellerHistory, TimelineEntry
 from api.workflow_calls import call_workflow
@@ -17,7 +17,7 @@ from sellerflow.history import (
     merge,
     seller_audit_entries,
 )
-from sellerflow.models import Application, Seller
+from sellerflow.models import Seller
 
 router = APIRouter(prefix="/v1/applications", tags=["history"])
 seller_router = APIRouter(prefix="/v1/sellers", tags=["history"])
@@ -33,14 +33,12 @@ seller_router = APIRouter(prefix="/v1/sellers", tags=["history"])
 )
 async def application_history(
     application_id: uuid.UUID,
-    _: StaffDep,
+    staff: StaffDep,
     session: SessionDep,
     temporal: TemporalDep,
     raw: Annotated[bool, Query(description="replayable history JSON instead")] = False,
 ) -> History | dict[str, Any]:
-    app = session.get(Application, application_id)
-    if app is None:
-        raise NotFound("no application with this id")
+    app = application_for(session, staff, application_id)
     workflow_ids = application_workflows(app)
     histories = await call_workflow(fetch_histories(temporal, workflow_ids))
     if raw:

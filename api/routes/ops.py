@@ -18,7 +18,6 @@ from api.workflow_calls import call_workflow
 from sellerflow.errors import NotFound
 from sellerflow.models import Application, EvaluationRun, Seller, StageChange, Task
 from sellerflow.payloads import EvaluationInput
-from sellerflow.records import count
 from sellerflow.vocabulary import Role, SellerStatus, Stage, TaskStatus
 from workflows.evaluation import SellerEvaluationWorkflow
 
@@ -95,13 +94,21 @@ SCORE_BUCKETS = [(0, 20), (20, 40), (40, 60), (60, 80), (80, 101)]
 
 
 def _score_distribution(session: SessionDep) -> dict[str, int]:
-    """Scored sellers per band of 20 points."""
-    counts = []
-    for low, high in SCORE_BUCKETS:
-        in_band = (col(Seller.score) >= low) & (col(Seller.score) < high)
-        counts.append(count(session, sa.select(sa.func.count()).where(in_band)))
+    """Scored sellers per band of 20 points, in one grouped query."""
+    band = sa.case(
+        *[
+            ((col(Seller.score) >= low) & (col(Seller.score) < high), index)
+            for index, (low, high) in enumerate(SCORE_BUCKETS)
+        ]
+    )
+    rows = dict(
+        session.execute(
+            sa.select(band, sa.func.count()).where(col(Seller.score).is_not(None)).group_by(band)
+        ).all()
+    )
     return {
-        f"{low}-{min(high, 100)}": n for (low, high), n in zip(SCORE_BUCKETS, counts, strict=True)
+        f"{low}-{min(high, 100)}": int(rows.get(index, 0))
+        for index, (low, high) in enumerate(SCORE_BUCKETS)
     }
 
 

@@ -99,7 +99,8 @@ def list_tasks(
     return Page(data=[task_public(t, now) for t in rows], count=total, limit=limit, offset=offset)
 
 
-def _task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
+def task_for(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
+    """The task if the caller may see it: its role works on that kind, or ops."""
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound("no task with this id")
@@ -110,7 +111,7 @@ def _task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
 
 def _workable_task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
     """The task if the caller's role may decide it (ops may only release and reassign)."""
-    task = _task(session, task_id, staff)
+    task = task_for(session, task_id, staff)
     if not may_work_on(staff, TaskKind(task.kind)):
         raise Forbidden(f"a {task.kind} task is not for your role")
     return task
@@ -142,7 +143,7 @@ def claim_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> Task
 
 @router.post("/{task_id}/release", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
 def release_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
-    task = _task(session, task_id, staff)
+    task = task_for(session, task_id, staff)
     if task.status != TaskStatus.open.value or task.assignee is None:
         raise Conflict("the task is not claimed")
     if task.assignee != staff.subject and not staff.has(Role.ops):
@@ -164,7 +165,7 @@ def release_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> Ta
 def assign_task(
     task_id: uuid.UUID, body: TaskAssign, staff: StaffDep, session: SessionDep
 ) -> TaskPublic:
-    task = _task(session, task_id, staff)
+    task = task_for(session, task_id, staff)
     if task.status != TaskStatus.open.value:
         raise Conflict("the task is closed")
     user = session.exec(select(StaffUser).where(StaffUser.username == body.assignee)).first()
