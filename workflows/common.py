@@ -40,6 +40,8 @@ DELIVERY_OPTIONS: dict[str, Any] = {
     ),
 }
 DELIVERY_PATCH = "deliver-notifications"
+# Applicants are told when their application reaches the onboarding team (added in flight).
+IN_REVIEW_PATCH = "in-review-notice"
 
 STAGE = SearchAttributeKey.for_keyword("SellerflowStage")
 CATEGORY = SearchAttributeKey.for_keyword("SellerflowCategory")

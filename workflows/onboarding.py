@@ -31,7 +31,15 @@ with workflow.unsafe.imports_passed_through():
     from sellerflow.policy import onboarding as rules
     from sellerflow.policy.model import add_duration
     from sellerflow.vocabulary import Decision, Stage, TaskKind
-    from workflows.common import ACTIVITY_OPTIONS, STAGE, accepts, deliver, refusing, wait_until
+    from workflows.common import (
+        ACTIVITY_OPTIONS,
+        IN_REVIEW_PATCH,
+        STAGE,
+        accepts,
+        deliver,
+        refusing,
+        wait_until,
+    )
     from workflows.seller import SellerWorkflow
 
 
@@ -81,6 +89,9 @@ class OnboardingWorkflow:
                 reasons = [f"{p.code}: {p.reason}" for p in check.problems]
                 deadline = await self._request_changes(reasons, round_no)
                 continue
+            # Histories recorded before this notice existed replay without it.
+            if workflow.patched(IN_REVIEW_PATCH):
+                await self._notify("in_review", f"in-review-{round_no}")
             review = await self._human_task(TaskKind.onboarding_review)
             if review is None:
                 return await self._finish(Stage.withdrawn, reason=self._withdrawal_reason())

@@ -64,6 +64,7 @@ def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]
 ONBOARDING_NOTICES: dict[str, dict[str, object]] = {
     "application_received": {},
     "reminder": {},
+    "in_review": {},
     "changes_requested": {"reasons": ["bank_account_proof: the holder is a private person"]},
     "rejected": {"reasons": ["not a professional seller"]},
     "withdrawn": {"reasons": []},
