@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
 from temporalio.client import (
     Client,
     Schedule,
@@ -23,6 +24,7 @@ from temporalio.client import (
     ScheduleSpec,
 )
 from temporalio.common import MetricMeter
+from temporalio.exceptions import ApplicationError
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import (
     ActivityInboundInterceptor,
@@ -43,6 +45,7 @@ from sellerflow.outbox import Mailer
 from sellerflow.payloads import EvaluationInput
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.registry import LocalRegistry
+from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from workflows import ALL_WORKFLOWS, SellerEvaluationWorkflow
 
@@ -53,7 +56,7 @@ EVALUATION_SCHEDULE_ID = "seller-evaluation"
 def build_activities(
     engine: sa.Engine, settings: Settings, policy: Policy
 ) -> list[Callable[..., Any]]:
-    apps = ApplicationActivities(engine, LocalRegistry())
+    apps = ApplicationActivities(engine, LocalRegistry(), ObjectStore(settings))
     tasks = TaskActivities(engine)
     mailer = Mailer(settings.smtp_url) if settings.smtp_url else None
     notes = NotificationActivities(engine, settings, policy, mailer)
@@ -108,6 +111,13 @@ class _CountFailures(ActivityInboundInterceptor):
         except Exception as err:
             name = getattr(input.fn, "__name__", "unknown")
             self.counter.failures.add(1, {"activity_type": name, "error": type(err).__name__})
+            if isinstance(err, OperationalError):
+                # The driver's chained tracebacks exceed the server's failure size limit: the
+                # history would only say "Failure exceeds size limit". The first line says why.
+                reason = str(err.orig or err).splitlines()[0][:300]
+                raise ApplicationError(
+                    f"database unavailable: {reason}", type="DatabaseUnavailable"
+                ) from None
             raise
 
 

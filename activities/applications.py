@@ -3,13 +3,13 @@
 import uuid
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit
 from sellerflow.db import session_scope
-from sellerflow.models import Application, Seller, StageChange, utcnow
+from sellerflow.models import Application, Document, Seller, StageChange, utcnow
 from sellerflow.payloads import (
     ApplyVerdictsInput,
     Problem,
@@ -27,6 +27,7 @@ from sellerflow.policy.requirements import (
 )
 from sellerflow.records import current_versions, latest_documents, signed_versions
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
+from sellerflow.storage import ObjectStore, StoreUnavailable, check_document
 from sellerflow.vocabulary import DocumentStatus, SellerCategory, SellerStatus
 
 SELLER_NAMESPACE = uuid.UUID("0b6f8a52-8f0e-4e0c-a6c1-7f3c5d2e9a10")
@@ -51,8 +52,10 @@ def _application(session: Session, application_id: str) -> Application:
 
 
 class ApplicationActivities:
-    def __init__(self, engine: sa.Engine, registry: CompanyRegistry) -> None:
-        self.engine, self.registry = engine, registry
+    def __init__(
+        self, engine: sa.Engine, registry: CompanyRegistry, store: ObjectStore | None = None
+    ) -> None:
+        self.engine, self.registry, self.store = engine, registry, store
 
     @activity.defn
     def set_stage(self, inp: SetStageInput) -> None:
@@ -92,6 +95,12 @@ class ApplicationActivities:
         """Automated checks: every document present and fresh, VAT format, agreements, registry."""
         policy, today = inp.policy, inp.as_of.date()
         problems: list[Problem] = []
+        try:
+            refused = self._check_pending_files(inp.application_id, policy.documents.max_bytes)
+        except StoreUnavailable as err:
+            # Unchecked, not refused: the activity retries with backoff until S3 answers. The
+            # botocore cause chain is left out: the server truncates failures above a few KB.
+            raise ApplicationError(str(err), type="StoreUnavailable") from None
         with session_scope(self.engine) as session:
             app = _application(session, inp.application_id)
             docs = latest_documents(session, app.id)
@@ -99,7 +108,10 @@ class ApplicationActivities:
             for kind in required_documents(policy, category, app.country):
                 doc = docs.get(kind)
                 if doc is None or doc.status not in READY:
-                    problems.append(Problem(code=kind, error_code="missing", reason="not uploaded"))
+                    problems.append(
+                        refused.get(kind)
+                        or Problem(code=kind, error_code="missing", reason="not uploaded")
+                    )
                     continue
                 if doc.status == DocumentStatus.accepted.value:
                     continue
@@ -140,6 +152,37 @@ class ApplicationActivities:
                 )
             )
         return VerifyApplicationResult(problems=problems)
+
+    def _check_pending_files(self, application_id: str, max_bytes: int) -> dict[str, Problem]:
+        """Check the files completed while S3 was down, as the upload would have; the refusals.
+
+        Each verdict is committed at once: a refused file is deleted from S3, so a later retry
+        must not find the document still pending. S3 still down raises: the activity retries.
+        """
+        refused: dict[str, Problem] = {}
+        with session_scope(self.engine) as session:
+            pending = session.exec(
+                select(Document).where(
+                    Document.application_id == uuid.UUID(application_id),
+                    Document.status == DocumentStatus.uploaded.value,
+                    col(Document.sha256).is_(None),
+                )
+            ).all()
+            for doc in pending:
+                if self.store is None:
+                    raise StoreUnavailable("this worker has no object store to check uploads")
+                if not check_document(self.store, doc, max_bytes):
+                    doc.status = DocumentStatus.refused.value
+                    doc.error_code, doc.error_reason = "document_missing", "no file was stored"
+                session.add(doc)
+                session.commit()
+                if doc.status == DocumentStatus.refused.value:
+                    refused[doc.kind] = Problem(
+                        code=doc.kind,
+                        error_code=doc.error_code or "",
+                        reason=doc.error_reason or "",
+                    )
+        return refused
 
     @activity.defn
     def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:

@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -11,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody
 from sellerflow.errors import DomainError
+from sellerflow.storage import StoreUnavailable, is_outage
 
 log = logging.getLogger("sellerflow.api")
 
@@ -64,7 +66,21 @@ def install(app: FastAPI) -> None:
         log.warning("database unavailable: %s", exc)
         return _body(503, "ServiceUnavailable", "the database is unavailable; retry")
 
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(_: Request, exc: StoreUnavailable) -> JSONResponse:
+        log.warning("%s", exc)
+        return _body(503, "ServiceUnavailable", "the file store is unavailable; retry")
+
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
         return _body(500, "InternalError", "unexpected error; it has been logged")
+
+    async def s3_error(request: Request, exc: Exception) -> JSONResponse:
+        """S3 reached without the ObjectStore: an outage is a 503 too, anything else a bug."""
+        if is_outage(exc):
+            return await store_down(request, StoreUnavailable(f"S3 unavailable: {exc}"))
+        return await unexpected(request, exc)
+
+    app.add_exception_handler(BotoCoreError, s3_error)
+    app.add_exception_handler(ClientError, s3_error)

@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import Session, create_engine
 
+CONNECT_TIMEOUT_SECONDS = 5
+
 
 def make_engine(url: str) -> sa.Engine:
     kwargs: dict[str, Any] = {"pool_pre_ping": True}
@@ -15,6 +17,9 @@ def make_engine(url: str) -> sa.Engine:
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     elif url.startswith("postgresql://"):
         url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if "connect_timeout=" not in url:
+            # An unreachable server fails a connect in seconds, not after the OS's TCP timeout.
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)

@@ -1,6 +1,8 @@
 """Object store access (S3 API): presigned uploads and downloads, inspection of stored files."""
 
 import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -8,15 +10,57 @@ from urllib.parse import quote
 
 import boto3
 from botocore.client import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
 
 from sellerflow.config import Settings
+from sellerflow.models import Document, utcnow
+from sellerflow.vocabulary import DocumentStatus
 
 MAGIC = {
     "application/pdf": [b"%PDF-"],
     "image/png": [b"\x89PNG\r\n\x1a\n"],
     "image/jpeg": [b"\xff\xd8\xff"],
 }
+
+
+# S3 could not be reached or dropped the connection: a later attempt may succeed. Anything else
+# (access denied, a bad request) is a fault of ours and is not retried as an outage.
+OUTAGE_ERRORS = (
+    EndpointConnectionError,
+    ConnectTimeoutError,
+    ReadTimeoutError,
+    ConnectionClosedError,
+    ResponseStreamingError,
+)
+
+
+class StoreUnavailable(Exception):
+    """S3 is unreachable or failing on its side (5xx); retry later."""
+
+
+def is_outage(err: BaseException) -> bool:
+    """Whether a botocore error means S3 is unavailable (unreachable, timed out, or 5xx)."""
+    if isinstance(err, ClientError):
+        status = err.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return int(status) >= 500
+    return isinstance(err, OUTAGE_ERRORS)
+
+
+@contextmanager
+def _outage_as_unavailable() -> Iterator[None]:
+    try:
+        yield
+    except (ClientError, *OUTAGE_ERRORS) as err:
+        if is_outage(err):
+            raise StoreUnavailable(f"S3 unavailable: {err}") from err
+        raise
 
 
 @dataclass(frozen=True)
@@ -37,9 +81,11 @@ def make_s3_client(settings: Settings, *, public: bool = False) -> Any:
         config=BotoConfig(
             signature_version="s3v4",
             s3={"addressing_style": "path"},
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=3,
-            read_timeout=10,
+            # Bounded so that a request or an activity attempt fails within seconds when S3 is
+            # down: one retry (under a second of backoff), 2 s to connect, 5 s per socket read.
+            retries={"total_max_attempts": 2, "mode": "standard"},
+            connect_timeout=2,
+            read_timeout=5,
         ),
     )
 
@@ -107,39 +153,80 @@ class ObjectStore:
 
     def inspect(self, key: str, max_bytes: int) -> StoredObject | None:
         """Size, SHA-256 and first bytes of a stored object; None if it is not there."""
-        try:
-            head = self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as err:
-            if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        size = int(head["ContentLength"])
-        if size > max_bytes:
-            return StoredObject(size=size, sha256="", head=b"")
-        body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
-        digest = hashlib.sha256()
-        first = b""
-        for chunk in body.iter_chunks(chunk_size=1 << 16):
-            if not first:
-                first = chunk[:16]
-            digest.update(chunk)
+        with _outage_as_unavailable():
+            try:
+                head = self.client.head_object(Bucket=self.bucket, Key=key)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return None
+                raise
+            size = int(head["ContentLength"])
+            if size > max_bytes:
+                return StoredObject(size=size, sha256="", head=b"")
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+            digest = hashlib.sha256()
+            first = b""
+            for chunk in body.iter_chunks(chunk_size=1 << 16):
+                if not first:
+                    first = chunk[:16]
+                digest.update(chunk)
         return StoredObject(size=size, sha256=digest.hexdigest(), head=first)
 
     def put(self, key: str, data: bytes, content_type: str) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        with _outage_as_unavailable():
+            self.client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
 
     def delete(self, key: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=key)
+        with _outage_as_unavailable():
+            self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def ping(self) -> None:
-        self.client.head_bucket(Bucket=self.bucket)
+        with _outage_as_unavailable():
+            self.client.head_bucket(Bucket=self.bucket)
 
 
 def attachment(filename: str) -> str:
     """A Content-Disposition that downloads: an ASCII fallback name and the exact UTF-8 one."""
-    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in filename)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    fallback = "".join(
+        c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename
+    )
+    encoded = quote(filename, safe="", errors="replace")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
 
 
 def magic_matches(content_type: str, head: bytes) -> bool:
     return any(head.startswith(m) for m in MAGIC.get(content_type, []))
+
+
+def upload_error(content_type: str, stored: StoredObject, max_bytes: int) -> tuple[str, str] | None:
+    """Why stored bytes cannot be the document declared with `content_type`, as (code, reason)."""
+    if stored.size > max_bytes:
+        return "document_too_large", f"the file is larger than {max_bytes} bytes"
+    if not magic_matches(content_type, stored.head):
+        return "document_corrupt", f"the file's content is not a valid {content_type}"
+    return None
+
+
+def check_document(store: ObjectStore, doc: Document, max_bytes: int) -> bool:
+    """Check the file stored for `doc` and record the outcome on it; False if there is none.
+
+    Acceptable bytes set the stored size, SHA-256 and upload time. A file too large or not of
+    its declared type is deleted and the document refused with an error code and reason.
+    Raises StoreUnavailable when S3 cannot answer: the document is then left as it was.
+    """
+    stored = store.inspect(doc.object_key, max_bytes)
+    if stored is None:
+        return False
+    error = upload_error(doc.content_type, stored, max_bytes)
+    if error is not None:
+        store.delete(doc.object_key)
+        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused.value, error
+        return True
+    doc.status = DocumentStatus.uploaded.value
+    doc.stored_size, doc.sha256, doc.uploaded_at = stored.size, stored.sha256, utcnow()
+    return True
+
+
+def file_check_pending(doc: Document) -> bool:
+    """Uploaded while S3 could not be reached: its file has not been checked yet."""
+    return doc.status == DocumentStatus.uploaded.value and doc.sha256 is None

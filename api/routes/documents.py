@@ -1,5 +1,6 @@
 """Documents: declared by the applicant, uploaded straight to S3, checked on completion."""
 
+import logging
 import re
 import unicodedata
 import uuid
@@ -13,20 +14,26 @@ from api.deps import PrincipalDep, SessionDep, StateDep, application_for, owner_
 from api.errors import errors
 from api.schemas import DocumentDeclare, DocumentDeclared, DocumentPublic, Page, UploadForm
 from sellerflow.errors import Conflict, InvalidRequest, NotFound
-from sellerflow.models import Application, Document, utcnow
+from sellerflow.models import Application, Document
 from sellerflow.policy.onboarding import APPLICANT_STAGES
-from sellerflow.storage import magic_matches
+from sellerflow.storage import StoreUnavailable, check_document, file_check_pending
 from sellerflow.vocabulary import DocumentStatus, Stage
 
+log = logging.getLogger("sellerflow.api")
 router = APIRouter(prefix="/v1/applications/{application_id}/documents", tags=["documents"])
 
 
+# Control, format, unassigned, private-use and surrogate code points, and line separators.
+_UNSAFE_CATEGORIES = {"Cc", "Cf", "Cn", "Co", "Cs", "Zl", "Zp"}
+
+
 def safe_filename(name: str) -> str:
-    """The last path component, without control characters or quotes; never used in keys."""
-    name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = re.sub(r'["<>;]', "_", name).strip(" .")
-    return name[:255] or "document"
+    """The last path component, without control characters, line breaks or quotes; never used
+    in keys. Normalized after the filtering and trimmed after the cut, so it is stable."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    name = re.sub(r'["<>;]', "_", unicodedata.normalize("NFC", name))
+    return name[:255].strip(" .") or "document"
 
 
 def document_of(session: Session, app: Application, document_id: uuid.UUID) -> Document:
@@ -112,27 +119,30 @@ async def complete_document(
 ) -> DocumentPublic:
     app = owner_application(session, principal, application_id)
     doc = document_of(session, app, document_id)
-    if doc.status != DocumentStatus.awaiting_upload.value:
+    pending = file_check_pending(doc)
+    if doc.status != DocumentStatus.awaiting_upload.value and not pending:
         return document_public(doc)
     max_bytes = state.policy.documents.max_bytes
-    stored = await run_in_threadpool(state.store.inspect, doc.object_key, max_bytes)
-    if stored is None:
-        raise Conflict("the file has not been uploaded yet")
-    error = None
-    if stored.size > max_bytes:
-        error = ("document_too_large", f"the file is larger than {max_bytes} bytes")
-    elif not magic_matches(doc.content_type, stored.head):
-        error = ("document_corrupt", f"the file's content is not a valid {doc.content_type}")
-    if error is not None:
-        await run_in_threadpool(state.store.delete, doc.object_key)
-        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused.value, error
+    try:
+        found = await run_in_threadpool(check_document, state.store, doc, max_bytes)
+    except StoreUnavailable as err:
+        # The applicant is not kept waiting on S3: the document counts as uploaded, without size
+        # or checksum, and the automated checks inspect it, retrying until S3 answers.
+        log.warning("document %s left for the automated checks: %s", doc.id, err)
+        doc.status = DocumentStatus.uploaded.value
         session.add(doc)
         session.commit()
-        raise InvalidRequest(f"{error[0]}: {error[1]}")
-    doc.status = DocumentStatus.uploaded.value
-    doc.stored_size, doc.sha256, doc.uploaded_at = stored.size, stored.sha256, utcnow()
+        return document_public(doc)
+    if not found:
+        if pending:  # completed while S3 was down, but never uploaded
+            doc.status = DocumentStatus.awaiting_upload.value
+            session.add(doc)
+            session.commit()
+        raise Conflict("the file has not been uploaded yet")
     session.add(doc)
     session.commit()
+    if doc.status == DocumentStatus.refused.value:
+        raise InvalidRequest(f"{doc.error_code}: {doc.error_reason}")
     return document_public(doc)
 
 
@@ -151,6 +161,8 @@ def download_document(
 ) -> RedirectResponse:
     app = application_for(session, principal, application_id)
     doc = document_of(session, app, document_id)
+    if file_check_pending(doc):
+        raise Conflict("the document's file has not been checked yet; retry later")
     if doc.sha256 is None:
         raise Conflict("the document has no stored file")
     return RedirectResponse(

@@ -2,6 +2,7 @@
 what was stored, and a refused file changes nothing an applicant or reviewer relies on."""
 
 import asyncio
+import hashlib
 import os
 import uuid
 from typing import Any
@@ -42,6 +43,16 @@ def stored_key(stack: Stack, document_id: str) -> str:
         doc = session.get(Document, uuid.UUID(document_id))
         assert doc is not None
         return doc.object_key
+
+
+def mark_pending(stack: Stack, document_id: str) -> None:
+    """What completing did while S3 was down: uploaded, its file not checked yet."""
+    with Session(stack.engine) as session:
+        doc = session.get(Document, uuid.UUID(document_id))
+        assert doc is not None
+        doc.status = "uploaded"
+        session.add(doc)
+        session.commit()
 
 
 def is_stored(stack: Stack, document_id: str) -> bool:
@@ -170,3 +181,27 @@ async def test_a_download_is_always_an_attachment(stack: Stack, filename: str) -
     assert served.headers["content-disposition"].startswith("attachment;")
     assert served.headers["content-type"] == "application/octet-stream"
     assert "filename*=UTF-8''" + quote(filename, safe="") in served.headers["content-disposition"]
+
+
+async def test_completing_again_checks_a_file_left_unchecked_while_s3_was_down(
+    stack: Stack,
+) -> None:
+    app_id, auth = await create_application(stack.http)
+    doc = await declared(stack, app_id, auth)
+    await post_to_s3(doc["upload"], PDF, "application/pdf")
+    mark_pending(stack, doc["document_id"])
+    completed = await complete(stack, app_id, auth, doc["document_id"])
+    assert completed.status_code == 200, completed.text
+    assert completed.json()["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert completed.json()["size_bytes"] == len(PDF)
+
+
+async def test_a_file_never_uploaded_while_s3_was_down_is_due_again(stack: Stack) -> None:
+    app_id, auth = await create_application(stack.http)
+    before = await requirements_of(stack, app_id, auth)
+    doc = await declared(stack, app_id, auth)
+    mark_pending(stack, doc["document_id"])
+    assert (await complete(stack, app_id, auth, doc["document_id"])).status_code == 409
+    listed = await stack.http.get(f"/v1/applications/{app_id}/documents", headers=auth)
+    assert listed.json()["data"][0]["status"] == "awaiting_upload"
+    assert await requirements_of(stack, app_id, auth) == before
