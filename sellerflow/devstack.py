@@ -74,6 +74,12 @@ class Process:
                 self.proc.kill()
                 self.proc.wait()
 
+    def kill(self) -> None:
+        """SIGKILL: the process dies at once, as in a crash, without any cleanup."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
 
 def spawn(
     name: str,
@@ -141,6 +147,36 @@ def start_temporal(
     process = spawn("temporal", cmd, log=log)
     wait_for_port(port, process.proc, "temporal")
     return process
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment variables that give a child process these settings (unset ones are left out)."""
+    values = settings.model_dump()
+    return {name.upper(): str(value) for name, value in values.items() if value is not None}
+
+
+def _listening(process: Process, port: int) -> Process:
+    """The process once it listens on `port`; killed if it never does, so none is left over."""
+    try:
+        wait_for_port(port, process.proc, process.name)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+def start_worker(settings: Settings, *, log: IO[str] | None = None) -> Process:
+    """`worker.py` with these settings; returns once its metrics port answers."""
+    process = spawn("worker", [sys.executable, "worker.py"], env=settings_env(settings), log=log)
+    return _listening(process, settings.worker_metrics_port)
+
+
+def start_api(settings: Settings, *, port: int, log: IO[str] | None = None) -> Process:
+    """The API under uvicorn with these settings; uvicorn listens once its start-up is done."""
+    cmd = [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1"]
+    ensure_free(port, "api")
+    process = spawn("api", [*cmd, "--port", str(port)], env=settings_env(settings), log=log)
+    return _listening(process, port)
 
 
 def _clear_stale_sockets(ports: list[int]) -> None:

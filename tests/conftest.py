@@ -49,7 +49,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         data_dir=data, port=port, settings=Settings(s3_endpoint_url=endpoint), log=log
     )
     yield endpoint
-    server.stop()
+    server.kill()  # SeaweedFS ignores SIGINT and SIGTERM for longer than a test run cares to wait
 
 
 def make_settings(
