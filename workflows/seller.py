@@ -51,34 +51,40 @@ with workflow.unsafe.imports_passed_through():
 
 Message = CompleteTaskInput | StandingChangedInput | AppealFiledInput | ManualActionInput
 
+# A manual action whose request id was seen before is answered, not applied again.
+REPEAT_ACTION_PATCH = "manual-action-once"
+# A task decision arriving by signal while the same task is being decided is refused.
+DECIDE_ONCE_PATCH = "decide-task-once"
+
 # Continue as new well before Temporal's limits; the carried state is small.
 MAX_EVENTS_PER_RUN = 2_000
 
 
 @workflow.defn
 class SellerWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, inp: SellerInput) -> None:
+        # State is set here, not in run: a run's first workflow task may carry signals and
+        # updates (sent while it was being started, or right after a continue-as-new), and
+        # their handlers and validators run before `run` does.
         self.inbox: list[Message] = []
         self.answers: dict[str, str] = {}
         self.effects_done = 0
-        self._state: SellerState | None = None
-
-    @property
-    def s(self) -> SellerState:
-        assert self._state is not None, "state is set before any handler waits"
-        return self._state
-
-    @workflow.run
-    async def run(self, inp: SellerInput) -> str:
+        # The task whose decision is being carried out (its message is out of the inbox).
+        self.deciding: str | None = None
         self.seller_id, self.application_id = inp.seller_id, inp.application_id
         self.policy: Policy = inp.policy
+        self.s: SellerState
         if inp.state is None:
             rng = workflow.random()
             offsets = [rng.uniform(0.1, 0.8) for _ in range(self.policy.trial.mystery_orders)]
-            self._state = lifecycle.start_trial(self.policy, inp.seller_id, workflow.now(), offsets)
+            self.s = lifecycle.start_trial(self.policy, inp.seller_id, workflow.now(), offsets)
         else:
-            self._state = inp.state
+            self.s = inp.state
         self.reported_status = self.s.status
+
+    @workflow.run
+    async def run(self, inp: SellerInput) -> str:
         self._describe()
         if inp.state is None and workflow.patched(DELIVERY_PATCH):
             await self._send(
@@ -139,6 +145,7 @@ class SellerWorkflow:
             return
         if isinstance(message, CompleteTaskInput):
             appeal_decided = message.task_id == self.s.appeal_task
+            self.deciding = message.task_id
             await workflow.execute_activity_method(
                 TaskActivities.close_task,
                 CloseTaskInput(decision=message, at=now),
@@ -153,6 +160,7 @@ class SellerWorkflow:
                 message.comment,
                 now,
             )
+            self.deciding = None
             key = message.task_id
             if appeal_decided and workflow.patched(DELIVERY_PATCH):
                 context: dict[str, object] = {
@@ -168,7 +176,11 @@ class SellerWorkflow:
             if workflow.patched(DELIVERY_PATCH):
                 await self._send("appeal_received", f"appeal-received:{key}", {})
         else:
-            self.s.remember(message.request_id)
+            if not self.s.remember(message.request_id) and workflow.patched(REPEAT_ACTION_PATCH):
+                # The same request again (retried with its idempotency key, maybe into a later
+                # run): answered with the current status, not applied a second time.
+                self.answers[message.request_id] = self.s.status.value
+                return
             effects = lifecycle.on_manual_action(
                 self.policy,
                 self.s,
@@ -264,7 +276,9 @@ class SellerWorkflow:
     async def _answer(self, message: Message, key: str) -> str:
         self.inbox.append(message)
         await workflow.wait_condition(lambda: key in self.answers)
-        return self.answers.pop(key)
+        # Read, not popped: two updates with the same key (a retried request) may both be
+        # waiting, and both wake on the one answer. The answers last only as long as the run.
+        return self.answers[key]
 
     # --- messages: updates with validators, the same handlers reachable as signals ---------
 
@@ -275,6 +289,11 @@ class SellerWorkflow:
 
     @complete_task.validator
     def validate_complete_task(self, inp: CompleteTaskInput) -> None:
+        self._check_decision(inp)
+        if inp.task_id == self.deciding:
+            raise ApplicationError("this task is being decided", type="TaskNotOpen")
+
+    def _check_decision(self, inp: CompleteTaskInput) -> None:
         refusing(lambda: seller_checks.check_seller_decision(self.s, inp.task_id, inp.decision))
         refusing(lambda: check_decision_allowed(self.s.open_tasks[inp.task_id], inp))
         if any(isinstance(m, CompleteTaskInput) and m.task_id == inp.task_id for m in self.inbox):
@@ -282,7 +301,12 @@ class SellerWorkflow:
 
     @workflow.signal(name="complete_task")
     def complete_task_signal(self, inp: CompleteTaskInput) -> None:
-        if accepts(self.validate_complete_task, inp):
+        # A copy arriving while the task's decision is carried out is refused; histories from
+        # before DECIDE_ONCE_PATCH took it (and decided the task twice), so they replay so.
+        if inp.task_id == self.deciding and workflow.patched(DECIDE_ONCE_PATCH):
+            workflow.logger.warning("signal refused: task %s is being decided", inp.task_id)
+            return
+        if accepts(self._check_decision, inp):
             self.inbox.append(inp)
 
     @workflow.update
