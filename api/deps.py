@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -30,6 +30,8 @@ class AppState:
     policy: Policy
     temporal: Client | None = None
     extras: dict[str, object] = field(default_factory=dict)
+    # Fewer than the engine's pool holds (5 + 10 overflow), leaving room for /readyz.
+    sessions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(12))
 
 
 def get_state(request: Request) -> AppState:
@@ -40,9 +42,16 @@ def get_state(request: Request) -> AppState:
 StateDep = Annotated[AppState, Depends(get_state)]
 
 
-def get_session(state: StateDep) -> Iterator[Session]:
-    with Session(state.engine, expire_on_commit=False) as session:
-        yield session
+async def get_session(state: StateDep) -> AsyncIterator[Session]:
+    """A request waits here, without blocking the event loop, until a connection is free.
+
+    Async routes use their session on the event loop, and connections go back to the pool in
+    the dependencies' teardown, which also runs on the loop: a request blocking the loop on an
+    exhausted pool would wait for connections nobody can return (a stall until the pool's
+    30-second timeout, request after request)."""
+    async with state.sessions:
+        with Session(state.engine, expire_on_commit=False) as session:
+            yield session
 
 
 async def get_temporal(state: StateDep) -> Client:
@@ -56,6 +65,9 @@ async def get_temporal(state: StateDep) -> Client:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+# Pagination offsets stay far below the database's 64-bit integers (beyond them SQLite raises).
+MAX_OFFSET = 1_000_000_000
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -89,6 +101,9 @@ def get_principal(
             return Principal(subject="applicant", application_id=uuid.UUID(claims["sub"]))
         except (KeyError, ValueError) as err:
             raise Unauthorized("invalid token") from err
+    # The pages' anonymous visitor tokens are signed with the same key: never a staff member.
+    if claims.get("kind") != "staff":
+        raise Unauthorized("invalid token")
     user = session.exec(
         sa.select(StaffUser).where(StaffUser.username == claims.get("sub"))  # type: ignore[call-overload, arg-type]
     ).first()

@@ -56,6 +56,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's answer to a body it cannot read (say, not UTF-8): invalid input, said
+            # as a validation error is, which every route with a body documents.
+            unreadable = {"loc": ["body"], "msg": exc.detail, "type": "body_unreadable"}
+            return _body(422, "InvalidRequest", [unreadable])
         name = {404: "NotFound", 405: "MethodNotAllowed", 401: "Unauthorized"}.get(
             exc.status_code, "HTTPError"
         )

@@ -348,6 +348,15 @@ class History(BaseModel):
     timeline: list[TimelineEntry]
 
 
+class WorkflowHistoryJson(BaseModel):
+    workflow_id: str
+    history: dict[str, Any] = Field(description="Temporal's history JSON, replayable")
+
+
+class RawHistory(BaseModel):
+    workflows: list[WorkflowHistoryJson]
+
+
 class SellerHistory(BaseModel):
     seller_id: str
     application_id: str

@@ -180,6 +180,18 @@ class ObjectStore:
         with _outage_as_unavailable():
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
+    def copy(self, source: str, target: str) -> bool:
+        """Copy an object to another key; False if there is no object at `source`."""
+        with _outage_as_unavailable():
+            try:
+                origin = {"Bucket": self.bucket, "Key": source}
+                self.client.copy_object(Bucket=self.bucket, Key=target, CopySource=origin)
+            except ClientError as err:
+                if err.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+        return True
+
     def ping(self) -> None:
         with _outage_as_unavailable():
             self.client.head_bucket(Bucket=self.bucket)
@@ -214,15 +226,22 @@ def check_document(store: ObjectStore, doc: Document, max_bytes: int) -> bool:
     its declared type is deleted and the document refused with an error code and reason.
     Raises StoreUnavailable when S3 cannot answer: the document is then left as it was.
     """
-    stored = store.inspect(doc.object_key, max_bytes)
+    # The upload form stays valid for minutes after the upload: what is checked is a copy under
+    # a key the form cannot write, so the bytes reviewers get are the bytes that were checked.
+    upload_key, kept_key = doc.object_key, f"{doc.object_key}.checked"
+    if not store.copy(upload_key, kept_key):
+        return False
+    stored = store.inspect(kept_key, max_bytes)
     if stored is None:
         return False
     error = upload_error(doc.content_type, stored, max_bytes)
     if error is not None:
-        store.delete(doc.object_key)
+        store.delete(kept_key)
+        store.delete(upload_key)
         doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused.value, error
         return True
-    doc.status = DocumentStatus.uploaded.value
+    store.delete(upload_key)
+    doc.object_key, doc.status = kept_key, DocumentStatus.uploaded.value
     doc.stored_size, doc.sha256, doc.uploaded_at = stored.size, stored.sha256, utcnow()
     return True
 

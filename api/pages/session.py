@@ -4,6 +4,7 @@ derived from it, one-shot flash messages, HTML rendering and HTML error pages.""
 import hashlib
 import hmac
 import logging
+import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -61,7 +62,10 @@ def _session_from(
 
 def new_visitor(settings: Settings) -> PageSession:
     secret = settings.sellerflow_secret_key
-    token = issue_token(secret, "visitor", kind="visitor", minutes=VISITOR_MINUTES)
+    # A random id, or every visitor of the same second would share one token, and its CSRF token.
+    token = issue_token(
+        secret, "visitor", kind="visitor", minutes=VISITOR_MINUTES, jti=secrets.token_hex(16)
+    )
     return _session_from(secret, token, None, VISITOR_MINUTES)
 
 

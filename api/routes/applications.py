@@ -9,6 +9,7 @@ from sqlmodel import col, select
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.deps import (
+    MAX_OFFSET,
     PrincipalDep,
     SessionDep,
     StaffDep,
@@ -150,7 +151,7 @@ def list_applications(
     country: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
     q: Annotated[str | None, Query(max_length=200, description="text in the legal name")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[ApplicationSummary]:
     conditions: list[sa.ColumnElement[bool]] = []
     if stage:

@@ -1,13 +1,13 @@
 """Readable history of an application, or of a seller, from Temporal and the audit log."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from api.deps import SessionDep, StaffDep, TemporalDep, application_for
 from api.errors import errors
-from api.schemas import History, SellerHistory, TimelineEntry
+from api.schemas import History, RawHistory, SellerHistory, TimelineEntry, WorkflowHistoryJson
 from api.workflow_calls import call_workflow
 from sellerflow.errors import NotFound
 from sellerflow.history import (
@@ -25,10 +25,10 @@ seller_router = APIRouter(prefix="/v1/sellers", tags=["history"])
 
 @router.get(
     "/{application_id}/history",
-    response_model=None,
+    response_model=History | RawHistory,
     responses={
         **errors(401, 403, 404, 503),
-        200: {"model": History, "description": "the timeline; with ?raw=1 the replayable JSON"},
+        200: {"description": "the timeline; with ?raw=1 the replayable JSON"},
     },
 )
 async def application_history(
@@ -37,16 +37,17 @@ async def application_history(
     session: SessionDep,
     temporal: TemporalDep,
     raw: Annotated[bool, Query(description="replayable history JSON instead")] = False,
-) -> History | dict[str, Any]:
+) -> History | RawHistory:
     app = application_for(session, staff, application_id)
     workflow_ids = application_workflows(app)
     histories = await call_workflow(fetch_histories(temporal, workflow_ids))
     if raw:
-        return {
-            "workflows": [
-                {"workflow_id": h.workflow_id, "history": h.to_json_dict()} for h in histories
+        return RawHistory(
+            workflows=[
+                WorkflowHistoryJson(workflow_id=h.workflow_id, history=h.to_json_dict())
+                for h in histories
             ]
-        }
+        )
     entries = merge(histories, inbox_entries(session, app))
     return History(
         application_id=str(app.id),

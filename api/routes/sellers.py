@@ -7,7 +7,15 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, col, select
 
-from api.deps import Principal, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
+from api.deps import (
+    MAX_OFFSET,
+    Principal,
+    PrincipalDep,
+    SessionDep,
+    StaffDep,
+    TemporalDep,
+    require_role,
+)
 from api.errors import errors
 from api.schemas import (
     AppealCreate,
@@ -54,7 +62,7 @@ def list_sellers(
     status: SellerStatus | None = None,
     category: SellerCategory | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[SellerSummary]:
     conditions: list[sa.ColumnElement[bool]] = []
     if status:

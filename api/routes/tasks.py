@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, col, select
 
-from api.deps import Principal, SessionDep, StaffDep, TemporalDep, require_role
+from api.deps import MAX_OFFSET, Principal, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
 from api.schemas import Page, TaskAssign, TaskComplete, TaskCompleted, TaskPublic
 from api.workflow_calls import call_workflow
@@ -68,7 +68,7 @@ def list_tasks(
     kind: TaskKind | None = None,
     overdue: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[TaskPublic]:
     now = datetime.now(UTC)
     roles = visible_roles(staff)

@@ -1,0 +1,154 @@
+"""No personal data leaves the database for Temporal or the logs: after a whole journey from
+applicant to approved seller, with distinctive names, email, VAT and registration numbers, none
+of them is in a workflow id, search attribute, memo or summary, nor anywhere in the journey's
+histories, nor in any log line of the API or the worker."""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from temporalio.client import Client
+
+from sellerflow.logs import JsonFormatter, RequestIdFilter
+from sellerflow.policy.requirements import required_agreements, required_documents
+from sellerflow.policy.vat import is_valid
+from sellerflow.vocabulary import SellerCategory
+from tests.conftest import Stack
+from tests.journey import (
+    APPLICATION,
+    create_application,
+    decide,
+    staff_token,
+    upload,
+    wait_for_stage,
+    wait_for_task,
+)
+
+VAT = next(f"DE27182818{d}" for d in range(10) if is_valid("DE", f"DE27182818{d}"))
+APPLICANT = {
+    "legal_name": "Quokkatronic Refurb Zeta GmbH",
+    "registration_number": "HRB QZXW 7731",
+    "vat_number": VAT,
+    "contact_name": "Xerxes Pemberton-Quill",
+    "contact_email": "xerxes.pemberton@quokkatronic.example",
+}
+SIGNER = "Ottoline Vasquez-Brindle"
+# Each value whole, and the parts that would survive reformatting (case, separators, JSON).
+PERSONAL = [
+    *APPLICANT.values(),
+    SIGNER,
+    "quokkatronic",
+    "pemberton",
+    "xerxes",
+    "vasquez",
+    "ottoline",
+    "qzxw",
+    VAT.removeprefix("DE"),
+]
+
+
+class Lines(logging.Handler):
+    """Every record, as the JSON line the worker and the API would write."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RequestIdFilter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # aiosmtpd's log is the mail server's (the test's stand-in for the provider's), not ours.
+        if not record.name.startswith("mail.log"):
+            self.lines.append(self.format(record))
+
+
+@contextmanager
+def logged(level: int) -> Iterator[Lines]:
+    root = logging.getLogger()
+    lines, before = Lines(), root.level
+    root.addHandler(lines)
+    root.setLevel(level)
+    try:
+        yield lines
+    finally:
+        root.setLevel(before)
+        root.removeHandler(lines)
+
+
+async def sign(stack: Stack, app_id: str, auth: dict[str, str], kind: str) -> None:
+    agreement = (await stack.http.get(f"/v1/agreements/{kind}")).json()
+    body = {
+        "kind": kind,
+        "version": agreement["version"],
+        "sha256": agreement["sha256"],
+        "signer_name": SIGNER,
+        "signer_title": "Managing director",
+    }
+    signed = await stack.http.post(f"/v1/applications/{app_id}/agreements", headers=auth, json=body)
+    assert signed.status_code == 201, signed.text
+
+
+async def approved_seller(stack: Stack) -> tuple[str, str]:
+    """tests.journey.approved_seller, with this applicant's data and signer."""
+    http, policy = stack.http, stack.policy
+    app_id, auth = await create_application(http, **APPLICANT)
+    category = SellerCategory(str(APPLICATION["seller_category"]))
+    for kind in required_documents(policy, category, "DE") + policy.requirements.eventually_due:
+        done = await upload(http, app_id, auth, kind)
+        assert done.status_code == 200, done.text
+    for kind in required_agreements(policy, "DE"):
+        await sign(stack, app_id, auth, kind)
+    assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
+    for user, kind in (("onboarding1", "onboarding_review"), ("ssm1", "ssm_signoff")):
+        staff = await staff_token(http, user)
+        task = await wait_for_task(http, staff, kind, subject=app_id)
+        assert (await decide(http, staff, task["id"], "approve")).status_code == 200
+    app = await wait_for_stage(http, auth, app_id, "approved")
+    return app_id, str(app["seller_id"])
+
+
+async def workflow_texts(client: Client, task_queue: str) -> dict[str, str]:
+    """What Temporal shows of each workflow: id, search attributes and memo of all of them (the
+    server is shared by the session), summary and details of those of this test's queue."""
+    texts = {}
+    async for execution in client.list_workflows():
+        parts: list[Any] = [
+            execution.id,
+            execution.workflow_type,
+            [(pair.key.name, pair.value) for pair in execution.typed_search_attributes],
+            await execution.memo(),
+            execution.raw_info,
+        ]
+        if execution.task_queue == task_queue:
+            handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+            described = await handle.describe()
+            parts += [await described.static_summary(), await described.static_details()]
+        texts[f"{execution.id} {execution.run_id}"] = "\n".join(str(p) for p in parts)
+    return texts
+
+
+def leaks(texts: dict[str, str]) -> list[str]:
+    found = []
+    for where, text in texts.items():
+        lowered = text.lower()
+        found += [f"{value!r} in {where}" for value in PERSONAL if value.lower() in lowered]
+    return found
+
+
+@pytest.mark.e2e
+async def test_no_personal_data_in_workflows_or_logs(stack: Stack) -> None:
+    # DEBUG, stricter than the INFO that `configure_logging` sets: nothing to find even then.
+    with logged(logging.DEBUG) as logs:
+        app_id, seller_id = await approved_seller(stack)
+    texts = await workflow_texts(stack.temporal, stack.settings.temporal_task_queue)
+    journey = [f"onboarding-{app_id}", f"seller-{seller_id}"]
+    assert all(any(key.startswith(wf) for key in texts) for wf in journey), sorted(texts)
+    # Payloads carry ids only, so the journey's whole histories are free of it too.
+    for workflow_id in journey:
+        history = await stack.temporal.get_workflow_handle(workflow_id).fetch_history()
+        texts[f"history of {workflow_id}"] = history.to_json()
+    assert any(app_id in line for line in logs.lines), "is the log capture working?"
+    found = leaks(texts) + leaks({f"log line {i}": line for i, line in enumerate(logs.lines)})
+    assert not found, "\n".join(found)

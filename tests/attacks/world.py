@@ -1,0 +1,93 @@
+"""What the attacks are made against: applicants with objects of their own, and a snapshot of
+every record that a refused request must leave as it was."""
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from sellerflow.models import (
+    Appeal,
+    Application,
+    AuditLog,
+    Document,
+    Seller,
+    SellerAction,
+    Signature,
+    StageChange,
+    Task,
+)
+from tests.conftest import Stack
+from tests.journey import APPLICATION, create_application, upload
+
+RECORDS: tuple[type[SQLModel], ...] = (
+    Application,
+    StageChange,
+    Document,
+    Signature,
+    Task,
+    Seller,
+    SellerAction,
+    Appeal,
+    AuditLog,
+)
+
+
+@dataclass
+class Party:
+    """An applicant: its application, an uploaded document, a seller record, and its token."""
+
+    ids: dict[str, str]
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def party(stack: Stack, legal_name: str) -> Party:
+    app_id, auth = await create_application(stack.http, legal_name=legal_name)
+    uploaded = await upload(stack.http, app_id, auth, "company_registration_extract")
+    assert uploaded.status_code == 200, uploaded.text
+    seller_id = uuid.uuid4()
+    with Session(stack.engine) as session:
+        session.add(
+            Seller(
+                id=seller_id,
+                application_id=uuid.UUID(app_id),
+                legal_name=legal_name,
+                seller_category=str(APPLICATION["seller_category"]),
+                country=str(APPLICATION["country"]),
+            )
+        )
+        session.commit()
+    await settled(stack, app_id, auth)
+    ids = {
+        "application_id": app_id,
+        "document_id": uploaded.json()["document_id"],
+        "seller_id": str(seller_id),
+        "kind": "terms",
+    }
+    return Party(ids, auth["Authorization"].removeprefix("Bearer "))
+
+
+async def settled(stack: Stack, app_id: str, auth: dict[str, str]) -> None:
+    """Until the workflow has entered the draft stage: it writes nothing more until a request."""
+    for _ in range(100):
+        response = await stack.http.get(f"/v1/applications/{app_id}", headers=auth)
+        if response.json()["deadline"] is not None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workflow never set the deadline")
+
+
+def snapshot(engine: sa.Engine) -> list[str]:
+    """Every record a refused request might have changed, in a comparable form."""
+    with Session(engine) as session:
+        rows: list[Any] = []
+        for table in RECORDS:
+            rows += [f"{table.__name__} {row.model_dump()}" for row in session.exec(select(table))]
+        return sorted(rows)
