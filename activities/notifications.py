@@ -94,14 +94,21 @@ class NotificationActivities:
             try:
                 self.mailer.send(build_message(row, self.settings.mail_from))
             except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused) as err:
+                # The server's text names the address: only its codes go into the history.
                 raise ApplicationError(
-                    f"the mail server refused the message: {err}",
+                    f"the mail server refused the message (SMTP {refusal_codes(err)})",
                     type="MailRefused",
                     non_retryable=True,
-                ) from err
+                ) from None
             row.sent_at = utcnow()
             session.add(row)
         activity.logger.info(
             "notification delivered", extra={"notification_key": row.idempotency_key}
         )
         return True
+
+
+def refusal_codes(err: smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused) -> str:
+    if isinstance(err, smtplib.SMTPSenderRefused):
+        return str(err.smtp_code)
+    return ", ".join(sorted({str(code) for code, _ in err.recipients.values()}))

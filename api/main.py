@@ -73,6 +73,8 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         version="1",
         description="Seller onboarding and monitoring for a refurbished-electronics marketplace.",
         lifespan=lifespan,
+        # Every route reads the database: while it is unreachable, any of them answers 503.
+        responses=errors.errors(503),
     )
     errors.install(app)
 

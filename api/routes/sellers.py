@@ -178,6 +178,8 @@ async def manual_action(
                 reason=body.reason,
                 fraud=body.fraud,
             ),
+            # A retry with the same key is the same update: the server answers it once.
+            id=f"manual:{staff.subject}:{idempotency_key}" if idempotency_key else None,
         )
     )
     return SellerActionResult(seller_id=str(seller.id), status=status)

@@ -1,6 +1,7 @@
 """Notifications: every template renders from the activities, and SMTP delivery is not doubled."""
 
 import asyncio
+import smtplib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from temporalio import activity, workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
@@ -290,3 +292,32 @@ def test_account_ready_names_the_ssm_and_the_trial_end(engine: sa.Engine, policy
         ).one()
     assert "Your Seller Success Manager is ssm1." in row.body_text
     assert (NOW + timedelta(days=90)).strftime("%Y-%m-%d") in row.body_text
+
+
+class RefusingMailer(Mailer):
+    def send(self, mail: EmailMessage) -> None:
+        address = str(mail["To"])
+        raise smtplib.SMTPRecipientsRefused({address: (550, f"5.1.1 <{address}> unknown".encode())})
+
+
+async def test_a_refused_mail_leaves_the_address_out_of_the_history(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    app, _ = make_seller(engine, policy)
+    url = "smtp://127.0.0.1:1"
+    notes = NotificationActivities(engine, Settings(smtp_url=url), policy, RefusingMailer(url))
+    key = f"onboarding-{app.id}:received"
+    env = ActivityEnvironment()
+    env.run(
+        notes.notify,
+        NotifyInput(template="application_received", key=key, application_id=str(app.id)),
+    )
+    with pytest.raises(ApplicationError) as refused:
+        env.run(
+            notes.deliver_notification,
+            DeliverNotificationInput(notification_id=notification_id(key)),
+        )
+    assert refused.value.type == "MailRefused"
+    assert refused.value.non_retryable
+    assert refused.value.message == "the mail server refused the message (SMTP 550)"
+    assert refused.value.__cause__ is None
