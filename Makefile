@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench clean
+.PHONY: run test lint typecheck pytest test-faults test-attacks bench load clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+test-faults: $(STAMP)
+	$(BIN)/pytest -q tests/faults
+
+test-attacks: $(STAMP)
+	$(BIN)/pytest -q tests/attacks
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000
