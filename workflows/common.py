@@ -42,6 +42,8 @@ DELIVERY_OPTIONS: dict[str, Any] = {
 DELIVERY_PATCH = "deliver-notifications"
 # Applicants are told when their application reaches the onboarding team (added in flight).
 IN_REVIEW_PATCH = "in-review-notice"
+# A submit that arrives while a stage's notice is sent is kept, not dropped (found under load).
+SUBMIT_KEPT_PATCH = "submit-kept"
 
 STAGE = SearchAttributeKey.for_keyword("SellerflowStage")
 CATEGORY = SearchAttributeKey.for_keyword("SellerflowCategory")

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_OPTIONS,
         IN_REVIEW_PATCH,
         STAGE,
+        SUBMIT_KEPT_PATCH,
         accepts,
         deliver,
         refusing,
@@ -140,7 +141,9 @@ class OnboardingWorkflow:
 
     async def _wait_for_applicant(self, deadline: datetime, round_no: int) -> Stage:
         """Wait for submit or withdrawal; remind on the policy's days; expire at the deadline."""
-        self.submit_requested = False
+        if not workflow.patched(SUBMIT_KEPT_PATCH):
+            # Before the patch: a submit that came during the stage's notice was dropped here.
+            self.submit_requested = False
         started = workflow.now()
         reminders = [
             t
@@ -154,6 +157,7 @@ class OnboardingWorkflow:
             if self.withdrawal is not None:
                 return Stage.withdrawn
             if self.submit_requested:
+                self.submit_requested = False  # the next round waits for a submit of its own
                 return Stage.submitted
             if workflow.now() >= deadline:
                 return Stage.expired
@@ -172,6 +176,9 @@ class OnboardingWorkflow:
         due = add_duration(workflow.now(), self.policy.durations.task_sla)
         if self.stage != rules.stage_of(kind):
             await self._enter(rules.stage_of(kind))
+        # Open before the row exists: a decision made the moment the task shows in the inbox
+        # (while `open_task` reports back) is accepted, not refused as "not open".
+        self.task, self.decision = OpenTask(task_id, kind), None
         await workflow.execute_activity_method(
             TaskActivities.open_task,
             OpenTaskInput(
@@ -183,7 +190,6 @@ class OnboardingWorkflow:
             ),
             **ACTIVITY_OPTIONS,
         )
-        self.task, self.decision = OpenTask(task_id, kind), None
         decided = lambda: self.decision is not None or self.withdrawal is not None  # noqa: E731
         if not await wait_until(decided, due):
             await workflow.execute_activity_method(

@@ -1,0 +1,187 @@
+"""Applicant and staff input that arrives while the onboarding workflow is busy in an activity.
+
+Both races were found by `bench/load.py` at 1,000 concurrent journeys: a submit sent while the
+application's first notice was on its way was dropped (the applicant's update never answered),
+and a task claimed the moment it reached the inbox was refused as "not open".
+"""
+
+import asyncio
+import threading
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import pytest_asyncio
+from temporalio import activity
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle
+from temporalio.worker import Worker
+
+from sellerflow.config import Settings
+from sellerflow.payloads import (
+    ApplyVerdictsInput,
+    CloseTaskInput,
+    CompleteTaskInput,
+    DeliverNotificationInput,
+    NotifyInput,
+    OnboardingInput,
+    OnboardingResult,
+    OpenTaskInput,
+    SetStageInput,
+    SubmitInput,
+    VerifyApplicationInput,
+    VerifyApplicationResult,
+)
+from sellerflow.policy.model import load_policy
+from sellerflow.temporal import connect
+from sellerflow.vocabulary import Decision, Stage
+from workflows.onboarding import OnboardingWorkflow
+
+
+@dataclass
+class Held:
+    """An activity that waits, inside the worker, until the test lets it finish."""
+
+    name: str
+    started: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def hold(self, name: str) -> None:
+        if name == self.name and not self.release.is_set():
+            self.started.set()
+            assert self.release.wait(30), f"{name} was never released"
+
+
+@dataclass
+class Onboarding:
+    client: Client
+    task_queue: str
+    stages: list[Stage]
+
+    async def start(self) -> WorkflowHandle[OnboardingWorkflow, OnboardingResult]:
+        app_id = str(uuid.uuid4())
+        return await self.client.start_workflow(
+            OnboardingWorkflow.run,
+            OnboardingInput(application_id=app_id, policy=load_policy("default")),
+            id=f"onboarding-{app_id}",
+            task_queue=self.task_queue,
+        )
+
+
+def stub_activities(held: Held, stages: list[Stage]) -> list[Callable[..., object]]:
+    @activity.defn(name="set_stage")
+    def set_stage(inp: SetStageInput) -> None:
+        stages.append(inp.stage)
+
+    @activity.defn(name="notify")
+    def notify(inp: NotifyInput) -> bool:
+        held.hold(f"notify:{inp.template}")
+        return True
+
+    @activity.defn(name="deliver_notification")
+    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+        return True
+
+    @activity.defn(name="verify_application")
+    def verify_application(inp: VerifyApplicationInput) -> VerifyApplicationResult:
+        return VerifyApplicationResult(problems=[])
+
+    @activity.defn(name="open_task")
+    def open_task(inp: OpenTaskInput) -> str:
+        held.hold("open_task")
+        return inp.task_id
+
+    @activity.defn(name="close_task")
+    def close_task(inp: CloseTaskInput) -> None:
+        return None
+
+    @activity.defn(name="apply_verdicts")
+    def apply_verdicts(inp: ApplyVerdictsInput) -> None:
+        return None
+
+    return [
+        apply_verdicts,
+        set_stage,
+        notify,
+        deliver_notification,
+        verify_application,
+        open_task,
+        close_task,
+    ]
+
+
+@pytest_asyncio.fixture
+async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, Held]]:
+    client = await connect(Settings(temporal_address=temporal_address))
+    held, stages = Held(name=""), []
+    task_queue = f"onboarding-{uuid.uuid4()}"
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[OnboardingWorkflow],
+            activities=stub_activities(held, stages),
+            activity_executor=executor,
+        ):
+            yield Onboarding(client, task_queue, stages), held
+            held.release.set()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def update_accepted(handle: WorkflowHandle[OnboardingWorkflow, OnboardingResult]) -> bool:
+    history = await handle.fetch_history()
+    accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    return any(event.event_type == accepted for event in history.events)
+
+
+async def test_a_submit_sent_during_the_first_notice_is_kept(
+    held_worker: tuple[Onboarding, Held],
+) -> None:
+    onboarding, held = held_worker
+    held.name = "notify:application_received"
+    handle = await onboarding.start()
+    await asyncio.to_thread(held.started.wait, 10)
+
+    await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
+    held.release.set()
+
+    await eventually(lambda: Stage.onboarding_review in onboarding.stages)
+    assert onboarding.stages[:4] == [
+        Stage.draft,
+        Stage.submitted,
+        Stage.verifying,
+        Stage.onboarding_review,
+    ]
+
+
+async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
+    held_worker: tuple[Onboarding, Held],
+) -> None:
+    onboarding, held = held_worker
+    held.name = "open_task"
+    handle = await onboarding.start()
+    await eventually(lambda: Stage.draft in onboarding.stages)
+    await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
+    await asyncio.to_thread(held.started.wait, 10)
+    task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
+    assert task_id is not None
+
+    decision = asyncio.create_task(
+        handle.execute_update(
+            OnboardingWorkflow.complete_task,
+            CompleteTaskInput(task_id=task_id, actor="onboarding1", decision=Decision.approve),
+        )
+    )
+    async with asyncio.timeout(10):  # the workflow accepted it while awaiting open_task
+        while not await update_accepted(handle):
+            await asyncio.sleep(0.05)
+    held.release.set()
+
+    outcome = await asyncio.wait_for(decision, 10)
+    assert outcome.state == Stage.ssm_signoff.value
