@@ -37,5 +37,8 @@ test-attacks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000
 
+load: $(STAMP)
+	$(BIN)/python -m bench.load --applications 1000 --concurrency 50
+
 clean:
 	rm -rf .data
