@@ -36,6 +36,10 @@ test-attacks: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000
+	$(BIN)/python -m bench.throughput
+	$(BIN)/python -m bench.task_latency
+	$(BIN)/python -m bench.read_latency
+	$(BIN)/python -m bench.memory --workflows 10000
 
 load: $(STAMP)
 	$(BIN)/python -m bench.load --applications 1000 --concurrency 50

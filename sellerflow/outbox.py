@@ -72,7 +72,11 @@ class Mailer:
     def send(self, mail: EmailMessage) -> None:
         host, tls = self.url.hostname or "127.0.0.1", self.url.scheme == "smtps"
         smtp_class = smtplib.SMTP_SSL if tls else smtplib.SMTP
-        with smtp_class(host, self.url.port or (465 if tls else 25), timeout=self.timeout) as smtp:
+        port = self.url.port or (465 if tls else 25)
+        # Our name for EHLO, from the sender's domain: smtplib would otherwise look it up by
+        # reverse DNS for every message (seconds where that lookup times out).
+        local = str(mail["From"]).rpartition("@")[2].strip(" >") or "localhost"
+        with smtp_class(host, port, local_hostname=local, timeout=self.timeout) as smtp:
             if self.url.username:
                 smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
             smtp.send_message(mail)
