@@ -39,14 +39,13 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
 from api.main import build_state, create_app
-from bench.evaluation import POSTGRES_ADMIN_URL
+from bench.stack import postgres_schema
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.devstack import Process, free_port, spawn, start_temporal
 from sellerflow.models import Notification
 from sellerflow.temporal import connect
 
-BENCH_DATABASE = "sellerflow_bench_backlog"
 TASK_QUEUE = "sellerflow-backlog"
 LATE_SECONDS = 1.0
 # What the first workflow task of every onboarding run leads to: this notice in the outbox.
@@ -82,16 +81,8 @@ def database(db: str, workdir: Path) -> Iterator[str]:
     if db == "sqlite":
         yield f"sqlite:///{workdir / 'sellerflow.db'}"
         return
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}"))
-        conn.execute(sa.text(f"CREATE DATABASE {BENCH_DATABASE}"))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-        admin.dispose()
+    with postgres_schema() as url:
+        yield url
 
 
 class WorkerProcess:

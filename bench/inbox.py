@@ -17,8 +17,6 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +24,8 @@ import httpx
 import sqlalchemy as sa
 
 from api.main import build_state, create_app
-from bench.evaluation import POSTGRES_ADMIN_URL, sqlite_database
+from bench.evaluation import sqlite_database
+from bench.stack import postgres_schema
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.devstack import seed_dev_users
@@ -46,21 +45,6 @@ REQUESTS: list[tuple[str, dict[str, str]]] = [
     ("ops1", {}),
     ("ops1", {"overdue": "true", "limit": "200"}),
 ]
-
-
-@contextmanager
-def postgres_schema() -> Iterator[str]:
-    """A fresh schema in the test database, dropped afterwards."""
-    schema = f"bench_inbox_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(POSTGRES_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 DATABASES = {"sqlite": sqlite_database, "postgres": postgres_schema}

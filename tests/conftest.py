@@ -1,6 +1,7 @@
 """Real servers for the suite: the Temporal dev server (with time skipping) and SeaweedFS S3,
 started once per session on free ports; SQLite per test and PostgreSQL at 127.0.0.1:5432."""
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -97,12 +98,10 @@ def mailbox() -> Iterator[Mailbox]:
         yield box
 
 
-@pytest_asyncio.fixture
-async def stack(
-    tmp_path: Path, temporal_address: str, s3_endpoint: str, mailbox: Mailbox
-) -> AsyncIterator[Stack]:
-    """Database, worker, API and SMTP server on the session's Temporal and S3 servers."""
-    settings = make_settings(tmp_path, temporal_address, s3_endpoint, smtp_url=mailbox.url)
+@contextlib.asynccontextmanager
+async def running_stack(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Stack]:
+    """Database, worker and API on `settings`: the `stack` fixture, for tests with servers of their
+    own (an S3 or a database proxy they stop and start)."""
     upgrade_schema(settings.database_url)
     seed_dev_users(settings)
     policy = load_policy(settings.sellerflow_policy)
@@ -110,9 +109,24 @@ async def stack(
     engine = make_engine(settings.database_url)
     app = create_app(settings, temporal=client)
     app.state.sellerflow = build_state(settings, client)
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        async with build_worker(client, engine, settings, policy, executor):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                yield Stack(http, client, settings, engine, policy, TimeSkipper(client), mailbox)
-    engine.dispose()
+    try:
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            async with build_worker(client, engine, settings, policy, executor):
+                transport = httpx.ASGITransport(app=app)
+                async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+                    yield Stack(
+                        http, client, settings, engine, policy, TimeSkipper(client), mailbox
+                    )
+    finally:
+        app.state.sellerflow.engine.dispose()
+        engine.dispose()
+
+
+@pytest_asyncio.fixture
+async def stack(
+    tmp_path: Path, temporal_address: str, s3_endpoint: str, mailbox: Mailbox
+) -> AsyncIterator[Stack]:
+    """Database, worker, API and SMTP server on the session's Temporal and S3 servers."""
+    settings = make_settings(tmp_path, temporal_address, s3_endpoint, smtp_url=mailbox.url)
+    async with running_stack(settings, mailbox) as running:
+        yield running

@@ -11,14 +11,14 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import pytest
 
-from tests.attacks.conftest import LiveApi
 from tests.journey import PDF, create_application, declare_document, post_to_s3
+from tests.serve import Site
 
 KIND = "company_registration_extract"
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>" + b" " * 64
 
 
-async def uploaded(live: LiveApi) -> tuple[str, dict[str, str], dict[str, object]]:
+async def uploaded(live: Site) -> tuple[str, dict[str, str], dict[str, object]]:
     """An application with one checked PDF: (application id, its auth, the declaration)."""
     app_id, auth = await create_application(live.http)
     declared = await declare_document(live.http, app_id, auth, KIND)
@@ -32,7 +32,7 @@ async def uploaded(live: LiveApi) -> tuple[str, dict[str, str], dict[str, object
     return app_id, auth, doc
 
 
-async def download_url(live: LiveApi, app_id: str, auth: dict[str, str], doc_id: str) -> str:
+async def download_url(live: Site, app_id: str, auth: dict[str, str], doc_id: str) -> str:
     redirect = await live.http.get(
         f"/v1/applications/{app_id}/documents/{doc_id}/download", headers=auth
     )
@@ -47,7 +47,7 @@ def with_query(url: str, **changes: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-async def test_a_checked_file_cannot_be_replaced_through_its_upload_form(live: LiveApi) -> None:
+async def test_a_checked_file_cannot_be_replaced_through_its_upload_form(live: Site) -> None:
     """The form is valid for minutes; used again after the check, it must not change the file
     that reviewers download, nor the checksum that was recorded for it."""
     app_id, auth, doc = await uploaded(live)
@@ -61,7 +61,7 @@ async def test_a_checked_file_cannot_be_replaced_through_its_upload_form(live: L
 
 
 async def test_a_download_link_is_refused_after_its_expiry(
-    live: LiveApi, monkeypatch: pytest.MonkeyPatch
+    live: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live.settings, "download_expiry_seconds", 2)
     app_id, auth, doc = await uploaded(live)
@@ -78,7 +78,7 @@ async def test_a_download_link_is_refused_after_its_expiry(
     assert served.content != PDF
 
 
-async def test_a_download_link_cannot_be_edited_or_done_without(live: LiveApi) -> None:
+async def test_a_download_link_cannot_be_edited_or_done_without(live: Site) -> None:
     """Its signature covers the key and the forced download headers."""
     app_id, auth, doc = await uploaded(live)
     _, _, other = await uploaded(live)

@@ -21,7 +21,6 @@ from sqlmodel import Session
 
 from sellerflow.models import EvaluationRun, Seller
 from sellerflow.security import issue_token
-from tests.attacks.conftest import LiveApi
 from tests.journey import (
     APPLICATION,
     bearer,
@@ -30,6 +29,7 @@ from tests.journey import (
     upload,
     wait_for_task,
 )
+from tests.serve import Site
 
 PROJECT = Path(__file__).parents[2]
 # Invalid requests as ops only, to bound the time: its token passes the authentication of every
@@ -47,7 +47,7 @@ class World:
     ids: dict[str, dict[str, str]]
 
 
-async def build_world(live: LiveApi) -> World:
+async def build_world(live: Site) -> World:
     """A draft application for the applicant, a submitted one with its task for the staff."""
     draft_id, applicant = await create_application(live.http)
     uploaded = await upload(live.http, draft_id, applicant, "company_registration_extract")
@@ -127,7 +127,7 @@ async def fuzz(world: World, url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.mark.e2e
-async def test_no_operation_answers_a_5xx_or_off_its_schema(live: LiveApi, tmp_path: Path) -> None:
+async def test_no_operation_answers_a_5xx_or_off_its_schema(live: Site, tmp_path: Path) -> None:
     world = await build_world(live)
     results = await fuzz(world, live.url, tmp_path)
     failures: list[str] = []

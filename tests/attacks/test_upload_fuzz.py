@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from api.routes.documents import safe_filename
 from sellerflow.policy.model import Policy
 from sellerflow.storage import MAGIC, magic_matches
-from tests.attacks.conftest import LiveApi
 from tests.attacks.test_file_checks import ANY_TEXT, MARKUP
 from tests.journey import PDF, create_application
+from tests.serve import Site
 
 KIND = "company_registration_extract"
 FUZZ = settings(
@@ -129,7 +129,7 @@ def fuzz_download_names(http: httpx.Client, path: str, auth: dict[str, str]) -> 
 
 
 @pytest.mark.e2e
-async def test_fuzzed_uploads_are_accepted_or_refused_never_a_server_error(live: LiveApi) -> None:
+async def test_fuzzed_uploads_are_accepted_or_refused_never_a_server_error(live: Site) -> None:
     app_id, auth = await create_application(live.http)
     path = f"/v1/applications/{app_id}"
 

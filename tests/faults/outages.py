@@ -4,8 +4,7 @@ PostgreSQL, and the stack (database, worker, API) wired to them."""
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -14,17 +13,9 @@ from typing import IO, Any, Self
 import httpx
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client
-from temporalio.testing._timeskipping import TimeSkipper
 
-from api.main import build_state, create_app
 from sellerflow.config import Settings
-from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.devstack import Process, free_port, seed_dev_users, start_s3
-from sellerflow.policy.model import load_policy
-from sellerflow.temporal import connect
-from tests.conftest import Stack
-from tests.mailbox import Mailbox
-from worker import build_worker
+from sellerflow.devstack import Process, free_port, start_s3
 
 
 class S3Server:
@@ -133,29 +124,6 @@ class TcpProxy:
                 writer.write(data)
                 await writer.drain()
         writer.transport.abort()
-
-
-@contextlib.asynccontextmanager
-async def running_stack(settings: Settings, mailbox: Mailbox) -> AsyncIterator[Stack]:
-    """Database, worker and API on `settings`, like the suite's `stack` fixture."""
-    upgrade_schema(settings.database_url)
-    seed_dev_users(settings)
-    policy = load_policy(settings.sellerflow_policy)
-    client = await connect(settings)
-    engine = make_engine(settings.database_url)
-    app = create_app(settings, temporal=client)
-    app.state.sellerflow = build_state(settings, client)
-    try:
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            async with build_worker(client, engine, settings, policy, executor):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-                    yield Stack(
-                        http, client, settings, engine, policy, TimeSkipper(client), mailbox
-                    )
-    finally:
-        app.state.sellerflow.engine.dispose()
-        engine.dispose()
 
 
 def record_statuses(http: httpx.AsyncClient) -> list[tuple[str, int]]:

@@ -15,13 +15,12 @@ from sellerflow.models import Document
 from sellerflow.payloads import SubmitInput
 from sellerflow.policy.requirements import required_agreements, required_documents
 from sellerflow.vocabulary import SellerCategory
-from tests.conftest import Stack, make_settings
+from tests.conftest import Stack, make_settings, running_stack
 from tests.faults.outages import (
     S3Server,
     TcpProxy,
     record_statuses,
     retrying_activity,
-    running_stack,
 )
 from tests.journey import (
     APPLICATION,

@@ -10,7 +10,8 @@ from sellerflow.policy.requirements import required_agreements, required_documen
 from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import SellerCategory
 from tests.journey import APPLICATION, PDF
-from tests.pages.conftest import PHONE, Screenshots, Site, new_page
+from tests.pages.conftest import PHONE, Screenshots, new_page
+from tests.serve import Site
 
 
 async def start_application(page: Page, shots: Screenshots) -> str:

@@ -13,7 +13,8 @@ from tests.journey import (
     create_application,
     wait_for_stage,
 )
-from tests.pages.conftest import DESKTOP, Screenshots, Site, new_page
+from tests.pages.conftest import DESKTOP, Screenshots, new_page
+from tests.serve import Site
 
 DEV_PASSWORD = "dev-password"
 
