@@ -40,7 +40,7 @@ import worker as worker_module
 from bench.evaluation import POSTGRES_ADMIN_URL
 from bench.reference import ReferenceWorkflow, trivial_activity
 from sellerflow.config import PROJECT_ROOT, Settings
-from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.db import fresh_schema, make_engine, upgrade_schema
 from sellerflow.devstack import (
     Process,
     free_port,
@@ -71,16 +71,8 @@ class BenchStack:
 @contextlib.contextmanager
 def postgres_schema() -> Iterator[str]:
     """A fresh schema in the `test` database, dropped afterwards."""
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(POSTGRES_ADMIN_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{POSTGRES_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with fresh_schema(POSTGRES_ADMIN_URL, "bench") as url:
+        yield url
 
 
 @contextlib.contextmanager

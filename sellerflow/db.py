@@ -1,5 +1,6 @@
 """Engine creation and sessions; the same code serves SQLite and PostgreSQL."""
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,3 +57,19 @@ def upgrade_schema(url: str) -> None:
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))  # configparser escaping
     command.upgrade(cfg, "head")
+
+
+@contextmanager
+def fresh_schema(postgres_url: str, prefix: str) -> Iterator[str]:
+    """A new, empty schema in a PostgreSQL database (tests and benchmarks), dropped afterwards;
+    yields the URL whose connections use it."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{postgres_url}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()

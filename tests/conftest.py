@@ -18,7 +18,7 @@ from temporalio.testing._timeskipping import TimeSkipper
 
 from api.main import build_state, create_app
 from sellerflow.config import Settings
-from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.db import fresh_schema, make_engine, upgrade_schema
 from sellerflow.devstack import Process, free_port, seed_dev_users, start_s3, start_temporal
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
@@ -70,14 +70,8 @@ def make_settings(
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A fresh schema in the `test` database, dropped afterwards."""
-    schema = f"sf_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with fresh_schema(POSTGRES_URL, "sf") as url:
+        yield url
 
 
 @dataclass
