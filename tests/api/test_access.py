@@ -156,7 +156,7 @@ def staff_tokens(secret: str) -> dict[str, dict[str, str]]:
 
 def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
     """A seller, an onboarding task and an evaluation run, without waiting for workflows."""
-    seller_id, task_id, evaluation_id = uuid.uuid4(), uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
+    seller_id, evaluation_id = uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
     with Session(stack.engine) as session:
         session.add(
             Seller(
@@ -167,6 +167,16 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
                 country=APPLICATION["country"],
             )
         )
+        session.add(EvaluationRun(id=evaluation_id))
+        session.commit()
+    task_id = insert_task(stack, app_id)
+    return {"seller_id": str(seller_id), "task_id": task_id, "evaluation_id": evaluation_id}
+
+
+def insert_task(stack: Stack, app_id: str) -> str:
+    """An open onboarding review of the application, as the workflow's `open_task` writes it."""
+    task_id = uuid.uuid4()
+    with Session(stack.engine) as session:
         session.add(
             Task(
                 id=task_id,
@@ -177,9 +187,8 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
                 due_at=datetime.now(UTC) + timedelta(days=2),
             )
         )
-        session.add(EvaluationRun(id=evaluation_id))
         session.commit()
-    return {"seller_id": str(seller_id), "task_id": str(task_id), "evaluation_id": evaluation_id}
+    return str(task_id)
 
 
 async def build_world(stack: Stack) -> World:

@@ -8,16 +8,13 @@ tests/pages/test_applicant_pages.py shows it for the start form; this covers eve
 
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
 
 import httpx
 from fastapi.routing import iter_route_contexts
-from sqlmodel import Session
 
 from api.pages.session import SESSION_COOKIE, csrf_for, new_visitor
-from sellerflow.models import Task
-from tests.api.test_access import asgi_app
-from tests.attacks.world import party, snapshot
+from tests.api.test_access import asgi_app, insert_task
+from tests.attacks.world import APPLICANT_FORMS, party, snapshot
 from tests.conftest import Stack
 from tests.journey import APPLICATION, staff_token
 
@@ -29,15 +26,8 @@ FORMS: dict[str, dict[str, str]] = {
         **{name: str(value) for name, value in APPLICATION.items()},
         "product_categories": "smartphones",
     },
-    "/apply/{application_id}/documents": {"kind": "proof_of_address", "content_type": "image/png"},
-    "/apply/{application_id}/agreements/{kind}": {
-        "version": "1",
-        "sha256": "0" * 64,
-        "signer_name": "Mallory",
-        "signer_title": "CEO",
-    },
+    **APPLICANT_FORMS,
     "/apply/{application_id}/submit": {},
-    "/apply/{application_id}/withdraw": {"reason": "forged"},
     "/staff/tasks/{task_id}/claim": {},
     "/staff/tasks/{task_id}/release": {},
     "/staff/tasks/{task_id}/complete": {"decision": "approve"},
@@ -51,23 +41,6 @@ def form_routes(stack: Stack) -> list[str]:
         if module.startswith("api.pages") and "POST" in (route.methods or set()):
             found.append(route.path or "")
     return found
-
-
-def open_task(stack: Stack, app_id: str) -> str:
-    task_id = uuid.uuid4()
-    with Session(stack.engine) as session:
-        session.add(
-            Task(
-                id=task_id,
-                kind="onboarding_review",
-                workflow_id=f"onboarding-{app_id}",
-                application_id=uuid.UUID(app_id),
-                role="onboarding",
-                due_at=datetime.now(UTC) + timedelta(days=2),
-            )
-        )
-        session.commit()
-    return str(task_id)
 
 
 async def post(
@@ -92,7 +65,7 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
     secret = stack.settings.sellerflow_secret_key
     victim = await party(stack, "Victim Ltd")
     staff = (await staff_token(stack.http, "onboarding1"))["Authorization"].removeprefix("Bearer ")
-    params = {**victim.ids, "task_id": open_task(stack, victim.ids["application_id"])}
+    params = {**victim.ids, "task_id": insert_task(stack, victim.ids["application_id"])}
     visitor = new_visitor(stack.settings).token
     attacker = new_visitor(stack.settings)
 

@@ -17,7 +17,7 @@ from fastapi.routing import iter_route_contexts
 
 from api.pages.session import FLASH_COOKIE, SESSION_COOKIE, csrf_for
 from tests.api.test_access import RULES, asgi_app
-from tests.attacks.world import Party, party, snapshot
+from tests.attacks.world import APPLICANT_FORMS, Party, party, snapshot
 from tests.conftest import Stack
 from tests.journey import staff_token
 
@@ -25,16 +25,6 @@ OWNED = ("application_id", "document_id", "seller_id")
 # Staff objects (no applicant reaches a task or evaluation route at all: test_access.py), and
 # the agreement kinds, which are public. A new kind of id must be placed in one or the other.
 NOT_OWNED = {"task_id", "evaluation_id", "kind"}
-PAGE_FORMS = {
-    "/apply/{application_id}/documents": {"kind": "proof_of_address", "content_type": "image/png"},
-    "/apply/{application_id}/agreements/{kind}": {
-        "version": "1",
-        "sha256": "0" * 64,
-        "signer_name": "Mallory",
-        "signer_title": "CEO",
-    },
-    "/apply/{application_id}/withdraw": {"reason": "not mine"},
-}
 API_BODIES: dict[str, Any] = {
     "/v1/applications/{application_id}/withdraw": {"reason": "not mine"},
     "/v1/applications/{application_id}/documents": {
@@ -90,7 +80,7 @@ async def as_applicant(
     try:
         if method == "GET":
             return await http.get(path)
-        return await http.post(path, data={**PAGE_FORMS.get(template, {}), "csrf_token": csrf})
+        return await http.post(path, data={**APPLICANT_FORMS.get(template, {}), "csrf_token": csrf})
     finally:
         http.cookies.clear()
 

@@ -36,6 +36,20 @@ RECORDS: tuple[type[SQLModel], ...] = (
 )
 
 
+# What each applicant page form carries besides its CSRF token (plausible values: a form refused
+# for its token must not also fail for its content).
+APPLICANT_FORMS: dict[str, dict[str, str]] = {
+    "/apply/{application_id}/documents": {"kind": "proof_of_address", "content_type": "image/png"},
+    "/apply/{application_id}/agreements/{kind}": {
+        "version": "1",
+        "sha256": "0" * 64,
+        "signer_name": "Mallory",
+        "signer_title": "CEO",
+    },
+    "/apply/{application_id}/withdraw": {"reason": "not mine"},
+}
+
+
 @dataclass
 class Party:
     """An applicant: its application, an uploaded document, a seller record, and its token."""
