@@ -51,6 +51,7 @@ from workflows import ALL_WORKFLOWS, SellerEvaluationWorkflow
 
 log = logging.getLogger("sellerflow.worker")
 EVALUATION_SCHEDULE_ID = "seller-evaluation"
+GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
 def build_activities(
@@ -137,6 +138,9 @@ def build_worker(
         activities=build_activities(engine, settings, policy),
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
+        # A stop (deploy, SIGTERM) lets running activities finish and report: an SMTP hand-off
+        # cut off before `sent_at` commits would be retried and the mail sent twice.
+        graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         interceptors=[ActivityFailureCounter(runtime.metric_meter)],
     )
 
