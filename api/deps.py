@@ -8,11 +8,14 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Session
 from temporalio.client import Client
 
 from sellerflow.config import Settings
+from sellerflow.db import make_async_engine
 from sellerflow.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from sellerflow.models import Application, StaffUser
 from sellerflow.policy.model import Policy
@@ -28,13 +31,21 @@ class AppState:
     engine: sa.Engine
     store: ObjectStore
     policy: Policy
+    # The frequent reads that are served on the event loop, without a thread per request.
+    reads: AsyncEngine | None = None
     temporal: Client | None = None
     extras: dict[str, object] = field(default_factory=dict)
     # Fewer than the engine's pool holds (5 + 10 overflow), leaving room for /readyz.
     sessions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(12))
 
+    async def close(self) -> None:
+        """Closes the pools (aiosqlite's connections are threads that would outlive the app)."""
+        self.engine.dispose()
+        if self.reads is not None:
+            await self.reads.dispose()
 
-def get_state(request: Request) -> AppState:
+
+async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.sellerflow
     return state
 
@@ -66,6 +77,17 @@ async def get_temporal(state: StateDep) -> Client:
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
+
+async def get_reads(state: StateDep) -> AsyncIterator[AsyncConnection]:
+    """A connection of the read pool (autocommit) for a route that awaits its statements."""
+    if state.reads is None:
+        state.reads = make_async_engine(state.settings.database_url)
+    async with state.reads.connect() as conn:
+        yield conn
+
+
+ReadsDep = Annotated[AsyncConnection, Depends(get_reads)]
+
 # Pagination offsets stay far below the database's 64-bit integers (beyond them SQLite raises).
 MAX_OFFSET = 1_000_000_000
 TemporalDep = Annotated[Client, Depends(get_temporal)]
@@ -90,17 +112,41 @@ class Principal:
         return any(r.value in self.roles for r in roles)
 
 
-def get_principal(
+def principal_from_token(state: AppState, session: Session, token: str | None) -> Principal:
+    """The caller a bearer token names; a staff member is looked up (and may be disabled)."""
+    claims = _claims(state, token)
+    applicant = _applicant(claims)
+    return applicant if applicant is not None else _staff_member(session, claims)
+
+
+async def get_principal(
     state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Principal:
+    """An applicant's token is enough on its own; a staff member's is checked in the database,
+    off the event loop."""
+    claims = _claims(state, token)
+    applicant = _applicant(claims)
+    if applicant is not None:
+        return applicant
+    return await run_in_threadpool(_staff_member, session, claims)
+
+
+def _claims(state: AppState, token: str | None) -> dict[str, Any]:
     if not token:
         raise Unauthorized("a bearer token is required")
-    claims = read_token(state.settings.sellerflow_secret_key, token)
-    if claims.get("kind") == "applicant":
-        try:
-            return Principal(subject="applicant", application_id=uuid.UUID(claims["sub"]))
-        except (KeyError, ValueError) as err:
-            raise Unauthorized("invalid token") from err
+    return read_token(state.settings.sellerflow_secret_key, token)
+
+
+def _applicant(claims: dict[str, Any]) -> Principal | None:
+    if claims.get("kind") != "applicant":
+        return None
+    try:
+        return Principal(subject="applicant", application_id=uuid.UUID(claims["sub"]))
+    except (KeyError, ValueError) as err:
+        raise Unauthorized("invalid token") from err
+
+
+def _staff_member(session: Session, claims: dict[str, Any]) -> Principal:
     # The pages' anonymous visitor tokens are signed with the same key: never a staff member.
     if claims.get("kind") != "staff":
         raise Unauthorized("invalid token")
@@ -117,7 +163,7 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def get_staff(principal: PrincipalDep) -> Principal:
+async def get_staff(principal: PrincipalDep) -> Principal:
     if not principal.is_staff:
         raise Forbidden("staff only")
     return principal
@@ -127,7 +173,7 @@ StaffDep = Annotated[Principal, Depends(get_staff)]
 
 
 def require_role(*roles: Role) -> Any:
-    def check(staff: StaffDep) -> Principal:
+    async def check(staff: StaffDep) -> Principal:
         if not staff.has(*roles):
             raise Forbidden(f"needs role {' or '.join(r.value for r in roles)}")
         return staff

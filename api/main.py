@@ -4,11 +4,12 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from temporalio.client import Client
 
 from api import errors, pages
@@ -26,7 +27,7 @@ from api.routes import (
     tasks,
 )
 from sellerflow.config import Settings, get_settings
-from sellerflow.db import make_engine
+from sellerflow.db import make_async_engine, make_engine
 from sellerflow.logs import configure_logging, request_id
 from sellerflow.policy.model import load_policy
 from sellerflow.storage import ObjectStore
@@ -40,10 +41,58 @@ LATENCY = Histogram("sellerflow_http_request_seconds", "HTTP request latency", [
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
+class Measure:
+    """Metrics, a request id (X-Request-ID in and out, on every log record) and a log line.
+
+    Plain ASGI: Starlette's `BaseHTTPMiddleware` would cost each request a task and a stream.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"")
+        text = given.decode("latin-1")
+        rid = text if REQUEST_ID.match(text) else uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", ()), (b"x-request-id", rid.encode())]
+            await send(message)
+
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope["method"]
+            LATENCY.labels(method, path).observe(elapsed)
+            REQUESTS.labels(method, path, str(status)).inc()
+            log.info(
+                "request",
+                extra={
+                    "method": method,
+                    "route": path,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 1),
+                },
+            )
+            request_id.reset(token)
+
+
 def build_state(settings: Settings, temporal: Client | None = None) -> AppState:
     return AppState(
         settings=settings,
         engine=make_engine(settings.database_url),
+        reads=make_async_engine(settings.database_url),
         store=ObjectStore(settings),
         policy=load_policy(settings.sellerflow_policy),
         temporal=temporal,
@@ -66,7 +115,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
                 log.warning("Temporal not reachable at start: %s", err)
         app.state.sellerflow = state
         yield
-        state.engine.dispose()
+        await state.close()
 
     app = FastAPI(
         title="sellerflow",
@@ -78,35 +127,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     )
     errors.install(app)
 
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Metrics, a request id (X-Request-ID in and out, on every log record) and a log line."""
-        given = request.headers.get("x-request-id", "")
-        rid = given if REQUEST_ID.match(given) else uuid.uuid4().hex
-        token = request_id.set(rid)
-        try:
-            started = time.perf_counter()
-            response = await call_next(request)
-            elapsed = time.perf_counter() - started
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            LATENCY.labels(request.method, path).observe(elapsed)
-            REQUESTS.labels(request.method, path, str(response.status_code)).inc()
-            response.headers["X-Request-ID"] = rid
-            log.info(
-                "request",
-                extra={
-                    "method": request.method,
-                    "route": path,
-                    "status": response.status_code,
-                    "ms": round(elapsed * 1000, 1),
-                },
-            )
-            return response
-        finally:
-            request_id.reset(token)
+    app.add_middleware(Measure)
 
     for module in (
         health,

@@ -140,7 +140,7 @@ class Applications:
 
     def __init__(self, settings: Settings, client: Client) -> None:
         app = create_app(settings, temporal=client)
-        app.state.sellerflow = build_state(settings, client)
+        app.state.sellerflow = self.state = build_state(settings, client)
         self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://a")
         self.ids: list[str] = []
 
@@ -330,6 +330,7 @@ async def drain(args: argparse.Namespace, settings: Settings, workdir: Path) -> 
     finally:
         workers.stop()
         await apps.http.aclose()
+        await apps.state.close()
         engine.dispose()
     found = [s for events in histories for s in samples(events)]
     return {

@@ -120,7 +120,7 @@ async def measure(settings: Settings, requests: int) -> list[float]:
             assert response.status_code == 200, response.text
             if number >= 20:  # the first requests warm caches and connections
                 timings.append(elapsed)
-    state.engine.dispose()
+    await state.close()
     return timings
 
 

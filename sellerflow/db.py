@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
 CONNECT_TIMEOUT_SECONDS = 5
@@ -24,6 +25,27 @@ def make_engine(url: str) -> sa.Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def make_async_engine(url: str) -> AsyncEngine:
+    """The same database for reads served on the event loop (psycopg's or aiosqlite's driver).
+
+    Autocommit: each statement reads committed rows, with no BEGIN and ROLLBACK round trips.
+    No ping before each use either: a connection the server dropped fails one read (503), and
+    SQLAlchemy then replaces every pooled connection.
+    """
+    kwargs: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+    if url.startswith("sqlite"):
+        url = url.replace("sqlite://", "sqlite+aiosqlite://", 1)
+        kwargs["connect_args"] = {"timeout": 30}
+    elif url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if "connect_timeout=" not in url:
+            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    engine = create_async_engine(url, **kwargs)
+    if url.startswith("sqlite"):
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 

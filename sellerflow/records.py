@@ -1,8 +1,9 @@
 """Read helpers over the business records, shared by the API and the activities."""
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -14,17 +15,22 @@ from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import AgreementKind, DocumentStatus, SellerCategory, SellerStatus
 
 
-def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, Document]:
+class _Upload(Protocol):
+    kind: str
+    status: str
+    sha256: str | None
+
+
+U = TypeVar("U", bound=_Upload)
+
+
+def newest_of_each_kind(docs: Iterable[U]) -> dict[str, U]:
     """The newest document of each kind that has been uploaded or is awaiting upload.
 
-    A file refused at upload (wrong bytes) never counts: it must not hide an earlier file.
+    `docs` come oldest first. A file refused at upload (wrong bytes) never counts: it must not
+    hide an earlier file.
     """
-    docs = session.exec(
-        select(Document)
-        .where(Document.application_id == application_id)
-        .order_by(Document.created_at)  # type: ignore[arg-type]
-    ).all()
-    latest: dict[str, Document] = {}
+    latest: dict[str, U] = {}
     for doc in docs:
         if doc.status == DocumentStatus.refused.value and doc.sha256 is None:
             continue  # refused at upload and deleted: as if never declared
@@ -39,44 +45,119 @@ def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, D
     return latest
 
 
-def signed_versions(session: Session, application_id: uuid.UUID) -> dict[str, str]:
-    """The newest version signed of each agreement kind."""
-    rows = session.exec(
-        select(Signature)
-        .where(Signature.application_id == application_id)
-        .order_by(Signature.signed_at)  # type: ignore[arg-type]
+def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, Document]:
+    """The newest document of each kind (see `newest_of_each_kind`), as rows to work on."""
+    docs = session.exec(
+        select(Document)
+        .where(Document.application_id == application_id)
+        .order_by(Document.created_at)  # type: ignore[arg-type]
     ).all()
-    return {row.kind: row.version for row in rows}
+    return newest_of_each_kind(docs)
+
+
+_DOCUMENTS = Document.__table__  # type: ignore[attr-defined]
+_SIGNATURES = Signature.__table__  # type: ignore[attr-defined]
+_SELLERS = Seller.__table__  # type: ignore[attr-defined]
+
+
+def documents_statement(application_id: uuid.UUID) -> sa.Select[Any]:
+    """What the requirement rules need of an application's documents, oldest first."""
+    return (
+        sa.select(
+            _DOCUMENTS.c.kind,
+            _DOCUMENTS.c.status,
+            _DOCUMENTS.c.sha256,
+            _DOCUMENTS.c.error_code,
+            _DOCUMENTS.c.error_reason,
+        )
+        .where(_DOCUMENTS.c.application_id == application_id)
+        .order_by(_DOCUMENTS.c.created_at)
+    )
+
+
+def states_of(rows: Iterable[Any]) -> dict[str, DocumentState]:
+    """The rows of `documents_statement` as the requirement rules take them."""
+    return {
+        kind: DocumentState(
+            status=DocumentStatus(doc.status),
+            error_code=doc.error_code,
+            error_reason=doc.error_reason,
+        )
+        for kind, doc in newest_of_each_kind(rows).items()
+    }
+
+
+def signatures_statement(application_id: uuid.UUID) -> sa.Select[Any]:
+    return (
+        sa.select(_SIGNATURES.c.kind, _SIGNATURES.c.version)
+        .where(_SIGNATURES.c.application_id == application_id)
+        .order_by(_SIGNATURES.c.signed_at)
+    )
+
+
+def signed_versions(conn: sa.Connection | Session, application_id: uuid.UUID) -> dict[str, str]:
+    """The newest version signed of each agreement kind."""
+    return {row.kind: row.version for row in conn.execute(signatures_statement(application_id))}
 
 
 def current_versions() -> dict[str, str]:
     return {kind.value: current_agreement(kind.value).version for kind in AgreementKind}
 
 
+class _Applicant(Protocol):
+    id: uuid.UUID
+    seller_category: str
+    country: str
+    vat_number: str | None
+    deadline_at: datetime | None
+
+
+def trial_end(conn: sa.Connection, seller_id: uuid.UUID | None) -> datetime | None:
+    """When the seller's trial ends, while it is in trial."""
+    if seller_id is None:
+        return None
+    end: datetime | None = conn.execute(
+        sa.select(_SELLERS.c.trial_ends_at).where(
+            _SELLERS.c.id == seller_id, _SELLERS.c.status == SellerStatus.trial.value
+        )
+    ).scalar_one_or_none()
+    return end
+
+
 def requirement_list(
     session: Session, policy: Policy, app: Application, now: datetime | None = None
 ) -> list[Requirement]:
-    docs = latest_documents(session, app.id)
-    seller = session.get(Seller, app.seller_id) if app.seller_id else None
-    in_trial = seller is not None and seller.status == SellerStatus.trial.value
+    conn = session.connection()
+    return requirements_of(
+        policy,
+        app,
+        states_of(conn.execute(documents_statement(app.id))),
+        signed_versions(conn, app.id),
+        trial_end(conn, app.seller_id),
+        now,
+    )
+
+
+def requirements_of(
+    policy: Policy,
+    app: _Applicant,
+    documents: dict[str, DocumentState],
+    signed: dict[str, str],
+    trial_ends_at: datetime | None,
+    now: datetime | None = None,
+) -> list[Requirement]:
+    """The requirements of `app`, a row or a model; `trial_ends_at` while its seller is in trial."""
     return requirements(
         policy,
         category=SellerCategory(app.seller_category),
         country=app.country,
         vat_number=app.vat_number,
-        documents={
-            kind: DocumentState(
-                status=DocumentStatus(doc.status),
-                error_code=doc.error_code,
-                error_reason=doc.error_reason,
-            )
-            for kind, doc in docs.items()
-        },
-        signed_agreements=signed_versions(session, app.id),
+        documents=documents,
+        signed_agreements=signed,
         agreement_versions=current_versions(),
         deadline=app.deadline_at,
         now=now or datetime.now(UTC),
-        trial_ends_at=seller.trial_ends_at if seller and in_trial else None,
+        trial_ends_at=trial_ends_at,
     )
 
 

@@ -112,7 +112,7 @@ async def running_stack(settings: Settings, mailbox: Mailbox) -> AsyncIterator[S
                         http, client, settings, engine, policy, TimeSkipper(client), mailbox
                     )
     finally:
-        app.state.sellerflow.engine.dispose()
+        await app.state.sellerflow.close()
         engine.dispose()
 
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import SessionDep, StateDep, get_principal
+from api.deps import SessionDep, StateDep, principal_from_token
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
@@ -48,7 +48,7 @@ def login_submit(
     except Unauthorized as err:
         context = {"next": next_path, "username": username, "message": err.detail}
         return render(request, page, "login.html", 401, **context)
-    staff = get_principal(state, session, token)
+    staff = principal_from_token(state, session, token)
     minutes = state.settings.sellerflow_token_minutes
     new_page = signed_in(state.settings, token, staff, minutes)
     return redirect(request, new_page, _landing(next_path, staff.roles), ok=f"Hello {username}")

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from api.deps import Principal, SessionDep, StateDep, get_principal
+from api.deps import Principal, SessionDep, StateDep, principal_from_token
 from sellerflow.config import Settings
 from sellerflow.errors import DomainError, Forbidden, NotFound, Unauthorized
 from sellerflow.security import issue_token, read_token
@@ -83,7 +83,7 @@ def page_session(request: Request, state: StateDep, session: SessionDep) -> Page
             claims = read_token(secret, token)
             principal = None
             if claims.get("kind") in ("staff", "applicant"):
-                principal = get_principal(state, session, token)
+                principal = principal_from_token(state, session, token)
             return PageSession(token, csrf_for(secret, token), principal, max_age=0)
         except Unauthorized:
             pass

@@ -3,54 +3,26 @@
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client
 
 from api import workflow_calls
-from api.main import build_state, create_app
-from sellerflow.config import Settings
-from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.devstack import seed_dev_users
+from sellerflow.db import make_engine
 from sellerflow.models import Task
 from sellerflow.policy.model import load_policy
-from sellerflow.temporal import connect
+from tests.api.conftest import Api, api_without_worker
 from tests.conftest import make_settings
 from tests.journey import complete_application, create_application, staff_token, wait_for_task
 from worker import build_worker
-
-
-@dataclass
-class Api:
-    http: httpx.AsyncClient
-    settings: Settings
-    engine: sa.Engine
-    temporal: Client
-
-
-@asynccontextmanager
-async def api_without_worker(settings: Settings) -> AsyncIterator[Api]:
-    """The API on its own database and task queue; the test decides when a worker runs."""
-    upgrade_schema(settings.database_url)
-    seed_dev_users(settings)
-    client = await connect(settings)
-    app = create_app(settings, temporal=client)
-    app.state.sellerflow = state = build_state(settings, client)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-        yield Api(http, settings, state.engine, client)
-    state.engine.dispose()
 
 
 @asynccontextmanager
@@ -61,23 +33,6 @@ async def running_worker(api: Api) -> AsyncIterator[None]:
         async with build_worker(api.temporal, engine, api.settings, policy, executor):
             yield
     engine.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sellerflow.db'}"
-    else:
-        yield request.getfixturevalue("postgres_url")
-
-
-@pytest_asyncio.fixture
-async def inbox_api(
-    database_url: str, tmp_path: Path, temporal_address: str, s3_endpoint: str
-) -> AsyncIterator[Api]:
-    settings = make_settings(tmp_path, temporal_address, s3_endpoint, database_url=database_url)
-    async with api_without_worker(settings) as api:
-        yield api
 
 
 def open_tasks(engine: sa.Engine, count: int) -> list[uuid.UUID]:
@@ -97,19 +52,19 @@ def open_tasks(engine: sa.Engine, count: int) -> list[uuid.UUID]:
     return ids
 
 
-async def test_of_two_simultaneous_claims_exactly_one_wins(inbox_api: Api) -> None:
-    http = inbox_api.http
+async def test_of_two_simultaneous_claims_exactly_one_wins(api_on_either_database: Api) -> None:
+    http = api_on_either_database.http
     claimers = {
         name: await staff_token(http, name) for name in ("onboarding1", "onboarding2", "ops1")
     }
     claimers.pop("ops1")  # ops may not claim a review: only the two reviewers race
-    for task_id in open_tasks(inbox_api.engine, 20):
+    for task_id in open_tasks(api_on_either_database.engine, 20):
         answers = await asyncio.gather(
             *(http.post(f"/v1/tasks/{task_id}/claim", headers=auth) for auth in claimers.values())
         )
         assert sorted(a.status_code for a in answers) == [200, 409], [a.text for a in answers]
         winner = next(a.json()["assignee"] for a in answers if a.status_code == 200)
-        with Session(inbox_api.engine) as session:
+        with Session(api_on_either_database.engine) as session:
             task = session.get(Task, task_id)
             assert task is not None
             assert task.assignee == winner

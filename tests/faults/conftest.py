@@ -43,10 +43,13 @@ def prepared(settings: Settings) -> sa.Engine:
 async def asgi_http(settings: Settings, temporal: Client) -> AsyncIterator[httpx.AsyncClient]:
     """The API in this process, for tests whose fault is elsewhere."""
     app = create_app(settings, temporal=temporal)
-    app.state.sellerflow = build_state(settings, temporal)
+    app.state.sellerflow = state = build_state(settings, temporal)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-        yield http
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
+            yield http
+    finally:
+        await state.close()
 
 
 @asynccontextmanager

@@ -73,10 +73,11 @@ async def outage(
     client = await connect(settings)
     engine = make_engine(settings.database_url)
     app = create_app(settings, temporal=client)
-    app.state.sellerflow = build_state(settings, client)
+    app.state.sellerflow = state = build_state(settings, client)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
         yield Outage(http, client, settings, engine)
+    await state.close()
     engine.dispose()
 
 
