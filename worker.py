@@ -54,6 +54,10 @@ EVALUATION_SCHEDULE_ID = "seller-evaluation"
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
+# Activity threads, and so activities run at once, per worker process.
+WORKER_THREADS = 16
+
+
 def build_activities(
     engine: sa.Engine, settings: Settings, policy: Policy
 ) -> list[Callable[..., Any]]:
@@ -180,7 +184,7 @@ async def main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    with ThreadPoolExecutor(max_workers=16) as executor:
+    with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
         worker = build_worker(client, engine, settings, policy, executor)
         log.info(
             "worker polling task queue %s (policy %s)", settings.temporal_task_queue, policy.version

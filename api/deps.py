@@ -8,7 +8,6 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Session
@@ -37,6 +36,11 @@ class AppState:
     extras: dict[str, object] = field(default_factory=dict)
     # Fewer than the engine's pool holds (5 + 10 overflow), leaving room for /readyz.
     sessions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(12))
+
+    def read_pool(self) -> AsyncEngine:
+        if self.reads is None:
+            self.reads = make_async_engine(self.settings.database_url)
+        return self.reads
 
     async def close(self) -> None:
         """Closes the pools (aiosqlite's connections are threads that would outlive the app)."""
@@ -80,9 +84,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def get_reads(state: StateDep) -> AsyncIterator[AsyncConnection]:
     """A connection of the read pool (autocommit) for a route that awaits its statements."""
-    if state.reads is None:
-        state.reads = make_async_engine(state.settings.database_url)
-    async with state.reads.connect() as conn:
+    async with state.read_pool().connect() as conn:
         yield conn
 
 
@@ -92,6 +94,7 @@ ReadsDep = Annotated[AsyncConnection, Depends(get_reads)]
 MAX_OFFSET = 1_000_000_000
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
+STAFF: sa.Table = StaffUser.__table__  # type: ignore[attr-defined]
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
 
 
@@ -120,15 +123,24 @@ def principal_from_token(state: AppState, session: Session, token: str | None) -
 
 
 async def get_principal(
-    state: StateDep, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
+    state: StateDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Principal:
-    """An applicant's token is enough on its own; a staff member's is checked in the database,
-    off the event loop."""
+    """An applicant's token is enough on its own; a staff member is looked up in the database
+    (a short read of the read pool, awaited)."""
     claims = _claims(state, token)
     applicant = _applicant(claims)
     if applicant is not None:
         return applicant
-    return await run_in_threadpool(_staff_member, session, claims)
+    _check_staff_kind(claims)
+    async with state.read_pool().connect() as conn:
+        user = (
+            await conn.execute(
+                sa.select(STAFF.c.username, STAFF.c.roles, STAFF.c.email, STAFF.c.disabled).where(
+                    STAFF.c.username == claims.get("sub")
+                )
+            )
+        ).first()
+    return _staff_principal(user)
 
 
 def _claims(state: AppState, token: str | None) -> dict[str, Any]:
@@ -146,18 +158,26 @@ def _applicant(claims: dict[str, Any]) -> Principal | None:
         raise Unauthorized("invalid token") from err
 
 
-def _staff_member(session: Session, claims: dict[str, Any]) -> Principal:
+def _check_staff_kind(claims: dict[str, Any]) -> None:
     # The pages' anonymous visitor tokens are signed with the same key: never a staff member.
     if claims.get("kind") != "staff":
         raise Unauthorized("invalid token")
-    user = session.exec(
-        sa.select(StaffUser).where(StaffUser.username == claims.get("sub"))  # type: ignore[call-overload, arg-type]
-    ).first()
-    if user is None or user[0].disabled:
+
+
+def _staff_member(session: Session, claims: dict[str, Any]) -> Principal:
+    _check_staff_kind(claims)
+    user = session.execute(
+        sa.select(StaffUser).where(StaffUser.username == claims.get("sub"))  # type: ignore[arg-type]
+    ).scalar_one_or_none()
+    return _staff_principal(user)
+
+
+def _staff_principal(user: Any) -> Principal:
+    """`user` is a `StaffUser` or a row with its columns, None if there is no such user."""
+    if user is None or user.disabled:
         raise Unauthorized("unknown or disabled user")
-    return Principal(
-        subject=user[0].username, roles=frozenset(user[0].role_list), email=user[0].email
-    )
+    roles = frozenset(r for r in user.roles.split(",") if r)
+    return Principal(subject=user.username, roles=roles, email=user.email)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

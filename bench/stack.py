@@ -55,7 +55,7 @@ from sellerflow.temporal import connect
 T = TypeVar("T")
 
 # As worker.py's main(): the activity thread pool, and so the concurrent activity slots.
-WORKER_THREADS = 16
+WORKER_THREADS = worker_module.WORKER_THREADS
 
 
 @dataclass
@@ -212,6 +212,19 @@ async def reference_worker(
             interceptors=[watch] if watch else [],
         ) as worker:
             yield worker
+
+
+@contextlib.asynccontextmanager
+async def worker_process(
+    stack: BenchStack, name: str, args: Sequence[str], log: Path
+) -> AsyncIterator[None]:
+    """A worker in a process of its own, as production runs worker.py; ready once its metrics
+    port answers."""
+    metrics_port = free_port()
+    env = {**settings_env(stack.settings), "WORKER_METRICS_PORT": str(metrics_port)}
+    with running(spawn(name, [sys.executable, *args], env=env, log=log.open("w"))) as process:
+        await asyncio.to_thread(wait_for_port, metrics_port, process.proc, name)
+        yield
 
 
 async def wait_idle(client: Client, workflow_id: str) -> None:

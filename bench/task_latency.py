@@ -3,12 +3,14 @@
 Real: `--tasks` applications are taken to their onboarding review (seeded rows, workflow
 started as the API starts it, submitted) and every review task is claimed over HTTP (not
 timed). Then each `POST /v1/tasks/{id}/complete {"decision": "approve"}` is timed from an HTTP
-client in this process against the API under uvicorn in a subprocess, with the production
-worker in this process. Reference: as many `ReferenceWorkflow`s waiting for one update whose
-handler returns at once; each `execute_update` round trip is timed from a Temporal client in
-this process, against a worker configured like the production one, on the same Temporal
-server. The two alternate request by request, and after each request the driver waits
-(untimed) until the workflow is idle again, so no request overlaps the work of the one before.
+client in this process against the API under uvicorn in a subprocess, with worker.py in a
+subprocess (as production runs them). Reference: as many `ReferenceWorkflow`s waiting for one
+update whose handler returns at once; each `execute_update` round trip is timed from a
+Temporal client in this process, against a worker configured like the production one, also
+in a subprocess (`bench.reference_worker`), on the same Temporal server. Neither worker shares
+this process (and its interpreter lock) with the client that times them. The two alternate
+request by request, and after each request the driver waits (untimed) until the workflow is
+idle again, so no request overlaps the work of the one before.
 
     python -m bench.task_latency [--tasks 200]
 
@@ -36,12 +38,11 @@ from bench.stack import (
     bench_stack,
     history_events,
     percentiles_ms,
-    real_worker,
-    reference_worker,
     run_cancellable,
     settings_env,
     uvicorn_app,
     wait_idle,
+    worker_process,
 )
 from bench.throughput import open_task_id, run_batch
 from sellerflow.payloads import SubmitInput
@@ -96,8 +97,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         app_ids = seed_applications(stack.engine, stack.policy, count)
         api_log = stack.logs / "api.log"
         async with (
-            real_worker(stack),
-            reference_worker(stack, queue),
+            worker_process(stack, "worker", ["worker.py"], stack.logs / "worker.log"),
+            worker_process(
+                stack,
+                "reference-worker",
+                ["-m", "bench.reference_worker", queue],
+                stack.logs / "reference-worker.log",
+            ),
             uvicorn_app("api.main:app", settings_env(stack.settings), api_log) as url,
             httpx.AsyncClient(base_url=url, timeout=30) as http,
         ):

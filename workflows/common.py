@@ -43,6 +43,9 @@ DELIVERY_PATCH = "deliver-notifications"
 # Applicants are told when their application reaches the onboarding team (added in flight).
 IN_REVIEW_PATCH = "in-review-notice"
 # A submit that arrives while a stage's notice is sent is kept, not dropped (found under load).
+# A decision's update answers as soon as it is accepted, with the stage it leads to; before,
+# it waited until the task was closed, the verdicts recorded and the next stage entered.
+ANSWER_AT_ONCE_PATCH = "answer-decision-at-once"
 SUBMIT_KEPT_PATCH = "submit-kept"
 
 STAGE = SearchAttributeKey.for_keyword("SellerflowStage")

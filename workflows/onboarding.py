@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
     from sellerflow.vocabulary import Decision, Stage, TaskKind
     from workflows.common import (
         ACTIVITY_OPTIONS,
+        ANSWER_AT_ONCE_PATCH,
         IN_REVIEW_PATCH,
         STAGE,
         SUBMIT_KEPT_PATCH,
@@ -306,7 +307,11 @@ class OnboardingWorkflow:
 
     @workflow.update
     async def complete_task(self, inp: CompleteTaskInput) -> TaskOutcome:
-        self.decision = inp
+        open_task, self.decision = self.task, inp
+        if open_task is not None and workflow.patched(ANSWER_AT_ONCE_PATCH):
+            # The API closes the task row itself; the stage follows within an activity or two.
+            state = rules.stage_after(open_task.kind, inp.decision)
+            return TaskOutcome(task_id=inp.task_id, decision=inp.decision, state=state.value)
         await workflow.wait_condition(lambda: inp.task_id in self.applied)
         return TaskOutcome(task_id=inp.task_id, decision=inp.decision, state=self.stage.value)
 

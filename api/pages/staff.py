@@ -212,7 +212,7 @@ async def complete(
     try:
         body = decision_body(form)
         temporal = await get_temporal(state)
-        done = await complete_task(task_id, body, staff, session, temporal)
+        done = await complete_task(task_id, body, staff, state, temporal)
     except ValidationError as err:
         message = "Check the form: " + "; ".join(validation_messages(err))
         return await task_view(request, page, staff, session, state, task_id, message, 422)

@@ -3,13 +3,21 @@
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, col, select
 
-from api.deps import MAX_OFFSET, Principal, SessionDep, StaffDep, TemporalDep, require_role
+from api.deps import (
+    MAX_OFFSET,
+    Principal,
+    SessionDep,
+    StaffDep,
+    StateDep,
+    TemporalDep,
+    require_role,
+)
 from api.errors import errors
 from api.schemas import Page, TaskAssign, TaskComplete, TaskCompleted, TaskPublic
 from api.workflow_calls import call_workflow
@@ -25,6 +33,8 @@ from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
+TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
+APPLICATIONS: sa.Table = Application.__table__  # type: ignore[attr-defined]
 ONBOARDING_KINDS = {TaskKind.onboarding_review, TaskKind.ssm_signoff}
 
 
@@ -104,17 +114,26 @@ def task_for(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
     task = session.get(Task, task_id)
     if task is None:
         raise NotFound("no task with this id")
-    if not (may_work_on(staff, TaskKind(task.kind)) or staff.has(Role.ops)):
-        raise Forbidden(f"a {task.kind} task is not for your role")
+    _check_may_see(task, staff)
     return task
 
 
 def _workable_task(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
     """The task if the caller's role may decide it (ops may only release and reassign)."""
     task = task_for(session, task_id, staff)
+    _check_may_decide(task, staff)
+    return task
+
+
+def _check_may_see(task: Any, staff: Principal) -> None:
+    """`task` is a `Task` or a row with its columns."""
+    if not (may_work_on(staff, TaskKind(task.kind)) or staff.has(Role.ops)):
+        raise Forbidden(f"a {task.kind} task is not for your role")
+
+
+def _check_may_decide(task: Any, staff: Principal) -> None:
     if not may_work_on(staff, TaskKind(task.kind)):
         raise Forbidden(f"a {task.kind} task is not for your role")
-    return task
 
 
 def completion_update_id(task_id: uuid.UUID, actor: str, decision: str, key: str | None) -> str:
@@ -190,16 +209,32 @@ async def complete_task(
     task_id: uuid.UUID,
     body: TaskComplete,
     staff: StaffDep,
-    session: SessionDep,
+    state: StateDep,
     temporal: TemporalDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> TaskCompleted:
-    """Decide a task; the same request retried (after a 503) gets the first answer again."""
-    task = _workable_task(session, task_id, staff)
+    """Decide a task; the same request retried (after a 503) gets the first answer again.
+
+    The task is read with one awaited statement of the read pool, whose connection is back in
+    the pool before the update's round trip."""
+    async with state.read_pool().connect() as conn:
+        task = (
+            await conn.execute(
+                sa.select(TASKS, APPLICATIONS.c.contact_email)
+                .select_from(
+                    TASKS.outerjoin(APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id)
+                )
+                .where(TASKS.c.id == task_id)
+            )
+        ).first()
+    if task is None:
+        raise NotFound("no task with this id")
     kind = TaskKind(task.kind)
+    _check_may_see(task, staff)
+    _check_may_decide(task, staff)
     _check_completable(task, staff, body.decision)
     decision = CompleteTaskInput(
-        task_id=str(task.id),
+        task_id=str(task_id),
         actor=staff.subject,
         decision=body.decision,
         reason_codes=body.reason_codes,
@@ -211,24 +246,23 @@ async def complete_task(
         check_decision_allowed(kind, decision)
     except Refused as err:
         raise InvalidRequest(err.detail) from err
-    if task.application_id is not None:
-        app = session.get(Application, task.application_id)
-        if app is not None and staff.email and app.contact_email.lower() == staff.email.lower():
-            raise Conflict("nobody may review an application whose contact is themselves")
+    contact = task.contact_email
+    if contact and staff.email and contact.lower() == staff.email.lower():
+        raise Conflict("nobody may review an application whose contact is themselves")
     handle = temporal.get_workflow_handle(task.workflow_id)
     update = (
         OnboardingWorkflow.complete_task
         if kind in ONBOARDING_KINDS
         else SellerWorkflow.complete_task
     )
-    update_id = completion_update_id(task.id, staff.subject, body.decision, idempotency_key)
+    update_id = completion_update_id(task_id, staff.subject, body.decision, idempotency_key)
     outcome = await call_workflow(handle.execute_update(update, decision, id=update_id))
     return TaskCompleted(
         task_id=outcome.task_id, decision=outcome.decision.value, state=outcome.state
     )
 
 
-def _check_completable(task: Task, staff: Principal, decision: str) -> None:
+def _check_completable(task: Any, staff: Principal, decision: str) -> None:
     """Open and claimed by the caller, or already completed by this very decision (a retry)."""
     if (task.status, task.completed_by, task.decision) == (
         TaskStatus.completed.value,

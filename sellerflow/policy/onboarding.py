@@ -22,6 +22,15 @@ def stage_of(kind: TaskKind) -> Stage:
     return Stage.ssm_signoff if kind == TaskKind.ssm_signoff else Stage.onboarding_review
 
 
+def stage_after(kind: TaskKind, decision: Decision) -> Stage:
+    """The stage a decision on an onboarding task leads to (what the workflow enters next)."""
+    if decision == Decision.reject:
+        return Stage.rejected
+    if decision == Decision.request_changes:
+        return Stage.changes_requested
+    return Stage.ssm_signoff if kind == TaskKind.onboarding_review else Stage.account_setup
+
+
 def check_submit(stage: Stage, already_requested: bool) -> None:
     if stage not in APPLICANT_STAGES or already_requested:
         raise Refused("StageConflict", f"cannot submit an application in stage {stage.value}")

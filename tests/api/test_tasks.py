@@ -125,6 +125,10 @@ async def test_a_completion_while_no_worker_runs_is_503_then_applied_once(
         retried = await api.http.post(url, headers=reviewer, json=approve)
         assert retried.status_code == 200, retried.text
         assert retried.json()["state"] == "ssm_signoff"
+        # The answer comes as the workflow accepts the decision; its close_task follows.
+        async with asyncio.timeout(10):
+            while task_row(api, task_id).status != "completed":
+                await asyncio.sleep(0.05)
         again = await api.http.post(url, headers=reviewer, json=approve)
         assert again.json() == retried.json()
     assert await decisions_in_history(api, app_id) == 1

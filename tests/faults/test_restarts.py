@@ -5,10 +5,9 @@ an application is lost or done twice.
 """
 
 import asyncio
-import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -313,16 +312,23 @@ async def test_timers_due_while_temporal_is_down_fire_after_it_restarts(
 # --- the API dies with a decision in flight ---------------------------------------------------
 
 
-@contextmanager
-def sqlite_writes_blocked(database_url: str) -> Iterator[None]:
-    """Hold SQLite's write lock: the worker's next write (closing the task) waits for it."""
-    path = database_url.removeprefix("sqlite:///")
-    with closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
+async def wait_for_idle(handle: WorkflowHandle[Any, Any]) -> None:
+    """Until the workflow waits for someone: no activity and no workflow task pending."""
+    for _ in range(200):
+        described = (await handle.describe()).raw_description
+        if not described.pending_activities and not described.HasField("pending_workflow_task"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the workflow never became idle")
+
+
+async def update_waiting(handle: WorkflowHandle[Any, Any]) -> None:
+    """Until an update waits at Temporal for a worker: the idle workflow has a task again."""
+    for _ in range(200):
+        if (await handle.describe()).raw_description.HasField("pending_workflow_task"):
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the update never reached Temporal")
 
 
 async def update_events(handle: WorkflowHandle[Any, Any], update_id: str) -> list[str]:
@@ -372,54 +378,55 @@ async def test_api_killed_mid_journey_loses_nothing(
     port = free_port()
     first_api = child_processes.api(settings, port=port)
     base_url = f"http://127.0.0.1:{port}"
-    async with (
-        in_process_worker(temporal, engine, settings),
-        httpx.AsyncClient(base_url=base_url, timeout=30) as http,
-    ):
-        app_id, auth = await create_application(http)
-        await complete_application(http, policy, app_id, auth)
-        assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).is_success
-        onboarding1, ssm1 = await staff_token(http, "onboarding1"), await staff_token(http, "ssm1")
-        review = await wait_for_task(http, onboarding1, "onboarding_review", subject=app_id)
-        claimed = await http.post(f"/v1/tasks/{review['id']}/claim", headers=onboarding1)
-        assert claimed.status_code == 200, claimed.text
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        async with in_process_worker(temporal, engine, settings):
+            app_id, auth = await create_application(http)
+            await complete_application(http, policy, app_id, auth)
+            submitted = await http.post(f"/v1/applications/{app_id}/submit", headers=auth)
+            assert submitted.is_success
+            onboarding1 = await staff_token(http, "onboarding1")
+            ssm1 = await staff_token(http, "ssm1")
+            review = await wait_for_task(http, onboarding1, "onboarding_review", subject=app_id)
+            claimed = await http.post(f"/v1/tasks/{review['id']}/claim", headers=onboarding1)
+            assert claimed.status_code == 200, claimed.text
+            onboarding = temporal.get_workflow_handle(f"onboarding-{app_id}")
+            await wait_for_idle(onboarding)
 
-        # The reviewer approves; the API dies while it waits for the workflow's answer.
+        # The reviewer approves while no worker runs: the API waits for the workflow's answer
+        # and dies waiting. The decision has reached Temporal, not yet the workflow.
         update_id = completion_update_id(
             uuid.UUID(review["id"]), "onboarding1", "approve", "review-approve"
         )
-        onboarding = temporal.get_workflow_handle(f"onboarding-{app_id}")
-        with sqlite_writes_blocked(settings.database_url):
-            in_flight = asyncio.create_task(
-                approve_with_key(http, onboarding1, review["id"], "review-approve")
-            )
-            await wait_for_acceptance(onboarding, update_id)
-            first_api.kill()
-            with pytest.raises(httpx.TransportError):
-                await in_flight
+        in_flight = asyncio.create_task(
+            approve_with_key(http, onboarding1, review["id"], "review-approve")
+        )
+        await update_waiting(onboarding)
+        first_api.kill()
+        with pytest.raises(httpx.TransportError):
+            await in_flight
 
-        # A new API; the reviewer's client retries the same request with the same tokens.
-        child_processes.api(settings, port=port)
-        retried = await approve_with_key(http, onboarding1, review["id"], "review-approve")
-        assert retried.status_code == 200, retried.text
-        assert retried.json()["state"] == "ssm_signoff"
-        assert await update_events(onboarding, update_id) == ["accepted", "completed"]
+        # A worker and a new API; the client retries the same request with the same tokens.
+        async with in_process_worker(temporal, engine, settings):
+            child_processes.api(settings, port=port)
+            retried = await approve_with_key(http, onboarding1, review["id"], "review-approve")
+            assert retried.status_code == 200, retried.text
+            assert retried.json()["state"] == "ssm_signoff"
+            assert await update_events(onboarding, update_id) == ["accepted", "completed"]
 
-        app = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
-        assert app["stage"] == "ssm_signoff"
-        decisions = [(d["kind"], d["decision"], d["actor"]) for d in app["decisions"]]
-        assert decisions == [("onboarding_review", "approve", "onboarding1")]
-        documents = (await http.get(f"/v1/applications/{app_id}/documents", headers=auth)).json()
-        expected = [r["code"] for r in app["requirements"] if r["type"] == "document"]
-        assert sorted(d["kind"] for d in documents["data"]) == sorted(expected)
-        assert {d["status"] for d in documents["data"]} == {"accepted"}
-        params = {"status": "completed", "kind": "onboarding_review"}
-        done = (await http.get("/v1/tasks", headers=onboarding1, params=params)).json()
-        task = next(t for t in done["data"] if t["id"] == review["id"])
-        assert (task["assignee"], task["decision"]) == ("onboarding1", "approve")
+            app = await wait_for_stage(http, auth, app_id, "ssm_signoff")
+            decisions = [(d["kind"], d["decision"], d["actor"]) for d in app["decisions"]]
+            assert decisions == [("onboarding_review", "approve", "onboarding1")]
+            documents = await http.get(f"/v1/applications/{app_id}/documents", headers=auth)
+            expected = [r["code"] for r in app["requirements"] if r["type"] == "document"]
+            assert sorted(d["kind"] for d in documents.json()["data"]) == sorted(expected)
+            assert {d["status"] for d in documents.json()["data"]} == {"accepted"}
+            params = {"status": "completed", "kind": "onboarding_review"}
+            done = (await http.get("/v1/tasks", headers=onboarding1, params=params)).json()
+            task = next(t for t in done["data"] if t["id"] == review["id"])
+            assert (task["assignee"], task["decision"]) == ("onboarding1", "approve")
 
-        signoff = await wait_for_task(http, ssm1, "ssm_signoff", subject=app_id)
-        assert (await decide(http, ssm1, signoff["id"], "approve")).status_code == 200
-        approved = await wait_for_stage(http, auth, app_id, "approved")
-        assert approved["seller_id"] == str(seller_id_for(app_id))
+            signoff = await wait_for_task(http, ssm1, "ssm_signoff", subject=app_id)
+            assert (await decide(http, ssm1, signoff["id"], "approve")).status_code == 200
+            approved = await wait_for_stage(http, auth, app_id, "approved")
+            assert approved["seller_id"] == str(seller_id_for(app_id))
     engine.dispose()

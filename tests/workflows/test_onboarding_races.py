@@ -1,4 +1,5 @@
-"""Applicant and staff input that arrives while the onboarding workflow is busy in an activity.
+"""Applicant and staff input that arrives while the onboarding workflow is busy in an activity,
+and decisions answered before the workflow carries them out.
 
 Both races were found by `bench/load.py` at 1,000 concurrent journeys: a submit sent while the
 application's first notice was on its way was dropped (the applicant's update never answered),
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import pytest
 import pytest_asyncio
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
@@ -21,6 +23,7 @@ from temporalio.worker import Worker
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplyVerdictsInput,
+    CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
     DeliverNotificationInput,
@@ -94,7 +97,11 @@ def stub_activities(held: Held, stages: list[Stage]) -> list[Callable[..., objec
 
     @activity.defn(name="close_task")
     def close_task(inp: CloseTaskInput) -> None:
-        return None
+        held.hold("close_task")
+
+    @activity.defn(name="cancel_tasks")
+    def cancel_tasks(inp: CancelTasksInput) -> int:
+        return 0
 
     @activity.defn(name="apply_verdicts")
     def apply_verdicts(inp: ApplyVerdictsInput) -> None:
@@ -108,6 +115,7 @@ def stub_activities(held: Held, stages: list[Stage]) -> list[Callable[..., objec
         verify_application,
         open_task,
         close_task,
+        cancel_tasks,
     ]
 
 
@@ -185,3 +193,44 @@ async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
 
     outcome = await asyncio.wait_for(decision, 10)
     assert outcome.state == Stage.ssm_signoff.value
+
+
+@pytest.mark.parametrize(
+    ("decision", "reasons", "stage"),
+    [
+        (Decision.approve, [], Stage.ssm_signoff),
+        (Decision.reject, ["name_mismatch"], Stage.rejected),
+        (Decision.request_changes, ["document_unreadable"], Stage.changes_requested),
+    ],
+)
+async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
+    held_worker: tuple[Onboarding, Held], decision: Decision, reasons: list[str], stage: Stage
+) -> None:
+    onboarding, held = held_worker
+    held.name = "close_task"
+    handle = await onboarding.start()
+    await eventually(lambda: Stage.draft in onboarding.stages)
+    await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
+    await eventually(lambda: Stage.onboarding_review in onboarding.stages)
+    task_id = None
+    async with asyncio.timeout(10):
+        while task_id is None:
+            task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
+
+    answer = handle.execute_update(
+        OnboardingWorkflow.complete_task,
+        CompleteTaskInput(
+            task_id=task_id,
+            actor="onboarding1",
+            decision=decision,
+            reason_codes=reasons,
+            comment="see the reasons",
+        ),
+    )
+    outcome = await asyncio.wait_for(answer, 10)
+    # Answered before the stage is entered: close_task, which comes first, is held.
+    assert outcome.state == stage.value
+    assert await asyncio.to_thread(held.started.wait, 10)
+    assert stage not in onboarding.stages
+    held.release.set()
+    await eventually(lambda: stage in onboarding.stages)
