@@ -19,6 +19,7 @@ from sellerflow.payloads import DeliverNotificationInput, NotifyInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.records import requirement_list
+from sellerflow.templating import notification_variables
 
 
 def _fmt(value: datetime | None) -> str:
@@ -47,7 +48,10 @@ class NotificationActivities:
                 "recipient_name": app.contact_name,
                 "legal_name": app.legal_name,
                 "deadline": _fmt(app.deadline_at),
-                "missing": unmet(requirement_list(session, self.policy, app)),
+                # Four queries, for the one template (the reminder) that lists them.
+                "missing": unmet(requirement_list(session, self.policy, app))
+                if "missing" in notification_variables(inp.template)
+                else [],
                 "reasons": [],
                 "reason": "",
                 "ssm": seller.ssm_username if seller else "",

@@ -3,12 +3,14 @@ its own, configured as worker.py's (the same activity threads, metrics on WORKER
 SIGTERM stops it). Apart from bench.reference, whose workflow module the sandbox re-imports."""
 
 import asyncio
+import compileall
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
 from temporalio.worker import Worker
 
+import bench.reference as reference_module
 from bench.reference import ReferenceWorkflow, trivial_activity
 from sellerflow.config import get_settings
 from sellerflow.temporal import connect
@@ -16,6 +18,7 @@ from worker import WORKER_THREADS, build_runtime
 
 
 async def serve(task_queue: str) -> None:
+    compileall.compile_file(reference_module.__file__, quiet=2)
     settings = get_settings()
     client = await connect(settings, runtime=build_runtime(settings))
     stop = asyncio.Event()

@@ -7,6 +7,7 @@ the driver learns that a workflow waits for it; and the figures (percentiles, CP
 """
 
 import asyncio
+import compileall
 import contextlib
 import os
 import signal
@@ -36,6 +37,7 @@ from temporalio.worker import (
     Worker,
 )
 
+import bench.reference as reference_module
 import worker as worker_module
 from bench.evaluation import POSTGRES_ADMIN_URL
 from bench.reference import ReferenceWorkflow, trivial_activity
@@ -167,14 +169,16 @@ async def real_worker(
     `options` change Worker arguments (e.g. `max_cached_workflows`); `watch` is added to its
     interceptors.
     """
+    engine = worker_module.worker_engine(stack.settings)
     with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
         arguments = production_worker_arguments(
-            stack.client, stack.engine, stack.settings, stack.policy, executor
+            stack.client, engine, stack.settings, stack.policy, executor
         )
         if watch is not None:
             options["interceptors"] = [*arguments["interceptors"], watch]
         async with Worker(**{**arguments, **options}) as worker:
             yield worker
+    engine.dispose()
 
 
 def production_worker_arguments(
@@ -200,7 +204,9 @@ def production_worker_arguments(
 async def reference_worker(
     stack: BenchStack, task_queue: str, watch: ActivityWatch | None = None
 ) -> AsyncIterator[Worker]:
-    """A worker for the reference workflow, configured as the production one."""
+    """A worker for the reference workflow, configured as the production one (with bytecode for
+    its module, which the sandbox imports again for every run, as worker.py has for its own)."""
+    compileall.compile_file(reference_module.__file__, quiet=2)
     with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
         async with Worker(
             stack.client,

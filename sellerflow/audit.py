@@ -5,10 +5,11 @@ row's hash (`prev_hash`), so editing or deleting a row breaks the chain at that 
 `python -m sellerflow.audit verify` walks the chain and names the first broken row.
 
 Appends are serialized by the one-row `audit_chain_head` table: an append first *writes* that
-row (a no-op UPDATE), then reads the head hash. On PostgreSQL the UPDATE takes the row lock, so a
-concurrent append waits until this transaction commits and then reads the new head (READ
-COMMITTED reads the newest committed row per statement). On SQLite the UPDATE takes the
-database's single write lock before the read, so no other writer can move the head in between.
+row (a no-op UPDATE) and reads the head hash it returns (UPDATE ... RETURNING, one statement).
+On PostgreSQL the UPDATE takes the row lock, so a concurrent append waits until this
+transaction commits and then updates, and returns, the newest committed version of the row.
+On SQLite the UPDATE takes the database's single write lock, so no other writer can move the
+head until this transaction ends.
 The lock is held until the surrounding transaction commits; audited writes are few and short.
 A unique `prev_hash` is the safety net: two rows can never follow the same predecessor.
 """
@@ -49,14 +50,16 @@ def row_hash(row: AuditLog, prev_hash: str) -> str:
 def _lock_head(session: Session) -> str:
     """Take the chain lock (see the module docstring) and return the newest hash."""
     head = sa.update(AuditChainHead).where(col(AuditChainHead.id) == 1)
-    locked = session.execute(head.values(last_hash=AuditChainHead.last_hash))
-    if locked.rowcount == 0:  # type: ignore[attr-defined]
+    locked = session.execute(
+        head.values(last_hash=AuditChainHead.last_hash).returning(col(AuditChainHead.last_hash))
+    ).scalar_one_or_none()
+    if locked is None:
         # A database built without the migration (which creates the head): start the chain.
         # A concurrent first append fails on the primary key and its activity retries.
         session.add(AuditChainHead(id=1, last_hash=GENESIS_HASH))
         session.flush()
         return GENESIS_HASH
-    return session.exec(select(AuditChainHead.last_hash).where(AuditChainHead.id == 1)).one()
+    return str(locked)
 
 
 def record(

@@ -13,8 +13,11 @@ from sqlmodel import Session, create_engine
 CONNECT_TIMEOUT_SECONDS = 5
 
 
-def make_engine(url: str) -> sa.Engine:
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+def make_engine(url: str, *, pre_ping: bool = True) -> sa.Engine:
+    """`pre_ping`: test each connection as it leaves the pool (a round trip per checkout).
+    Activities go without: one that meets a connection the server dropped fails, SQLAlchemy
+    replaces the pool's connections, and the retry finds a fresh one."""
+    kwargs: dict[str, Any] = {"pool_pre_ping": pre_ping}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     elif url.startswith("postgresql://"):

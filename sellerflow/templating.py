@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta, select_autoescape
 
 from sellerflow.config import PROJECT_ROOT
 from sellerflow.errors import NotFound
@@ -56,6 +56,17 @@ class RenderedMessage:
     subject: str
     text: str
     html: str
+
+
+@lru_cache
+def notification_variables(template: str) -> frozenset[str]:
+    """The names a notification's text and HTML templates read from their context."""
+    env = environment()
+    names: set[str] = set()
+    for suffix in ("txt", "html"):
+        source, _, _ = env.loader.get_source(env, f"notifications/{template}.{suffix}.j2")  # type: ignore[union-attr]
+        names |= meta.find_undeclared_variables(env.parse(source))
+    return frozenset(names)
 
 
 def render_notification(template: str, context: dict[str, object]) -> RenderedMessage:

@@ -21,7 +21,7 @@ from tests.journey import (
     wait_for_task,
 )
 from tests.policy.sellers import PASSING_CHECKLIST
-from workflows import ALL_WORKFLOWS
+from worker import ALL_WORKFLOWS
 
 
 async def test_applicant_to_active_seller(stack: Stack) -> None:

@@ -8,7 +8,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.histories import HISTORIES
-from workflows import ALL_WORKFLOWS
+from worker import ALL_WORKFLOWS
 
 SAVED = sorted(HISTORIES.glob("*.json"))
 

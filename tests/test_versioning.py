@@ -18,7 +18,7 @@ from temporalio.worker import Replayer, WorkflowReplayResult
 from temporalio.workflow import NondeterminismError
 
 from tests.histories import HISTORIES
-from workflows import ALL_WORKFLOWS
+from worker import ALL_WORKFLOWS
 from workflows.common import IN_REVIEW_PATCH
 
 BEFORE = sorted(HISTORIES.glob("*-before-in-review-notice.json"))

@@ -1,9 +1,5 @@
-"""Temporal workflows: deterministic orchestration; every rule lives in sellerflow.policy."""
+"""Temporal workflows: deterministic orchestration; every rule lives in sellerflow.policy.
 
-from workflows.evaluation import SellerEvaluationWorkflow
-from workflows.onboarding import OnboardingWorkflow
-from workflows.seller import SellerWorkflow
-
-ALL_WORKFLOWS = [OnboardingWorkflow, SellerWorkflow, SellerEvaluationWorkflow]
-
-__all__ = ["ALL_WORKFLOWS", "OnboardingWorkflow", "SellerEvaluationWorkflow", "SellerWorkflow"]
+Imports nothing: the sandbox runs this package's `__init__` again for every workflow run, and a
+workflow needs only its own module (`worker.ALL_WORKFLOWS` lists them all).
+"""

@@ -294,6 +294,20 @@ def test_account_ready_names_the_ssm_and_the_trial_end(engine: sa.Engine, policy
     assert (NOW + timedelta(days=90)).strftime("%Y-%m-%d") in row.body_text
 
 
+def test_a_reminder_lists_what_is_missing(engine: sa.Engine, policy: Policy) -> None:
+    """Only templates that read `missing` pay for the requirement queries; the reminder does."""
+    app, _ = make_seller(engine, policy)
+    notes = NotificationActivities(engine, Settings(), policy)
+    inp = NotifyInput(template="reminder", key="reminder", application_id=str(app.id))
+    ActivityEnvironment().run(notes.notify, inp)
+    with session_scope(engine) as session:
+        row = session.exec(
+            select(Notification).where(Notification.idempotency_key == "reminder")
+        ).one()
+    assert "still needs: " in row.body_text
+    assert "company_registration_extract" in row.body_text
+
+
 class RefusingMailer(Mailer):
     def send(self, mail: EmailMessage) -> None:
         address = str(mail["To"])

@@ -14,7 +14,7 @@ from temporalio.worker import Replayer, Worker
 from sellerflow import history
 from tests.conftest import Stack
 from tests.journey import approved_seller, decide, staff_token, wait_for_task
-from workflows import ALL_WORKFLOWS
+from worker import ALL_WORKFLOWS
 
 
 async def test_a_sellers_history_has_its_workflow_and_audit_rows(stack: Stack) -> None:
