@@ -76,12 +76,14 @@ def record(
     at: datetime | None = None,
 ) -> None:
     """Append one row; a row with the same key (a retried activity) is not written twice."""
-    prev_hash = _lock_head(session)
+    # Checked before the lock, which every append waits for: a retry that finds its row leaves
+    # at once, and two appends with one key cannot both insert (the key is unique).
     exists = session.exec(
         select(col(AuditLog.id)).where(col(AuditLog.idempotency_key) == key)
     ).first()
     if exists:
         return
+    prev_hash = _lock_head(session)
     row = AuditLog(
         idempotency_key=key,
         at=at or utcnow(),
