@@ -1,5 +1,6 @@
 """Engine creation and sessions; the same code serves SQLite and PostgreSQL."""
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,15 +18,9 @@ def make_engine(url: str, *, pre_ping: bool = True) -> sa.Engine:
     """`pre_ping`: test each connection as it leaves the pool (a round trip per checkout).
     Activities go without: one that meets a connection the server dropped fails, SQLAlchemy
     replaces the pool's connections, and the retry finds a fresh one."""
-    kwargs: dict[str, Any] = {"pool_pre_ping": pre_ping}
-    if url.startswith("sqlite"):
-        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
-    elif url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if "connect_timeout=" not in url:
-            # An unreachable server fails a connect in seconds, not after the OS's TCP timeout.
-            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    engine = create_engine(url, **kwargs)
+    url, connect_args = _driver(url, sqlite_driver="sqlite")
+    connect_args |= {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -38,18 +33,23 @@ def make_async_engine(url: str) -> AsyncEngine:
     No ping before each use either: a connection the server dropped fails one read (503), and
     SQLAlchemy then replaces every pooled connection.
     """
-    kwargs: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
-    if url.startswith("sqlite"):
-        url = url.replace("sqlite://", "sqlite+aiosqlite://", 1)
-        kwargs["connect_args"] = {"timeout": 30}
-    elif url.startswith("postgresql://"):
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        if "connect_timeout=" not in url:
-            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-    engine = create_async_engine(url, **kwargs)
+    url, connect_args = _driver(url, sqlite_driver="sqlite+aiosqlite")
+    engine = create_async_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect_args)
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _driver(url: str, *, sqlite_driver: str) -> tuple[str, dict[str, Any]]:
+    """The URL with its driver named, and the driver's connect arguments."""
+    if url.startswith("sqlite"):
+        return re.sub(r"^sqlite://", f"{sqlite_driver}://", url), {"timeout": 30}
+    if url.startswith("postgresql://"):
+        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+        if "connect_timeout=" not in url:
+            # An unreachable server fails a connect in seconds, not after the OS's TCP timeout.
+            return url, {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    return url, {}
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
