@@ -19,17 +19,18 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from api.schemas import ApplicationPublic, DecisionPublic
-from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import Requirement
-from sellerflow.records import requirements_of, states_of
+from sellerflow.records import (
+    APPLICATIONS,
+    DOCUMENTS,
+    SELLERS,
+    SIGNATURES,
+    TASKS,
+    requirements_of,
+    states_of,
+)
 from sellerflow.vocabulary import SellerStatus, TaskStatus
-
-APPLICATIONS: sa.Table = Application.__table__  # type: ignore[attr-defined]
-DOCUMENTS: sa.Table = Document.__table__  # type: ignore[attr-defined]
-SELLERS: sa.Table = Seller.__table__  # type: ignore[attr-defined]
-SIGNATURES: sa.Table = Signature.__table__  # type: ignore[attr-defined]
-TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
 
 DOCUMENT_FIELDS = ("created_at", "kind", "status", "sha256", "error_code", "error_reason")
 SIGNATURE_FIELDS = ("signed_at", "kind", "version")

@@ -14,7 +14,6 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from sellerflow.config import Settings
-from sellerflow.db import make_async_engine
 from sellerflow.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
 from sellerflow.models import Application, StaffUser
 from sellerflow.policy.model import Policy
@@ -31,22 +30,16 @@ class AppState:
     store: ObjectStore
     policy: Policy
     # The frequent reads that are served on the event loop, without a thread per request.
-    reads: AsyncEngine | None = None
+    reads: AsyncEngine
     temporal: Client | None = None
     extras: dict[str, object] = field(default_factory=dict)
     # Fewer than the engine's pool holds (5 + 10 overflow), leaving room for /readyz.
     sessions: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(12))
 
-    def read_pool(self) -> AsyncEngine:
-        if self.reads is None:
-            self.reads = make_async_engine(self.settings.database_url)
-        return self.reads
-
     async def close(self) -> None:
         """Closes the pools (aiosqlite's connections are threads that would outlive the app)."""
         self.engine.dispose()
-        if self.reads is not None:
-            await self.reads.dispose()
+        await self.reads.dispose()
 
 
 async def get_state(request: Request) -> AppState:
@@ -84,7 +77,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 async def get_reads(state: StateDep) -> AsyncIterator[AsyncConnection]:
     """A connection of the read pool (autocommit) for a route that awaits its statements."""
-    async with state.read_pool().connect() as conn:
+    async with state.reads.connect() as conn:
         yield conn
 
 
@@ -132,7 +125,7 @@ async def get_principal(
     if applicant is not None:
         return applicant
     _check_staff_kind(claims)
-    async with state.read_pool().connect() as conn:
+    async with state.reads.connect() as conn:
         user = (
             await conn.execute(
                 sa.select(STAFF.c.username, STAFF.c.roles, STAFF.c.email, STAFF.c.disabled).where(

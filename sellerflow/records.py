@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from sellerflow.models import Application, Document, Seller, Signature
+from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import DocumentState, Requirement, requirements
 from sellerflow.templating import current_agreement
@@ -55,23 +55,26 @@ def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, D
     return newest_of_each_kind(docs)
 
 
-_DOCUMENTS = Document.__table__  # type: ignore[attr-defined]
-_SIGNATURES = Signature.__table__  # type: ignore[attr-defined]
-_SELLERS = Seller.__table__  # type: ignore[attr-defined]
+# The tables, for plain statements that skip the ORM's rows (hot reads).
+APPLICATIONS: sa.Table = Application.__table__  # type: ignore[attr-defined]
+DOCUMENTS: sa.Table = Document.__table__  # type: ignore[attr-defined]
+SELLERS: sa.Table = Seller.__table__  # type: ignore[attr-defined]
+SIGNATURES: sa.Table = Signature.__table__  # type: ignore[attr-defined]
+TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
 
 
 def documents_statement(application_id: uuid.UUID) -> sa.Select[Any]:
     """What the requirement rules need of an application's documents, oldest first."""
     return (
         sa.select(
-            _DOCUMENTS.c.kind,
-            _DOCUMENTS.c.status,
-            _DOCUMENTS.c.sha256,
-            _DOCUMENTS.c.error_code,
-            _DOCUMENTS.c.error_reason,
+            DOCUMENTS.c.kind,
+            DOCUMENTS.c.status,
+            DOCUMENTS.c.sha256,
+            DOCUMENTS.c.error_code,
+            DOCUMENTS.c.error_reason,
         )
-        .where(_DOCUMENTS.c.application_id == application_id)
-        .order_by(_DOCUMENTS.c.created_at)
+        .where(DOCUMENTS.c.application_id == application_id)
+        .order_by(DOCUMENTS.c.created_at)
     )
 
 
@@ -89,9 +92,9 @@ def states_of(rows: Iterable[Any]) -> dict[str, DocumentState]:
 
 def signatures_statement(application_id: uuid.UUID) -> sa.Select[Any]:
     return (
-        sa.select(_SIGNATURES.c.kind, _SIGNATURES.c.version)
-        .where(_SIGNATURES.c.application_id == application_id)
-        .order_by(_SIGNATURES.c.signed_at)
+        sa.select(SIGNATURES.c.kind, SIGNATURES.c.version)
+        .where(SIGNATURES.c.application_id == application_id)
+        .order_by(SIGNATURES.c.signed_at)
     )
 
 
@@ -117,8 +120,8 @@ def trial_end(conn: sa.Connection, seller_id: uuid.UUID | None) -> datetime | No
     if seller_id is None:
         return None
     end: datetime | None = conn.execute(
-        sa.select(_SELLERS.c.trial_ends_at).where(
-            _SELLERS.c.id == seller_id, _SELLERS.c.status == SellerStatus.trial.value
+        sa.select(SELLERS.c.trial_ends_at).where(
+            SELLERS.c.id == seller_id, SELLERS.c.status == SellerStatus.trial.value
         )
     ).scalar_one_or_none()
     return end

@@ -32,7 +32,7 @@ from api.schemas import (
 from api.workflow_calls import call_workflow, undo_on_failure
 from sellerflow import audit
 from sellerflow.errors import MissingRequirements, NotFound
-from sellerflow.models import Application, Seller, Task
+from sellerflow.models import Application
 from sellerflow.payloads import OnboardingInput, SubmitInput, WithdrawInput
 from sellerflow.policy.requirements import unmet
 from sellerflow.records import (
@@ -47,9 +47,6 @@ from workflows.onboarding import OnboardingWorkflow
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 
 APPLICANT_TOKEN_MINUTES = 60 * 24 * 60
-APPLICATIONS: sa.Table = Application.__table__  # type: ignore[attr-defined]
-SELLERS: sa.Table = Seller.__table__  # type: ignore[attr-defined]
-TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
 
 
 def workflow_id(application_id: uuid.UUID) -> str:

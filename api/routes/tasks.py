@@ -23,18 +23,16 @@ from api.schemas import Page, TaskAssign, TaskComplete, TaskCompleted, TaskPubli
 from api.workflow_calls import call_workflow
 from sellerflow import audit
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from sellerflow.models import Application, StaffUser, Task
+from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
 from sellerflow.policy import Refused
 from sellerflow.policy.onboarding import check_decision_allowed
-from sellerflow.records import count
+from sellerflow.records import APPLICATIONS, TASKS, count
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
 
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
-TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
-APPLICATIONS: sa.Table = Application.__table__  # type: ignore[attr-defined]
 ONBOARDING_KINDS = {TaskKind.onboarding_review, TaskKind.ssm_signoff}
 
 
@@ -217,7 +215,7 @@ async def complete_task(
 
     The task is read with one awaited statement of the read pool, whose connection is back in
     the pool before the update's round trip."""
-    async with state.read_pool().connect() as conn:
+    async with state.reads.connect() as conn:
         task = (
             await conn.execute(
                 sa.select(TASKS, APPLICATIONS.c.contact_email)

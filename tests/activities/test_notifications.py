@@ -281,31 +281,30 @@ async def test_an_applications_messages_arrive_by_smtp(stack: Stack) -> None:
     assert all(row.sent_at is not None for row in rows)
 
 
-def test_account_ready_names_the_ssm_and_the_trial_end(engine: sa.Engine, policy: Policy) -> None:
+def notified_text(engine: sa.Engine, policy: Policy, template: str) -> str:
+    """The text of the one `template` message `notify` stores for a seller's application."""
     app, _ = make_seller(engine, policy)
     notes = NotificationActivities(engine, Settings(), policy)
-    inp = NotifyInput(template="account_ready", key="ready", application_id=str(app.id))
+    inp = NotifyInput(template=template, key=template, application_id=str(app.id))
     ActivityEnvironment().run(notes.notify, inp)
     with session_scope(engine) as session:
         row = session.exec(
-            select(Notification).where(Notification.idempotency_key == "ready")
+            select(Notification).where(Notification.idempotency_key == template)
         ).one()
-    assert "Your Seller Success Manager is ssm1." in row.body_text
-    assert (NOW + timedelta(days=90)).strftime("%Y-%m-%d") in row.body_text
+    return row.body_text
+
+
+def test_account_ready_names_the_ssm_and_the_trial_end(engine: sa.Engine, policy: Policy) -> None:
+    text = notified_text(engine, policy, "account_ready")
+    assert "Your Seller Success Manager is ssm1." in text
+    assert (NOW + timedelta(days=90)).strftime("%Y-%m-%d") in text
 
 
 def test_a_reminder_lists_what_is_missing(engine: sa.Engine, policy: Policy) -> None:
     """Only templates that read `missing` pay for the requirement queries; the reminder does."""
-    app, _ = make_seller(engine, policy)
-    notes = NotificationActivities(engine, Settings(), policy)
-    inp = NotifyInput(template="reminder", key="reminder", application_id=str(app.id))
-    ActivityEnvironment().run(notes.notify, inp)
-    with session_scope(engine) as session:
-        row = session.exec(
-            select(Notification).where(Notification.idempotency_key == "reminder")
-        ).one()
-    assert "still needs: " in row.body_text
-    assert "company_registration_extract" in row.body_text
+    text = notified_text(engine, policy, "reminder")
+    assert "still needs: " in text
+    assert "company_registration_extract" in text
 
 
 class RefusingMailer(Mailer):

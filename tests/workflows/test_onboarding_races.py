@@ -142,6 +142,14 @@ async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None
             await asyncio.sleep(0.05)
 
 
+async def submitted(onboarding: Onboarding) -> WorkflowHandle[OnboardingWorkflow, OnboardingResult]:
+    """A new application, submitted once its draft stage is recorded."""
+    handle = await onboarding.start()
+    await eventually(lambda: Stage.draft in onboarding.stages)
+    await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
+    return handle
+
+
 async def update_accepted(handle: WorkflowHandle[OnboardingWorkflow, OnboardingResult]) -> bool:
     history = await handle.fetch_history()
     accepted = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
@@ -173,9 +181,7 @@ async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
 ) -> None:
     onboarding, held = held_worker
     held.name = "open_task"
-    handle = await onboarding.start()
-    await eventually(lambda: Stage.draft in onboarding.stages)
-    await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
+    handle = await submitted(onboarding)
     await asyncio.to_thread(held.started.wait, 10)
     task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
     assert task_id is not None
@@ -208,9 +214,7 @@ async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
 ) -> None:
     onboarding, held = held_worker
     held.name = "close_task"
-    handle = await onboarding.start()
-    await eventually(lambda: Stage.draft in onboarding.stages)
-    await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
+    handle = await submitted(onboarding)
     await eventually(lambda: Stage.onboarding_review in onboarding.stages)
     task_id = None
     async with asyncio.timeout(10):
