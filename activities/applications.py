@@ -8,8 +8,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit
-from sellerflow.db import session_scope
-from sellerflow.models import Application, Document, Seller, StageChange, utcnow
+from sellerflow.db import insert_once, session_scope
+from sellerflow.models import Application, Document, StageChange, UTCDateTime, utcnow
 from sellerflow.payloads import (
     ApplyVerdictsInput,
     Problem,
@@ -25,7 +25,15 @@ from sellerflow.policy.requirements import (
     required_documents,
     vat_format_error,
 )
-from sellerflow.records import current_versions, latest_documents, signed_versions
+from sellerflow.records import (
+    APPLICATIONS,
+    DOCUMENTS,
+    SELLERS,
+    current_versions,
+    latest_documents,
+    newest_of_each_kind,
+    signed_versions,
+)
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
 from sellerflow.storage import ObjectStore, StoreUnavailable, check_document
 from sellerflow.vocabulary import DocumentStatus, SellerCategory, SellerStatus
@@ -44,6 +52,53 @@ def seller_id_for(application_id: str) -> uuid.UUID:
     return uuid.uuid5(SELLER_NAMESPACE, application_id)
 
 
+STAGE_CHANGES: sa.Table = StageChange.__table__  # type: ignore[attr-defined]
+_STAGE_OF = sa.select(APPLICATIONS.c.stage).where(APPLICATIONS.c.id == sa.bindparam("app_id"))
+_ENTER_STAGE = (
+    sa.update(APPLICATIONS)
+    .where(APPLICATIONS.c.id == sa.bindparam("app_id"))
+    .values(
+        stage=sa.bindparam("new_stage"),
+        stage_entered_at=sa.bindparam("entered_at", type_=UTCDateTime()),
+        updated_at=sa.bindparam("now", type_=UTCDateTime()),
+        deadline_at=sa.bindparam("deadline", type_=UTCDateTime()),
+    )
+)
+
+
+_DOCUMENTS = (
+    sa.select(
+        DOCUMENTS.c.id,
+        DOCUMENTS.c.kind,
+        DOCUMENTS.c.status,
+        DOCUMENTS.c.sha256,
+        DOCUMENTS.c.error_code,
+        DOCUMENTS.c.error_reason,
+    )
+    .where(DOCUMENTS.c.application_id == sa.bindparam("app_id"))
+    .order_by(DOCUMENTS.c.created_at)
+)
+_VERDICT = ("doc_id", "new_status", "new_error_code", "new_error_reason")
+_SET_VERDICT = (
+    sa.update(DOCUMENTS)
+    .where(DOCUMENTS.c.id == sa.bindparam("doc_id"))
+    .values(
+        status=sa.bindparam("new_status"),
+        error_code=sa.bindparam("new_error_code"),
+        error_reason=sa.bindparam("new_error_reason"),
+    )
+)
+_REFUSED_BY_REVIEWER = "refused by the onboarding team"
+_APPLICANT = sa.select(
+    APPLICATIONS.c.legal_name, APPLICATIONS.c.seller_category, APPLICATIONS.c.country
+).where(APPLICATIONS.c.id == sa.bindparam("app_id"))
+_LINK_SELLER = (
+    sa.update(APPLICATIONS)
+    .where(APPLICATIONS.c.id == sa.bindparam("app_id"))
+    .values(seller_id=sa.bindparam("new_seller_id"))
+)
+
+
 def _application(session: Session, application_id: str) -> Application:
     app = session.get(Application, uuid.UUID(application_id))
     if app is None:
@@ -59,35 +114,44 @@ class ApplicationActivities:
 
     @activity.defn
     def set_stage(self, inp: SetStageInput) -> None:
+        """Enter the stage, once per (application, stage, moment): a retry changes nothing."""
         key = f"{inp.application_id}:{inp.stage.value}:{inp.at.isoformat()}"
-        with session_scope(self.engine) as session:
-            if session.exec(
-                select(StageChange.id).where(StageChange.idempotency_key == key)
-            ).first():
-                return
-            app = _application(session, inp.application_id)
-            before = app.stage
-            app.stage, app.stage_entered_at, app.updated_at = inp.stage.value, inp.at, utcnow()
-            app.deadline_at = inp.deadline
-            session.add(
-                StageChange(
-                    application_id=app.id,
-                    stage=inp.stage.value,
-                    entered_at=inp.at,
-                    idempotency_key=key,
-                )
+        app_id = uuid.UUID(inp.application_id)
+        with self.engine.begin() as conn:
+            before = conn.execute(_STAGE_OF, {"app_id": app_id}).scalar_one_or_none()
+            if before is None:
+                raise ApplicationError(f"no application {app_id}", type="InvalidInput")
+            change = {
+                "id": uuid.uuid4(),
+                "application_id": app_id,
+                "stage": inp.stage.value,
+                "entered_at": inp.at,
+                "idempotency_key": key,
+            }
+            if not insert_once(conn, STAGE_CHANGES, "idempotency_key", change):
+                return  # entered before: this is a retry
+            conn.execute(
+                _ENTER_STAGE,
+                {
+                    "app_id": app_id,
+                    "new_stage": inp.stage.value,
+                    "entered_at": inp.at,
+                    "now": utcnow(),
+                    "deadline": inp.deadline,
+                },
             )
             audit.record(
-                session,
+                conn,
                 key=f"stage:{key}",
                 actor=inp.actor,
                 action="application.stage",
                 subject_type="application",
-                subject_id=str(app.id),
+                subject_id=str(app_id),
                 before=before,
                 after=inp.stage.value,
                 reason=inp.reason,
                 at=inp.at,
+                new_key=True,
             )
 
     @activity.defn
@@ -186,44 +250,51 @@ class ApplicationActivities:
 
     @activity.defn
     def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
-        with session_scope(self.engine) as session:
-            app_id = uuid.UUID(inp.application_id)
-            by_id = {uuid.UUID(v.document_id): v for v in inp.verdicts}
-            for doc in latest_documents(session, app_id).values():
+        app_id = uuid.UUID(inp.application_id)
+        by_id = {uuid.UUID(v.document_id): v for v in inp.verdicts}
+        changes: list[dict[str, object]] = []
+        with self.engine.begin() as conn:
+            for doc in newest_of_each_kind(conn.execute(_DOCUMENTS, {"app_id": app_id})).values():
                 verdict = by_id.get(doc.id)
                 if verdict is not None and not verdict.accepted:
-                    doc.status = DocumentStatus.refused.value
-                    doc.error_code = verdict.error_code or "refused_by_reviewer"
-                    doc.error_reason = "refused by the onboarding team"
+                    error = verdict.error_code or "refused_by_reviewer"
+                    refused = (DocumentStatus.refused.value, error, _REFUSED_BY_REVIEWER)
+                    changes.append(dict(zip(_VERDICT, (doc.id, *refused), strict=True)))
                 elif (verdict is not None or inp.accept_rest) and doc.status in READY:
-                    doc.status = DocumentStatus.accepted.value
-                session.add(doc)
+                    accepted = (DocumentStatus.accepted.value, doc.error_code, doc.error_reason)
+                    changes.append(dict(zip(_VERDICT, (doc.id, *accepted), strict=True)))
+            if changes:
+                conn.execute(_SET_VERDICT, changes)
 
     @activity.defn
     def setup_account(self, inp: SetupAccountInput) -> SetupAccountResult:
         """Create the seller account with trial capabilities; a retry changes nothing."""
         seller_id = seller_id_for(inp.application_id)
-        with session_scope(self.engine) as session:
-            app = _application(session, inp.application_id)
-            if session.get(Seller, seller_id) is None:
-                caps = inp.capabilities
-                session.add(
-                    Seller(
-                        id=seller_id,
-                        application_id=app.id,
-                        legal_name=app.legal_name,
-                        seller_category=app.seller_category,
-                        country=app.country,
-                        status=SellerStatus.trial.value,
-                        ssm_username=inp.ssm_username,
-                        trial_ends_at=inp.trial_ends_at,
-                        listing_cap=caps.listing_cap,
-                        daily_order_cap=caps.daily_order_cap,
-                        payouts_deferred=caps.payouts_deferred,
-                    )
-                )
+        app_id = uuid.UUID(inp.application_id)
+        with self.engine.begin() as conn:
+            app = conn.execute(_APPLICANT, {"app_id": app_id}).first()
+            if app is None:
+                raise ApplicationError(f"no application {app_id}", type="InvalidInput")
+            caps, now = inp.capabilities, utcnow()
+            seller = {
+                "id": seller_id,
+                "application_id": app_id,
+                "legal_name": app.legal_name,
+                "seller_category": app.seller_category,
+                "country": app.country,
+                "status": SellerStatus.trial.value,
+                "ssm_username": inp.ssm_username,
+                "trial_ends_at": inp.trial_ends_at,
+                "listing_cap": caps.listing_cap,
+                "daily_order_cap": caps.daily_order_cap,
+                "payouts_deferred": caps.payouts_deferred,
+                "standing": "good",
+                "created_at": now,
+                "updated_at": now,
+            }
+            if insert_once(conn, SELLERS, "id", seller):
                 audit.record(
-                    session,
+                    conn,
                     key=f"seller-created:{seller_id}",
                     actor="system",
                     action="seller.created",
@@ -232,6 +303,7 @@ class ApplicationActivities:
                     after=SellerStatus.trial.value,
                     reason=f"account set up, SSM {inp.ssm_username}",
                     at=inp.at,
+                    new_key=True,  # written only here, with the seller's row
                 )
-            app.seller_id = seller_id
+            conn.execute(_LINK_SELLER, {"app_id": app_id, "new_seller_id": seller_id})
         return SetupAccountResult(seller_id=str(seller_id))

@@ -6,20 +6,62 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import col, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import outbox
 from sellerflow.config import Settings
-from sellerflow.db import session_scope
-from sellerflow.models import Application, Notification, Seller, utcnow
-from sellerflow.outbox import Mailer, build_message
+from sellerflow.models import UTCDateTime, utcnow
+from sellerflow.outbox import NOTIFICATIONS, Mailer, build_message
 from sellerflow.payloads import DeliverNotificationInput, NotifyInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
-from sellerflow.records import requirement_list
+from sellerflow.records import APPLICATIONS, SELLERS, requirement_list
 from sellerflow.templating import notification_variables
+
+_APPLICANT = (
+    APPLICATIONS.c.id,
+    APPLICATIONS.c.contact_name,
+    APPLICATIONS.c.contact_email,
+    APPLICATIONS.c.legal_name,
+    APPLICATIONS.c.deadline_at,
+    APPLICATIONS.c.stage,
+    APPLICATIONS.c.seller_category,
+    APPLICATIONS.c.country,
+    APPLICATIONS.c.vat_number,
+    APPLICATIONS.c.seller_id,
+    SELLERS.c.ssm_username,
+    SELLERS.c.status.label("seller_status"),
+    SELLERS.c.trial_ends_at,
+)
+# Who a message goes to, with the seller behind the application when there is one.
+_BY_APPLICATION = (
+    sa.select(*_APPLICANT)
+    .select_from(APPLICATIONS.outerjoin(SELLERS, SELLERS.c.id == APPLICATIONS.c.seller_id))
+    .where(APPLICATIONS.c.id == sa.bindparam("app_id"))
+)
+_BY_SELLER = (
+    sa.select(*_APPLICANT)
+    .select_from(SELLERS.join(APPLICATIONS, APPLICATIONS.c.id == SELLERS.c.application_id))
+    .where(SELLERS.c.id == sa.bindparam("seller_id"))
+)
+_UNSENT = (
+    sa.select(
+        NOTIFICATIONS.c.id,
+        NOTIFICATIONS.c.idempotency_key,
+        NOTIFICATIONS.c.recipient,
+        NOTIFICATIONS.c.subject,
+        NOTIFICATIONS.c.body_text,
+        NOTIFICATIONS.c.body_html,
+    )
+    .where(NOTIFICATIONS.c.id == sa.bindparam("id"), NOTIFICATIONS.c.sent_at.is_(None))
+    .with_for_update()
+)
+_SENT = (
+    sa.update(NOTIFICATIONS)
+    .where(NOTIFICATIONS.c.id == sa.bindparam("notification_id"))
+    .values(sent_at=sa.bindparam("at", type_=UTCDateTime()))
+)
 
 
 def _fmt(value: datetime | None) -> str:
@@ -36,39 +78,41 @@ class NotificationActivities:
     @activity.defn
     def notify(self, inp: NotifyInput) -> bool:
         """Store the message once per key; `deliver_notification` sends it."""
-        with session_scope(self.engine) as session:
-            seller = session.get(Seller, uuid.UUID(inp.seller_id)) if inp.seller_id else None
-            app_id = inp.application_id or (str(seller.application_id) if seller else None)
-            app = session.get(Application, uuid.UUID(app_id)) if app_id else None
+        with self.engine.begin() as conn:
+            if inp.seller_id and not inp.application_id:
+                found = conn.execute(_BY_SELLER, {"seller_id": uuid.UUID(inp.seller_id)})
+            else:
+                app_id = uuid.UUID(inp.application_id) if inp.application_id else None
+                found = conn.execute(_BY_APPLICATION, {"app_id": app_id})
+            app = found.first()
             if app is None:
                 raise ValueError(f"no application behind notification {inp.key}")
-            if seller is None and app.seller_id is not None:
-                seller = session.get(Seller, app.seller_id)
+            has_seller = app.seller_status is not None
             context: dict[str, Any] = {
                 "recipient_name": app.contact_name,
                 "legal_name": app.legal_name,
                 "deadline": _fmt(app.deadline_at),
                 # Four queries, for the one template (the reminder) that lists them.
-                "missing": unmet(requirement_list(session, self.policy, app))
+                "missing": unmet(requirement_list(conn, self.policy, app))
                 if "missing" in notification_variables(inp.template)
                 else [],
                 "reasons": [],
                 "reason": "",
-                "ssm": seller.ssm_username if seller else "",
-                "status": seller.status if seller else app.stage,
-                "trial_ends_at": _fmt(seller.trial_ends_at) if seller else "",
+                "ssm": (app.ssm_username or "") if has_seller else "",
+                "status": app.seller_status if has_seller else app.stage,
+                "trial_ends_at": _fmt(app.trial_ends_at) if has_seller else "",
                 "improve_by": "",
                 "notice_ends_at": "",
             }
             context.update(inp.context)
             stored = outbox.enqueue(
-                session,
+                conn,
                 key=inp.key,
                 template=inp.template,
                 recipient=app.contact_email,
                 context=context,
                 application_id=app.id,
-                seller_id=seller.id if seller else None,
+                seller_id=app.seller_id if has_seller else None,
             )
         return stored
 
@@ -85,15 +129,11 @@ class NotificationActivities:
         """
         if self.mailer is None:
             return False  # no SMTP configured: the outbox stays readable in the UI
-        with session_scope(self.engine) as session:
+        with self.engine.begin() as conn:
             # FOR UPDATE (PostgreSQL) keeps a timed-out attempt that is still running and its
             # retry from sending at the same time; SQLite ignores it.
-            row = session.exec(
-                select(Notification)
-                .where(col(Notification.id) == uuid.UUID(inp.notification_id))
-                .with_for_update()
-            ).first()
-            if row is None or row.sent_at is not None:
+            row = conn.execute(_UNSENT, {"id": uuid.UUID(inp.notification_id)}).first()
+            if row is None:
                 return False
             try:
                 self.mailer.send(build_message(row, self.settings.mail_from))
@@ -104,8 +144,7 @@ class NotificationActivities:
                     type="MailRefused",
                     non_retryable=True,
                 ) from None
-            row.sent_at = utcnow()
-            session.add(row)
+            conn.execute(_SENT, {"notification_id": row.id, "at": utcnow()})
         activity.logger.info(
             "notification delivered", extra={"notification_key": row.idempotency_key}
         )

@@ -6,12 +6,41 @@ import sqlalchemy as sa
 from temporalio import activity
 
 from sellerflow import audit, outbox
-from sellerflow.db import session_scope
-from sellerflow.models import Task
+from sellerflow.db import insert_once, session_scope
+from sellerflow.models import Task, UTCDateTime, utcnow
 from sellerflow.payloads import CancelTasksInput, CloseTaskInput, EscalateTaskInput, OpenTaskInput
+from sellerflow.records import TASKS
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskStatus
 
 OPS_MAILBOX = "ops@sellerflow.local"
+
+
+# The columns the model fills in itself, for plain inserts.
+_NEW_TASK = {
+    "status": TaskStatus.open.value,
+    "priority": 0,
+    "escalated": False,
+    "reason_codes": [],
+    "document_verdicts": [],
+    "checklist": {},
+}
+# Close an open task, in one statement that also says what it closed.
+_CLOSE = (
+    sa.update(TASKS)
+    .where(TASKS.c.id == sa.bindparam("task_id"), TASKS.c.status == TaskStatus.open.value)
+    .values(
+        status=TaskStatus.completed.value,
+        completed_at=sa.bindparam("at", type_=UTCDateTime()),
+        completed_by=sa.bindparam("actor"),
+        assignee=sa.func.coalesce(TASKS.c.assignee, sa.bindparam("actor")),
+        decision=sa.bindparam("decision"),
+        reason_codes=sa.bindparam("reason_codes", type_=sa.JSON()),
+        comment=sa.bindparam("comment"),
+        document_verdicts=sa.bindparam("verdicts", type_=sa.JSON()),
+        checklist=sa.bindparam("checklist", type_=sa.JSON()),
+    )
+    .returning(TASKS.c.kind, TASKS.c.application_id, TASKS.c.seller_id)
+)
 
 
 class TaskActivities:
@@ -20,51 +49,55 @@ class TaskActivities:
 
     @activity.defn
     def open_task(self, inp: OpenTaskInput) -> str:
-        with session_scope(self.engine) as session:
-            if session.get(Task, uuid.UUID(inp.task_id)) is None:
-                roles = TASK_ROLES[inp.kind]
-                session.add(
-                    Task(
-                        id=uuid.UUID(inp.task_id),
-                        kind=inp.kind.value,
-                        workflow_id=inp.workflow_id,
-                        application_id=uuid.UUID(inp.application_id)
-                        if inp.application_id
-                        else None,
-                        seller_id=uuid.UUID(inp.seller_id) if inp.seller_id else None,
-                        role=(Role.ssm if Role.ssm in roles else next(iter(roles))).value,
-                        due_at=inp.due_at,
-                        note=inp.note[:1000],
-                    )
-                )
+        roles = TASK_ROLES[inp.kind]
+        row = {
+            "id": uuid.UUID(inp.task_id),
+            "kind": inp.kind.value,
+            "workflow_id": inp.workflow_id,
+            "application_id": uuid.UUID(inp.application_id) if inp.application_id else None,
+            "seller_id": uuid.UUID(inp.seller_id) if inp.seller_id else None,
+            "role": (Role.ssm if Role.ssm in roles else next(iter(roles))).value,
+            "due_at": inp.due_at,
+            "note": inp.note[:1000],
+            "created_at": utcnow(),
+            **_NEW_TASK,
+        }
+        with self.engine.begin() as conn:
+            insert_once(conn, TASKS, "id", row)  # a retry finds its row and changes nothing
         return inp.task_id
 
     @activity.defn
     def close_task(self, inp: CloseTaskInput) -> None:
         d = inp.decision
-        with session_scope(self.engine) as session:
-            task = session.get(Task, uuid.UUID(d.task_id))
-            if task is None or task.status != TaskStatus.open.value:
-                return
-            task.status = TaskStatus.completed.value
-            task.completed_at, task.completed_by = inp.at, d.actor
-            task.assignee = task.assignee or d.actor
-            task.decision = d.decision.value
-            task.reason_codes = list(d.reason_codes)
-            task.comment = d.comment
-            task.document_verdicts = [v.model_dump() for v in d.document_verdicts]
-            task.checklist = dict(d.checklist)
+        with self.engine.begin() as conn:
+            closed = conn.execute(
+                _CLOSE,
+                {
+                    "task_id": uuid.UUID(d.task_id),
+                    "at": inp.at,
+                    "actor": d.actor,
+                    "decision": d.decision.value,
+                    "reason_codes": list(d.reason_codes),
+                    "comment": d.comment,
+                    "verdicts": [v.model_dump() for v in d.document_verdicts],
+                    "checklist": dict(d.checklist),
+                },
+            ).first()
+            if closed is None:
+                return  # closed before (a retry), cancelled, or never opened
             audit.record(
-                session,
+                conn,
                 key=f"task-complete:{d.task_id}",
                 actor=d.actor,
-                action=f"{task.kind}.{d.decision.value}",
-                subject_type="application" if task.application_id else "seller",
-                subject_id=str(task.application_id or task.seller_id),
+                action=f"{closed.kind}.{d.decision.value}",
+                subject_type="application" if closed.application_id else "seller",
+                subject_id=str(closed.application_id or closed.seller_id),
                 before=TaskStatus.open.value,
                 after=d.decision.value,
                 reason="; ".join([*d.reason_codes, d.comment]).strip("; "),
                 at=inp.at,
+                # Written only here, with the task's close: an open task has no such row.
+                new_key=True,
             )
 
     @activity.defn

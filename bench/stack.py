@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
@@ -68,6 +69,7 @@ class BenchStack:
     policy: Policy
     logs: Path
     temporal: Process
+    smtp: Process | None = None
 
 
 @contextlib.contextmanager
@@ -104,7 +106,7 @@ async def bench_stack(*, smtp: bool = True) -> AsyncIterator[BenchStack]:
             running(start_temporal(port=port, log=(logs / "temporal.log").open("w")))
         )
         url = stack.enter_context(postgres_schema())
-        smtp_url = None
+        sink, smtp_url = None, None
         if smtp:
             sink, smtp_url = start_smtp_sink(logs / "smtp.log")
             stack.enter_context(running(sink))
@@ -121,7 +123,7 @@ async def bench_stack(*, smtp: bool = True) -> AsyncIterator[BenchStack]:
         stack.callback(engine.dispose)
         client = await connect(settings)
         policy = load_policy(settings.sellerflow_policy)
-        yield BenchStack(settings, client, engine, policy, logs, temporal)
+        yield BenchStack(settings, client, engine, policy, logs, temporal, sink)
 
 
 class ActivityWatch(Interceptor):
@@ -312,6 +314,29 @@ def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used so far (from /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU time of every PostgreSQL process on this machine so far, ended backends included
+    (their time is added to the postmaster's children's time)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            name, fields = stat.read_text().rsplit(")", 1)
+            if name.endswith("(postgres"):
+                values = fields.split()
+                total += sum(int(v) for v in values[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def stack_cpu_seconds(stack: BenchStack) -> dict[str, float]:
+    """CPU time so far of this process (worker and driver), Temporal, PostgreSQL and SMTP."""
+    return {
+        "worker": time.process_time(),
+        "temporal": cpu_seconds(stack.temporal.proc.pid),
+        "postgres": postgres_cpu_seconds(),
+        "smtp": cpu_seconds(stack.smtp.proc.pid) if stack.smtp else 0.0,
+    }
 
 
 def rss_mb(pid: int) -> float:

@@ -18,8 +18,8 @@ the batches alternate (real, reference, real, reference, ...) so drift hits both
     python -m bench.throughput [--journeys 50] [--concurrency 16] [--rounds 2] [--profile]
 
 Prints one JSON line: journeys per second of each, their ratio (target >= 0.8), the journey
-latency p50/p99, CPU seconds per journey of this process (worker and driver) and of the
-Temporal server, and what one journey is made of.
+latency p50/p99, CPU seconds per journey of this process (worker and driver), of the Temporal
+server, of PostgreSQL and of the SMTP sink, and what one journey is made of.
 """
 
 import argparse
@@ -47,7 +47,6 @@ from bench.stack import (
     ActivityWatch,
     BenchStack,
     bench_stack,
-    cpu_seconds,
     event_type,
     history_counts,
     history_events,
@@ -55,6 +54,7 @@ from bench.stack import (
     real_worker,
     reference_worker,
     run_cancellable,
+    stack_cpu_seconds,
     wait_idle,
 )
 from sellerflow.models import Task
@@ -277,10 +277,10 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     ],
                 }
                 for side, journeys in sides.items():
-                    before = time.process_time(), cpu_seconds(stack.temporal.proc.pid)
+                    before = stack_cpu_seconds(stack)
                     wall, lat, done = await run_batch(journeys, args.concurrency)
-                    cpu[f"{side}_worker"] += time.process_time() - before[0]
-                    cpu[f"{side}_temporal"] += cpu_seconds(stack.temporal.proc.pid) - before[1]
+                    for name, seconds in stack_cpu_seconds(stack).items():
+                        cpu[f"{side}_{name}"] += seconds - before[name]
                     walls[side] += wall
                     latencies[side] += lat
                     ids[side] += done

@@ -18,8 +18,9 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -29,7 +30,19 @@ from sellerflow.models import AuditChainHead, AuditLog, utcnow
 GENESIS_HASH = "0" * 64
 
 
-def row_hash(row: AuditLog, prev_hash: str) -> str:
+class _Content(Protocol):
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: str | None
+    after: str | None
+    reason: str
+    idempotency_key: str
+
+
+def row_hash(row: _Content, prev_hash: str) -> str:
     """SHA-256 of the row's canonical JSON content and its predecessor's hash."""
     content = {
         "at": row.at.astimezone(UTC).isoformat(timespec="microseconds"),
@@ -47,23 +60,52 @@ def row_hash(row: AuditLog, prev_hash: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _lock_head(session: Session) -> str:
+# Plain statements, built once: every audited write runs them (no ORM rows, no rebuilt keys).
+AUDIT: sa.Table = AuditLog.__table__  # type: ignore[attr-defined]
+HEAD: sa.Table = AuditChainHead.__table__  # type: ignore[attr-defined]
+_EXISTS = sa.select(AUDIT.c.id).where(AUDIT.c.idempotency_key == sa.bindparam("key"))
+# The lock (see the module docstring) and the newest hash, in one statement.
+_LOCK_HEAD = (
+    sa.update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(last_hash=HEAD.c.last_hash)
+    .returning(HEAD.c.last_hash)
+)
+_START_CHAIN = sa.insert(HEAD).values(id=1, last_hash=GENESIS_HASH)
+_APPEND = sa.insert(AUDIT).returning(AUDIT.c.id)
+_MOVE_HEAD = (
+    sa.update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(last_id=sa.bindparam("row_id"), last_hash=sa.bindparam("row_hash"))
+)
+
+
+def _lock_head(conn: sa.Connection) -> str:
     """Take the chain lock (see the module docstring) and return the newest hash."""
-    head = sa.update(AuditChainHead).where(col(AuditChainHead.id) == 1)
-    locked = session.execute(
-        head.values(last_hash=AuditChainHead.last_hash).returning(col(AuditChainHead.last_hash))
-    ).scalar_one_or_none()
+    locked = conn.execute(_LOCK_HEAD).scalar_one_or_none()
     if locked is None:
         # A database built without the migration (which creates the head): start the chain.
         # A concurrent first append fails on the primary key and its activity retries.
-        session.add(AuditChainHead(id=1, last_hash=GENESIS_HASH))
-        session.flush()
+        conn.execute(_START_CHAIN)
         return GENESIS_HASH
     return str(locked)
 
 
+@dataclass
+class _Row:
+    idempotency_key: str
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    before: str | None
+    after: str | None
+    reason: str
+
+
 def record(
-    session: Session,
+    db: Session | sa.Connection,
     *,
     key: str,
     actor: str,
@@ -74,17 +116,20 @@ def record(
     after: str | None = None,
     reason: str = "",
     at: datetime | None = None,
+    new_key: bool = False,
 ) -> None:
-    """Append one row; a row with the same key (a retried activity) is not written twice."""
+    """Append one row; a row with the same key (a retried activity) is not written twice.
+
+    `new_key`: the caller knows no row has this key (it was made in this same transaction
+    together with a record that was new), so the check is skipped.
+    """
+    conn = db.connection() if isinstance(db, Session) else db
     # Checked before the lock, which every append waits for: a retry that finds its row leaves
     # at once, and two appends with one key cannot both insert (the key is unique).
-    exists = session.exec(
-        select(col(AuditLog.id)).where(col(AuditLog.idempotency_key) == key)
-    ).first()
-    if exists:
+    if not new_key and conn.execute(_EXISTS, {"key": key}).first():
         return
-    prev_hash = _lock_head(session)
-    row = AuditLog(
+    prev_hash = _lock_head(conn)
+    row = _Row(
         idempotency_key=key,
         at=at or utcnow(),
         actor=actor,
@@ -94,17 +139,12 @@ def record(
         before=before,
         after=after,
         reason=reason[:4000],
-        prev_hash=prev_hash,
-        hash="",
     )
-    row.hash = row_hash(row, prev_hash)
-    session.add(row)
-    session.flush()
-    session.execute(
-        sa.update(AuditChainHead)
-        .where(col(AuditChainHead.id) == 1)
-        .values(last_id=row.id, last_hash=row.hash)
-    )
+    digest = row_hash(row, prev_hash)
+    row_id = conn.execute(
+        _APPEND, {**asdict(row), "prev_hash": prev_hash, "hash": digest}
+    ).scalar_one()
+    conn.execute(_MOVE_HEAD, {"row_id": row_id, "row_hash": digest})
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, create_engine
 
@@ -50,6 +51,25 @@ def _driver(url: str, *, sqlite_driver: str) -> tuple[str, dict[str, Any]]:
             # An unreachable server fails a connect in seconds, not after the OS's TCP timeout.
             return url, {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
     return url, {}
+
+
+_INSERT_ONCE: dict[tuple[str, str, str], sa.Insert] = {}
+
+
+def insert_once(conn: sa.Connection, table: sa.Table, key: str, values: dict[str, Any]) -> bool:
+    """INSERT unless a row with the same unique `key` exists: True when this call inserted it.
+
+    `ON CONFLICT (key) DO NOTHING`: a concurrent insert of the same key waits for the other
+    transaction and then inserts nothing, where a check-then-insert would fail on the key.
+    """
+    dialect = conn.dialect.name
+    statement = _INSERT_ONCE.get((table.name, key, dialect))
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        primary = table.primary_key.columns.values()[0]
+        statement = insert(table).on_conflict_do_nothing(index_elements=[key]).returning(primary)
+        _INSERT_ONCE[(table.name, key, dialect)] = statement
+    return conn.execute(statement, values).first() is not None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -1,20 +1,29 @@
 """The notification outbox: render once, store under an idempotency key, deliver separately."""
 
+import contextlib
 import smtplib
+import threading
 import uuid
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session
 
-from sellerflow.models import Notification
+from sellerflow.db import insert_once
+from sellerflow.models import Notification, utcnow
 from sellerflow.payloads import notification_id
 from sellerflow.templating import render_notification
 
+NOTIFICATIONS: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+_STORED = sa.select(NOTIFICATIONS.c.id).where(
+    NOTIFICATIONS.c.idempotency_key == sa.bindparam("key")
+)
+
 
 def enqueue(
-    session: Session,
+    db: Session | sa.Connection,
     *,
     key: str,
     template: str,
@@ -24,26 +33,24 @@ def enqueue(
     seller_id: uuid.UUID | None = None,
 ) -> bool:
     """Store a rendered message; False when the key was stored before (a retry)."""
-    exists = session.exec(
-        select(col(Notification.id)).where(col(Notification.idempotency_key) == key)
-    ).first()
-    if exists:
-        return False
+    conn = db.connection() if isinstance(db, Session) else db
+    if conn.execute(_STORED, {"key": key}).first():
+        return False  # checked first: a retry does not render the message again
     message = render_notification(template, context)
-    session.add(
-        Notification(
-            id=uuid.UUID(notification_id(key)),
-            idempotency_key=key,
-            template=template,
-            recipient=recipient,
-            subject=message.subject,
-            body_text=message.text,
-            body_html=message.html,
-            application_id=application_id,
-            seller_id=seller_id,
-        )
-    )
-    return True
+    row = {
+        "id": uuid.UUID(notification_id(key)),
+        "idempotency_key": key,
+        "template": template,
+        "recipient": recipient,
+        "subject": message.subject,
+        "body_text": message.text,
+        "body_html": message.html,
+        "application_id": application_id,
+        "seller_id": seller_id,
+        "created_at": utcnow(),
+        "sent_at": None,
+    }
+    return insert_once(conn, NOTIFICATIONS, "idempotency_key", row)
 
 
 def message_id(key: str) -> str:
@@ -54,7 +61,17 @@ def message_id(key: str) -> str:
     return f"<{notification_id(key)}@sellerflow>"
 
 
-def build_message(row: Notification, sender: str) -> EmailMessage:
+class Stored(Protocol):
+    """What a message needs of its outbox row."""
+
+    idempotency_key: str
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+
+
+def build_message(row: Stored, sender: str) -> EmailMessage:
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = sender, row.recipient, row.subject
     mail["Message-ID"] = message_id(row.idempotency_key)
@@ -64,19 +81,55 @@ def build_message(row: Notification, sender: str) -> EmailMessage:
 
 
 class Mailer:
-    """Sends over SMTP: smtp://host:port, smtps:// for TLS, user:password@ for login."""
+    """Sends over SMTP: smtp://host:port, smtps:// for TLS, user:password@ for login.
+
+    Each activity thread keeps its connection open between messages (one TCP and EHLO
+    exchange per thread, not per message; the process's exit closes them). A kept connection
+    the server has closed fails before anything is sent, so the message goes out once more on
+    a new connection.
+    """
 
     def __init__(self, smtp_url: str, timeout: float = 10) -> None:
         self.url, self.timeout = urlparse(smtp_url), timeout
+        self._local = threading.local()
 
     def send(self, mail: EmailMessage) -> None:
+        kept: smtplib.SMTP | None = getattr(self._local, "smtp", None)
+        if kept is not None:
+            try:
+                kept.send_message(mail)
+                return
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                self._forget(kept)  # closed by the server while idle: sent on a new one
+            except BaseException:
+                self._forget(kept)
+                raise
+        smtp = self._connect(mail)
+        try:
+            smtp.send_message(mail)
+        except BaseException:
+            self._forget(smtp)
+            raise
+        self._local.smtp = smtp
+
+    def _connect(self, mail: EmailMessage) -> smtplib.SMTP:
         host, tls = self.url.hostname or "127.0.0.1", self.url.scheme == "smtps"
         smtp_class = smtplib.SMTP_SSL if tls else smtplib.SMTP
         port = self.url.port or (465 if tls else 25)
         # Our name for EHLO, from the sender's domain: smtplib would otherwise look it up by
         # reverse DNS for every message (seconds where that lookup times out).
         local = str(mail["From"]).rpartition("@")[2].strip(" >") or "localhost"
-        with smtp_class(host, port, local_hostname=local, timeout=self.timeout) as smtp:
+        smtp = smtp_class(host, port, local_hostname=local, timeout=self.timeout)
+        try:
             if self.url.username:
                 smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
-            smtp.send_message(mail)
+        except BaseException:
+            self._forget(smtp)
+            raise
+        return smtp
+
+    def _forget(self, smtp: smtplib.SMTP) -> None:
+        if getattr(self._local, "smtp", None) is smtp:
+            self._local.smtp = None
+        with contextlib.suppress(smtplib.SMTPException, OSError):
+            smtp.close()

@@ -127,10 +127,14 @@ def trial_end(conn: sa.Connection, seller_id: uuid.UUID | None) -> datetime | No
     return end
 
 
+class _Requirer(_Applicant, Protocol):
+    seller_id: uuid.UUID | None
+
+
 def requirement_list(
-    session: Session, policy: Policy, app: Application, now: datetime | None = None
+    db: Session | sa.Connection, policy: Policy, app: _Requirer, now: datetime | None = None
 ) -> list[Requirement]:
-    conn = session.connection()
+    conn = db.connection() if isinstance(db, Session) else db
     return requirements_of(
         policy,
         app,
