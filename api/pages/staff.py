@@ -26,7 +26,7 @@ from api.pages.session import (
 from api.routes.applications import application_public
 from api.routes.documents import download_document, list_documents
 from api.routes.history import application_history
-from api.routes.tasks import claim_task, complete_task, release_task, task_for, task_public
+from api.routes.tasks import claim_task, decide_task, release_task, task_for, task_public
 from api.schemas import DocumentVerdictBody, History, TaskComplete, TimelineEntry
 from sellerflow.errors import DomainError
 from sellerflow.models import Application, Seller, Task
@@ -212,7 +212,7 @@ async def complete(
     try:
         body = decision_body(form)
         temporal = await get_temporal(state)
-        done = await complete_task(task_id, body, staff, state, temporal)
+        done = await decide_task(task_id, body, staff, state, temporal)
     except ValidationError as err:
         message = "Check the form: " + "; ".join(validation_messages(err))
         return await task_view(request, page, staff, session, state, task_id, message, 422)

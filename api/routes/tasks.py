@@ -8,15 +8,21 @@ from typing import Annotated, Any, Literal
 import sqlalchemy as sa
 from fastapi import APIRouter, Header, Query
 from sqlmodel import Session, col, select
+from temporalio.client import Client
 
 from api.deps import (
     MAX_OFFSET,
+    STAFF,
+    STAFF_COLUMNS,
+    AppState,
     Principal,
     SessionDep,
+    StaffClaimsDep,
     StaffDep,
     StateDep,
     TemporalDep,
     require_role,
+    staff_principal,
 )
 from api.errors import errors
 from api.schemas import Page, TaskAssign, TaskComplete, TaskCompleted, TaskPublic
@@ -198,6 +204,25 @@ def assign_task(
     return task_public(task, datetime.now(UTC))
 
 
+# A task with its application's contact (for the four-eyes rule).
+_TASK_WITH_CONTACT = TASKS.outerjoin(APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id)
+_TASK = (
+    sa.select(TASKS, APPLICATIONS.c.contact_email)
+    .select_from(_TASK_WITH_CONTACT)
+    .where(TASKS.c.id == sa.bindparam("task"))
+)
+# The caller's staff row, and the task if there is one (one round trip for both).
+_STAFF_AND_TASK = (
+    sa.select(*STAFF_COLUMNS, TASKS, APPLICATIONS.c.contact_email)
+    .select_from(
+        STAFF.outerjoin(TASKS, TASKS.c.id == sa.bindparam("task")).outerjoin(
+            APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id
+        )
+    )
+    .where(STAFF.c.username == sa.bindparam("username"))
+)
+
+
 @router.post(
     "/{task_id}/complete",
     response_model=TaskCompleted,
@@ -206,27 +231,46 @@ def assign_task(
 async def complete_task(
     task_id: uuid.UUID,
     body: TaskComplete,
-    staff: StaffDep,
+    claims: StaffClaimsDep,
     state: StateDep,
     temporal: TemporalDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> TaskCompleted:
     """Decide a task; the same request retried (after a 503) gets the first answer again.
 
-    The task is read with one awaited statement of the read pool, whose connection is back in
-    the pool before the update's round trip."""
+    Who the caller is and the task are read in one awaited statement of the read pool, whose
+    connection is back in the pool before the update's round trip."""
     async with state.reads.connect() as conn:
-        task = (
-            await conn.execute(
-                sa.select(TASKS, APPLICATIONS.c.contact_email)
-                .select_from(
-                    TASKS.outerjoin(APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id)
-                )
-                .where(TASKS.c.id == task_id)
-            )
-        ).first()
+        found = await conn.execute(
+            _STAFF_AND_TASK, {"username": claims.get("sub"), "task": task_id}
+        )
+        row = found.first()
+    staff = staff_principal(row)  # 401 for a user deleted or disabled since the token
+    if row is None or row.id is None:
+        raise NotFound("no task with this id")
+    return await _decide(row, body, staff, temporal, idempotency_key)
+
+
+async def decide_task(
+    task_id: uuid.UUID, body: TaskComplete, staff: Principal, state: AppState, temporal: Client
+) -> TaskCompleted:
+    """`complete_task` for a caller already known (the staff pages)."""
+    async with state.reads.connect() as conn:
+        task = (await conn.execute(_TASK, {"task": task_id})).first()
     if task is None:
         raise NotFound("no task with this id")
+    return await _decide(task, body, staff, temporal, None)
+
+
+async def _decide(
+    task: Any,
+    body: TaskComplete,
+    staff: Principal,
+    temporal: Client,
+    idempotency_key: str | None,
+) -> TaskCompleted:
+    """`task` is a row with the task's columns and its application's `contact_email`."""
+    task_id = task.id
     kind = TaskKind(task.kind)
     _check_may_see(task, staff)
     _check_may_decide(task, staff)
