@@ -1,6 +1,8 @@
 """Application records: stage changes, automated checks, verdicts and account setup."""
 
 import uuid
+from datetime import datetime
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -19,6 +21,7 @@ from sellerflow.payloads import (
     VerifyApplicationInput,
     VerifyApplicationResult,
 )
+from sellerflow.policy.model import Capabilities
 from sellerflow.policy.requirements import (
     document_date_error,
     required_agreements,
@@ -97,6 +100,40 @@ _LINK_SELLER = (
     .where(APPLICATIONS.c.id == sa.bindparam("app_id"))
     .values(seller_id=sa.bindparam("new_seller_id"))
 )
+
+
+class _Company(Protocol):
+    legal_name: str
+    seller_category: str
+    country: str
+
+
+def trial_seller_row(
+    seller_id: uuid.UUID,
+    application_id: uuid.UUID,
+    company: _Company,
+    ssm_username: str,
+    trial_ends_at: datetime | None,
+    caps: Capabilities,
+) -> dict[str, Any]:
+    """The seller row account setup writes: in trial, with the trial's capabilities."""
+    now = utcnow()
+    return {
+        "id": seller_id,
+        "application_id": application_id,
+        "legal_name": company.legal_name,
+        "seller_category": company.seller_category,
+        "country": company.country,
+        "status": SellerStatus.trial.value,
+        "ssm_username": ssm_username,
+        "trial_ends_at": trial_ends_at,
+        "listing_cap": caps.listing_cap,
+        "daily_order_cap": caps.daily_order_cap,
+        "payouts_deferred": caps.payouts_deferred,
+        "standing": "good",
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def _application(session: Session, application_id: str) -> Application:
@@ -275,23 +312,9 @@ class ApplicationActivities:
             app = conn.execute(_APPLICANT, {"app_id": app_id}).first()
             if app is None:
                 raise ApplicationError(f"no application {app_id}", type="InvalidInput")
-            caps, now = inp.capabilities, utcnow()
-            seller = {
-                "id": seller_id,
-                "application_id": app_id,
-                "legal_name": app.legal_name,
-                "seller_category": app.seller_category,
-                "country": app.country,
-                "status": SellerStatus.trial.value,
-                "ssm_username": inp.ssm_username,
-                "trial_ends_at": inp.trial_ends_at,
-                "listing_cap": caps.listing_cap,
-                "daily_order_cap": caps.daily_order_cap,
-                "payouts_deferred": caps.payouts_deferred,
-                "standing": "good",
-                "created_at": now,
-                "updated_at": now,
-            }
+            seller = trial_seller_row(
+                seller_id, app_id, app, inp.ssm_username, inp.trial_ends_at, inp.capabilities
+            )
             if insert_once(conn, SELLERS, "id", seller):
                 audit.record(
                     conn,

@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,8 +38,9 @@ from sqlmodel import SQLModel
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 
+from activities.applications import trial_seller_row
 from bench.reference import ReferenceInput, ReferenceWorkflow, trivial_activity
-from bench.seeding import seed_applications
+from bench.seeding import APPLICATION, seed_applications
 from bench.stack import (
     WORKER_THREADS,
     ActivityWatch,
@@ -62,7 +64,6 @@ from sellerflow.models import Seller
 from sellerflow.payloads import SellerInput
 from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
-from sellerflow.vocabulary import SellerStatus
 from workflows.seller import SellerWorkflow
 
 # Activities each new seller workflow runs before it waits: notify and deliver_notification.
@@ -75,28 +76,16 @@ SETTLE_SECONDS_PER_WORKFLOW = 0.5
 def seed_sellers(stack: BenchStack, count: int) -> list[uuid.UUID]:
     """`count` sellers in trial, each with its application: what account setup leaves."""
     app_ids = seed_applications(stack.engine, stack.policy, count)
-    now = datetime.now(UTC)
     caps = stack.policy.trial.capabilities
-    seller_ids = [uuid.uuid5(app_id, "seller") for app_id in app_ids]
+    trial_ends_at = datetime.now(UTC) + timedelta(days=90)
+    company = SimpleNamespace(
+        **{k: APPLICATION[k] for k in ("legal_name", "seller_category", "country")}
+    )
     rows = [
-        {
-            "id": seller_id,
-            "application_id": app_id,
-            "legal_name": "Refurb Works GmbH",
-            "seller_category": "refurbishing_factory",
-            "country": "DE",
-            "status": SellerStatus.trial.value,
-            "ssm_username": "ssm1",
-            "trial_ends_at": now + timedelta(days=90),
-            "listing_cap": caps.listing_cap,
-            "daily_order_cap": caps.daily_order_cap,
-            "payouts_deferred": caps.payouts_deferred,
-            "standing": "good",
-            "created_at": now,
-            "updated_at": now,
-        }
-        for seller_id, app_id in zip(seller_ids, app_ids, strict=True)
+        trial_seller_row(uuid.uuid5(app_id, "seller"), app_id, company, "ssm1", trial_ends_at, caps)
+        for app_id in app_ids
     ]
+    seller_ids = [row["id"] for row in rows]
     table = SQLModel.metadata.tables[str(Seller.__tablename__)]
     with stack.engine.begin() as conn:
         conn.execute(sa.insert(table), rows)

@@ -17,10 +17,10 @@ A unique `prev_hash` is the safety net: two rows can never follow the same prede
 import hashlib
 import json
 import sys
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -30,34 +30,32 @@ from sellerflow.models import AuditChainHead, AuditLog, utcnow
 GENESIS_HASH = "0" * 64
 
 
-class _Content(Protocol):
-    at: datetime
-    actor: str
-    action: str
-    subject_type: str
-    subject_id: str
-    before: str | None
-    after: str | None
-    reason: str
-    idempotency_key: str
+# The columns a row's hash covers (with its predecessor's hash).
+HASHED = (
+    "at",
+    "actor",
+    "action",
+    "subject_type",
+    "subject_id",
+    "before",
+    "after",
+    "reason",
+    "idempotency_key",
+)
 
 
-def row_hash(row: _Content, prev_hash: str) -> str:
-    """SHA-256 of the row's canonical JSON content and its predecessor's hash."""
-    content = {
-        "at": row.at.astimezone(UTC).isoformat(timespec="microseconds"),
-        "actor": row.actor,
-        "action": row.action,
-        "subject_type": row.subject_type,
-        "subject_id": row.subject_id,
-        "before": row.before,
-        "after": row.after,
-        "reason": row.reason,
-        "idempotency_key": row.idempotency_key,
-        "prev_hash": prev_hash,
-    }
-    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+def content_hash(content: Mapping[str, Any], prev_hash: str) -> str:
+    """SHA-256 of a row's canonical JSON content (`HASHED`) and its predecessor's hash."""
+    canonical = {name: content[name] for name in HASHED}
+    canonical["at"] = content["at"].astimezone(UTC).isoformat(timespec="microseconds")
+    canonical["prev_hash"] = prev_hash
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def row_hash(row: Any, prev_hash: str) -> str:
+    """`content_hash` of an `AuditLog` (or anything with its columns as attributes)."""
+    return content_hash({name: getattr(row, name) for name in HASHED}, prev_hash)
 
 
 # Plain statements, built once: every audited write runs them (no ORM rows, no rebuilt keys).
@@ -91,19 +89,6 @@ def _lock_head(conn: sa.Connection) -> str:
     return str(locked)
 
 
-@dataclass
-class _Row:
-    idempotency_key: str
-    at: datetime
-    actor: str
-    action: str
-    subject_type: str
-    subject_id: str
-    before: str | None
-    after: str | None
-    reason: str
-
-
 def record(
     db: Session | sa.Connection,
     *,
@@ -129,21 +114,19 @@ def record(
     if not new_key and conn.execute(_EXISTS, {"key": key}).first():
         return
     prev_hash = _lock_head(conn)
-    row = _Row(
-        idempotency_key=key,
-        at=at or utcnow(),
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        before=before,
-        after=after,
-        reason=reason[:4000],
-    )
-    digest = row_hash(row, prev_hash)
-    row_id = conn.execute(
-        _APPEND, {**asdict(row), "prev_hash": prev_hash, "hash": digest}
-    ).scalar_one()
+    row = {
+        "idempotency_key": key,
+        "at": at or utcnow(),
+        "actor": actor,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "before": before,
+        "after": after,
+        "reason": reason[:4000],
+    }
+    digest = content_hash(row, prev_hash)
+    row_id = conn.execute(_APPEND, {**row, "prev_hash": prev_hash, "hash": digest}).scalar_one()
     conn.execute(_MOVE_HEAD, {"row_id": row_id, "row_hash": digest})
 
 
