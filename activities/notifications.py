@@ -30,6 +30,7 @@ _APPLICANT = (
     APPLICATIONS.c.country,
     APPLICATIONS.c.vat_number,
     APPLICATIONS.c.seller_id,
+    SELLERS.c.id.label("seller_row_id"),
     SELLERS.c.ssm_username,
     SELLERS.c.status.label("seller_status"),
     SELLERS.c.trial_ends_at,
@@ -87,7 +88,7 @@ class NotificationActivities:
             app = found.first()
             if app is None:
                 raise ValueError(f"no application behind notification {inp.key}")
-            has_seller = app.seller_status is not None
+            has_seller = app.seller_row_id is not None
             context: dict[str, Any] = {
                 "recipient_name": app.contact_name,
                 "legal_name": app.legal_name,
@@ -112,7 +113,7 @@ class NotificationActivities:
                 recipient=app.contact_email,
                 context=context,
                 application_id=app.id,
-                seller_id=app.seller_id if has_seller else None,
+                seller_id=app.seller_row_id,
             )
         return stored
 
