@@ -38,6 +38,7 @@ from tests.faults.conftest import (
     in_process_worker,
     prepared,
 )
+from tests.idle import wait_for_idle
 from tests.journey import (
     approved_seller,
     complete_application,
@@ -310,16 +311,6 @@ async def test_timers_due_while_temporal_is_down_fire_after_it_restarts(
 
 
 # --- the API dies with a decision in flight ---------------------------------------------------
-
-
-async def wait_for_idle(handle: WorkflowHandle[Any, Any]) -> None:
-    """Until the workflow waits for someone: no activity and no workflow task pending."""
-    for _ in range(200):
-        described = (await handle.describe()).raw_description
-        if not described.pending_activities and not described.HasField("pending_workflow_task"):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the workflow never became idle")
 
 
 async def update_waiting(handle: WorkflowHandle[Any, Any]) -> None:
