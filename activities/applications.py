@@ -11,9 +11,10 @@ from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit
 from sellerflow.db import insert_once, session_scope
-from sellerflow.models import Application, Document, StageChange, UTCDateTime, utcnow
+from sellerflow.models import Application, Document, Seller, StageChange, UTCDateTime, utcnow
 from sellerflow.payloads import (
     ApplyVerdictsInput,
+    DocumentVerdict,
     Problem,
     SetStageInput,
     SetupAccountInput,
@@ -31,6 +32,7 @@ from sellerflow.policy.requirements import (
 from sellerflow.records import (
     APPLICATIONS,
     DOCUMENTS,
+    DOCUMENTS_OF,
     SELLERS,
     current_versions,
     latest_documents,
@@ -69,19 +71,6 @@ _ENTER_STAGE = (
 )
 
 
-_DOCUMENTS = (
-    sa.select(
-        DOCUMENTS.c.id,
-        DOCUMENTS.c.kind,
-        DOCUMENTS.c.status,
-        DOCUMENTS.c.sha256,
-        DOCUMENTS.c.error_code,
-        DOCUMENTS.c.error_reason,
-    )
-    .where(DOCUMENTS.c.application_id == sa.bindparam("app_id"))
-    .order_by(DOCUMENTS.c.created_at)
-)
-_VERDICT = ("doc_id", "new_status", "new_error_code", "new_error_reason")
 _SET_VERDICT = (
     sa.update(DOCUMENTS)
     .where(DOCUMENTS.c.id == sa.bindparam("doc_id"))
@@ -91,8 +80,7 @@ _SET_VERDICT = (
         error_reason=sa.bindparam("new_error_reason"),
     )
 )
-_REFUSED_BY_REVIEWER = "refused by the onboarding team"
-_APPLICANT = sa.select(
+_COMPANY = sa.select(
     APPLICATIONS.c.legal_name, APPLICATIONS.c.seller_category, APPLICATIONS.c.country
 ).where(APPLICATIONS.c.id == sa.bindparam("app_id"))
 _LINK_SELLER = (
@@ -117,23 +105,31 @@ def trial_seller_row(
     caps: Capabilities,
 ) -> dict[str, Any]:
     """The seller row account setup writes: in trial, with the trial's capabilities."""
-    now = utcnow()
-    return {
-        "id": seller_id,
-        "application_id": application_id,
-        "legal_name": company.legal_name,
-        "seller_category": company.seller_category,
-        "country": company.country,
-        "status": SellerStatus.trial.value,
-        "ssm_username": ssm_username,
-        "trial_ends_at": trial_ends_at,
-        "listing_cap": caps.listing_cap,
-        "daily_order_cap": caps.daily_order_cap,
-        "payouts_deferred": caps.payouts_deferred,
-        "standing": "good",
-        "created_at": now,
-        "updated_at": now,
-    }
+    return Seller(
+        id=seller_id,
+        application_id=application_id,
+        legal_name=company.legal_name,
+        seller_category=company.seller_category,
+        country=company.country,
+        status=SellerStatus.trial.value,
+        ssm_username=ssm_username,
+        trial_ends_at=trial_ends_at,
+        listing_cap=caps.listing_cap,
+        daily_order_cap=caps.daily_order_cap,
+        payouts_deferred=caps.payouts_deferred,
+    ).model_dump()
+
+
+def _after_review(
+    doc: Any, verdict: DocumentVerdict | None, accept_rest: bool
+) -> tuple[str, str | None, str | None] | None:
+    """A document's status, error code and reason after the review; None: unchanged."""
+    if verdict is not None and not verdict.accepted:
+        code = verdict.error_code or "refused_by_reviewer"
+        return DocumentStatus.refused.value, code, "refused by the onboarding team"
+    if (verdict is not None or accept_rest) and doc.status in READY:
+        return DocumentStatus.accepted.value, doc.error_code, doc.error_reason
+    return None
 
 
 def _application(session: Session, application_id: str) -> Application:
@@ -158,14 +154,10 @@ class ApplicationActivities:
             before = conn.execute(_STAGE_OF, {"app_id": app_id}).scalar_one_or_none()
             if before is None:
                 raise ApplicationError(f"no application {app_id}", type="InvalidInput")
-            change = {
-                "id": uuid.uuid4(),
-                "application_id": app_id,
-                "stage": inp.stage.value,
-                "entered_at": inp.at,
-                "idempotency_key": key,
-            }
-            if not insert_once(conn, STAGE_CHANGES, "idempotency_key", change):
+            change = StageChange(
+                application_id=app_id, stage=inp.stage.value, entered_at=inp.at, idempotency_key=key
+            )
+            if not insert_once(conn, STAGE_CHANGES, "idempotency_key", change.model_dump()):
                 return  # entered before: this is a retry
             conn.execute(
                 _ENTER_STAGE,
@@ -291,15 +283,19 @@ class ApplicationActivities:
         by_id = {uuid.UUID(v.document_id): v for v in inp.verdicts}
         changes: list[dict[str, object]] = []
         with self.engine.begin() as conn:
-            for doc in newest_of_each_kind(conn.execute(_DOCUMENTS, {"app_id": app_id})).values():
-                verdict = by_id.get(doc.id)
-                if verdict is not None and not verdict.accepted:
-                    error = verdict.error_code or "refused_by_reviewer"
-                    refused = (DocumentStatus.refused.value, error, _REFUSED_BY_REVIEWER)
-                    changes.append(dict(zip(_VERDICT, (doc.id, *refused), strict=True)))
-                elif (verdict is not None or inp.accept_rest) and doc.status in READY:
-                    accepted = (DocumentStatus.accepted.value, doc.error_code, doc.error_reason)
-                    changes.append(dict(zip(_VERDICT, (doc.id, *accepted), strict=True)))
+            docs = newest_of_each_kind(conn.execute(DOCUMENTS_OF, {"app_id": app_id}))
+            for doc in docs.values():
+                after = _after_review(doc, by_id.get(doc.id), inp.accept_rest)
+                if after is not None:
+                    status, code, reason = after
+                    changes.append(
+                        {
+                            "doc_id": doc.id,
+                            "new_status": status,
+                            "new_error_code": code,
+                            "new_error_reason": reason,
+                        }
+                    )
             if changes:
                 conn.execute(_SET_VERDICT, changes)
 
@@ -309,7 +305,7 @@ class ApplicationActivities:
         seller_id = seller_id_for(inp.application_id)
         app_id = uuid.UUID(inp.application_id)
         with self.engine.begin() as conn:
-            app = conn.execute(_APPLICANT, {"app_id": app_id}).first()
+            app = conn.execute(_COMPANY, {"app_id": app_id}).first()
             if app is None:
                 raise ApplicationError(f"no application {app_id}", type="InvalidInput")
             seller = trial_seller_row(

@@ -7,7 +7,7 @@ from temporalio import activity
 
 from sellerflow import audit, outbox
 from sellerflow.db import insert_once, session_scope
-from sellerflow.models import Task, UTCDateTime, utcnow
+from sellerflow.models import Task, UTCDateTime
 from sellerflow.payloads import CancelTasksInput, CloseTaskInput, EscalateTaskInput, OpenTaskInput
 from sellerflow.records import TASKS
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskStatus
@@ -15,15 +15,6 @@ from sellerflow.vocabulary import TASK_ROLES, Role, TaskStatus
 OPS_MAILBOX = "ops@sellerflow.local"
 
 
-# The columns the model fills in itself, for plain inserts.
-_NEW_TASK = {
-    "status": TaskStatus.open.value,
-    "priority": 0,
-    "escalated": False,
-    "reason_codes": [],
-    "document_verdicts": [],
-    "checklist": {},
-}
 # Close an open task, in one statement that also says what it closed.
 _CLOSE = (
     sa.update(TASKS)
@@ -50,20 +41,19 @@ class TaskActivities:
     @activity.defn
     def open_task(self, inp: OpenTaskInput) -> str:
         roles = TASK_ROLES[inp.kind]
-        row = {
-            "id": uuid.UUID(inp.task_id),
-            "kind": inp.kind.value,
-            "workflow_id": inp.workflow_id,
-            "application_id": uuid.UUID(inp.application_id) if inp.application_id else None,
-            "seller_id": uuid.UUID(inp.seller_id) if inp.seller_id else None,
-            "role": (Role.ssm if Role.ssm in roles else next(iter(roles))).value,
-            "due_at": inp.due_at,
-            "note": inp.note[:1000],
-            "created_at": utcnow(),
-            **_NEW_TASK,
-        }
+        task = Task(
+            id=uuid.UUID(inp.task_id),
+            kind=inp.kind.value,
+            workflow_id=inp.workflow_id,
+            application_id=uuid.UUID(inp.application_id) if inp.application_id else None,
+            seller_id=uuid.UUID(inp.seller_id) if inp.seller_id else None,
+            role=(Role.ssm if Role.ssm in roles else next(iter(roles))).value,
+            due_at=inp.due_at,
+            note=inp.note[:1000],
+        )
         with self.engine.begin() as conn:
-            insert_once(conn, TASKS, "id", row)  # a retry finds its row and changes nothing
+            # A retry finds its row and changes nothing.
+            insert_once(conn, TASKS, "id", task.model_dump())
         return inp.task_id
 
     @activity.defn

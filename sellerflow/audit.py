@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from sellerflow.db import connection_of
 from sellerflow.models import AuditChainHead, AuditLog, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -108,7 +109,7 @@ def record(
     `new_key`: the caller knows no row has this key (it was made in this same transaction
     together with a record that was new), so the check is skipped.
     """
-    conn = db.connection() if isinstance(db, Session) else db
+    conn = connection_of(db)
     # Checked before the lock, which every append waits for: a retry that finds its row leaves
     # at once, and two appends with one key cannot both insert (the key is unique).
     if not new_key and conn.execute(_EXISTS, {"key": key}).first():

@@ -53,6 +53,11 @@ def _driver(url: str, *, sqlite_driver: str) -> tuple[str, dict[str, Any]]:
     return url, {}
 
 
+def connection_of(db: Session | sa.Connection) -> sa.Connection:
+    """The connection under a session (its transaction), or the connection itself."""
+    return db.connection() if isinstance(db, Session) else db
+
+
 _INSERT_ONCE: dict[tuple[str, str, str], sa.Insert] = {}
 
 

@@ -11,8 +11,8 @@ from urllib.parse import unquote, urlparse
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from sellerflow.db import insert_once
-from sellerflow.models import Notification, utcnow
+from sellerflow.db import connection_of, insert_once
+from sellerflow.models import Notification
 from sellerflow.payloads import notification_id
 from sellerflow.templating import render_notification
 
@@ -33,24 +33,22 @@ def enqueue(
     seller_id: uuid.UUID | None = None,
 ) -> bool:
     """Store a rendered message; False when the key was stored before (a retry)."""
-    conn = db.connection() if isinstance(db, Session) else db
+    conn = connection_of(db)
     if conn.execute(_STORED, {"key": key}).first():
         return False  # checked first: a retry does not render the message again
     message = render_notification(template, context)
-    row = {
-        "id": uuid.UUID(notification_id(key)),
-        "idempotency_key": key,
-        "template": template,
-        "recipient": recipient,
-        "subject": message.subject,
-        "body_text": message.text,
-        "body_html": message.html,
-        "application_id": application_id,
-        "seller_id": seller_id,
-        "created_at": utcnow(),
-        "sent_at": None,
-    }
-    return insert_once(conn, NOTIFICATIONS, "idempotency_key", row)
+    row = Notification(
+        id=uuid.UUID(notification_id(key)),
+        idempotency_key=key,
+        template=template,
+        recipient=recipient,
+        subject=message.subject,
+        body_text=message.text,
+        body_html=message.html,
+        application_id=application_id,
+        seller_id=seller_id,
+    )
+    return insert_once(conn, NOTIFICATIONS, "idempotency_key", row.model_dump())
 
 
 def message_id(key: str) -> str:

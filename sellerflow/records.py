@@ -8,6 +8,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from sellerflow.db import connection_of
 from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import DocumentState, Requirement, requirements
@@ -63,23 +64,24 @@ SIGNATURES: sa.Table = Signature.__table__  # type: ignore[attr-defined]
 TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
 
 
-def documents_statement(application_id: uuid.UUID) -> sa.Select[Any]:
-    """What the requirement rules need of an application's documents, oldest first."""
-    return (
-        sa.select(
-            DOCUMENTS.c.kind,
-            DOCUMENTS.c.status,
-            DOCUMENTS.c.sha256,
-            DOCUMENTS.c.error_code,
-            DOCUMENTS.c.error_reason,
-        )
-        .where(DOCUMENTS.c.application_id == application_id)
-        .order_by(DOCUMENTS.c.created_at)
+# What the requirement rules (and the reviewer's verdicts) need of an application's documents,
+# oldest first; bound with `app_id`.
+DOCUMENTS_OF = (
+    sa.select(
+        DOCUMENTS.c.id,
+        DOCUMENTS.c.kind,
+        DOCUMENTS.c.status,
+        DOCUMENTS.c.sha256,
+        DOCUMENTS.c.error_code,
+        DOCUMENTS.c.error_reason,
     )
+    .where(DOCUMENTS.c.application_id == sa.bindparam("app_id"))
+    .order_by(DOCUMENTS.c.created_at)
+)
 
 
 def states_of(rows: Iterable[Any]) -> dict[str, DocumentState]:
-    """The rows of `documents_statement` as the requirement rules take them."""
+    """The rows of `DOCUMENTS_OF` as the requirement rules take them."""
     return {
         kind: DocumentState(
             status=DocumentStatus(doc.status),
@@ -134,11 +136,11 @@ class _Requirer(_Applicant, Protocol):
 def requirement_list(
     db: Session | sa.Connection, policy: Policy, app: _Requirer, now: datetime | None = None
 ) -> list[Requirement]:
-    conn = db.connection() if isinstance(db, Session) else db
+    conn = connection_of(db)
     return requirements_of(
         policy,
         app,
-        states_of(conn.execute(documents_statement(app.id))),
+        states_of(conn.execute(DOCUMENTS_OF, {"app_id": app.id})),
         signed_versions(conn, app.id),
         trial_end(conn, app.seller_id),
         now,

@@ -214,11 +214,7 @@ _TASK = (
 # The caller's staff row, and the task if there is one (one round trip for both).
 _STAFF_AND_TASK = (
     sa.select(*STAFF_COLUMNS, TASKS, APPLICATIONS.c.contact_email)
-    .select_from(
-        STAFF.outerjoin(TASKS, TASKS.c.id == sa.bindparam("task")).outerjoin(
-            APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id
-        )
-    )
+    .select_from(STAFF.outerjoin(_TASK_WITH_CONTACT, TASKS.c.id == sa.bindparam("task")))
     .where(STAFF.c.username == sa.bindparam("username"))
 )
 
