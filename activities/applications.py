@@ -132,6 +132,14 @@ def _after_review(
     return None
 
 
+def _found(conn: sa.Connection, statement: sa.Select[Any], app_id: uuid.UUID) -> Any:
+    """The application's row from `statement` (bound with `app_id`); InvalidInput if none."""
+    row = conn.execute(statement, {"app_id": app_id}).first()
+    if row is None:
+        raise ApplicationError(f"no application {app_id}", type="InvalidInput")
+    return row
+
+
 def _application(session: Session, application_id: str) -> Application:
     app = session.get(Application, uuid.UUID(application_id))
     if app is None:
@@ -151,9 +159,7 @@ class ApplicationActivities:
         key = f"{inp.application_id}:{inp.stage.value}:{inp.at.isoformat()}"
         app_id = uuid.UUID(inp.application_id)
         with self.engine.begin() as conn:
-            before = conn.execute(_STAGE_OF, {"app_id": app_id}).scalar_one_or_none()
-            if before is None:
-                raise ApplicationError(f"no application {app_id}", type="InvalidInput")
+            before = _found(conn, _STAGE_OF, app_id).stage
             change = StageChange(
                 application_id=app_id, stage=inp.stage.value, entered_at=inp.at, idempotency_key=key
             )
@@ -305,9 +311,7 @@ class ApplicationActivities:
         seller_id = seller_id_for(inp.application_id)
         app_id = uuid.UUID(inp.application_id)
         with self.engine.begin() as conn:
-            app = conn.execute(_COMPANY, {"app_id": app_id}).first()
-            if app is None:
-                raise ApplicationError(f"no application {app_id}", type="InvalidInput")
+            app = _found(conn, _COMPANY, app_id)
             seller = trial_seller_row(
                 seller_id, app_id, app, inp.ssm_username, inp.trial_ends_at, inp.capabilities
             )
