@@ -36,9 +36,11 @@ with workflow.unsafe.imports_passed_through():
         ANSWER_AT_ONCE_PATCH,
         IN_REVIEW_PATCH,
         STAGE,
+        STAGE_CHANGES_PATCH,
         SUBMIT_KEPT_PATCH,
         accepts,
         deliver,
+        patched,
         refusing,
         wait_until,
     )
@@ -92,7 +94,7 @@ class OnboardingWorkflow:
                 deadline = await self._request_changes(reasons, round_no)
                 continue
             # Histories recorded before this notice existed replay without it.
-            if workflow.patched(IN_REVIEW_PATCH):
+            if patched(IN_REVIEW_PATCH):
                 await self._notify("in_review", f"in-review-{round_no}")
             review = await self._human_task(TaskKind.onboarding_review)
             if review is None:
@@ -142,7 +144,7 @@ class OnboardingWorkflow:
 
     async def _wait_for_applicant(self, deadline: datetime, round_no: int) -> Stage:
         """Wait for submit or withdrawal; remind on the policy's days; expire at the deadline."""
-        if not workflow.patched(SUBMIT_KEPT_PATCH):
+        if not patched(SUBMIT_KEPT_PATCH):
             # Before the patch: a submit that came during the stage's notice was dropped here.
             self.submit_requested = False
         started = workflow.now()
@@ -236,7 +238,9 @@ class OnboardingWorkflow:
         self, stage: Stage, deadline: datetime | None = None, reason: str = ""
     ) -> None:
         self.stage, self.deadline = stage, deadline
-        workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
+        shown = workflow.info().typed_search_attributes.get(STAGE)
+        if shown != stage.value or not patched(STAGE_CHANGES_PATCH):
+            workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
         workflow.set_current_details(f"stage: {stage.value}")
         await workflow.execute_activity_method(
             ApplicationActivities.set_stage,
@@ -308,7 +312,7 @@ class OnboardingWorkflow:
     @workflow.update
     async def complete_task(self, inp: CompleteTaskInput) -> TaskOutcome:
         open_task, self.decision = self.task, inp
-        if open_task is not None and workflow.patched(ANSWER_AT_ONCE_PATCH):
+        if open_task is not None and patched(ANSWER_AT_ONCE_PATCH):
             # The API closes the task row itself; the stage follows within an activity or two.
             state = rules.stage_after(open_task.kind, inp.decision)
             return TaskOutcome(task_id=inp.task_id, decision=inp.decision, state=state.value)

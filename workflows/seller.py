@@ -41,20 +41,18 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.common import (
         ACTIVITY_OPTIONS,
+        DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
+        REPEAT_ACTION_PATCH,
         SELLER_STATUS,
         accepts,
         deliver,
+        patched,
         refusing,
         wait_until,
     )
 
 Message = CompleteTaskInput | StandingChangedInput | AppealFiledInput | ManualActionInput
-
-# A manual action whose request id was seen before is answered, not applied again.
-REPEAT_ACTION_PATCH = "manual-action-once"
-# A task decision arriving by signal while the same task is being decided is refused.
-DECIDE_ONCE_PATCH = "decide-task-once"
 
 # Continue as new well before Temporal's limits; the carried state is small.
 MAX_EVENTS_PER_RUN = 2_000
@@ -86,7 +84,7 @@ class SellerWorkflow:
     @workflow.run
     async def run(self, inp: SellerInput) -> str:
         self._describe()
-        if inp.state is None and workflow.patched(DELIVERY_PATCH):
+        if inp.state is None and patched(DELIVERY_PATCH):
             await self._send(
                 "trial_started",
                 "trial-started",
@@ -162,7 +160,7 @@ class SellerWorkflow:
             )
             self.deciding = None
             key = message.task_id
-            if appeal_decided and workflow.patched(DELIVERY_PATCH):
+            if appeal_decided and patched(DELIVERY_PATCH):
                 context: dict[str, object] = {
                     "decision": message.decision.value,
                     "reason": message.comment,
@@ -173,10 +171,10 @@ class SellerWorkflow:
                 lifecycle.on_appeal(self.policy, self.s, message.appeal_id, now),
                 (message.appeal_id),
             )
-            if workflow.patched(DELIVERY_PATCH):
+            if patched(DELIVERY_PATCH):
                 await self._send("appeal_received", f"appeal-received:{key}", {})
         else:
-            if not self.s.remember(message.request_id) and workflow.patched(REPEAT_ACTION_PATCH):
+            if not self.s.remember(message.request_id) and patched(REPEAT_ACTION_PATCH):
                 # The same request again (retried with its idempotency key, maybe into a later
                 # run): answered with the current status, not applied a second time.
                 self.answers[message.request_id] = self.s.status.value
@@ -303,7 +301,7 @@ class SellerWorkflow:
     def complete_task_signal(self, inp: CompleteTaskInput) -> None:
         # A copy arriving while the task's decision is carried out is refused; histories from
         # before DECIDE_ONCE_PATCH took it (and decided the task twice), so they replay so.
-        if inp.task_id == self.deciding and workflow.patched(DECIDE_ONCE_PATCH):
+        if inp.task_id == self.deciding and patched(DECIDE_ONCE_PATCH):
             workflow.logger.warning("signal refused: task %s is being decided", inp.task_id)
             return
         if accepts(self._check_decision, inp):
