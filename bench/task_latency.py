@@ -4,19 +4,20 @@ Real: `--tasks` applications are taken to their onboarding review (seeded rows, 
 started as the API starts it, submitted) and every review task is claimed over HTTP (not
 timed). Then each `POST /v1/tasks/{id}/complete {"decision": "approve"}` is timed from a
 blocking httpx client in this process (as in bench.read_latency) against the API under uvicorn
-in a subprocess, with worker.py in a subprocess (as production runs them). Reference: as many `ReferenceWorkflow`s waiting for one
-update whose handler returns at once; each `execute_update` round trip is timed from a
-Temporal client in this process, against a worker configured like the production one, also
-in a subprocess (`bench.reference_worker`), on the same Temporal server. Neither worker shares
-this process (and its interpreter lock) with the client that times them. The two alternate
-request by request, and after each request the driver waits (untimed) until the workflow is
-idle again, so no request overlaps the work of the one before.
+in a subprocess, with worker.py in a subprocess (as production runs them). Reference: as many
+`ReferenceWorkflow`s waiting for one update whose handler returns at once; each
+`execute_update` round trip is timed from a Temporal client in this process, against a worker
+configured like the production one, also in a subprocess (`bench.reference_worker`), on the
+same Temporal server. Neither worker shares this process (and its interpreter lock) with the
+client that times them. The two alternate request by request, and after each request the
+driver waits (untimed) until the workflow is idle again, so no request overlaps the work of
+the one before.
 
     python -m bench.task_latency [--tasks 200]
 
 Prints one JSON line: p50/p99 of each side, the p99 ratio (target <= 1.5), and the part of a
 real completion spent inside the workflow (from the update's acceptance to its completion in
-the history: the activities the workflow runs before it answers).
+the history; the workflow answers a decision on acceptance, so it is well under a millisecond).
 """
 
 import argparse
