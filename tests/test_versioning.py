@@ -14,9 +14,12 @@ taken without falling back to them.
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from temporalio import workflow
+from temporalio.api.common.v1 import Payloads
+from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, WorkflowReplayResult
@@ -41,19 +44,26 @@ async def replay(path: Path) -> WorkflowReplayResult:
     return await replayer.replay_workflow(history, raise_on_replay_failure=False)
 
 
-def notify_templates(path: Path) -> list[str]:
-    """The templates of the `notify` activities a saved history scheduled, in order."""
+def payloads_of(path: Path, pick: Callable[[HistoryEvent], Payloads | None]) -> list[Any]:
+    """The first payload of each event `pick` takes from a saved history, decoded, in order."""
     history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
     converter = pydantic_data_converter.payload_converter
-    templates = []
-    for event in history.events:
+    picked = [payloads for payloads in map(pick, history.events) if payloads is not None]
+    return [converter.from_payloads(p.payloads, [dict])[0] for p in picked]
+
+
+def notify_templates(path: Path) -> list[str]:
+    """The templates of the `notify` activities a saved history scheduled, in order."""
+
+    def notify(event: HistoryEvent) -> Payloads | None:
         scheduled = event.activity_task_scheduled_event_attributes
         if event.HasField("activity_task_scheduled_event_attributes") and (
             scheduled.activity_type.name == "notify"
         ):
-            (inp,) = converter.from_payloads(scheduled.input.payloads, [dict])
-            templates.append(inp["template"])
-    return templates
+            return scheduled.input
+        return None
+
+    return [inp["template"] for inp in payloads_of(path, notify)]
 
 
 def test_histories_from_before_the_change_are_kept() -> None:
@@ -65,22 +75,6 @@ def test_histories_from_before_the_change_are_kept() -> None:
     assert "in_review" in notify_templates(HISTORIES / "onboarding-approved.json")
 
 
-@pytest.mark.parametrize("path", BEFORE, ids=[p.stem for p in BEFORE])
-async def test_the_change_without_its_patch_breaks_workflows_in_flight(
-    path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    real: Callable[[str], bool] = workflow.patched
-    monkeypatch.setattr(workflow, "patched", lambda id: id == IN_REVIEW_PATCH or real(id))
-    result = await replay(path)
-    assert isinstance(result.replay_failure, NondeterminismError)
-
-
-@pytest.mark.parametrize("path", BEFORE, ids=[p.stem for p in BEFORE])
-async def test_behind_its_patch_the_change_replays_the_old_histories(path: Path) -> None:
-    result = await replay(path)
-    assert result.replay_failure is None
-
-
 # --- One marker for many changes: the baseline -----------------------------------------------
 
 BEFORE_BASELINE = sorted(HISTORIES.glob("*-before-baseline.json"))
@@ -88,18 +82,16 @@ BEFORE_BASELINE = sorted(HISTORIES.glob("*-before-baseline.json"))
 
 def patch_markers(path: Path) -> list[str]:
     """The patch ids a saved history recorded markers for, in order."""
-    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
-    converter = pydantic_data_converter.payload_converter
-    ids = []
-    for event in history.events:
+
+    def patch(event: HistoryEvent) -> Payloads | None:
         marker = event.marker_recorded_event_attributes
-        if (
-            event.HasField("marker_recorded_event_attributes")
-            and marker.marker_name == "core_patch"
+        if event.HasField("marker_recorded_event_attributes") and (
+            marker.marker_name == "core_patch"
         ):
-            (data,) = converter.from_payloads(marker.details["patch-data"].payloads, [dict])
-            ids.append(data["id"])
-    return ids
+            return marker.details["patch-data"]
+        return None
+
+    return [data["id"] for data in payloads_of(path, patch)]
 
 
 def test_a_new_onboarding_records_one_marker_where_it_recorded_one_per_change() -> None:
@@ -118,18 +110,26 @@ def test_a_new_onboarding_records_one_marker_where_it_recorded_one_per_change() 
     assert patch_markers(HISTORIES / "onboarding-approved.json") == [BASELINE_PATCH]
 
 
-@pytest.mark.parametrize("path", BEFORE_BASELINE, ids=[p.stem for p in BEFORE_BASELINE])
-async def test_the_baseline_taken_by_runs_that_predate_it_breaks_them(
-    path: Path, monkeypatch: pytest.MonkeyPatch
+# Each change forced on, with the histories recorded before it.
+CHANGES = [(IN_REVIEW_PATCH, path) for path in BEFORE] + [
+    (BASELINE_PATCH, path) for path in BEFORE_BASELINE
+]
+IDS = [path.stem for _, path in CHANGES]
+
+
+@pytest.mark.parametrize(("patch_id", "path"), CHANGES, ids=IDS)
+async def test_a_change_without_its_patch_breaks_workflows_in_flight(
+    patch_id: str, path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Without its fallback to each change's own marker, the baseline fails the runs in flight."""
+    """The in-review notice unguarded, or the baseline taken by runs that predate it (with no
+    fallback to their own markers): either fails the histories already running."""
     real: Callable[[str], bool] = workflow.patched
-    monkeypatch.setattr(workflow, "patched", lambda id: id == BASELINE_PATCH or real(id))
+    monkeypatch.setattr(workflow, "patched", lambda id: id == patch_id or real(id))
     result = await replay(path)
     assert isinstance(result.replay_failure, NondeterminismError)
 
 
-@pytest.mark.parametrize("path", BEFORE_BASELINE, ids=[p.stem for p in BEFORE_BASELINE])
-async def test_runs_that_predate_the_baseline_replay_with_their_own_markers(path: Path) -> None:
+@pytest.mark.parametrize("path", [path for _, path in CHANGES], ids=IDS)
+async def test_behind_its_patch_a_change_replays_the_old_histories(path: Path) -> None:
     result = await replay(path)
     assert result.replay_failure is None
