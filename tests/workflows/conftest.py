@@ -30,6 +30,7 @@ from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
+from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
 from workflows.seller import SellerWorkflow
 
@@ -132,7 +133,11 @@ class Harness:
         return [t for t in self.rec.opened if t.kind == kind]
 
     async def decide_open_mystery_orders(self, handle: WorkflowHandle[SellerWorkflow, str]) -> int:
-        """Pass every mystery order opened and not decided yet; returns how many."""
+        """Pass every mystery order opened and not decided yet; returns how many.
+
+        Read once the workflow waits: an order it is still opening would otherwise be passed a
+        batch late (a long-run CI failure, 43 == 44 orders)."""
+        await wait_for_idle(handle)
         due = [
             t.task_id for t in self.opened(TaskKind.mystery_order) if t.task_id not in self.decided
         ]
