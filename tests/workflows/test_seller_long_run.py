@@ -137,7 +137,7 @@ async def test_two_years_of_daily_evaluations(harness: Harness) -> None:
         await first_task_done(handle)
         model.batch(batch, await harness.skipper.get_current_time(handle))
         await harness.decide_open_mystery_orders(handle)
-    # The last batch's own mystery order may still be opening: count once the workflow waits.
+    # What the last decisions set off may still be running: count once the workflow waits.
     await wait_for_idle(handle)
 
     runs = await run_ids(harness.client, first.id, first.first_execution_run_id or "")
