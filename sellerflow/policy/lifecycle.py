@@ -1,12 +1,17 @@
 """The seller's life after account setup as a pure state machine: trial, mystery orders, the
 sanction ladder, appeals and offboarding. The seller workflow feeds it events and carries out the
-effects it returns; tests drive it directly."""
+effects it returns; tests drive it directly.
 
-from datetime import datetime
+`state.legacy` marks a run replaying history written under the rules before version 2; the
+branches it takes keep those replays issuing the commands they recorded, and go away with them.
+"""
+
+from datetime import datetime, timedelta
 
 from sellerflow.policy.kpis import ScorecardEntry, standing
 from sellerflow.policy.model import Policy, add_duration
 from sellerflow.policy.seller_state import (
+    CancelTasksEffect,
     Effect,
     EscalateEffect,
     MysteryOrder,
@@ -39,21 +44,42 @@ def start_trial(policy: Policy, seller_id: str, now: datetime, offsets: list[flo
     return SellerState(seller_id=seller_id, trial_ends_at=ends, mystery_orders=orders)
 
 
+# --- what is due, and when: one definition for `next_wakeup` and `on_timers` ---------------
+
+
 def trial_due_at(state: SellerState) -> datetime | None:
-    """When the trial must be decided, while it is still undecided."""
+    """When the trial must be decided, while it is still undecided (paused while suspended)."""
     undecided = state.trial_review_task is None and state.notice_ends_at is None
     return state.trial_ends_at if state.status == SellerStatus.trial and undecided else None
 
 
+def _openable_orders(state: SellerState) -> list[MysteryOrder]:
+    """Mystery orders waiting for their date; none are opened while the seller is suspended."""
+    if state.finished or state.status == SellerStatus.suspended:
+        return []
+    return [order for order in state.mystery_orders if order.task_id is None]
+
+
+def _running_appeal_deadline(state: SellerState) -> datetime | None:
+    """The appeal window runs while no appeal is under review."""
+    return state.appeal_deadline if state.appeal_task is None else None
+
+
+def _unescalated(state: SellerState) -> dict[str, datetime]:
+    return {task: due for task, due in state.task_due.items() if task not in state.escalated}
+
+
 def next_wakeup(state: SellerState) -> datetime | None:
-    """The earliest time at which a timer-driven rule may fire."""
-    times = [mo.due_at for mo in state.mystery_orders if mo.task_id is None]
-    if trial_due_at(state) is not None:
-        times.append(state.trial_ends_at)
-    times += [due for task_id, due in state.task_due.items() if task_id not in state.escalated]
+    """The earliest time at which a timer-driven rule may fire; None when none can."""
+    if state.finished:
+        return None
+    times = [order.due_at for order in _openable_orders(state)]
+    if (trial_end := trial_due_at(state)) is not None:
+        times.append(trial_end)
+    times += _unescalated(state).values()
     for t in (
         state.improve_by,
-        state.appeal_deadline,
+        _running_appeal_deadline(state),
         state.notice_ends_at,
         state.probation_until,
         state.blocker_fix_until,
@@ -61,6 +87,44 @@ def next_wakeup(state: SellerState) -> datetime | None:
         if t is not None:
             times.append(t)
     return min(times) if times else None
+
+
+def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
+    """Rules that fire because a time has come; the trial end is decided by `decide_trial`."""
+    effects: list[Effect] = []
+    if state.finished:
+        return effects
+    for order in _openable_orders(state):
+        if order.due_at <= now:
+            effects.append(_open_mystery_order(state, order, policy, now))
+    for task_id, due in _unescalated(state).items():
+        if due <= now:
+            state.escalated.append(task_id)
+            effects.append(EscalateEffect(task_id=task_id))
+    if state.blocker_fix_until and now >= state.blocker_fix_until:
+        state.blocker_fix_until = None
+    if state.probation_until and now >= state.probation_until:
+        state.probation_until = None
+    if state.improve_by and now >= state.improve_by:
+        state.improve_by = None
+        effects += _after_improvement_period(policy, state, now)
+    appeal_deadline = _running_appeal_deadline(state)
+    if appeal_deadline and now >= appeal_deadline:
+        state.appeal_deadline = None
+        effects += _offboard_with_notice(
+            policy,
+            state,
+            now,
+            ReasonRecord(summary="suspended and no appeal within the appeal window"),
+        )
+    if state.notice_ends_at and now >= state.notice_ends_at:
+        effects += _offboard_now(
+            policy, state, ReasonRecord(summary="offboarding notice period ended")
+        )
+    return effects
+
+
+# --- moves ---------------------------------------------------------------------------------
 
 
 def _move(
@@ -79,7 +143,32 @@ def _move(
         reason=reason,
         actor=actor,
         notice_ends_at=state.notice_ends_at,
+        improve_by=state.improve_by,
     )
+
+
+def _close_tasks(state: SellerState, task_ids: list[str]) -> CancelTasksEffect:
+    for task_id in task_ids:
+        state.open_tasks.pop(task_id, None)
+        state.task_due.pop(task_id, None)
+        if task_id in state.escalated:
+            state.escalated.remove(task_id)
+    return CancelTasksEffect(task_ids=task_ids)
+
+
+def _offboard_now(
+    policy: Policy, state: SellerState, reason: ReasonRecord, actor: str = "system"
+) -> list[Effect]:
+    """The end of the relationship: nothing is left for anyone to decide."""
+    state.notice_ends_at = None
+    effects: list[Effect] = []
+    if not state.legacy and state.open_tasks:
+        effects.append(_close_tasks(state, list(state.open_tasks)))
+        state.appeal_task = state.trial_review_task = None
+    effects.append(
+        _move(policy, state, SellerStatus.offboarded, SellerActionKind.offboard, reason, actor)
+    )
+    return effects
 
 
 def _offboard_with_notice(
@@ -94,12 +183,19 @@ def _offboard_with_notice(
     # Notice given (or offboarded outright): the appeal window no longer applies.
     state.appeal_deadline = None
     if immediately:
-        state.notice_ends_at = None
-        return [
-            _move(policy, state, SellerStatus.offboarded, SellerActionKind.offboard, reason, actor)
-        ]
+        return _offboard_now(policy, state, reason, actor)
+    if state.legacy:
+        state.notice_ends_at = add_duration(now, policy.durations.offboarding_notice)
+        return [NoticeEffect(template="offboarding_notice", reason=reason)]
+    if state.notice_ends_at is not None:
+        return []  # the notice already given stands: a second ground does not postpone it
+    effects: list[Effect] = []
+    if state.appeal_task is not None:  # the notice supersedes the suspension appealed against
+        effects.append(_close_tasks(state, [state.appeal_task]))
+        state.appeal_task = None
     state.notice_ends_at = add_duration(now, policy.durations.offboarding_notice)
-    return [NoticeEffect(template="offboarding_notice", reason=reason)]
+    state.notice_given_at = now
+    return [*effects, NoticeEffect(template="offboarding_notice", reason=reason)]
 
 
 def _open_mystery_order(
@@ -134,53 +230,27 @@ def _follow_up_low_scorer(state: SellerState, now: datetime) -> None:
         schedule_follow_up(state, now, now)
 
 
-def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
-    """Rules that fire because a time has come; the trial end is decided by `decide_trial`."""
-    effects: list[Effect] = []
-    if state.finished:
-        return effects
-    for order in state.mystery_orders:
-        if order.task_id is None and order.due_at <= now and state.status != SellerStatus.suspended:
-            effects.append(_open_mystery_order(state, order, policy, now))
-    for task_id, due in list(state.task_due.items()):
-        if due <= now and task_id not in state.escalated:
-            state.escalated.append(task_id)
-            effects.append(EscalateEffect(task_id=task_id))
-    if state.blocker_fix_until and now >= state.blocker_fix_until:
-        state.blocker_fix_until = None
-    if state.probation_until and now >= state.probation_until:
-        state.probation_until = None
-    if state.improve_by and now >= state.improve_by:
-        state.improve_by = None
-        effects += _escalate_after_improvement_period(policy, state, now)
-    if state.appeal_deadline and now >= state.appeal_deadline and state.appeal_task is None:
-        state.appeal_deadline = None
-        effects += _offboard_with_notice(
-            policy,
-            state,
-            now,
-            ReasonRecord(summary="suspended and no appeal within the appeal window"),
-        )
-    if state.notice_ends_at and now >= state.notice_ends_at:
-        state.notice_ends_at = None
-        effects.append(
-            _move(
-                policy,
-                state,
-                SellerStatus.offboarded,
-                SellerActionKind.offboard,
-                ReasonRecord(summary="offboarding notice period ended"),
-            )
-        )
-    return effects
+def _kpi_reason(state: SellerState, summary: str) -> ReasonRecord:
+    """The KPI facts behind the standing, or the standing alone where none were kept."""
+    if state.breaches and not state.legacy:
+        first = state.breaches[0]
+        return first.model_copy(update={"summary": f"{first.summary}: {summary}"})
+    return ReasonRecord(summary=f"KPIs still {state.standing.value} {summary}")
 
 
-def _escalate_after_improvement_period(
-    policy: Policy, state: SellerState, now: datetime
-) -> list[Effect]:
+def _after_improvement_period(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
+    """At the end of an improvement period the ladder takes one step, up or down."""
     if state.standing == Standing.good:
+        if state.legacy:
+            return []
+        ended = ReasonRecord(summary="the improvement period ended with every KPI good")
+        if state.status == SellerStatus.warned:
+            return [_move(policy, state, SellerStatus.active, None, ended)]
+        if state.status == SellerStatus.limited:
+            state.improve_by = add_duration(now, policy.durations.improvement_period)
+            return [_move(policy, state, SellerStatus.warned, None, ended)]
         return []
-    reason = ReasonRecord(summary=f"KPIs still {state.standing.value} after the improvement period")
+    reason = _kpi_reason(state, "after the improvement period")
     if state.status == SellerStatus.warned:
         state.improve_by = add_duration(now, policy.durations.improvement_period)
         return [_move(policy, state, SellerStatus.limited, SellerActionKind.limit, reason)]
@@ -194,6 +264,8 @@ def _suspend(
 ) -> list[Effect]:
     state.suspensions += 1
     state.suspended_at = now
+    if not state.legacy:
+        state.suspended_from = state.status
     state.improve_by = None
     if state.suspensions > 1 and state.probation_until is not None:
         # Failing again on probation: repeated failure ends the relationship, with notice.
@@ -207,6 +279,62 @@ def _suspend(
     return [_move(policy, state, SellerStatus.suspended, SellerActionKind.suspend, reason, actor)]
 
 
+def _after_reaching_active(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
+    """A seller graduated or reinstated with KPIs already below the thresholds is warned."""
+    if state.legacy or state.status != SellerStatus.active or state.standing == Standing.good:
+        return []
+    _follow_up_low_scorer(state, now)
+    state.improve_by = add_duration(now, policy.durations.improvement_period)
+    reason = _kpi_reason(state, "when the seller became active")
+    return [_move(policy, state, SellerStatus.warned, SellerActionKind.warn, reason)]
+
+
+def _resume_trial(state: SellerState, now: datetime) -> None:
+    """The trial clock stood still while the seller was suspended: its dates move on."""
+    if state.suspended_at is None:
+        return
+    paused = max(now - state.suspended_at, timedelta(0))
+    state.trial_ends_at += paused
+    for order in state.mystery_orders:
+        if order.task_id is None:
+            order.due_at += paused
+
+
+def _reinstate(
+    policy: Policy,
+    state: SellerState,
+    now: datetime,
+    reason: ReasonRecord,
+    actor: str,
+) -> list[Effect]:
+    """Back to business on probation: the notice and deadlines the restriction set are gone."""
+    if state.legacy:
+        state.probation_until = add_duration(now, policy.durations.probation)
+        state.appeal_deadline = None
+        schedule_follow_up(state, now, now)
+        return [
+            _move(policy, state, SellerStatus.active, SellerActionKind.reinstate, reason, actor)
+        ]
+    effects: list[Effect] = []
+    if state.appeal_task is not None:  # reinstated by ops: the appeal has nothing left to ask
+        effects.append(_close_tasks(state, [state.appeal_task]))
+        state.appeal_task = None
+    state.improve_by = state.appeal_deadline = None
+    state.notice_ends_at = state.notice_given_at = None
+    state.probation_until = add_duration(now, policy.durations.probation)
+    back_to = SellerStatus.active
+    if state.status == SellerStatus.suspended and state.suspended_from == SellerStatus.trial:
+        back_to = SellerStatus.trial
+        _resume_trial(state, now)
+    state.suspended_from = None
+    schedule_follow_up(state, now, now)
+    effects.append(_move(policy, state, back_to, SellerActionKind.reinstate, reason, actor))
+    return effects + _after_reaching_active(policy, state, now)
+
+
+# --- the daily evaluation ------------------------------------------------------------------
+
+
 def breach_reasons(entries: list[ScorecardEntry]) -> list[ReasonRecord]:
     return [
         ReasonRecord(
@@ -215,6 +343,7 @@ def breach_reasons(entries: list[ScorecardEntry]) -> list[ReasonRecord]:
             value=e.value,
             threshold=e.limit if e.status == KpiStatus.limit else e.warn,
             window_days=e.window_days,
+            sample=e.denominator,
             evidence=[f"{e.numerator:g} of {e.denominator}"],
         )
         for e in entries
@@ -225,7 +354,12 @@ def breach_reasons(entries: list[ScorecardEntry]) -> list[ReasonRecord]:
 def on_standing(
     policy: Policy, state: SellerState, new: Standing, reasons: list[ReasonRecord], now: datetime
 ) -> list[Effect]:
-    """The daily evaluation says the KPI standing changed: walk the ladder up or down one step."""
+    """The daily evaluation gives the KPI standing: on a change, the ladder moves one step."""
+    if not state.legacy:
+        unchanged = new == state.standing
+        state.breaches = list(reasons)
+        if unchanged:
+            return []
     state.standing = new
     if state.status in (SellerStatus.trial, SellerStatus.suspended, SellerStatus.offboarded):
         return []
@@ -234,18 +368,14 @@ def on_standing(
     reason = reasons[0] if reasons else ReasonRecord(summary=f"KPI standing is {new.value}")
     if new == Standing.good:
         state.improve_by = None
+        recovered = ReasonRecord(summary="KPIs recovered")
         if state.status == SellerStatus.limited:
-            return [
-                _move(
-                    policy, state, SellerStatus.warned, None, ReasonRecord(summary="KPIs recovered")
-                )
-            ]
+            if not state.legacy:
+                # One step down now; the last one once the KPIs stay good for a period.
+                state.improve_by = add_duration(now, policy.durations.improvement_period)
+            return [_move(policy, state, SellerStatus.warned, None, recovered)]
         if state.status == SellerStatus.warned:
-            return [
-                _move(
-                    policy, state, SellerStatus.active, None, ReasonRecord(summary="KPIs recovered")
-                )
-            ]
+            return [_move(policy, state, SellerStatus.active, None, recovered)]
         return []
     if state.probation_until is not None and new == Standing.limit:
         return _suspend(policy, state, now, reason)
@@ -258,6 +388,9 @@ def on_standing(
     return []
 
 
+# --- the trial -----------------------------------------------------------------------------
+
+
 def decide_trial(
     policy: Policy,
     state: SellerState,
@@ -268,6 +401,8 @@ def decide_trial(
 ) -> list[Effect]:
     """At the trial end: graduate, or ask the SSM (borderline), or offboard (clear failure)."""
     kpi_standing = standing(entries)
+    if not state.legacy:
+        state.standing, state.breaches = kpi_standing, breach_reasons(entries)
     results = [mo.outcome for mo in state.mystery_orders if mo.outcome is not None]
     passed = sum(1 for r in results if r == Decision.passed)
     blocker_open = state.blocker_fix_until is not None
@@ -285,15 +420,18 @@ def decide_trial(
         return _offboard_with_notice(
             policy, state, now, ReasonRecord(summary="trial failed after extension")
         )
-    state.trial_review_task = task_id_for(
-        state.seller_id, f"trial-review-{int(state.trial_extended)}"
-    )
+    number = int(state.trial_extended) if state.legacy else state.trial_reviews
+    state.trial_reviews += 1
+    state.trial_review_task = task_id_for(state.seller_id, f"trial-review-{number}")
     summary = (
         f"KPIs {kpi_standing.value}, {passed} mystery orders passed, "
         f"blocker open: {blocker_open}, eventually-due documents: {eventually_due_satisfied}"
     )
     due = add_duration(now, policy.durations.task_sla)
     return [_open_task(state, state.trial_review_task, TaskKind.trial_review, due, summary)]
+
+
+# --- decisions, appeals, manual actions ----------------------------------------------------
 
 
 def on_task_decided(
@@ -315,7 +453,8 @@ def on_task_decided(
     if kind == TaskKind.trial_review:
         state.trial_review_task = None
         if decision == Decision.graduate:
-            return [_move(policy, state, SellerStatus.active, None, reason, actor)]
+            moved = _move(policy, state, SellerStatus.active, None, reason, actor)
+            return [moved, *_after_reaching_active(policy, state, now)]
         if decision == Decision.extend and not state.trial_extended:
             state.trial_extended = True
             state.trial_ends_at = add_duration(now, policy.durations.trial_extension)
@@ -324,12 +463,7 @@ def on_task_decided(
     if kind == TaskKind.appeal_review:
         state.appeal_task = None
         if decision == Decision.reinstate:
-            state.probation_until = add_duration(now, policy.durations.probation)
-            state.appeal_deadline = None
-            schedule_follow_up(state, now, now)
-            return [
-                _move(policy, state, SellerStatus.active, SellerActionKind.reinstate, reason, actor)
-            ]
+            return _reinstate(policy, state, now, reason, actor)
         return _offboard_with_notice(policy, state, now, reason, actor)
     return []
 
@@ -361,10 +495,23 @@ def _on_mystery_order(
     return effects
 
 
+def appeal_task_id(state: SellerState, appeal_id: str) -> str:
+    return task_id_for(state.seller_id, f"appeal-{appeal_id}")
+
+
 def on_appeal(policy: Policy, state: SellerState, appeal_id: str, now: datetime) -> list[Effect]:
-    state.appeal_task = task_id_for(state.seller_id, f"appeal-{appeal_id}")
+    state.appeal_task = appeal_task_id(state, appeal_id)
     due = add_duration(now, policy.durations.appeal_sla)
     return [_open_task(state, state.appeal_task, TaskKind.appeal_review, due, appeal_id)]
+
+
+def on_appeal_withdrawn(state: SellerState, appeal_id: str) -> list[Effect]:
+    """The seller takes its appeal back: the review closes and the appeal window runs again."""
+    task_id = appeal_task_id(state, appeal_id)
+    if state.appeal_task != task_id:
+        return []
+    state.appeal_task = None
+    return [_close_tasks(state, [task_id])]
 
 
 def on_manual_action(
@@ -387,8 +534,7 @@ def on_manual_action(
     if action == SellerActionKind.suspend:
         return _suspend(policy, state, now, reason, actor)
     if action == SellerActionKind.reinstate:
-        state.improve_by = state.appeal_deadline = state.notice_ends_at = None
-        state.probation_until = add_duration(now, policy.durations.probation)
-        schedule_follow_up(state, now, now)
-        return [_move(policy, state, SellerStatus.active, action, reason, actor)]
+        if state.legacy:
+            state.improve_by = state.appeal_deadline = state.notice_ends_at = None
+        return _reinstate(policy, state, now, reason, actor)
     return _offboard_with_notice(policy, state, now, reason, actor, immediately=fraud)

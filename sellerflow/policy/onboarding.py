@@ -1,5 +1,7 @@
 """Rules for human input to an application: who may decide what, and when (pure)."""
 
+import uuid
+
 from sellerflow.payloads import CompleteTaskInput
 from sellerflow.policy import Refused
 from sellerflow.policy.mystery import check_mystery_checklist
@@ -47,14 +49,29 @@ def check_decision(
     inp: CompleteTaskInput,
     *,
     approver: str | None,
+    withdrawing: bool = False,
 ) -> None:
-    """Raise Refused unless `inp` may decide the task that is open now."""
+    """Raise Refused unless `inp` may decide the task that is open now (not while the applicant's
+    withdrawal is being applied: it was accepted first)."""
+    if withdrawing:
+        raise Refused("StageConflict", "the applicant is withdrawing this application")
     if open_task is None or open_task[0] != inp.task_id or already_decided:
         raise Refused("TaskNotOpen", "this task is not open any more")
     kind = open_task[1]
     check_decision_allowed(kind, inp)
     if kind == TaskKind.ssm_signoff and approver is not None and inp.actor == approver:
         raise Refused("FourEyes", "the sign-off must come from someone other than the approver")
+
+
+NEEDS_REASON_CODES = frozenset(
+    {
+        Decision.reject,
+        Decision.request_changes,
+        Decision.blocker,
+        Decision.offboard,
+        Decision.extend,
+    }
+)
 
 
 def check_decision_allowed(kind: TaskKind, inp: CompleteTaskInput) -> None:
@@ -64,9 +81,11 @@ def check_decision_allowed(kind: TaskKind, inp: CompleteTaskInput) -> None:
     unknown = [c for c in inp.reason_codes if c not in REASON_CODES]
     if unknown:
         raise Refused("InvalidDecision", f"unknown reason codes: {', '.join(unknown)}")
-    negative = {Decision.reject, Decision.request_changes, Decision.blocker, Decision.offboard}
-    if inp.decision in negative and not inp.reason_codes:
+    if inp.decision in NEEDS_REASON_CODES and not inp.reason_codes:
         raise Refused("InvalidDecision", f"a {inp.decision.value} decision needs reason codes")
+    malformed = [v.document_id for v in inp.document_verdicts if not _is_uuid(v.document_id)]
+    if malformed:
+        raise Refused("InvalidDecision", f"document_verdicts name no document: {malformed[0]!r}")
     if (
         inp.decision == Decision.request_changes
         and not any(not v.accepted for v in inp.document_verdicts)
@@ -77,6 +96,14 @@ def check_decision_allowed(kind: TaskKind, inp: CompleteTaskInput) -> None:
         )
     if kind == TaskKind.mystery_order:
         check_mystery_checklist(inp.checklist)
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def reasons_text(inp: CompleteTaskInput) -> str:

@@ -1,8 +1,18 @@
-"""What a seller's current state allows: decisions on its tasks, appeals, manual actions."""
+"""What a seller's current state allows: decisions on its tasks, appeals, manual actions.
+
+The workflow asks these when a message arrives (the update's validator) and again when it is
+applied, since the state may have moved on in between."""
 
 from sellerflow.policy import Refused
+from sellerflow.policy.lifecycle import appeal_task_id
 from sellerflow.policy.seller_state import SellerState
-from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerActionKind, SellerStatus
+from sellerflow.vocabulary import (
+    TASK_DECISIONS,
+    Decision,
+    SellerActionKind,
+    SellerStatus,
+    TaskKind,
+)
 
 
 def can_appeal(state: SellerState) -> str | None:
@@ -43,23 +53,44 @@ MANUAL_ACTIONS_BY_STATUS: dict[SellerStatus, frozenset[SellerActionKind]] = {
 
 
 def check_seller_decision(state: SellerState, task_id: str, decision: Decision) -> None:
-    """Raise Refused unless the task is open on this seller and takes this decision."""
+    """Raise Refused unless the task is open on this seller and takes this decision now."""
     kind = state.open_tasks.get(task_id)
     if kind is None:
         raise Refused("TaskNotOpen", "this task is not open any more")
     if decision not in TASK_DECISIONS[kind]:
         allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
         raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
+    if kind != TaskKind.trial_review or decision == Decision.offboard:
+        return
+    if decision == Decision.extend and state.trial_extended:
+        raise Refused(
+            "InvalidDecision", "the trial has been extended once already: graduate or offboard"
+        )
+    if state.status == SellerStatus.suspended:
+        raise Refused(
+            "StatusConflict",
+            "the seller is suspended: decide the trial once it is reinstated, or offboard",
+        )
 
 
-def check_manual_action(state: SellerState, action: SellerActionKind) -> None:
+def check_manual_action(
+    state: SellerState, action: SellerActionKind, *, fraud: bool = False
+) -> None:
     if action not in MANUAL_ACTIONS_BY_STATUS[state.status]:
         raise Refused(
             "StatusConflict", f"cannot {action.value} a seller whose status is {state.status.value}"
         )
+    if action == SellerActionKind.offboard and not fraud and state.notice_ends_at is not None:
+        ends = state.notice_ends_at.strftime("%Y-%m-%d %H:%M UTC")
+        raise Refused("StatusConflict", f"the offboarding notice already runs until {ends}")
 
 
 def check_appeal(state: SellerState) -> None:
     why = can_appeal(state)
     if why is not None:
         raise Refused("StatusConflict", why)
+
+
+def check_appeal_withdrawal(state: SellerState, appeal_id: str) -> None:
+    if state.appeal_task != appeal_task_id(state, appeal_id):
+        raise Refused("StatusConflict", "this appeal is not under review")

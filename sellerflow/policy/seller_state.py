@@ -3,8 +3,9 @@ reason record every status change stores."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
@@ -26,6 +27,7 @@ class ReasonRecord(BaseModel):
     value: float | None = None
     threshold: float | None = None
     window_days: int | None = None
+    sample: int | None = None
     evidence: list[str] = []
 
 
@@ -54,6 +56,7 @@ class StatusEffect(BaseModel):
     reason: ReasonRecord
     actor: str = "system"
     notice_ends_at: datetime | None = None
+    improve_by: datetime | None = None
 
 
 class EscalateEffect(BaseModel):
@@ -67,32 +70,62 @@ class NoticeEffect(BaseModel):
     reason: ReasonRecord
 
 
-Effect = OpenTaskEffect | StatusEffect | NoticeEffect | EscalateEffect
+class CancelTasksEffect(BaseModel):
+    """Close tasks nobody needs to decide any more (an appeal withdrawn, a seller offboarded)."""
+
+    model_config = ConfigDict(frozen=True)
+    task_ids: list[str]
+
+
+Effect = OpenTaskEffect | StatusEffect | NoticeEffect | EscalateEffect | CancelTasksEffect
+
+# The lifecycle rules a state follows. Runs started before the rules of version 2 replay with
+# version 1 (the workflow sets it when its history has no marker of the change); see
+# `workflows.seller`. Version 1 is kept only for those replays.
+CURRENT_RULES = 2
 
 
 class SellerState(BaseModel):
     """Everything the seller workflow carries across continue-as-new."""
 
     seller_id: str
+    rules: int = CURRENT_RULES
     status: SellerStatus = SellerStatus.trial
     trial_ends_at: datetime
     trial_extended: bool = False
     trial_review_task: str | None = None
+    trial_reviews: int = 0
     mystery_orders: list[MysteryOrder] = []
     blockers: int = 0
     blocker_fix_until: datetime | None = None
     standing: Standing = Standing.good
+    # The KPI facts behind the standing, cited when the ladder climbs at a deadline.
+    breaches: list[ReasonRecord] = Field(default_factory=list)
     improve_by: datetime | None = None
     suspended_at: datetime | None = None
+    # The status a suspension interrupted: a trial seller reinstated goes back to its trial.
+    suspended_from: SellerStatus | None = None
     suspensions: int = 0
     appeal_task: str | None = None
     appeal_deadline: datetime | None = None
     probation_until: datetime | None = None
     notice_ends_at: datetime | None = None
+    notice_given_at: datetime | None = None
     seen_events: list[str] = Field(default_factory=list)
     open_tasks: dict[str, TaskKind] = Field(default_factory=dict)
     task_due: dict[str, datetime] = Field(default_factory=dict)
     escalated: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_earlier_reviews(cls, data: Any) -> Any:
+        # A state saved before `trial_reviews` existed: the reviews it opened so far.
+        if isinstance(data, dict) and "trial_reviews" not in data:
+            opened = int(bool(data.get("trial_extended"))) + int(
+                bool(data.get("trial_review_task"))
+            )
+            data = {**data, "trial_reviews": opened}
+        return data
 
     def remember(self, event_id: str, keep: int = 200) -> bool:
         """Record an event id; False if it was seen already (signals deduplicated across runs)."""
@@ -105,6 +138,18 @@ class SellerState(BaseModel):
     def finished(self) -> bool:
         return self.status == SellerStatus.offboarded
 
+    @property
+    def legacy(self) -> bool:
+        """Replaying a run started under the rules before version 2."""
+        return self.rules < 2
+
+    @property
+    def in_trial(self) -> bool:
+        """In the trial, or suspended during it (the trial then waits for the reinstatement)."""
+        return self.status == SellerStatus.trial or (
+            self.status == SellerStatus.suspended and self.suspended_from == SellerStatus.trial
+        )
+
 
 def capabilities_for(policy: Policy, status: SellerStatus) -> Capabilities:
     if status == SellerStatus.trial:
@@ -114,3 +159,54 @@ def capabilities_for(policy: Policy, status: SellerStatus) -> Capabilities:
     if status == SellerStatus.limited:
         return policy.limited
     return Capabilities(listing_cap=0, daily_order_cap=0, payouts_deferred=True)
+
+
+# Where each status may move; `offboarded` is final. A reinstated trial seller returns to trial.
+LADDER: dict[SellerStatus, frozenset[SellerStatus]] = {
+    SellerStatus.trial: frozenset(
+        {SellerStatus.active, SellerStatus.suspended, SellerStatus.offboarded}
+    ),
+    SellerStatus.active: frozenset(
+        {SellerStatus.warned, SellerStatus.limited, SellerStatus.suspended, SellerStatus.offboarded}
+    ),
+    SellerStatus.warned: frozenset(
+        {SellerStatus.active, SellerStatus.limited, SellerStatus.suspended, SellerStatus.offboarded}
+    ),
+    SellerStatus.limited: frozenset(
+        {SellerStatus.active, SellerStatus.warned, SellerStatus.suspended, SellerStatus.offboarded}
+    ),
+    SellerStatus.suspended: frozenset(
+        {SellerStatus.active, SellerStatus.trial, SellerStatus.offboarded}
+    ),
+    SellerStatus.offboarded: frozenset(),
+}
+
+RESTRICTIONS = frozenset(
+    {
+        SellerActionKind.warn,
+        SellerActionKind.limit,
+        SellerActionKind.suspend,
+        SellerActionKind.offboard,
+    }
+)
+NOTICE_TEMPLATES = {
+    SellerActionKind.warn: "warned",
+    SellerActionKind.limit: "limited",
+    SellerActionKind.suspend: "suspended",
+    SellerActionKind.reinstate: "reinstated",
+    SellerActionKind.offboard: "offboarded",
+}
+
+
+# Notices a seller must receive before or as a restriction takes effect (P2B art. 4): the outbox
+# keeps trying to deliver them however long the mail server refuses; other messages give up.
+LEGAL_NOTICES = frozenset({"warned", "limited", "suspended", "offboarding_notice", "offboarded"})
+
+
+def notice_template(effect: StatusEffect, from_status: SellerStatus) -> str:
+    """The message a status change sends the seller (stored with the change, in one step)."""
+    if effect.action is not None:
+        return NOTICE_TEMPLATES[effect.action]
+    if from_status == SellerStatus.trial:
+        return "trial_passed"
+    return "recovered"

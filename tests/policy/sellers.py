@@ -1,5 +1,6 @@
 """Builders for seller lifecycle tests: states, scorecards and common paths."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -92,18 +93,22 @@ def decide_mystery_orders(
     return state.trial_ends_at
 
 
-def trial_in_review(policy: Policy) -> tuple[SellerState, str, datetime]:
+def trial_in_review(
+    policy: Policy, entries: Callable[[Policy], list[ScorecardEntry]] = warn_entries
+) -> tuple[SellerState, str, datetime]:
+    """A trial at its end, borderline (a mystery order with minor issues): an SSM decides."""
     state = new_trial(policy)
     end = decide_mystery_orders(policy, state, [Decision.passed, Decision.minor_issues])
     task = only(
-        decide_trial(policy, state, warn_entries(policy), end, eventually_due_satisfied=True),
+        decide_trial(policy, state, entries(policy), end, eventually_due_satisfied=True),
         OpenTaskEffect,
     )
     return state, task.task_id, end
 
 
-def suspended(policy: Policy) -> SellerState:
-    state = seller(SellerStatus.limited, standing=Standing.limit)
+def suspended(policy: Policy, standing: Standing = Standing.good) -> SellerState:
+    """A limited seller suspended by ops; its KPI standing at that moment is `standing`."""
+    state = seller(SellerStatus.limited, standing=standing)
     on_manual_action(policy, state, SellerActionKind.suspend, "ops-1", "kpis", NOW)
     assert state.status == SellerStatus.suspended
     assert state.appeal_deadline == NOW + timedelta(days=30)

@@ -108,11 +108,14 @@ def test_still_bad_after_improvement_periods_climbs_to_suspended(policy: Policy)
     assert state.appeal_deadline == second_end + timedelta(days=30)
 
 
-def test_improvement_period_passing_with_good_standing_changes_nothing(policy: Policy) -> None:
+def test_a_warning_ends_with_its_improvement_period_when_every_kpi_is_good(
+    policy: Policy,
+) -> None:
     state = seller(SellerStatus.warned, improve_by=NOW, standing=Standing.good)
-    assert on_timers(policy, state, NOW) == []
-    assert state.status == SellerStatus.warned
+    moved = only(on_timers(policy, state, NOW), StatusEffect)
+    assert (moved.status, moved.action) == (SellerStatus.active, None)
     assert state.improve_by is None
+    assert next_wakeup(state) is None
 
 
 def test_good_standing_walks_back_one_step_at_a_time(policy: Policy) -> None:
@@ -121,11 +124,13 @@ def test_good_standing_walks_back_one_step_at_a_time(policy: Policy) -> None:
     assert moved.status == SellerStatus.warned
     assert moved.action is None
     assert moved.capabilities.listing_cap is None
-    assert state.improve_by is None
-    moved = only(on_standing(policy, state, Standing.good, [], NOW + DAY), StatusEffect)
+    # The last step waits for the KPIs to stay good through an improvement period.
+    assert state.improve_by == NOW + timedelta(days=30)
+    assert on_standing(policy, state, Standing.good, [], NOW + DAY) == []
+    assert state.status == SellerStatus.warned
+    moved = only(on_timers(policy, state, NOW + timedelta(days=30)), StatusEffect)
     assert moved.status == SellerStatus.active
-    assert on_standing(policy, state, Standing.good, [], NOW + 2 * DAY) == []
-    assert state.status == SellerStatus.active
+    assert state.improve_by is None
 
 
 def test_limited_seller_improving_to_warn_stays_limited(policy: Policy) -> None:
@@ -308,7 +313,7 @@ def test_minor_issues_are_no_blocker(policy: Policy) -> None:
 
 
 def test_limit_on_probation_suspends_and_gives_notice(policy: Policy) -> None:
-    state = suspended(policy)
+    state = suspended(policy, standing=Standing.good)
     task_id = only(on_appeal(policy, state, "a", NOW + DAY), OpenTaskEffect).task_id
     on_task_decided(policy, state, task_id, Decision.reinstate, "ssm-1", "", NOW + 2 * DAY)
     assert state.probation_until is not None

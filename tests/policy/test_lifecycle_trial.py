@@ -185,13 +185,27 @@ def test_trial_with_an_open_blocker_does_not_graduate(policy: Policy) -> None:
 
 
 def test_trial_review_graduate(policy: Policy) -> None:
-    state, task_id, end = trial_in_review(policy)
+    state, task_id, end = trial_in_review(policy, good_entries)
     effects = on_task_decided(policy, state, task_id, Decision.graduate, "ssm-1", "fine", end)
     moved = only(effects, StatusEffect)
     assert moved.status == SellerStatus.active
     assert moved.actor == "ssm-1"
     assert state.trial_review_task is None
     assert task_id not in state.open_tasks
+
+
+def test_graduating_with_kpis_below_the_thresholds_warns_at_once(policy: Policy) -> None:
+    state, task_id, end = trial_in_review(policy, warn_entries)
+    effects = on_task_decided(policy, state, task_id, Decision.graduate, "ssm-1", "fine", end)
+    graduated, warned = [e for e in effects if isinstance(e, StatusEffect)]
+    assert (graduated.status, graduated.actor) == (SellerStatus.active, "ssm-1")
+    assert (warned.status, warned.action, warned.actor) == (
+        SellerStatus.warned,
+        SellerActionKind.warn,
+        "system",
+    )
+    assert warned.reason.kpi == "order_defect_rate"
+    assert warned.improve_by == end + timedelta(days=30) == state.improve_by
 
 
 def test_trial_review_extend_then_failed_extension_offboards_with_notice(policy: Policy) -> None:

@@ -14,6 +14,7 @@ from sellerflow.policy.onboarding import (
 from sellerflow.vocabulary import Decision, Stage, TaskKind
 
 TASK = "task-1"
+DOC_ID = "0b6f3c1e-8d2a-4f5b-9c7e-1a2b3c4d5e6f"
 REVIEW = (TASK, TaskKind.onboarding_review)
 SIGNOFF = (TASK, TaskKind.ssm_signoff)
 
@@ -98,14 +99,14 @@ def test_request_changes_needs_reasons_and_a_refused_verdict_or_comment() -> Non
     only_accepted = decision(
         Decision.request_changes,
         reason_codes=["document_unreadable"],
-        document_verdicts=[DocumentVerdict(document_id="d1", accepted=True)],
+        document_verdicts=[DocumentVerdict(document_id=DOC_ID, accepted=True)],
     )
     assert refusal_code(REVIEW, only_accepted) == "InvalidDecision"
     with_verdict = decision(
         Decision.request_changes,
         reason_codes=["document_unreadable"],
         document_verdicts=[
-            DocumentVerdict(document_id="d1", accepted=False, error_code="document_unreadable")
+            DocumentVerdict(document_id=DOC_ID, accepted=False, error_code="document_unreadable")
         ],
     )
     check_decision(REVIEW, False, with_verdict, approver=None)
@@ -192,3 +193,15 @@ def test_withdraw_refused_once_decided(stage: Stage) -> None:
     with pytest.raises(Refused) as refused:
         check_withdraw(stage, already_requested=False)
     assert refused.value.code == "StageConflict"
+
+
+def test_a_verdict_naming_no_document_is_refused_before_it_reaches_the_database() -> None:
+    """A malformed document id in a verdict was a ValueError in the activity, retried forever."""
+    with_bad_id = decision(
+        Decision.request_changes,
+        reason_codes=["other"],
+        document_verdicts=[
+            DocumentVerdict(document_id="d1", accepted=False, error_code="document_unreadable")
+        ],
+    )
+    assert refusal_code(REVIEW, with_bad_id) == "InvalidDecision"

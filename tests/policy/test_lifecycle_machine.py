@@ -1,0 +1,510 @@
+"""The seller lifecycle as a Hypothesis state machine: any amount of time, any evaluation, any
+decision, manual action and appeal, messages queued as the workflow queues them (checked when
+they arrive and again when they are applied), continue-as-new. The invariants hold after every
+step; the shrunk failures they found are kept as examples in test_lifecycle_regressions.py."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+)
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from sellerflow.payloads import CompleteTaskInput
+from sellerflow.policy import Refused, lifecycle, seller_checks
+from sellerflow.policy.kpis import KpiCounts, ScorecardEntry, scorecard, standing
+from sellerflow.policy.model import add_duration, load_policy
+from sellerflow.policy.onboarding import check_decision_allowed
+from sellerflow.policy.seller_state import (
+    LADDER,
+    RESTRICTIONS,
+    CancelTasksEffect,
+    Effect,
+    EscalateEffect,
+    NoticeEffect,
+    OpenTaskEffect,
+    SellerState,
+    StatusEffect,
+    notice_template,
+)
+from sellerflow.vocabulary import (
+    KPI,
+    TASK_DECISIONS,
+    Decision,
+    SellerActionKind,
+    SellerStatus,
+    Standing,
+    TaskKind,
+)
+from tests.policy.sellers import NOW, PASSING_CHECKLIST, SELLER
+
+POLICY = load_policy("default")
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "notifications"
+SANCTIONS = {SellerActionKind.warn, SellerActionKind.limit, SellerActionKind.suspend}
+
+
+def _counts_for(kpi: KPI, quality: str, raw: int) -> KpiCounts:
+    """Counts of one KPI whose value is good, warn or limit, or whose sample is too small."""
+    rule = POLICY.kpis[kpi]
+    n = 20 if kpi == KPI.review_rating else 100
+    if quality == "few":
+        n = raw % max(1, rule.min_sample)
+    value = {"good": 0.0, "warn": 0.5, "limit": 1.0}.get(quality, raw / 100)
+    if kpi == KPI.review_rating:
+        target = {"good": 4.6, "warn": 3.5, "limit": 2.0}.get(quality, 1 + 4 * value)
+    elif rule.higher_is_better:
+        target = {"good": 0.99, "warn": (rule.warn + rule.limit) / 2, "limit": rule.limit - 0.05}
+        target = target.get(quality, value)
+    else:
+        target = {"good": 0.0, "warn": (rule.warn + rule.limit) / 2, "limit": rule.limit + 0.05}
+        target = target.get(quality, value)
+    return KpiCounts(numerator=round(target * n), denominator=n)
+
+
+QUALITIES = ["good"] * 12 + ["warn", "limit", "few", "raw"]
+
+
+def kpi_counts() -> st.SearchStrategy[dict[KPI, KpiCounts]]:
+    """Counts for every KPI: mostly good, some warn or limit, some below the minimum sample."""
+
+    def one(kpi: KPI) -> st.SearchStrategy[KpiCounts]:
+        return st.builds(
+            lambda quality, raw: _counts_for(kpi, quality, raw),
+            st.sampled_from(QUALITIES),
+            st.integers(0, 100),
+        )
+
+    return st.fixed_dictionaries({kpi: one(kpi) for kpi in POLICY.kpis})
+
+
+DURATIONS = st.one_of(
+    st.just(timedelta(0)),
+    st.integers(1, 3600).map(lambda s: timedelta(seconds=s)),
+    st.integers(1, 72).map(lambda h: timedelta(hours=h)),
+    st.integers(1, 20).map(lambda d: timedelta(days=d)),
+    st.integers(1, 120).map(lambda d: timedelta(days=d)),
+)
+# What the lab reports: mostly passed.
+LAB_OUTCOMES = [Decision.passed] * 4 + [Decision.minor_issues, Decision.blocker]
+
+
+@dataclass(frozen=True)
+class Message:
+    """What the workflow queues: a task decision, an evaluation, an appeal, a manual action."""
+
+    kind: str
+    task_id: str = ""
+    decision: Decision | None = None
+    standing: Standing | None = None
+    entries: tuple[ScorecardEntry, ...] = ()
+    event_id: str = ""
+    appeal_id: str = ""
+    action: SellerActionKind | None = None
+    fraud: bool = False
+    actor: str = "ops1"
+
+
+@dataclass
+class Step:
+    """What one rule did, for the invariants."""
+
+    effects: list[Effect] = field(default_factory=list)
+    # (status before, effect) of every status change, in order.
+    moves: list[tuple[SellerStatus, StatusEffect]] = field(default_factory=list)
+    trial_decided: bool = False
+    fraud: bool = False
+    in_trial_before: bool = False
+    status_before: SellerStatus | None = None
+
+
+class SellerLifecycle(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.state: SellerState
+        self.now = NOW
+        self.inbox: list[Message] = []
+        self.opened: set[str] = set()
+        self.open: dict[str, TaskKind] = {}
+        self.decided: set[str] = set()
+        self.escalated: set[str] = set()
+        self.appeals = 0
+        self.events = 0
+        self.notice_at: datetime | None = None
+        self.refusals = 0
+        self.step = Step()
+
+    # --- the workflow's protocol -----------------------------------------------------------
+
+    @initialize(offsets=st.lists(st.floats(0, 1), min_size=0, max_size=4), graduated=st.booleans())
+    def start(self, offsets: list[float], graduated: bool) -> None:
+        """A new seller in trial, or one that graduated before (its ladder is what matters)."""
+        self.state = lifecycle.start_trial(POLICY, SELLER, self.now, offsets)
+        if graduated:
+            self.state.status = SellerStatus.active
+            for order in self.state.mystery_orders:
+                order.task_id, order.outcome = f"earlier-{order.key}", Decision.passed
+        self._begin()
+
+    def _begin(self) -> None:
+        self.step = Step(in_trial_before=self.state.in_trial, status_before=self.state.status)
+
+    def _record(self, effects: list[Effect]) -> None:
+        """Carry out effects as the activities would; keep what the invariants need."""
+        for effect in effects:
+            self.step.effects.append(effect)
+            if isinstance(effect, OpenTaskEffect):
+                assert effect.task_id not in self.opened, f"task {effect.task_id} opened twice"
+                self.opened.add(effect.task_id)
+                self.open[effect.task_id] = effect.kind
+                assert effect.due_at >= self.now
+            elif isinstance(effect, CancelTasksEffect):
+                for task_id in effect.task_ids:
+                    assert self.open.pop(task_id, None) is not None, f"{task_id} was not open"
+            elif isinstance(effect, EscalateEffect):
+                assert effect.task_id not in self.escalated, "escalated twice"
+                assert effect.task_id in self.open
+                self.escalated.add(effect.task_id)
+            elif isinstance(effect, NoticeEffect) and effect.template == "offboarding_notice":
+                self.notice_at = self.notice_at or self.now
+            elif isinstance(effect, StatusEffect):
+                before = self.step.moves[-1][1].status if self.step.moves else self.state_before
+                self.step.moves.append((before, effect))
+                if effect.action == SellerActionKind.reinstate:
+                    self._check_reinstatement()
+
+    @property
+    def state_before(self) -> SellerStatus:
+        assert self.step.status_before is not None
+        return self.step.status_before
+
+    def _check_reinstatement(self) -> None:
+        """A reinstatement clears the notice and the deadlines of the restriction it ends."""
+        state = self.state
+        assert state.notice_ends_at is None
+        assert state.appeal_deadline is None
+        fresh = add_duration(self.now, POLICY.durations.improvement_period)
+        assert state.improve_by in (None, fresh)
+        self.notice_at = None
+
+    def _timers_then_trial(self, entries: list[ScorecardEntry], eventually_due: bool) -> None:
+        """The workflow's loop at `now`: timers, then the trial end when due."""
+        self._record(lifecycle.on_timers(POLICY, self.state, self.now))
+        due = lifecycle.trial_due_at(self.state)
+        if due is not None and self.now >= due:
+            before = self.state.status
+            self._record(
+                lifecycle.decide_trial(
+                    POLICY, self.state, entries, self.now, eventually_due_satisfied=eventually_due
+                )
+            )
+            if self.state.status != before:
+                self.step.trial_decided = True
+        wake = lifecycle.next_wakeup(self.state)
+        assert wake is None or wake > self.now, f"wake-up {wake} is not after now {self.now}"
+
+    # --- time ------------------------------------------------------------------------------
+
+    @rule(
+        delta=DURATIONS,
+        counts=kpi_counts(),
+        eventually_due=st.integers(0, 3).map(bool),
+    )
+    def time_passes(
+        self, delta: timedelta, counts: dict[KPI, KpiCounts], eventually_due: bool
+    ) -> None:
+        """Time passes: every durable timer fires at its own time, as time skipping does.
+
+        Messages queued before are applied first: the workflow takes them at its next task."""
+        self._begin()
+        target = self.now + delta
+        entries = scorecard(POLICY, counts, in_trial=True)
+        self._drain(entries, eventually_due)
+        for _ in range(500):
+            wake = lifecycle.next_wakeup(self.state)
+            if wake is None or wake > target:
+                break
+            self.now = max(self.now, wake)
+            self._timers_then_trial(entries, eventually_due)
+        else:
+            raise AssertionError("timers keep falling due: the workflow would never wait")
+        self.now = target
+        self._timers_then_trial(entries, eventually_due)
+
+    @rule(counts=kpi_counts(), eventually_due=st.integers(0, 3).map(bool))
+    def until_the_next_deadline(self, counts: dict[KPI, KpiCounts], eventually_due: bool) -> None:
+        """Straight to the next time a rule fires (or a week on, when none is set)."""
+        wake = lifecycle.next_wakeup(self.state)
+        delta = timedelta(days=7) if wake is None else max(wake - self.now, timedelta(0))
+        self.time_passes(delta, counts, eventually_due)
+
+    # --- messages arriving (validated as the update's validator does) ----------------------
+
+    def _arrive(self, message: Message, check: object) -> None:
+        try:
+            assert callable(check)
+            check()
+        except Refused:
+            self.refusals += 1
+            return
+        self.inbox.append(message)
+
+    @rule(counts=kpi_counts(), repeat=st.booleans())
+    def evaluation(self, counts: dict[KPI, KpiCounts], repeat: bool) -> None:
+        self._begin()
+        entries = scorecard(POLICY, counts, in_trial=self.state.status == SellerStatus.trial)
+        if not repeat or not self.events:
+            self.events += 1
+        self.inbox.append(
+            Message(
+                kind="standing",
+                standing=standing(entries),
+                entries=tuple(entries),
+                event_id=f"evaluation-{self.events}",
+            )
+        )
+
+    @rule(
+        # Offboarding ends an example: it is drawn less often than the other actions.
+        action=st.sampled_from(
+            [*SellerActionKind, *(set(SellerActionKind) - {SellerActionKind.offboard})]
+        ),
+        fraud=st.integers(0, 3).map(lambda n: n == 0),
+        actor=st.sampled_from(["ops1", "ops2"]),
+    )
+    def manual_action(self, action: SellerActionKind, fraud: bool, actor: str) -> None:
+        self._begin()
+        fraud = fraud and action == SellerActionKind.offboard
+        message = Message(kind="manual", action=action, fraud=fraud, actor=actor)
+        self._arrive(message, lambda: self._check(message))
+
+    @precondition(lambda self: self.state.status == SellerStatus.suspended)
+    @rule()
+    def file_appeal(self) -> None:
+        self._begin()
+        self.appeals += 1
+        message = Message(kind="appeal", appeal_id=f"appeal-{self.appeals}")
+        self._arrive(message, lambda: self._check(message))
+
+    @precondition(lambda self: self.appeals > 0)
+    @rule(which=st.integers(1, 5))
+    def withdraw_appeal(self, which: int) -> None:
+        self._begin()
+        message = Message(kind="withdraw", appeal_id=f"appeal-{min(which, self.appeals)}")
+        self._arrive(message, lambda: self._check(message))
+
+    @rule(data=st.data())
+    def decide_task(self, data: st.DataObject) -> None:
+        self._begin()
+        stale = data.draw(st.integers(0, 9)) == 0  # now and then, a task decided before
+        candidates = sorted(self.decided) if stale or not self.open else sorted(self.open)
+        if not candidates:
+            return
+        task_id = data.draw(st.sampled_from(candidates))
+        kind = self.open.get(task_id) or TaskKind.mystery_order
+        decision = data.draw(st.sampled_from(sorted(TASK_DECISIONS[kind])))
+        actor = data.draw(st.sampled_from(["ssm1", "lab1", "ops1"]))
+        message = Message(kind="decision", task_id=task_id, decision=decision, actor=actor)
+        self._arrive(message, lambda: self._check(message))
+
+    @rule(outcomes=st.lists(st.sampled_from(LAB_OUTCOMES), min_size=3, max_size=3))
+    def lab_reports(self, outcomes: list[Decision]) -> None:
+        """The lab decides the mystery orders open now (each with its own outcome)."""
+        self._begin()
+        orders = sorted(t for t, kind in self.open.items() if kind == TaskKind.mystery_order)
+        for task_id, outcome in zip(orders, outcomes, strict=False):
+            message = Message(kind="decision", task_id=task_id, decision=outcome, actor="lab1")
+            self._arrive(message, lambda message=message: self._check(message))
+
+    def _check(self, message: Message) -> None:
+        """The workflow's validators: the same checks when a message arrives and when applied."""
+        state = self.state
+        if message.kind == "decision":
+            assert message.decision is not None
+            seller_checks.check_seller_decision(state, message.task_id, message.decision)
+            kind = state.open_tasks[message.task_id]
+            check_decision_allowed(kind, self._completion(message))
+            if any(m.kind == "decision" and m.task_id == message.task_id for m in self.inbox):
+                raise Refused("TaskNotOpen", "this task is being decided")
+        elif message.kind == "manual":
+            assert message.action is not None
+            seller_checks.check_manual_action(state, message.action, fraud=message.fraud)
+        elif message.kind == "appeal":
+            seller_checks.check_appeal(state)
+        elif message.kind == "withdraw":
+            seller_checks.check_appeal_withdrawal(state, message.appeal_id)
+
+    @staticmethod
+    def _completion(message: Message) -> CompleteTaskInput:
+        assert message.decision is not None
+        return CompleteTaskInput(
+            task_id=message.task_id,
+            actor=message.actor,
+            decision=message.decision,
+            reason_codes=["quality_concerns"],
+            checklist=PASSING_CHECKLIST
+            if message.decision in TASK_DECISIONS[TaskKind.mystery_order]
+            else {},
+        )
+
+    # --- the workflow applying what it queued ----------------------------------------------
+
+    @precondition(lambda self: bool(self.inbox))
+    @rule(counts=kpi_counts(), eventually_due=st.booleans())
+    def apply_inbox(self, counts: dict[KPI, KpiCounts], eventually_due: bool) -> None:
+        self._begin()
+        self._drain(scorecard(POLICY, counts, in_trial=True), eventually_due)
+
+    def _drain(self, entries: list[ScorecardEntry], eventually_due: bool) -> None:
+        """Apply every queued message, each checked again first, then the loop at `now`."""
+        if not self.inbox:
+            return
+        while self.inbox:
+            message = self.inbox.pop(0)
+            if message.kind != "standing":
+                try:
+                    self._check(message)
+                except Refused:
+                    self.refusals += 1  # recorded by the workflow; the state is untouched
+                    continue
+            self._apply(message)
+        self._timers_then_trial(entries, eventually_due)
+
+    def _apply(self, message: Message) -> None:
+        state, now = self.state, self.now
+        if message.kind == "standing":
+            assert message.standing is not None
+            if state.remember(message.event_id):
+                reasons = lifecycle.breach_reasons(list(message.entries))
+                self._record(lifecycle.on_standing(POLICY, state, message.standing, reasons, now))
+        elif message.kind == "decision":
+            assert message.task_id not in self.decided, "a task decided twice"
+            assert message.decision is not None
+            kind = self.open.pop(message.task_id)
+            self.decided.add(message.task_id)
+            status_before = state.status
+            self._record(
+                lifecycle.on_task_decided(
+                    POLICY, state, message.task_id, message.decision, message.actor, "", now
+                )
+            )
+            if kind == TaskKind.trial_review and state.status != status_before:
+                self.step.trial_decided = True
+        elif message.kind == "appeal":
+            self._record(lifecycle.on_appeal(POLICY, state, message.appeal_id, now))
+        elif message.kind == "withdraw":
+            self._record(lifecycle.on_appeal_withdrawn(state, message.appeal_id))
+        else:
+            assert message.action is not None
+            self.step.fraud = self.step.fraud or message.fraud
+            self._record(
+                lifecycle.on_manual_action(
+                    POLICY, state, message.action, message.actor, "reason", now, fraud=message.fraud
+                )
+            )
+
+    @precondition(lambda self: not self.inbox)
+    @rule()
+    def continue_as_new(self) -> None:
+        """The state carried into the next run, through the workflows' data converter."""
+        self._begin()
+        converter = pydantic_data_converter.payload_converter
+        payloads = converter.to_payloads([self.state])
+        (carried,) = converter.from_payloads(payloads, [SellerState])
+        assert carried == self.state
+        self.state = carried
+
+    # --- invariants ------------------------------------------------------------------------
+
+    @invariant()
+    def survives_serialisation(self) -> None:
+        assert SellerState.model_validate_json(self.state.model_dump_json()) == self.state
+
+    @invariant()
+    def status_moves_along_the_ladder(self) -> None:
+        for before, effect in self.step.moves:
+            assert effect.status in LADDER[before], f"{before} -> {effect.status}"
+        if self.step.moves:
+            assert self.step.moves[-1][1].status == self.state.status
+        if self.step.status_before == SellerStatus.offboarded:
+            assert self.step.effects == [], "effects after the offboarding"
+
+    @invariant()
+    def sanctions_rest_on_enough_data(self) -> None:
+        for _, effect in self.step.moves:
+            if effect.actor != "system" or effect.action not in SANCTIONS:
+                continue
+            reason = effect.reason
+            assert reason.kpi is not None, f"an automated {effect.action} without KPI facts"
+            assert reason.sample is not None
+            assert reason.sample >= POLICY.kpis[KPI(reason.kpi)].min_sample, reason
+
+    @invariant()
+    def restrictions_have_reasons_and_notices(self) -> None:
+        for before, effect in self.step.moves:
+            assert effect.reason.summary
+            template = notice_template(effect, before)
+            assert (TEMPLATES / f"{template}.txt.j2").exists(), template
+            if effect.action in RESTRICTIONS - {SellerActionKind.offboard}:
+                assert effect.status != SellerStatus.active
+            if effect.action == SellerActionKind.warn:
+                assert effect.improve_by is not None, "a warning without its date"
+
+    @invariant()
+    def termination_only_after_notice(self) -> None:
+        for _, effect in self.step.moves:
+            if effect.status != SellerStatus.offboarded or self.step.fraud:
+                continue
+            assert self.notice_at is not None, "offboarded without notice"
+            ends = add_duration(self.notice_at, POLICY.durations.offboarding_notice)
+            assert self.now >= ends, f"offboarded at {self.now}, notice ends {ends}"
+
+    @invariant()
+    def a_notice_running_was_announced(self) -> None:
+        if self.state.notice_ends_at is not None:
+            assert self.notice_at is not None
+            assert self.state.notice_given_at == self.notice_at
+
+    @invariant()
+    def one_open_appeal_at_most(self) -> None:
+        appeals = [t for t, kind in self.open.items() if kind == TaskKind.appeal_review]
+        assert len(appeals) <= 1
+        assert appeals == ([self.state.appeal_task] if self.state.appeal_task else [])
+        if self.state.notice_ends_at is not None:
+            assert appeals == [], "an appeal under review while the offboarding notice runs"
+
+    @invariant()
+    def trial_left_only_by_a_trial_decision(self) -> None:
+        if self.step.in_trial_before and not self.state.in_trial:
+            assert self.step.trial_decided or self.state.status == SellerStatus.offboarded
+
+    @invariant()
+    def the_ladder_always_has_a_next_step(self) -> None:
+        state = self.state
+        if state.status in (SellerStatus.warned, SellerStatus.limited):
+            assert state.improve_by is not None, f"{state.status} with no deadline"
+        if state.status == SellerStatus.active:
+            assert state.standing == Standing.good, "active with KPIs below the thresholds"
+
+    @invariant()
+    def open_tasks_are_what_the_effects_opened(self) -> None:
+        assert set(self.open) == set(self.state.open_tasks)
+        if self.state.finished:
+            assert self.open == {}
+
+
+TestSellerLifecycle = SellerLifecycle.TestCase
+TestSellerLifecycle.settings = settings(
+    max_examples=300,
+    stateful_step_count=60,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
