@@ -5,9 +5,12 @@ import uuid
 import sqlalchemy as sa
 from temporalio import activity
 
-from sellerflow.db import session_scope
+from sellerflow.db import insert_once, session_scope
+from sellerflow.evaluation_runs import RUNNING, RUNS, STALE_AFTER
 from sellerflow.models import EvaluationRun, utcnow
 from sellerflow.payloads import (
+    BeginEvaluationInput,
+    BeginEvaluationResult,
     CategoryMeansInput,
     FinishEvaluationInput,
     RankSellersInput,
@@ -21,6 +24,30 @@ from sellerflow.scoring import category_means, rank, score_chunk
 class EvaluationActivities:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
+
+    @activity.defn
+    def begin_evaluation(self, inp: BeginEvaluationInput) -> BeginEvaluationResult:
+        """Claim the one running slot (a unique index on running rows); a retry keeps it."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.status == "running", RUNS.c.started_at <= inp.at - STALE_AFTER)
+                .values(status="abandoned")
+            )
+            other = conn.execute(RUNNING.where(RUNS.c.id != inp.evaluation_id)).first()
+            status = "skipped" if other is not None else "running"
+            inserted = insert_once(
+                conn,
+                RUNS,
+                "id",
+                {"id": inp.evaluation_id, "status": status, "started_at": inp.at},
+            )
+            if not inserted:
+                mine = conn.execute(sa.select(RUNS.c.status).where(RUNS.c.id == inp.evaluation_id))
+                status = mine.scalar_one()
+        if status == "running":
+            return BeginEvaluationResult()
+        return BeginEvaluationResult(running=other.id if other is not None else "another")
 
     @activity.defn
     def score_sellers(self, inp: ScoreChunkInput) -> ScoreChunkResult:

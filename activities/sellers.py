@@ -1,6 +1,6 @@
 """Seller records: status changes with their reason records, and trial snapshots."""
 
-import uuid
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -8,30 +8,30 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit, outbox
-from sellerflow.db import session_scope
+from sellerflow.db import parse_id, session_scope
 from sellerflow.models import Application, Seller, SellerAction, utcnow
-from sellerflow.payloads import ApplySellerStatusInput, TrialSnapshot, TrialSnapshotInput
-from sellerflow.records import latest_documents
+from sellerflow.payloads import (
+    ApplySellerStatusInput,
+    RecordRefusalInput,
+    RecordStandingInput,
+    TrialSnapshot,
+    TrialSnapshotInput,
+)
+from sellerflow.policy.requirements import document_date_error
+from sellerflow.policy.seller_state import notice_template
+from sellerflow.records import SELLERS, latest_documents
 from sellerflow.scoring import seller_scorecard
-from sellerflow.vocabulary import DocumentStatus, SellerActionKind, SellerStatus
+from sellerflow.vocabulary import DocumentStatus
 
-NOTICE_TEMPLATES = {
-    SellerActionKind.warn: "warned",
-    SellerActionKind.limit: "limited",
-    SellerActionKind.suspend: "suspended",
-    SellerActionKind.reinstate: "reinstated",
-    SellerActionKind.offboard: "offboarded",
-}
-
-PROVIDED = {
-    DocumentStatus.uploaded.value,
-    DocumentStatus.verified.value,
-    DocumentStatus.accepted.value,
-}
+_RECORD_STANDING = (
+    sa.update(SELLERS)
+    .where(SELLERS.c.id == sa.bindparam("seller"))
+    .values(applied_standing=sa.bindparam("applied"))
+)
 
 
-def _fmt(value: object) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if hasattr(value, "strftime") else ""
+def _fmt(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 class SellerActivities:
@@ -46,7 +46,7 @@ class SellerActivities:
                 select(SellerAction.id).where(SellerAction.idempotency_key == inp.key)
             ).first():
                 return
-            seller = session.get(Seller, uuid.UUID(inp.seller_id))
+            seller = session.get(Seller, parse_id(inp.seller_id, "seller id"))
             if seller is None:
                 raise ApplicationError(f"no seller {inp.seller_id}", type="InvalidInput")
             app = session.get(Application, seller.application_id)
@@ -81,7 +81,7 @@ class SellerActivities:
                 reason=effect.reason.summary,
                 at=inp.at,
             )
-            template = self._template(inp)
+            template = notice_template(effect, inp.from_status)
             outbox.enqueue(
                 session,
                 key=f"seller-notice:{inp.key}",
@@ -92,24 +92,39 @@ class SellerActivities:
                     "legal_name": app.legal_name,
                     "reason": effect.reason.summary,
                     "status": effect.status.value,
-                    "improve_by": "",
+                    "improve_by": _fmt(effect.improve_by),
                     "notice_ends_at": _fmt(effect.notice_ends_at),
                 },
                 application_id=app.id,
                 seller_id=seller.id,
             )
 
-    @staticmethod
-    def _template(inp: ApplySellerStatusInput) -> str:
-        if inp.effect.action is not None:
-            return NOTICE_TEMPLATES[inp.effect.action]
-        if inp.from_status == SellerStatus.trial:
-            return "trial_passed"
-        return "recovered"
+    @activity.defn
+    def record_refusal(self, inp: RecordRefusalInput) -> None:
+        """A message refused when the workflow came to apply it, with the reason, in the audit."""
+        with self.engine.begin() as conn:
+            audit.record(
+                conn,
+                key=f"seller-refused:{inp.seller_id}:{inp.key}",
+                actor=inp.actor,
+                action="seller.message_refused",
+                subject_type="seller",
+                subject_id=inp.seller_id,
+                after=inp.code,
+                reason=f"{inp.message}: {inp.detail}",
+                at=inp.at,
+            )
+
+    @activity.defn
+    def record_standing(self, inp: RecordStandingInput) -> None:
+        """The standing the seller workflow acts on: what the next evaluation compares with."""
+        seller_id = parse_id(inp.seller_id, "seller id")
+        with self.engine.begin() as conn:
+            conn.execute(_RECORD_STANDING, {"seller": seller_id, "applied": inp.standing.value})
 
     @activity.defn
     def trial_snapshot(self, inp: TrialSnapshotInput) -> TrialSnapshot:
-        seller_id = uuid.UUID(inp.seller_id)
+        seller_id = parse_id(inp.seller_id, "seller id")
         with session_scope(self.engine) as session:
             seller = session.get(Seller, seller_id)
             if seller is None:
@@ -118,8 +133,19 @@ class SellerActivities:
                 session.connection(), inp.policy, seller_id, inp.as_of, in_trial=True
             )
             docs = latest_documents(session, seller.application_id)
-        provided = all(
-            kind in docs and docs[kind].status in PROVIDED
+        # Reviewed and still valid: an upload nobody looked at, or an expired one, is not enough.
+        today = inp.as_of.date()
+        satisfied = all(
+            kind in docs
+            and docs[kind].status == DocumentStatus.accepted.value
+            and document_date_error(
+                inp.policy,
+                kind,
+                issued_on=docs[kind].issued_on,
+                expires_on=docs[kind].expires_on,
+                today=today,
+            )
+            is None
             for kind in inp.policy.requirements.eventually_due
         )
-        return TrialSnapshot(entries=entries, eventually_due_satisfied=provided)
+        return TrialSnapshot(entries=entries, eventually_due_satisfied=satisfied)

@@ -3,15 +3,23 @@
 import uuid
 
 import sqlalchemy as sa
+from sqlmodel import Session, select
 from temporalio import activity
 
 from sellerflow import audit, outbox
-from sellerflow.db import insert_once, session_scope
-from sellerflow.models import Task, UTCDateTime
-from sellerflow.payloads import CancelTasksInput, CloseTaskInput, EscalateTaskInput, OpenTaskInput
+from sellerflow.db import insert_once, parse_id, session_scope
+from sellerflow.models import StaffUser, Task, UTCDateTime
+from sellerflow.payloads import (
+    CancelTasksInput,
+    CloseTaskInput,
+    EscalateTaskInput,
+    OpenTaskInput,
+    notification_id,
+)
 from sellerflow.records import TASKS
-from sellerflow.vocabulary import TASK_ROLES, Role, TaskStatus
+from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
 
+# Where an escalation goes when no staff account could act on the task.
 OPS_MAILBOX = "ops@sellerflow.local"
 
 
@@ -91,30 +99,36 @@ class TaskActivities:
             )
 
     @activity.defn
-    def escalate_task(self, inp: EscalateTaskInput) -> None:
+    def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
+        """Raise the task's priority and mail who must act: its assignee, else its role.
+
+        Returns the ids of the messages stored (one per person), for the workflow to deliver."""
         with session_scope(self.engine) as session:
             task = session.get(Task, uuid.UUID(inp.task_id))
             if task is None or task.escalated or task.status != TaskStatus.open.value:
-                return
+                return []
             task.escalated, task.priority = True, 1
-            key = f"task-escalated:{inp.task_id}"
-            outbox.enqueue(
-                session,
-                key=key,
-                template="task_escalated",
-                recipient=OPS_MAILBOX,
-                context={
-                    "recipient_name": "ops",
-                    "task_kind": task.kind,
-                    "task_id": str(task.id),
-                    "due_at": task.due_at.strftime("%Y-%m-%d %H:%M UTC"),
-                },
-                application_id=task.application_id,
-                seller_id=task.seller_id,
-            )
+            stored = []
+            for username, email in _who_must_act(session, task):
+                key = f"task-escalated:{inp.task_id}:{username}"
+                outbox.enqueue(
+                    session,
+                    key=key,
+                    template="task_escalated",
+                    recipient=email,
+                    context={
+                        "recipient_name": username,
+                        "task_kind": task.kind,
+                        "task_id": str(task.id),
+                        "due_at": task.due_at.strftime("%Y-%m-%d %H:%M UTC"),
+                    },
+                    application_id=task.application_id,
+                    seller_id=task.seller_id,
+                )
+                stored.append(notification_id(key))
             audit.record(
                 session,
-                key=key,
+                key=f"task-escalated:{inp.task_id}",
                 actor="system",
                 action="task.escalated",
                 subject_type="task",
@@ -122,13 +136,36 @@ class TaskActivities:
                 reason=f"past its due time {task.due_at.isoformat()}",
                 at=inp.at,
             )
+            return stored
 
     @activity.defn
     def cancel_tasks(self, inp: CancelTasksInput) -> int:
-        with session_scope(self.engine) as session:
-            result = session.execute(
-                sa.update(Task)
-                .where(Task.workflow_id == inp.workflow_id, Task.status == TaskStatus.open.value)  # type: ignore[arg-type]
+        """Cancel the workflow's open tasks (or only `task_ids`); a retry changes nothing."""
+        conditions = [
+            TASKS.c.workflow_id == inp.workflow_id,
+            TASKS.c.status == TaskStatus.open.value,
+        ]
+        if inp.task_ids is not None:
+            conditions.append(TASKS.c.id.in_([parse_id(t, "task id") for t in inp.task_ids]))
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(TASKS)
+                .where(*conditions)
                 .values(status=TaskStatus.cancelled.value, completed_at=inp.at)
             )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return result.rowcount
+
+
+def _who_must_act(session: Session, task: Task) -> list[tuple[str, str]]:
+    """(username, e-mail) of the assignee, else of every active member of the task's roles,
+    else of ops; the ops mailbox when nobody has an account."""
+    users = [u for u in session.exec(select(StaffUser)).all() if not u.disabled]
+    if task.assignee is not None:
+        chosen = [u for u in users if u.username == task.assignee]
+    else:
+        roles = {r.value for r in TASK_ROLES[TaskKind(task.kind)]}
+        chosen = [u for u in users if roles & set(u.role_list)]
+    chosen = chosen or [u for u in users if Role.ops.value in u.role_list]
+    if not chosen:
+        return [("ops", OPS_MAILBOX)]
+    return sorted((u.username, u.email) for u in chosen)

@@ -53,6 +53,14 @@ def _driver(url: str, *, sqlite_driver: str) -> tuple[str, dict[str, Any]]:
     return url, {}
 
 
+def parse_id(value: str, what: str) -> uuid.UUID:
+    """A UUID from a message; ValueError naming `what` (activities fail it without retrying)."""
+    try:
+        return uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError) as err:
+        raise ValueError(f"not a {what}: {value!r}") from err
+
+
 def connection_of(db: Session | sa.Connection) -> sa.Connection:
     """The connection under a session (its transaction), or the connection itself."""
     return db.connection() if isinstance(db, Session) else db

@@ -155,6 +155,8 @@ class Seller(SQLModel, table=True):
     daily_order_cap: int | None = None
     payouts_deferred: bool = True
     standing: str = Field(default="good", max_length=16)
+    # The standing the seller workflow last acted on: the evaluation signals a change from it.
+    applied_standing: str = Field(default="good", max_length=16)
     score: float | None = Field(default=None, index=True)
     category_percentile: float | None = None
     evaluated_at: datetime | None = ts(nullable=True)
@@ -237,6 +239,11 @@ class Notification(SQLModel, table=True):
     seller_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = ts(default_now=True)
     sent_at: datetime | None = ts(nullable=True)
+    # Delivery attempts of the outbox sweeper, its last error, and when it stopped trying
+    # (never for the notices the law requires).
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    gave_up_at: datetime | None = ts(nullable=True)
 
 
 class AuditLog(SQLModel, table=True):
@@ -267,6 +274,16 @@ class AuditChainHead(SQLModel, table=True):
 
 class EvaluationRun(SQLModel, table=True):
     __tablename__ = "evaluation_run"
+    # At most one evaluation runs at a time: the schedule's and one started by ops never overlap.
+    __table_args__ = (
+        sa.Index(
+            "ux_evaluation_run_running",
+            "status",
+            unique=True,
+            sqlite_where=sa.text("status = 'running'"),
+            postgresql_where=sa.text("status = 'running'"),
+        ),
+    )
     id: str = Field(primary_key=True, max_length=100)
     started_at: datetime = ts(default_now=True)
     finished_at: datetime | None = ts(nullable=True)

@@ -1,7 +1,7 @@
 """Inputs and results of every workflow, update, signal, query and activity. Ids, never files."""
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +95,11 @@ class AppealFiledInput(Payload):
     appeal_id: str
 
 
+class AppealWithdrawnInput(Payload):
+    appeal_id: str
+    actor: str = "seller"
+
+
 class ManualActionInput(Payload):
     request_id: str
     action: SellerActionKind
@@ -109,6 +114,9 @@ class SellerView(Payload):
     open_tasks: dict[str, TaskKind]
     improve_by: datetime | None
     notice_ends_at: datetime | None
+    standing: Standing = Standing.good
+    # Messages checked again when applied and refused then, newest last (this run only).
+    refused: list[str] = []
 
 
 # --- evaluation workflow ------------------------------------------------------------------
@@ -135,6 +143,19 @@ class EvaluationResult(Payload):
     evaluation_id: str
     sellers_scored: int
     standing_changes: int
+    # Set when this evaluation did not run because another one was running.
+    skipped_for: str | None = None
+
+
+class BeginEvaluationInput(Payload):
+    evaluation_id: str
+    at: datetime
+
+
+class BeginEvaluationResult(Payload):
+    """None: this evaluation runs now; else the id of the one already running."""
+
+    running: str | None = None
 
 
 # --- activities -----------------------------------------------------------------------------
@@ -188,6 +209,25 @@ class EscalateTaskInput(Payload):
 class CancelTasksInput(Payload):
     workflow_id: str
     at: datetime
+    task_ids: list[str] | None = Field(default=None, description="only these; None: every one")
+
+
+class RecordRefusalInput(Payload):
+    """A message the seller workflow accepted but refused when it came to apply it."""
+
+    seller_id: str
+    key: str
+    message: str
+    code: str
+    detail: str
+    actor: str
+    at: datetime
+
+
+class RecordStandingInput(Payload):
+    seller_id: str
+    standing: Standing
+    at: datetime
 
 
 class ApplyVerdictsInput(Payload):
@@ -215,6 +255,21 @@ def notification_id(key: str) -> str:
 
 class DeliverNotificationInput(Payload):
     notification_id: str
+
+
+class SweepOutboxInput(Payload):
+    """Deliver what is still unsent `older_than` after it was stored, at most `limit` rows."""
+
+    at: datetime
+    older_than: timedelta = timedelta(minutes=5)
+    give_up_after: timedelta = timedelta(hours=24)
+    limit: int = 500
+
+
+class SweepOutboxResult(Payload):
+    sent: int
+    failed: int
+    gave_up: int
 
 
 class SetupAccountInput(Payload):

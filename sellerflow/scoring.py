@@ -157,10 +157,14 @@ def score_chunk(
     limit: int,
     means: dict[str, dict[str, float]],
 ) -> tuple[uuid.UUID | None, int, list[tuple[uuid.UUID, Standing, list[ReasonRecord]]]]:
-    """Score the next `limit` sellers after `after`; return the last id, count and the changes."""
-    query = sa.select(SELLER.id, SELLER.seller_category, SELLER.status, SELLER.standing).where(
-        SELLER.status != SellerStatus.offboarded.value
-    )
+    """Score the next `limit` sellers after `after`; return the last id, count and the changes.
+
+    A change is a standing other than the one the seller's workflow last acted on
+    (`applied_standing`, which only the workflow writes): a chunk retried after it committed
+    finds the same changes again, and the workflow takes each evaluation's signal once."""
+    query = sa.select(
+        SELLER.id, SELLER.seller_category, SELLER.status, SELLER.applied_standing
+    ).where(SELLER.status != SellerStatus.offboarded.value)
     if after is not None:
         query = query.where(SELLER.id > after)
     sellers = conn.execute(query.order_by(SELLER.id).limit(limit)).all()
@@ -190,7 +194,7 @@ def score_chunk(
             {"seller_id": seller.id, "evaluated_at": as_of, **e.model_dump(mode="json")}
             for e in entries
         ]
-        if new_standing.value != seller.standing:
+        if new_standing.value != seller.applied_standing:
             changes.append((seller.id, new_standing, breach_reasons(entries)))
     card = ScorecardRow.__table__  # type: ignore[attr-defined]
     # Only the sellers scored now: an offboarded seller in the id range keeps its last card.

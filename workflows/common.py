@@ -10,7 +10,8 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
-    from sellerflow.payloads import DeliverNotificationInput, notification_id
+    from activities.tasks import TaskActivities
+    from sellerflow.payloads import DeliverNotificationInput, EscalateTaskInput, notification_id
     from sellerflow.policy import Refused
 
 T = TypeVar("T")
@@ -54,6 +55,19 @@ DECIDE_ONCE_PATCH = "decide-task-once"
 # The stage is written to the search attribute only when it changes (a new application starts
 # in `draft` with it already set).
 STAGE_CHANGES_PATCH = "stage-attribute-on-change"
+
+# The seller lifecycle rules of version 2 (`sellerflow.policy.seller_state.CURRENT_RULES`):
+# messages checked again when applied, refusals recorded, tasks closed at the offboarding, the
+# standing recorded for the evaluation, escalations mailed to the role that must act.
+LIFECYCLE_PATCH = "lifecycle-rules-2"
+# An evaluation claims the one running slot first; it is skipped while another one runs.
+EVALUATION_ONCE_PATCH = "one-evaluation-at-a-time"
+# An onboarding task past its SLA is mailed to the members of its role, not to one mailbox.
+ESCALATE_TO_ROLE_PATCH = "escalate-to-role"
+# A withdrawal is checked against the stage a pending decision leads to, a decision is refused
+# while a withdrawal is pending, and a withdrawal that loses the race answers (with an error)
+# when the application ends in another stage.
+WITHDRAW_RACE_PATCH = "withdraw-against-pending-decision"
 
 # A run records one marker for all of these, where it first asks for one of them: each marker
 # costs an event and a search-attribute write (TemporalChangeVersion). Runs started before it
@@ -128,11 +142,32 @@ async def deliver(key: str) -> None:
     # Histories recorded before delivery existed replay without this activity.
     if not patched(DELIVERY_PATCH):
         return
+    await _deliver(notification_id(key))
+
+
+async def _deliver(stored_id: str) -> None:
+    """One delivery attempt with retries; what stays unsent is the outbox sweeper's."""
     try:
         await workflow.execute_activity_method(
             NotificationActivities.deliver_notification,
-            DeliverNotificationInput(notification_id=notification_id(key)),
+            DeliverNotificationInput(notification_id=stored_id),
             **DELIVERY_OPTIONS,
         )
     except ActivityError as err:
-        workflow.logger.warning("notification %s not delivered: %s", key, err.cause)
+        workflow.logger.warning("notification %s not delivered: %s", stored_id, err.cause)
+
+
+async def escalate(task_id: str, *, to_role: bool) -> None:
+    """Mark a task past its SLA and mail the people who must act on it.
+
+    `to_role` False: the history was written when one mailbox got the escalation."""
+    stored = await workflow.execute_activity_method(
+        TaskActivities.escalate_task,
+        EscalateTaskInput(task_id=task_id, at=workflow.now()),
+        **ACTIVITY_OPTIONS,
+    )
+    if not to_role:
+        await deliver(f"task-escalated:{task_id}")
+        return
+    for stored_id in stored or []:
+        await _deliver(stored_id)

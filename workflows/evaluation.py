@@ -8,6 +8,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from activities.evaluation import EvaluationActivities
     from sellerflow.payloads import (
+        BeginEvaluationInput,
         CategoryMeansInput,
         EvaluationInput,
         EvaluationProgress,
@@ -18,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
         StandingChange,
         StandingChangedInput,
     )
-    from workflows.common import ACTIVITY_OPTIONS
+    from workflows.common import ACTIVITY_OPTIONS, EVALUATION_ONCE_PATCH, patched
     from workflows.seller import SellerWorkflow
 
 CHUNK_OPTIONS = {
@@ -35,6 +36,21 @@ MAX_EVENTS_PER_RUN = 10_000
 class SellerEvaluationWorkflow:
     @workflow.run
     async def run(self, inp: EvaluationInput) -> EvaluationResult:
+        evaluation_id = inp.evaluation_id or workflow.info().workflow_id
+        if inp.progress is None and patched(EVALUATION_ONCE_PATCH):
+            claim = await workflow.execute_activity_method(
+                EvaluationActivities.begin_evaluation,
+                BeginEvaluationInput(evaluation_id=evaluation_id, at=workflow.now()),
+                **ACTIVITY_OPTIONS,
+            )
+            if claim.running is not None:
+                workflow.logger.info("evaluation %s is running: skipped", claim.running)
+                return EvaluationResult(
+                    evaluation_id=evaluation_id,
+                    sellers_scored=0,
+                    standing_changes=0,
+                    skipped_for=claim.running,
+                )
         progress = inp.progress or await self._start(inp)
         while True:
             chunk = await workflow.execute_activity_method(

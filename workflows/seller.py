@@ -4,6 +4,8 @@ The rules live in sellerflow.policy.lifecycle; this workflow feeds it timers and
 carries out the effects it returns. It continues as new before its history grows large.
 """
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio import workflow
@@ -15,23 +17,28 @@ with workflow.unsafe.imports_passed_through():
     from activities.tasks import TaskActivities
     from sellerflow.payloads import (
         AppealFiledInput,
+        AppealWithdrawnInput,
         ApplySellerStatusInput,
+        CancelTasksInput,
         CloseTaskInput,
         CompleteTaskInput,
-        EscalateTaskInput,
         ManualActionInput,
         NotifyInput,
         OpenTaskInput,
+        RecordRefusalInput,
+        RecordStandingInput,
         SellerInput,
         SellerView,
         StandingChangedInput,
         TaskOutcome,
         TrialSnapshotInput,
     )
-    from sellerflow.policy import lifecycle, seller_checks
+    from sellerflow.policy import Refused, lifecycle, seller_checks
     from sellerflow.policy.model import Policy
     from sellerflow.policy.onboarding import check_decision_allowed
     from sellerflow.policy.seller_state import (
+        CURRENT_RULES,
+        CancelTasksEffect,
         Effect,
         EscalateEffect,
         NoticeEffect,
@@ -43,19 +50,38 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_OPTIONS,
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
+        LIFECYCLE_PATCH,
         REPEAT_ACTION_PATCH,
         SELLER_STATUS,
         accepts,
         deliver,
+        escalate,
         patched,
         refusing,
         wait_until,
     )
 
-Message = CompleteTaskInput | StandingChangedInput | AppealFiledInput | ManualActionInput
+Message = (
+    CompleteTaskInput
+    | StandingChangedInput
+    | AppealFiledInput
+    | AppealWithdrawnInput
+    | ManualActionInput
+)
 
 # Continue as new well before Temporal's limits; the carried state is small.
 MAX_EVENTS_PER_RUN = 2_000
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """The answer to a message refused when it came to be applied."""
+
+    code: str
+    detail: str
+
+
+Answer = str | Refusal
 
 
 @workflow.defn
@@ -66,7 +92,8 @@ class SellerWorkflow:
         # updates (sent while it was being started, or right after a continue-as-new), and
         # their handlers and validators run before `run` does.
         self.inbox: list[Message] = []
-        self.answers: dict[str, str] = {}
+        self.answers: dict[str, Answer] = {}
+        self.refused: list[str] = []
         self.effects_done = 0
         # The task whose decision is being carried out (its message is out of the inbox).
         self.deciding: str | None = None
@@ -80,9 +107,19 @@ class SellerWorkflow:
         else:
             self.s = inp.state
         self.reported_status = self.s.status
+        self.recorded_standing = self.s.standing
+        self.handlers: dict[type, Callable[[Message], Awaitable[None]]] = {
+            CompleteTaskInput: self._on_decision,  # type: ignore[dict-item]
+            StandingChangedInput: self._on_standing,  # type: ignore[dict-item]
+            AppealFiledInput: self._on_appeal,  # type: ignore[dict-item]
+            AppealWithdrawnInput: self._on_appeal_withdrawn,  # type: ignore[dict-item]
+            ManualActionInput: self._on_manual_action,  # type: ignore[dict-item]
+        }
 
     @workflow.run
     async def run(self, inp: SellerInput) -> str:
+        # Runs that started before the rules of version 2 replay under the rules they recorded.
+        self.s.rules = CURRENT_RULES if patched(LIFECYCLE_PATCH) else 1
         self._describe()
         if inp.state is None and patched(DELIVERY_PATCH):
             await self._send(
@@ -95,8 +132,8 @@ class SellerWorkflow:
             await self._apply(lifecycle.on_timers(self.policy, self.s, workflow.now()))
             if (due := lifecycle.trial_due_at(self.s)) is not None and workflow.now() >= due:
                 await self._decide_trial()
-            while self.inbox:
-                await self._handle(self.inbox.pop(0))
+            await self._handle_inbox()
+            await self._record_standing()
             self._describe()
             if self._should_continue_as_new():
                 # A message arriving meanwhile is handled first (next loop), never stranded.
@@ -113,8 +150,19 @@ class SellerWorkflow:
                         state=self.s,
                     )
                 )
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        return self.s.status.value
+        # Updates accepted just before the offboarding are answered, not left waiting.
+        while True:
+            await workflow.wait_condition(
+                lambda: workflow.all_handlers_finished() or bool(self.inbox)
+            )
+            if not self.inbox:
+                return self.s.status.value
+            await self._handle_inbox()
+
+    async def _handle_inbox(self) -> None:
+        while self.inbox:
+            message = self.inbox.pop(0)
+            await self.handlers[type(message)](message)
 
     async def _decide_trial(self) -> None:
         snapshot = await workflow.execute_activity_method(
@@ -132,65 +180,126 @@ class SellerWorkflow:
             )
         )
 
-    async def _handle(self, message: Message) -> None:
-        now = workflow.now()
-        if isinstance(message, StandingChangedInput):
-            if self.s.remember(message.event_id):
-                effects = lifecycle.on_standing(
-                    self.policy, self.s, message.standing, message.reasons, now
-                )
-                await self._apply(effects)
-            return
+    # --- messages, each checked again as it is applied -------------------------------------
+
+    def _check(self, message: Message) -> None:
+        """The check a message passed on arrival, against the state it is applied to."""
         if isinstance(message, CompleteTaskInput):
-            appeal_decided = message.task_id == self.s.appeal_task
-            self.deciding = message.task_id
-            await workflow.execute_activity_method(
-                TaskActivities.close_task,
-                CloseTaskInput(decision=message, at=now),
-                **ACTIVITY_OPTIONS,
-            )
-            effects = lifecycle.on_task_decided(
-                self.policy,
-                self.s,
-                message.task_id,
-                message.decision,
-                message.actor,
-                message.comment,
-                now,
-            )
-            self.deciding = None
-            key = message.task_id
-            if appeal_decided and patched(DELIVERY_PATCH):
-                context: dict[str, object] = {
-                    "decision": message.decision.value,
-                    "reason": message.comment,
-                }
-                await self._send("appeal_decided", f"appeal-decided:{key}", context)
+            seller_checks.check_seller_decision(self.s, message.task_id, message.decision)
+            check_decision_allowed(self.s.open_tasks[message.task_id], message)
         elif isinstance(message, AppealFiledInput):
-            effects, key = (
-                lifecycle.on_appeal(self.policy, self.s, message.appeal_id, now),
-                (message.appeal_id),
+            seller_checks.check_appeal(self.s)
+        elif isinstance(message, AppealWithdrawnInput):
+            seller_checks.check_appeal_withdrawal(self.s, message.appeal_id)
+        elif isinstance(message, ManualActionInput):
+            seller_checks.check_manual_action(self.s, message.action, fraud=message.fraud)
+
+    async def _still_allowed(self, message: Message) -> bool:
+        """False (and the message refused, with its reason recorded) when the state moved on."""
+        if self.s.legacy:
+            return True
+        try:
+            self._check(message)
+        except Refused as refused:
+            await self._refuse(message, refused)
+            return False
+        return True
+
+    async def _refuse(self, message: Message, refused: Refused) -> None:
+        key = _key_of(message)
+        self.refused = [*self.refused, f"{key}: {refused.code}: {refused.detail}"][-20:]
+        await workflow.execute_activity_method(
+            SellerActivities.record_refusal,
+            RecordRefusalInput(
+                seller_id=self.seller_id,
+                key=key,
+                message=type(message).__name__,
+                code=refused.code,
+                detail=refused.detail,
+                actor=getattr(message, "actor", "system"),
+                at=workflow.now(),
+            ),
+            **ACTIVITY_OPTIONS,
+        )
+        self.answers[key] = Refusal(refused.code, refused.detail)
+
+    async def _on_standing(self, message: StandingChangedInput) -> None:
+        if self.s.remember(message.event_id):
+            effects = lifecycle.on_standing(
+                self.policy, self.s, message.standing, message.reasons, workflow.now()
             )
-            if patched(DELIVERY_PATCH):
-                await self._send("appeal_received", f"appeal-received:{key}", {})
-        else:
-            if not self.s.remember(message.request_id) and patched(REPEAT_ACTION_PATCH):
-                # The same request again (retried with its idempotency key, maybe into a later
-                # run): answered with the current status, not applied a second time.
-                self.answers[message.request_id] = self.s.status.value
-                return
-            effects = lifecycle.on_manual_action(
-                self.policy,
-                self.s,
-                message.action,
-                message.actor,
-                message.reason,
-                now,
-                fraud=message.fraud,
-            )
-            key = message.request_id
+            await self._apply(effects)
+
+    async def _on_decision(self, message: CompleteTaskInput) -> None:
+        if not await self._still_allowed(message):
+            return
+        now = workflow.now()
+        appeal_decided = message.task_id == self.s.appeal_task
+        self.deciding = message.task_id
+        await workflow.execute_activity_method(
+            TaskActivities.close_task,
+            CloseTaskInput(decision=message, at=now),
+            **ACTIVITY_OPTIONS,
+        )
+        effects = lifecycle.on_task_decided(
+            self.policy,
+            self.s,
+            message.task_id,
+            message.decision,
+            message.actor,
+            message.comment,
+            now,
+        )
+        self.deciding = None
+        if appeal_decided and patched(DELIVERY_PATCH):
+            context: dict[str, object] = {
+                "decision": message.decision.value,
+                "reason": message.comment,
+            }
+            await self._send("appeal_decided", f"appeal-decided:{message.task_id}", context)
         await self._apply(effects)
+        self.answers[message.task_id] = self.s.status.value
+
+    async def _on_appeal(self, message: AppealFiledInput) -> None:
+        if not self.s.legacy and not self.s.remember(f"appeal:{message.appeal_id}"):
+            self.answers[message.appeal_id] = self.s.status.value  # the same appeal again
+            return
+        if not await self._still_allowed(message):
+            return
+        effects = lifecycle.on_appeal(self.policy, self.s, message.appeal_id, workflow.now())
+        if patched(DELIVERY_PATCH):
+            await self._send("appeal_received", f"appeal-received:{message.appeal_id}", {})
+        await self._apply(effects)
+        self.answers[message.appeal_id] = self.s.status.value
+
+    async def _on_appeal_withdrawn(self, message: AppealWithdrawnInput) -> None:
+        key = _key_of(message)
+        if not await self._still_allowed(message):
+            return
+        await self._apply(lifecycle.on_appeal_withdrawn(self.s, message.appeal_id))
         self.answers[key] = self.s.status.value
+
+    async def _on_manual_action(self, message: ManualActionInput) -> None:
+        if not self.s.remember(message.request_id) and patched(REPEAT_ACTION_PATCH):
+            # The same request again (retried with its idempotency key, maybe into a later
+            # run): answered with the current status, not applied a second time.
+            self.answers[message.request_id] = self.s.status.value
+            return
+        if not await self._still_allowed(message):
+            return
+        effects = lifecycle.on_manual_action(
+            self.policy,
+            self.s,
+            message.action,
+            message.actor,
+            message.reason,
+            workflow.now(),
+            fraud=message.fraud,
+        )
+        await self._apply(effects)
+        self.answers[message.request_id] = self.s.status.value
+
+    # --- effects ---------------------------------------------------------------------------
 
     async def _apply(self, effects: list[Effect]) -> None:
         for effect in effects:
@@ -210,12 +319,7 @@ class SellerWorkflow:
                     **ACTIVITY_OPTIONS,
                 )
             elif isinstance(effect, EscalateEffect):
-                await workflow.execute_activity_method(
-                    TaskActivities.escalate_task,
-                    EscalateTaskInput(task_id=effect.task_id, at=workflow.now()),
-                    **ACTIVITY_OPTIONS,
-                )
-                await deliver(f"task-escalated:{effect.task_id}")
+                await escalate(effect.task_id, to_role=not self.s.legacy)
             elif isinstance(effect, StatusEffect):
                 await workflow.execute_activity_method(
                     SellerActivities.apply_status,
@@ -232,7 +336,30 @@ class SellerWorkflow:
                 await deliver(f"seller-notice:{key}")
             elif isinstance(effect, NoticeEffect):
                 await self._notify(effect, key)
+            elif isinstance(effect, CancelTasksEffect):
+                await workflow.execute_activity_method(
+                    TaskActivities.cancel_tasks,
+                    CancelTasksInput(
+                        workflow_id=workflow.info().workflow_id,
+                        at=workflow.now(),
+                        task_ids=effect.task_ids,
+                    ),
+                    **ACTIVITY_OPTIONS,
+                )
             self.reported_status = self.s.status
+
+    async def _record_standing(self) -> None:
+        """The standing this workflow acts on, where the evaluation compares its next one."""
+        if self.s.legacy or self.s.standing == self.recorded_standing:
+            return
+        await workflow.execute_activity_method(
+            SellerActivities.record_standing,
+            RecordStandingInput(
+                seller_id=self.seller_id, standing=self.s.standing, at=workflow.now()
+            ),
+            **ACTIVITY_OPTIONS,
+        )
+        self.recorded_standing = self.s.standing
 
     async def _notify(self, effect: NoticeEffect, key: str) -> None:
         await workflow.execute_activity_method(
@@ -276,7 +403,10 @@ class SellerWorkflow:
         await workflow.wait_condition(lambda: key in self.answers)
         # Read, not popped: two updates with the same key (a retried request) may both be
         # waiting, and both wake on the one answer. The answers last only as long as the run.
-        return self.answers[key]
+        answer = self.answers[key]
+        if isinstance(answer, Refusal):
+            raise ApplicationError(answer.detail, type=answer.code, non_retryable=True)
+        return answer
 
     # --- messages: updates with validators, the same handlers reachable as signals ---------
 
@@ -313,11 +443,28 @@ class SellerWorkflow:
 
     @file_appeal.validator
     def validate_file_appeal(self, inp: AppealFiledInput) -> None:
+        if f"appeal:{inp.appeal_id}" in self.s.seen_events:
+            return  # the same appeal again: answered, not opened twice
         refusing(lambda: seller_checks.check_appeal(self.s))
+        if any(isinstance(m, AppealFiledInput) for m in self.inbox):
+            raise ApplicationError("an appeal is already being opened", type="StatusConflict")
 
     @workflow.signal(name="file_appeal")
     def file_appeal_signal(self, inp: AppealFiledInput) -> None:
         if accepts(self.validate_file_appeal, inp):
+            self.inbox.append(inp)
+
+    @workflow.update
+    async def withdraw_appeal(self, inp: AppealWithdrawnInput) -> str:
+        return await self._answer(inp, _key_of(inp))
+
+    @withdraw_appeal.validator
+    def validate_withdraw_appeal(self, inp: AppealWithdrawnInput) -> None:
+        refusing(lambda: seller_checks.check_appeal_withdrawal(self.s, inp.appeal_id))
+
+    @workflow.signal(name="withdraw_appeal")
+    def withdraw_appeal_signal(self, inp: AppealWithdrawnInput) -> None:
+        if accepts(self.validate_withdraw_appeal, inp):
             self.inbox.append(inp)
 
     @workflow.update
@@ -326,7 +473,9 @@ class SellerWorkflow:
 
     @manual_action.validator
     def validate_manual_action(self, inp: ManualActionInput) -> None:
-        refusing(lambda: seller_checks.check_manual_action(self.s, inp.action))
+        if inp.request_id in self.s.seen_events:
+            return  # the same request again: answered with the current status
+        refusing(lambda: seller_checks.check_manual_action(self.s, inp.action, fraud=inp.fraud))
 
     @workflow.signal(name="manual_action")
     def manual_action_signal(self, inp: ManualActionInput) -> None:
@@ -345,7 +494,22 @@ class SellerWorkflow:
             open_tasks=self.s.open_tasks,
             improve_by=self.s.improve_by,
             notice_ends_at=self.s.notice_ends_at,
+            standing=self.s.standing,
+            refused=self.refused,
         )
+
+
+def _key_of(message: Message) -> str:
+    """The key an update waits on for its answer."""
+    if isinstance(message, CompleteTaskInput):
+        return message.task_id
+    if isinstance(message, ManualActionInput):
+        return message.request_id
+    if isinstance(message, AppealFiledInput):
+        return message.appeal_id
+    if isinstance(message, AppealWithdrawnInput):
+        return f"withdraw:{message.appeal_id}"
+    return message.event_id
 
 
 def _fmt(value: datetime | None) -> str:

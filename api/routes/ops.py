@@ -15,7 +15,8 @@ from api.deps import Principal, SessionDep, StateDep, TemporalDep, require_role
 from api.errors import errors
 from api.schemas import EvaluationPublic
 from api.workflow_calls import call_workflow
-from sellerflow.errors import NotFound
+from sellerflow.errors import Conflict, NotFound
+from sellerflow.evaluation_runs import running_evaluation
 from sellerflow.models import Application, EvaluationRun, Seller, StageChange, Task
 from sellerflow.payloads import EvaluationInput
 from sellerflow.vocabulary import Role, SellerStatus, Stage, TaskStatus
@@ -132,9 +133,18 @@ def _time_in_stage(session: SessionDep, now: datetime) -> dict[str, dict[str, fl
     "/evaluations",
     status_code=202,
     response_model=EvaluationPublic,
-    responses=errors(401, 403, 503),
+    responses=errors(401, 403, 409, 503),
 )
-async def start_evaluation(state: StateDep, temporal: TemporalDep, _: OpsDep) -> EvaluationPublic:
+async def start_evaluation(
+    state: StateDep, temporal: TemporalDep, session: SessionDep, _: OpsDep
+) -> EvaluationPublic:
+    """Evaluate every seller now; 409 naming the evaluation already running, if one is."""
+    running = running_evaluation(session.connection(), datetime.now(UTC))
+    session.rollback()
+    if running is not None:
+        raise Conflict(
+            f"evaluation {running} is running; follow it at /v1/ops/evaluations/{running}"
+        )
     evaluation_id = f"evaluation-{uuid.uuid4()}"
     await call_workflow(
         temporal.start_workflow(
@@ -159,6 +169,8 @@ async def get_evaluation(
     if not evaluation_id.startswith("evaluation-") or len(evaluation_id) > 100:
         raise NotFound("no evaluation with this id")
     run = session.get(EvaluationRun, evaluation_id)
+    if run is not None and run.status in ("completed", "skipped", "abandoned"):
+        return _evaluation_public(run)
     try:
         description = await call_workflow(temporal.get_workflow_handle(evaluation_id).describe())
     except Exception as err:
@@ -172,11 +184,17 @@ async def get_evaluation(
     )
     if description and description.status == WorkflowExecutionStatus.COMPLETED:
         status = "completed"
+    if run is None:
+        return EvaluationPublic(id=evaluation_id, status=status)
+    return _evaluation_public(run).model_copy(update={"status": status})
+
+
+def _evaluation_public(run: EvaluationRun) -> EvaluationPublic:
     return EvaluationPublic(
-        id=evaluation_id,
-        status=status,
-        sellers_scored=run.sellers_scored if run else None,
-        standing_changes=run.standing_changes if run else None,
-        started_at=run.started_at if run else None,
-        finished_at=run.finished_at if run else None,
+        id=run.id,
+        status=run.status,
+        sellers_scored=run.sellers_scored,
+        standing_changes=run.standing_changes,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
     )

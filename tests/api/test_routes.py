@@ -199,9 +199,10 @@ async def test_seller_routes_orders_evaluation_actions_and_appeal(stack: Stack) 
     review = await wait_for_task(http, ssm1, "appeal_review", subject=seller_id)
     reinstated = await decide(http, ssm1, review["id"], "reinstate", comment="plan accepted")
     assert reinstated.status_code == 200, reinstated.text
-    assert reinstated.json()["state"] == "active"
+    # Suspended during its trial, the seller goes back to its trial: it was never graduated.
+    assert reinstated.json()["state"] == "trial"
     seller = (await http.get(f"/v1/sellers/{seller_id}", headers=ops1)).json()
-    assert [a["to_status"] for a in seller["actions"]] == ["suspended", "active"]
+    assert [a["to_status"] for a in seller["actions"]] == ["suspended", "trial"]
     assert seller["actions"][0]["reason"]["summary"].endswith("counterfeit report")
 
 

@@ -34,6 +34,7 @@ def make_seller(
         country="FR",
         status=status,
         standing=standing,
+        applied_standing=standing,
     )
     conn.execute(sa.insert(SELLER_TABLE).values(**seller.model_dump()))
     return seller.id

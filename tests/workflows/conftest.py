@@ -16,18 +16,22 @@ from temporalio.worker import Worker
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
+    CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
     DeliverNotificationInput,
     EscalateTaskInput,
     NotifyInput,
     OpenTaskInput,
+    RecordRefusalInput,
+    RecordStandingInput,
     SellerInput,
     TrialSnapshot,
     TrialSnapshotInput,
 )
 from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
+from sellerflow.policy.onboarding import NEEDS_REASON_CODES
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
 from tests.idle import wait_for_idle
@@ -43,6 +47,8 @@ class Recorded:
     statuses: list[SellerStatus] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    refusals: list[RecordRefusalInput] = field(default_factory=list)
     snapshot_eventually_due: bool = True
 
 
@@ -57,8 +63,22 @@ def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
         return None
 
     @activity.defn(name="escalate_task")
-    def escalate_task(inp: EscalateTaskInput) -> None:
+    def escalate_task(inp: EscalateTaskInput) -> list[str]:
         rec.escalated.append(inp.task_id)
+        return []
+
+    @activity.defn(name="cancel_tasks")
+    def cancel_tasks(inp: CancelTasksInput) -> int:
+        rec.cancelled.extend(inp.task_ids or [])
+        return len(inp.task_ids or [])
+
+    @activity.defn(name="record_refusal")
+    def record_refusal(inp: RecordRefusalInput) -> None:
+        rec.refusals.append(inp)
+
+    @activity.defn(name="record_standing")
+    def record_standing(inp: RecordStandingInput) -> None:
+        return None
 
     @activity.defn(name="apply_status")
     def apply_status(inp: ApplySellerStatusInput) -> None:
@@ -84,6 +104,9 @@ def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
         open_task,
         close_task,
         escalate_task,
+        cancel_tasks,
+        record_refusal,
+        record_standing,
         apply_status,
         notify,
         deliver_notification,
@@ -122,7 +145,7 @@ class Harness:
                 task_id=task_id,
                 actor=actor,
                 decision=decision,
-                reason_codes=["quality_concerns"] if decision == Decision.blocker else [],
+                reason_codes=["quality_concerns"] if decision in NEEDS_REASON_CODES else [],
                 checklist=PASSING_CHECKLIST if decision in MYSTERY_DECISIONS else {},
             ),
         )

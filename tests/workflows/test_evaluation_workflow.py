@@ -12,6 +12,8 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 import workflows.evaluation as evaluation
 from sellerflow.config import Settings
 from sellerflow.payloads import (
+    BeginEvaluationInput,
+    BeginEvaluationResult,
     CategoryMeansInput,
     EvaluationInput,
     FinishEvaluationInput,
@@ -60,6 +62,10 @@ async def test_chunks_signals_and_continue_as_new(temporal_address: str, small_r
     chunks = [live[0:2], [*live[2:4], closed], live[4:6], []]
     finished: list[FinishEvaluationInput] = []
 
+    @activity.defn(name="begin_evaluation")
+    def begin_evaluation(inp: BeginEvaluationInput) -> BeginEvaluationResult:
+        return BeginEvaluationResult(running=None)
+
     @activity.defn(name="category_means")
     def category_means(inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
         return {}
@@ -87,7 +93,13 @@ async def test_chunks_signals_and_continue_as_new(temporal_address: str, small_r
             client,
             task_queue=task_queue,
             workflows=[SellerEvaluationWorkflow, SellerStub],
-            activities=[category_means, score_sellers, rank_sellers, finish_evaluation],
+            activities=[
+                begin_evaluation,
+                category_means,
+                score_sellers,
+                rank_sellers,
+                finish_evaluation,
+            ],
             activity_executor=executor,
             workflow_runner=UnsandboxedWorkflowRunner(),
         ):

@@ -3,8 +3,8 @@ keep every run's history short, and apply each standing signal exactly once acro
 
 One signal per simulated day; the days are sent in batches of BATCH_DAYS, each batch followed by
 one fast-forward over those days (a fast-forward per day would spend most of a minute on the
-server's time-skipping round trips alone). The ladder's timers are 30 days long and the bad
-spells shorter, so sending a week's signals together cannot change which rule applies.
+server's time-skipping round trips alone). The model applies a batch's signals at the time they
+were sent and its timers at the batch's end, as the workflow does.
 """
 
 import asyncio
@@ -49,10 +49,11 @@ class LadderModel:
         self.statuses: list[SellerStatus] = []
         self.mystery_orders = 0
 
-    def batch(self, standings: list[Standing], now: datetime) -> None:
-        """The batch's signals, the timers due by `now`, then the lab passes what is open."""
+    def batch(self, standings: list[Standing], sent_at: datetime, now: datetime) -> None:
+        """The batch's signals as of `sent_at` (an improvement period starts when its warning is
+        applied), the timers due by `now`, then the lab passes what is open."""
         for standing in standings:
-            self._apply(on_standing(self.policy, self.state, standing, [], now))
+            self._apply(on_standing(self.policy, self.state, standing, [], sent_at))
         self._apply(on_timers(self.policy, self.state, now))
         for task_id, kind in list(self.state.open_tasks.items()):
             if kind == TaskKind.mystery_order:
@@ -132,10 +133,11 @@ async def test_two_years_of_daily_evaluations(harness: Harness) -> None:
 
     for first_day in range(0, DAYS, BATCH_DAYS):
         batch = standings[first_day : first_day + BATCH_DAYS]
+        sent_at = await harness.skipper.get_current_time(handle)
         await send_batch(handle, first_day, batch)
         await harness.skipper.fast_forward(handle, timedelta(days=len(batch)))
         await first_task_done(handle)
-        model.batch(batch, await harness.skipper.get_current_time(handle))
+        model.batch(batch, sent_at, await harness.skipper.get_current_time(handle))
         await harness.decide_open_mystery_orders(handle)
     # What the last decisions set off may still be running: count once the workflow waits.
     await wait_for_idle(handle)

@@ -69,17 +69,19 @@ async def test_ladder_up_to_suspension_appeal_and_reinstatement(harness: Harness
         await harness.decide(handle, appeal.task_id, Decision.passed, actor="ssm1")
     assert isinstance(refused.value.cause, ApplicationError)
     assert refused.value.cause.type == "InvalidDecision"
+    # Reinstated while its last evaluation still says warn: back on the ladder at once.
     assert (
-        await harness.decide(handle, appeal.task_id, Decision.reinstate, actor="ssm1") == "active"
+        await harness.decide(handle, appeal.task_id, Decision.reinstate, actor="ssm1") == "warned"
     )
     statuses = harness.rec.statuses
-    assert statuses[-4:] == [
+    assert statuses[-5:] == [
         SellerStatus.warned,
         SellerStatus.limited,
         SellerStatus.suspended,
         SellerStatus.active,
+        SellerStatus.warned,
     ]
-    assert statuses.count(SellerStatus.warned) == 1, "the duplicate signal was applied once"
+    assert statuses.count(SellerStatus.warned) == 2, "the duplicate signal was applied once"
 
 
 async def test_a_mystery_order_without_its_checklist_is_refused(harness: Harness) -> None:
