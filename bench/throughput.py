@@ -59,7 +59,6 @@ from bench.stack import (
 )
 from sellerflow.models import Task
 from sellerflow.payloads import CompleteTaskInput, SubmitInput
-from sellerflow.vocabulary import Decision as TaskDecision
 from sellerflow.vocabulary import Stage, TaskKind, TaskStatus
 from workflows.onboarding import OnboardingWorkflow
 
@@ -147,7 +146,7 @@ async def real_journey(
         await handle.execute_update(
             OnboardingWorkflow.complete_task,
             decision,
-            id=completion_update_id(task_id, actor, TaskDecision.approve, None),
+            id=completion_update_id(task_id, actor, decision, None),
         )
     result = await handle.result()
     if result.stage != Stage.approved:

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.applications import ApplicationActivities
@@ -14,7 +15,6 @@ with workflow.unsafe.imports_passed_through():
         CancelTasksInput,
         CloseTaskInput,
         CompleteTaskInput,
-        EscalateTaskInput,
         NotifyInput,
         OnboardingInput,
         OnboardingResult,
@@ -30,16 +30,19 @@ with workflow.unsafe.imports_passed_through():
     )
     from sellerflow.policy import onboarding as rules
     from sellerflow.policy.model import add_duration
-    from sellerflow.vocabulary import Decision, Stage, TaskKind
+    from sellerflow.vocabulary import FINAL_STAGES, Decision, Stage, TaskKind
     from workflows.common import (
         ACTIVITY_OPTIONS,
         ANSWER_AT_ONCE_PATCH,
+        ESCALATE_TO_ROLE_PATCH,
         IN_REVIEW_PATCH,
         STAGE,
         STAGE_CHANGES_PATCH,
         SUBMIT_KEPT_PATCH,
+        WITHDRAW_RACE_PATCH,
         accepts,
         deliver,
+        escalate,
         patched,
         refusing,
         wait_until,
@@ -66,10 +69,14 @@ class OnboardingWorkflow:
         self.approver: str | None = None
         self.applied: set[str] = set()
         self.decided_task: str | None = None
+        # The stage an accepted decision leads to, until the workflow enters it.
+        self.heading_to: Stage | None = None
+        self.race_rules = False
 
     @workflow.run
     async def run(self, inp: OnboardingInput) -> OnboardingResult:
         self.app_id, self.policy = inp.application_id, inp.policy
+        self.race_rules = patched(WITHDRAW_RACE_PATCH)
         self.policy_version = inp.policy.version
         deadline = add_duration(workflow.now(), self.policy.durations.applicant_deadline)
         await self._enter(Stage.draft, deadline)
@@ -195,12 +202,7 @@ class OnboardingWorkflow:
         )
         decided = lambda: self.decision is not None or self.withdrawal is not None  # noqa: E731
         if not await wait_until(decided, due):
-            await workflow.execute_activity_method(
-                TaskActivities.escalate_task,
-                EscalateTaskInput(task_id=task_id, at=workflow.now()),
-                **ACTIVITY_OPTIONS,
-            )
-            await deliver(f"task-escalated:{task_id}")
+            await escalate(task_id, to_role=patched(ESCALATE_TO_ROLE_PATCH))
             await workflow.wait_condition(decided)
         self.task, decision = None, self.decision
         if decision is None:
@@ -238,6 +240,8 @@ class OnboardingWorkflow:
         self, stage: Stage, deadline: datetime | None = None, reason: str = ""
     ) -> None:
         self.stage, self.deadline = stage, deadline
+        if stage == self.heading_to:
+            self.heading_to = None
         shown = workflow.info().typed_search_attributes.get(STAGE)
         if shown != stage.value or not patched(STAGE_CHANGES_PATCH):
             workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
@@ -297,12 +301,22 @@ class OnboardingWorkflow:
     @workflow.update
     async def withdraw(self, inp: WithdrawInput) -> str:
         self.withdrawal = inp
-        await workflow.wait_condition(lambda: self.stage == Stage.withdrawn)
+        if not self.race_rules:
+            await workflow.wait_condition(lambda: self.stage == Stage.withdrawn)
+            return self.stage.value
+        await workflow.wait_condition(lambda: self.stage in FINAL_STAGES)
+        if self.stage != Stage.withdrawn:
+            raise ApplicationError(
+                f"the application ended as {self.stage.value} before the withdrawal applied",
+                type="StageConflict",
+            )
         return self.stage.value
 
     @withdraw.validator
     def validate_withdraw(self, inp: WithdrawInput) -> None:
-        refusing(lambda: rules.check_withdraw(self.stage, self.withdrawal is not None))
+        # A decision accepted but not yet applied decides the stage the withdrawal meets.
+        stage = (self.heading_to or self.stage) if self.race_rules else self.stage
+        refusing(lambda: rules.check_withdraw(stage, self.withdrawal is not None))
 
     @workflow.signal(name="withdraw")
     def withdraw_signal(self, inp: WithdrawInput) -> None:
@@ -312,6 +326,8 @@ class OnboardingWorkflow:
     @workflow.update
     async def complete_task(self, inp: CompleteTaskInput) -> TaskOutcome:
         open_task, self.decision = self.task, inp
+        if open_task is not None and self.race_rules:
+            self.heading_to = rules.stage_after(open_task.kind, inp.decision)
         if open_task is not None and patched(ANSWER_AT_ONCE_PATCH):
             # The API closes the task row itself; the stage follows within an activity or two.
             state = rules.stage_after(open_task.kind, inp.decision)
@@ -322,9 +338,14 @@ class OnboardingWorkflow:
     @complete_task.validator
     def validate_complete_task(self, inp: CompleteTaskInput) -> None:
         open_task = (self.task.task_id, self.task.kind) if self.task else None
+        withdrawing = self.race_rules and self.withdrawal is not None
         refusing(
             lambda: rules.check_decision(
-                open_task, self.decision is not None, inp, approver=self.approver
+                open_task,
+                self.decision is not None,
+                inp,
+                approver=self.approver,
+                withdrawing=withdrawing,
             )
         )
 
@@ -332,6 +353,8 @@ class OnboardingWorkflow:
     def complete_task_signal(self, inp: CompleteTaskInput) -> None:
         if accepts(self.validate_complete_task, inp):
             self.decision = inp
+            if self.task is not None and self.race_rules:
+                self.heading_to = rules.stage_after(self.task.kind, inp.decision)
 
     @workflow.query
     def state(self) -> OnboardingState:

@@ -14,8 +14,10 @@ from api.deps import PrincipalDep, SessionDep, StateDep, application_for, owner_
 from api.errors import errors
 from api.schemas import DocumentDeclare, DocumentDeclared, DocumentPublic, Page, UploadForm
 from sellerflow.errors import Conflict, InvalidRequest, NotFound
-from sellerflow.models import Application, Document
+from sellerflow.models import Application, Document, utcnow
+from sellerflow.policy.model import Policy
 from sellerflow.policy.onboarding import APPLICANT_STAGES
+from sellerflow.policy.requirements import document_date_error
 from sellerflow.storage import StoreUnavailable, check_document, file_check_pending
 from sellerflow.vocabulary import DocumentStatus, Stage
 
@@ -56,6 +58,31 @@ def document_public(doc: Document) -> DocumentPublic:
     )
 
 
+# Which declared field each date problem is about.
+_DATE_FIELD = {
+    "issue_date_missing": "issued_on",
+    "document_too_old": "issued_on",
+    "issue_date_in_future": "issued_on",
+    "expiry_date_missing": "expires_on",
+    "document_expired": "expires_on",
+}
+
+
+def _check_dates(policy: Policy, body: DocumentDeclare) -> None:
+    """The applicant learns at declaration, not after submitting, that a dated document lacks
+    its date or is out of date: the same rule the automated checks apply."""
+    problem = document_date_error(
+        policy,
+        body.kind.value,
+        issued_on=body.issued_on,
+        expires_on=body.expires_on,
+        today=utcnow().date(),
+    )
+    if problem is not None:
+        code, reason = problem
+        raise InvalidRequest(f"{code}: {_DATE_FIELD[code]}: {reason}")
+
+
 def _may_upload(app: Application, kind: str, eventually_due: list[str]) -> bool:
     stage = Stage(app.stage)
     return stage in APPLICANT_STAGES or (kind in eventually_due and stage == Stage.approved)
@@ -81,6 +108,7 @@ def declare_document(
         )
     if body.size_bytes > rules.max_bytes:
         raise InvalidRequest(f"document_too_large: at most {rules.max_bytes} bytes")
+    _check_dates(state.policy, body)
     doc_id = uuid.uuid4()
     doc = Document(
         id=doc_id,
@@ -122,6 +150,10 @@ async def complete_document(
     pending = file_check_pending(doc)
     if doc.status != DocumentStatus.awaiting_upload.value and not pending:
         return document_public(doc)
+    if not pending and not _may_upload(app, doc.kind, state.policy.requirements.eventually_due):
+        # After submission the reviewer reviews what was there; a late file would be approved
+        # unseen along with the rest.
+        raise Conflict(f"documents cannot be completed in stage {app.stage}")
     max_bytes = state.policy.documents.max_bytes
     try:
         found = await run_in_threadpool(check_document, state.store, doc, max_bytes)

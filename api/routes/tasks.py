@@ -1,6 +1,7 @@
 """The staff inbox: list, claim, release, assign and complete tasks."""
 
 import hashlib
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -140,10 +141,36 @@ def _check_may_decide(task: Any, staff: Principal) -> None:
         raise Forbidden(f"a {task.kind} task is not for your role")
 
 
-def completion_update_id(task_id: uuid.UUID, actor: str, decision: str, key: str | None) -> str:
-    """One Temporal update per completion: a retried request reuses it and never decides twice."""
-    digest = hashlib.sha256(f"{actor}\n{decision}\n{key or ''}".encode()).hexdigest()[:16]
-    return f"complete-{task_id}-{digest}"
+def _decision_body(
+    decision: str,
+    reason_codes: list[str],
+    comment: str | None,
+    verdicts: list[dict[str, Any]],
+    checklist: dict[str, Any],
+) -> str:
+    """A completion's content, canonical: what a retry must repeat to count as the same."""
+    return json.dumps(
+        [decision, reason_codes, comment or "", verdicts, checklist], sort_keys=True, default=str
+    )
+
+
+def _body_of(decision: CompleteTaskInput) -> str:
+    return _decision_body(
+        decision.decision.value,
+        list(decision.reason_codes),
+        decision.comment,
+        [v.model_dump() for v in decision.document_verdicts],
+        dict(decision.checklist),
+    )
+
+
+def completion_update_id(
+    task_id: uuid.UUID, actor: str, decision: CompleteTaskInput, key: str | None
+) -> str:
+    """One Temporal update per completion: a retried request (the same body) reuses it and never
+    decides twice; another body is another update, which the workflow refuses once decided."""
+    digest = hashlib.sha256(f"{actor}\n{_body_of(decision)}\n{key or ''}".encode()).hexdigest()
+    return f"complete-{task_id}-{digest[:16]}"
 
 
 @router.post("/{task_id}/claim", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
@@ -270,7 +297,6 @@ async def _decide(
     kind = TaskKind(task.kind)
     _check_may_see(task, staff)
     _check_may_decide(task, staff)
-    _check_completable(task, staff, body.decision)
     decision = CompleteTaskInput(
         task_id=str(task_id),
         actor=staff.subject,
@@ -280,6 +306,7 @@ async def _decide(
         document_verdicts=[DocumentVerdict(**v.model_dump()) for v in body.document_verdicts],
         checklist=body.checklist,
     )
+    _check_completable(task, staff, decision)
     try:
         check_decision_allowed(kind, decision)
     except Refused as err:
@@ -293,21 +320,28 @@ async def _decide(
         if kind in ONBOARDING_KINDS
         else SellerWorkflow.complete_task
     )
-    update_id = completion_update_id(task_id, staff.subject, body.decision, idempotency_key)
+    update_id = completion_update_id(task_id, staff.subject, decision, idempotency_key)
     outcome = await call_workflow(handle.execute_update(update, decision, id=update_id))
     return TaskCompleted(
         task_id=outcome.task_id, decision=outcome.decision.value, state=outcome.state
     )
 
 
-def _check_completable(task: Any, staff: Principal, decision: str) -> None:
-    """Open and claimed by the caller, or already completed by this very decision (a retry)."""
-    if (task.status, task.completed_by, task.decision) == (
-        TaskStatus.completed.value,
-        staff.subject,
-        decision,
-    ):
-        return
+def _check_completable(task: Any, staff: Principal, decision: CompleteTaskInput) -> None:
+    """Open and claimed by the caller, or already completed by this very request (a retry).
+    The same decision with another comment, reasons or verdicts is another request: 409, never
+    an answer of 200 that drops what was sent."""
+    if (task.status, task.completed_by) == (TaskStatus.completed.value, staff.subject):
+        stored = _decision_body(
+            task.decision,
+            list(task.reason_codes or []),
+            task.comment,
+            list(task.document_verdicts or []),
+            dict(task.checklist or {}),
+        )
+        if stored == _body_of(decision):
+            return
+        raise Conflict("the task is already completed, with another decision or body")
     if task.status != TaskStatus.open.value:
         raise Conflict("the task is already closed")
     if task.assignee != staff.subject:

@@ -152,3 +152,28 @@ async def test_an_idempotency_key_names_a_new_attempt(api: Api) -> None:
         )
         assert other.status_code == 409, other.text
     assert await decisions_in_history(api, app_id) == 1
+
+
+async def test_a_completion_repeated_with_another_body_is_a_conflict(api: Api) -> None:
+    """The same decision with another comment is not a retry: 409, not a 200 that drops it."""
+    async with running_worker(api):
+        app_id, task_id, reviewer = await claimed_review(api)
+        url = f"/v1/tasks/{task_id}/complete"
+        first = await api.http.post(
+            url, headers=reviewer, json={"decision": "approve", "comment": "all in order"}
+        )
+        assert first.status_code == 200, first.text
+        async with asyncio.timeout(10):
+            while task_row(api, task_id).status != "completed":
+                await asyncio.sleep(0.05)
+        same = await api.http.post(
+            url, headers=reviewer, json={"decision": "approve", "comment": "all in order"}
+        )
+        assert same.json() == first.json()
+        other = await api.http.post(
+            url, headers=reviewer, json={"decision": "approve", "comment": "looked twice"}
+        )
+        assert other.status_code == 409, other.text
+        assert set(other.json()) == {"error", "detail"}
+    assert task_row(api, task_id).comment == "all in order"
+    assert await decisions_in_history(api, app_id) == 1

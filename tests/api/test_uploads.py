@@ -15,7 +15,13 @@ from sqlmodel import Session
 from sellerflow.models import Document
 from sellerflow.storage import ObjectStore
 from tests.conftest import Stack
-from tests.journey import PDF, create_application, declare_document, post_to_s3
+from tests.journey import (
+    PDF,
+    complete_application,
+    create_application,
+    declare_document,
+    post_to_s3,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
 KIND = "company_registration_extract"
@@ -205,3 +211,45 @@ async def test_a_file_never_uploaded_while_s3_was_down_is_due_again(stack: Stack
     listed = await stack.http.get(f"/v1/applications/{app_id}/documents", headers=auth)
     assert listed.json()["data"][0]["status"] == "awaiting_upload"
     assert await requirements_of(stack, app_id, auth) == before
+
+
+async def test_a_dated_document_declared_without_its_date_is_refused_naming_the_field(
+    stack: Stack,
+) -> None:
+    """Refused at declaration, not after the applicant submitted."""
+    app_id, auth = await create_application(stack.http)
+    undated = await declare_document(stack.http, app_id, auth, KIND, issued_on=None)
+    assert undated.status_code == 422, undated.text
+    assert set(undated.json()) == {"error", "detail"}
+    assert "issued_on" in undated.json()["detail"]
+    expired = await declare_document(
+        stack.http, app_id, auth, "legal_representative_id", expires_on="2020-01-01"
+    )
+    assert expired.status_code == 422, expired.text
+    assert "expires_on" in expired.json()["detail"]
+    uninsured = await declare_document(
+        stack.http, app_id, auth, "insurance_certificate", expires_on=None
+    )
+    assert uninsured.status_code == 422, uninsured.text
+    assert "expiry_date_missing" in uninsured.json()["detail"]
+
+
+async def test_a_document_cannot_be_completed_once_the_application_is_submitted(
+    stack: Stack,
+) -> None:
+    """A file completed after submission would be approved along with what the reviewer saw."""
+    app_id, auth = await create_application(stack.http)
+    late = await declared(stack, app_id, auth)
+    await complete_application(stack.http, stack.policy, app_id, auth)
+    await requirements_of(stack, app_id, auth)
+    submitted = await stack.http.post(f"/v1/applications/{app_id}/submit", headers=auth)
+    assert submitted.status_code == 200, submitted.text
+    stored = await post_to_s3(late["upload"], PDF, "application/pdf")
+    assert stored.status_code in (200, 201, 204), stored.text
+    refused = await complete(stack, app_id, auth, late["document_id"])
+    assert refused.status_code == 409, refused.text
+    assert "submitted" in refused.json()["detail"] or "stage" in refused.json()["detail"]
+    with Session(stack.engine) as session:
+        doc = session.get(Document, uuid.UUID(late["document_id"]))
+        assert doc is not None
+        assert doc.status == "awaiting_upload"

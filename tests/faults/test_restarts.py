@@ -26,10 +26,11 @@ from activities.applications import ApplicationActivities, seller_id_for
 from api.routes.tasks import completion_update_id
 from sellerflow.devstack import free_port
 from sellerflow.models import AuditLog, Notification, Seller
-from sellerflow.payloads import SetupAccountInput
+from sellerflow.payloads import CompleteTaskInput, SetupAccountInput
 from sellerflow.policy.model import FILES, load_policy
 from sellerflow.registry import LocalRegistry
 from sellerflow.temporal import connect
+from sellerflow.vocabulary import Decision
 from tests.conftest import make_settings
 from tests.faults.conftest import (
     ChildProcesses,
@@ -386,7 +387,15 @@ async def test_api_killed_mid_journey_loses_nothing(
         # The reviewer approves while no worker runs: the API waits for the workflow's answer
         # and dies waiting. The decision has reached Temporal, not yet the workflow.
         update_id = completion_update_id(
-            uuid.UUID(review["id"]), "onboarding1", "approve", "review-approve"
+            uuid.UUID(review["id"]),
+            "onboarding1",
+            CompleteTaskInput(
+                task_id=review["id"],
+                actor="onboarding1",
+                decision=Decision.approve,
+                comment="all in order",
+            ),
+            "review-approve",
         )
         in_flight = asyncio.create_task(
             approve_with_key(http, onboarding1, review["id"], "review-approve")

@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 from temporalio import activity
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
 from sellerflow.config import Settings
@@ -35,6 +36,7 @@ from sellerflow.payloads import (
     SubmitInput,
     VerifyApplicationInput,
     VerifyApplicationResult,
+    WithdrawInput,
 )
 from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
@@ -238,3 +240,71 @@ async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
     assert stage not in onboarding.stages
     held.release.set()
     await eventually(lambda: stage in onboarding.stages)
+
+
+async def open_task_id(handle: WorkflowHandle[OnboardingWorkflow, OnboardingResult]) -> str:
+    async with asyncio.timeout(10):
+        while True:
+            task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
+            if task_id is not None:
+                return task_id
+            await asyncio.sleep(0.05)
+
+
+async def in_signoff(
+    onboarding: Onboarding, held: Held, hold: str = ""
+) -> tuple[WorkflowHandle[OnboardingWorkflow, OnboardingResult], str]:
+    """An application approved by its reviewer, its sign-off task open; `hold` is held from the
+    moment the review's approval is answered (before the workflow carries it out)."""
+    handle = await submitted(onboarding)
+    review = await open_task_id(handle)
+    approve = CompleteTaskInput(task_id=review, actor="onboarding1", decision=Decision.approve)
+    await handle.execute_update(OnboardingWorkflow.complete_task, approve)
+    held.name = hold
+    async with asyncio.timeout(10):
+        while (signoff := await open_task_id(handle)) == review:
+            await asyncio.sleep(0.05)
+    return handle, signoff
+
+
+async def test_a_withdrawal_after_the_sign_off_was_accepted_is_refused(
+    held_worker: tuple[Onboarding, Held],
+) -> None:
+    """The approval is being recorded (close_task held): the application is on its way to
+    account setup, so the withdrawal is refused at once instead of being accepted and ignored
+    (its update never answered)."""
+    onboarding, held = held_worker
+    handle, signoff = await in_signoff(onboarding, held)
+    await eventually(lambda: Stage.ssm_signoff in onboarding.stages)
+    held.name = "close_task"
+    approve = CompleteTaskInput(task_id=signoff, actor="ssm1", decision=Decision.approve)
+    outcome = await handle.execute_update(OnboardingWorkflow.complete_task, approve)
+    assert outcome.state == Stage.account_setup.value
+    assert await asyncio.to_thread(held.started.wait, 10)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await asyncio.wait_for(
+            handle.execute_update(OnboardingWorkflow.withdraw, WithdrawInput(reason="changed")),
+            10,
+        )
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == "StageConflict"
+    held.release.set()
+
+
+async def test_a_decision_after_an_accepted_withdrawal_is_refused(
+    held_worker: tuple[Onboarding, Held],
+) -> None:
+    """The withdrawal came first, while the sign-off task was being opened: the sign-off cannot
+    approve the application under it (the approval won and the withdrawal never answered)."""
+    onboarding, held = held_worker
+    handle, signoff = await in_signoff(onboarding, held, hold="open_task")
+    assert await asyncio.to_thread(held.started.wait, 10)
+    await handle.signal(OnboardingWorkflow.withdraw_signal, WithdrawInput(reason="changed"))
+    approve = CompleteTaskInput(task_id=signoff, actor="ssm1", decision=Decision.approve)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(OnboardingWorkflow.complete_task, approve)
+    assert isinstance(refused.value.cause, ApplicationError)
+    assert refused.value.cause.type == "StageConflict"
+    held.release.set()
+    assert (await asyncio.wait_for(handle.result(), 10)).stage == Stage.withdrawn
+    assert Stage.account_setup not in onboarding.stages
