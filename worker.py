@@ -21,6 +21,7 @@ from temporalio.client import (
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
+    ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
@@ -52,16 +53,19 @@ from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.onboarding import OnboardingWorkflow
+from workflows.outbox import OutboxSweepWorkflow
 from workflows.seller import SellerWorkflow
 
 log = logging.getLogger("sellerflow.worker")
 EVALUATION_SCHEDULE_ID = "seller-evaluation"
+OUTBOX_SCHEDULE_ID = "outbox-sweeper"
+OUTBOX_SWEEP_EVERY = timedelta(minutes=5)
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
 # Activity threads, and so activities run at once, per worker process.
 WORKER_THREADS = 16
-ALL_WORKFLOWS = [OnboardingWorkflow, SellerWorkflow, SellerEvaluationWorkflow]
+ALL_WORKFLOWS = [OnboardingWorkflow, SellerWorkflow, SellerEvaluationWorkflow, OutboxSweepWorkflow]
 
 
 def build_activities(
@@ -84,8 +88,12 @@ def build_activities(
         tasks.cancel_tasks,
         notes.notify,
         notes.deliver_notification,
+        notes.sweep_outbox,
         sellers.apply_status,
         sellers.trial_snapshot,
+        sellers.record_refusal,
+        sellers.record_standing,
+        evaluation.begin_evaluation,
         evaluation.category_means,
         evaluation.score_sellers,
         evaluation.rank_sellers,
@@ -128,6 +136,14 @@ class _CountFailures(ActivityInboundInterceptor):
                 reason = str(err.orig or err).splitlines()[0][:300]
                 raise ApplicationError(
                     f"database unavailable: {reason}", type="DatabaseUnavailable"
+                ) from None
+            if isinstance(err, ValueError) and not isinstance(err, ApplicationError):
+                # Bad input (a malformed id, a payload that does not validate) fails the same way
+                # on every attempt: retrying it forever would wedge the workflow that sent it.
+                raise ApplicationError(
+                    f"{name}: invalid input: {str(err)[:300]}",
+                    type="InvalidInput",
+                    non_retryable=True,
                 ) from None
             raise
 
@@ -193,6 +209,28 @@ async def ensure_evaluation_schedule(client: Client, settings: Settings, policy:
         pass
 
 
+async def ensure_outbox_schedule(client: Client, settings: Settings) -> None:
+    """Create the outbox sweeper's schedule if it does not exist yet."""
+    try:
+        await client.create_schedule(
+            OUTBOX_SCHEDULE_ID,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    OutboxSweepWorkflow.run,
+                    id="outbox-sweep",
+                    static_summary="Deliver unsent outbox messages",
+                    task_queue=settings.temporal_task_queue,
+                    execution_timeout=timedelta(minutes=15),
+                ),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=OUTBOX_SWEEP_EVERY)]),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+        log.info("created schedule %s (every %s)", OUTBOX_SCHEDULE_ID, OUTBOX_SWEEP_EVERY)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def main() -> None:
     configure_logging()
     settings = get_settings()
@@ -201,6 +239,7 @@ async def main() -> None:
     client = await connect(settings, runtime=build_runtime(settings))
     log.info("worker metrics on :%d/metrics", settings.worker_metrics_port)
     await ensure_evaluation_schedule(client, settings, policy)
+    await ensure_outbox_schedule(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,9 +13,15 @@ from sellerflow import outbox
 from sellerflow.config import Settings
 from sellerflow.models import UTCDateTime, utcnow
 from sellerflow.outbox import NOTIFICATIONS, Mailer, build_message
-from sellerflow.payloads import DeliverNotificationInput, NotifyInput
+from sellerflow.payloads import (
+    DeliverNotificationInput,
+    NotifyInput,
+    SweepOutboxInput,
+    SweepOutboxResult,
+)
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
+from sellerflow.policy.seller_state import LEGAL_NOTICES
 from sellerflow.records import APPLICATIONS, SELLERS, requirement_list
 from sellerflow.templating import notification_variables
 
@@ -54,9 +60,31 @@ _UNSENT = (
         NOTIFICATIONS.c.subject,
         NOTIFICATIONS.c.body_text,
         NOTIFICATIONS.c.body_html,
+        NOTIFICATIONS.c.template,
+        NOTIFICATIONS.c.created_at,
     )
     .where(NOTIFICATIONS.c.id == sa.bindparam("id"), NOTIFICATIONS.c.sent_at.is_(None))
     .with_for_update()
+)
+# What the sweeper still has to deliver: unsent, not given up, stored before the cutoff.
+_DUE = (
+    sa.select(NOTIFICATIONS.c.id)
+    .where(
+        NOTIFICATIONS.c.sent_at.is_(None),
+        NOTIFICATIONS.c.gave_up_at.is_(None),
+        NOTIFICATIONS.c.created_at < sa.bindparam("cutoff", type_=UTCDateTime()),
+    )
+    .order_by(NOTIFICATIONS.c.created_at)
+    .limit(sa.bindparam("limit"))
+)
+_FAILED = (
+    sa.update(NOTIFICATIONS)
+    .where(NOTIFICATIONS.c.id == sa.bindparam("notification_id"))
+    .values(
+        attempts=NOTIFICATIONS.c.attempts + 1,
+        last_error=sa.bindparam("error"),
+        gave_up_at=sa.bindparam("gave_up_at", type_=UTCDateTime()),
+    )
 )
 _SENT = (
     sa.update(NOTIFICATIONS)
@@ -150,6 +178,54 @@ class NotificationActivities:
             "notification delivered", extra={"notification_key": row.idempotency_key}
         )
         return True
+
+    @activity.defn
+    def sweep_outbox(self, inp: SweepOutboxInput) -> SweepOutboxResult:
+        """Deliver every message left unsent (its workflow's delivery gave up, or the worker
+        stopped in between), each under the same row lock and Message-ID as a first delivery.
+
+        A failure is counted on the row with its error; a message that is not a legal notice is
+        given up `give_up_after` its creation; legal notices are tried on every sweep, forever.
+        """
+        sent = failed = gave_up = 0
+        if self.mailer is None:
+            return SweepOutboxResult(sent=0, failed=0, gave_up=0)
+        with self.engine.connect() as conn:
+            due = conn.execute(
+                _DUE, {"cutoff": inp.at - inp.older_than, "limit": inp.limit}
+            ).scalars()
+            ids = list(due)
+        for notification_id in ids:
+            activity.heartbeat(sent + failed)
+            with self.engine.begin() as conn:
+                row = conn.execute(_UNSENT, {"id": notification_id}).first()
+                if row is None:
+                    continue  # delivered meanwhile
+                try:
+                    self.mailer.send(build_message(row, self.settings.mail_from))
+                except (smtplib.SMTPException, OSError) as err:
+                    failed += 1
+                    give_up = row.template not in LEGAL_NOTICES and (
+                        row.created_at <= inp.at - inp.give_up_after
+                    )
+                    gave_up += give_up
+                    error = f"{type(err).__name__}: {err}"[:500]
+                    conn.execute(
+                        _FAILED,
+                        {
+                            "notification_id": row.id,
+                            "error": error,
+                            "gave_up_at": inp.at if give_up else None,
+                        },
+                    )
+                    continue
+                conn.execute(_SENT, {"notification_id": row.id, "at": utcnow()})
+                sent += 1
+        if sent or failed:
+            activity.logger.info(
+                "outbox swept", extra={"sent": sent, "failed": failed, "gave_up": gave_up}
+            )
+        return SweepOutboxResult(sent=sent, failed=failed, gave_up=gave_up)
 
 
 def refusal_codes(err: smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused) -> str:

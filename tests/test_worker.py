@@ -11,6 +11,7 @@ import pytest
 from temporalio import activity, workflow
 from temporalio.client import WorkflowFailureError
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
 from sellerflow.config import Settings
@@ -22,15 +23,20 @@ from worker import ActivityFailureCounter, build_runtime
 
 @activity.defn
 def always_fails() -> None:
-    raise ValueError("the registry is down")
+    raise ConnectionError("the registry is down")
+
+
+@activity.defn
+def given_bad_input() -> None:
+    raise ValueError("not a document id: 'd1'")
 
 
 @workflow.defn(sandboxed=False)
 class CallsAFailingActivity:
     @workflow.run
-    async def run(self) -> None:
+    async def run(self, name: str) -> None:
         await workflow.execute_activity(
-            always_fails,
+            name,
             start_to_close_timeout=timedelta(seconds=5),
             retry_policy=RetryPolicy(
                 initial_interval=timedelta(milliseconds=50), maximum_attempts=2
@@ -51,13 +57,23 @@ async def test_worker_runtime_serves_metrics_and_counts_activity_failures(
             client,
             task_queue=queue,
             workflows=[CallsAFailingActivity],
-            activities=[always_fails],
+            activities=[always_fails, given_bad_input],
             activity_executor=executor,
             interceptors=[ActivityFailureCounter(runtime.metric_meter)],
         ):
             with pytest.raises(WorkflowFailureError):
                 await client.execute_workflow(
-                    CallsAFailingActivity.run, id=f"metrics-{uuid.uuid4()}", task_queue=queue
+                    CallsAFailingActivity.run,
+                    "always_fails",
+                    id=f"metrics-{uuid.uuid4()}",
+                    task_queue=queue,
+                )
+            with pytest.raises(WorkflowFailureError) as bad_input:
+                await client.execute_workflow(
+                    CallsAFailingActivity.run,
+                    "given_bad_input",
+                    id=f"metrics-{uuid.uuid4()}",
+                    task_queue=queue,
                 )
 
     async with httpx.AsyncClient() as http:
@@ -69,8 +85,22 @@ async def test_worker_runtime_serves_metrics_and_counts_activity_failures(
         and 'activity_type="always_fails"' in line
     ]
     assert len(failures) == 1, scraped
-    assert 'error="ValueError"' in failures[0]
+    assert 'error="ConnectionError"' in failures[0]
     assert failures[0].rsplit(" ", 1)[1] == "2"
+    # Bad input is not retried: one attempt, failed as InvalidInput.
+    bad = [
+        line
+        for line in scraped.splitlines()
+        if line.startswith("sellerflow_activity_failures{")
+        and 'activity_type="given_bad_input"' in line
+    ]
+    assert len(bad) == 1, scraped
+    assert bad[0].rsplit(" ", 1)[1] == "1", scraped
+    cause = bad_input.value.cause
+    assert isinstance(cause, ActivityError)
+    assert isinstance(cause.cause, ApplicationError)
+    assert cause.cause.type == "InvalidInput"
+    assert cause.cause.non_retryable
     assert "temporal_activity_execution_failed" in scraped
 
 

@@ -21,13 +21,14 @@ from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.db import session_scope
-from sellerflow.models import Application, Notification, Seller, Task
+from sellerflow.models import Application, Notification, Seller, Task, utcnow
 from sellerflow.outbox import Mailer, message_id
 from sellerflow.payloads import (
     ApplySellerStatusInput,
     DeliverNotificationInput,
     EscalateTaskInput,
     NotifyInput,
+    SweepOutboxInput,
     notification_id,
 )
 from sellerflow.policy.model import Capabilities, Policy
@@ -38,7 +39,9 @@ from sellerflow.vocabulary import SellerActionKind, SellerStatus
 from tests.conftest import Stack
 from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
+from worker import OUTBOX_SCHEDULE_ID, OUTBOX_SWEEP_EVERY, ensure_outbox_schedule
 from workflows.common import ACTIVITY_OPTIONS
+from workflows.outbox import OutboxSweepWorkflow
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 REASON = ReasonRecord(summary="late shipment rate 9.1% over 30 days (warn at 8%)")
@@ -334,3 +337,109 @@ async def test_a_refused_mail_leaves_the_address_out_of_the_history(
     assert refused.value.non_retryable
     assert refused.value.message == "the mail server refused the message (SMTP 550)"
     assert refused.value.__cause__ is None
+
+
+DEAD_SMTP = "smtp://127.0.0.1:1"
+
+
+class Outage(Mailer):
+    """Records what it sends; while `down`, every send fails as a dead SMTP server does."""
+
+    def __init__(self) -> None:
+        super().__init__(DEAD_SMTP)
+        self.down = False
+        self.sent: list[str] = []
+
+    def send(self, mail: EmailMessage) -> None:
+        if self.down:
+            raise ConnectionRefusedError(111, "Connection refused")
+        self.sent.append(str(mail["Message-ID"]))
+
+
+def swept(notes: NotificationActivities, at: datetime) -> tuple[int, int, int]:
+    result = ActivityEnvironment().run(notes.sweep_outbox, SweepOutboxInput(at=at))
+    return result.sent, result.failed, result.gave_up
+
+
+def outbox_rows(engine: sa.Engine) -> dict[str, Notification]:
+    with Session(engine) as session:
+        return {n.template: n for n in session.exec(select(Notification)).all()}
+
+
+def test_the_sweeper_delivers_what_was_left_unsent_once(engine: sa.Engine, policy: Policy) -> None:
+    app, _ = make_seller(engine, policy)
+    mailer = Outage()
+    notes = NotificationActivities(engine, Settings(smtp_url=DEAD_SMTP), policy, mailer)
+    for template in ("application_received", "suspended"):
+        inp = NotifyInput(template=template, key=f"k-{template}", application_id=str(app.id))
+        ActivityEnvironment().run(notes.notify, inp)
+    now = utcnow()
+    assert swept(notes, now) == (0, 0, 0), "messages younger than the cutoff are the workflow's"
+    assert swept(notes, now + timedelta(minutes=10)) == (2, 0, 0)
+    assert swept(notes, now + timedelta(minutes=20)) == (0, 0, 0), "sent once"
+    expected = [message_id(f"k-{t}") for t in ("application_received", "suspended")]
+    assert sorted(mailer.sent) == sorted(expected)
+
+
+def test_legal_notices_are_never_given_up_other_messages_are(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    app, _ = make_seller(engine, policy)
+    mailer = Outage()
+    notes = NotificationActivities(engine, Settings(smtp_url=DEAD_SMTP), policy, mailer)
+    for template in ("application_received", "suspended"):
+        inp = NotifyInput(template=template, key=f"k-{template}", application_id=str(app.id))
+        ActivityEnvironment().run(notes.notify, inp)
+    mailer.down = True
+    now = utcnow()
+    assert swept(notes, now + timedelta(hours=1)) == (0, 2, 0)
+    rows = outbox_rows(engine)
+    assert [rows[t].attempts for t in ("application_received", "suspended")] == [1, 1]
+    assert "ConnectionRefusedError" in (rows["suspended"].last_error or "")
+    # A day later the receipt is given up; the suspension notice is tried on every sweep.
+    assert swept(notes, now + timedelta(hours=25)) == (0, 2, 1)
+    assert swept(notes, now + timedelta(days=30)) == (0, 1, 0)
+    rows = outbox_rows(engine)
+    assert rows["application_received"].gave_up_at is not None
+    assert (rows["suspended"].attempts, rows["suspended"].gave_up_at) == (3, None)
+    mailer.down = False
+    assert swept(notes, now + timedelta(days=31)) == (1, 0, 0)
+    assert mailer.sent == [message_id("k-suspended")]
+    assert outbox_rows(engine)["suspended"].sent_at is not None
+
+
+async def test_the_worker_schedules_the_sweeper_every_few_minutes(
+    engine: sa.Engine, policy: Policy, temporal_address: str
+) -> None:
+    app, _ = make_seller(engine, policy)
+    mailer = Outage()
+    queue = f"outbox-{uuid.uuid4()}"
+    settings = Settings(temporal_address=temporal_address, temporal_task_queue=queue)
+    notes = NotificationActivities(engine, settings, policy, mailer)
+    inp = NotifyInput(template="suspended", key="k-lost", application_id=str(app.id))
+    ActivityEnvironment().run(notes.notify, inp)
+    with session_scope(engine) as session:  # stored an hour ago, its delivery lost
+        row = session.exec(select(Notification)).one()
+        row.created_at = utcnow() - timedelta(hours=1)
+    client = await connect(settings)
+    await ensure_outbox_schedule(client, settings)
+    await ensure_outbox_schedule(client, settings)  # idempotent: a restarted worker
+    schedule = client.get_schedule_handle(OUTBOX_SCHEDULE_ID)
+    try:
+        described = await schedule.describe()
+        assert [i.every for i in described.schedule.spec.intervals] == [OUTBOX_SWEEP_EVERY]
+        with ThreadPoolExecutor(max_workers=2) as executor:
+            async with Worker(
+                client,
+                task_queue=queue,
+                workflows=[OutboxSweepWorkflow],
+                activities=[notes.sweep_outbox],
+                activity_executor=executor,
+            ):
+                await schedule.trigger()
+                async with asyncio.timeout(20):
+                    while not mailer.sent:
+                        await asyncio.sleep(0.1)
+    finally:
+        await schedule.delete()
+    assert mailer.sent == [message_id("k-lost")]
