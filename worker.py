@@ -41,6 +41,7 @@ from activities.applications import ApplicationActivities
 from activities.evaluation import EvaluationActivities
 from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
+from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings, get_settings
 from sellerflow.db import make_engine
@@ -53,19 +54,19 @@ from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.onboarding import OnboardingWorkflow
-from workflows.outbox import OutboxSweepWorkflow
 from workflows.seller import SellerWorkflow
+from workflows.sweep import SweepWorkflow
 
 log = logging.getLogger("sellerflow.worker")
 EVALUATION_SCHEDULE_ID = "seller-evaluation"
-OUTBOX_SCHEDULE_ID = "outbox-sweeper"
-OUTBOX_SWEEP_EVERY = timedelta(minutes=5)
+SWEEP_SCHEDULE_ID = "sweeper"
+SWEEP_EVERY = timedelta(minutes=5)
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
 # Activity threads, and so activities run at once, per worker process.
 WORKER_THREADS = 16
-ALL_WORKFLOWS = [OnboardingWorkflow, SellerWorkflow, SellerEvaluationWorkflow, OutboxSweepWorkflow]
+ALL_WORKFLOWS = [OnboardingWorkflow, SellerWorkflow, SellerEvaluationWorkflow, SweepWorkflow]
 
 
 def build_activities(
@@ -77,6 +78,7 @@ def build_activities(
     notes = NotificationActivities(engine, settings, policy, mailer)
     sellers = SellerActivities(engine)
     evaluation = EvaluationActivities(engine)
+    starts = OnboardingStarts(engine, settings, policy)
     return [
         apps.set_stage,
         apps.verify_application,
@@ -89,6 +91,7 @@ def build_activities(
         notes.notify,
         notes.deliver_notification,
         notes.sweep_outbox,
+        starts.start_lost_onboardings,
         sellers.apply_status,
         sellers.trial_snapshot,
         sellers.record_refusal,
@@ -209,24 +212,24 @@ async def ensure_evaluation_schedule(client: Client, settings: Settings, policy:
         pass
 
 
-async def ensure_outbox_schedule(client: Client, settings: Settings) -> None:
-    """Create the outbox sweeper's schedule if it does not exist yet."""
+async def ensure_sweep_schedule(client: Client, settings: Settings) -> None:
+    """Create the sweeper's schedule (lost starts, unsent messages) if it does not exist yet."""
     try:
         await client.create_schedule(
-            OUTBOX_SCHEDULE_ID,
+            SWEEP_SCHEDULE_ID,
             Schedule(
                 action=ScheduleActionStartWorkflow(
-                    OutboxSweepWorkflow.run,
-                    id="outbox-sweep",
-                    static_summary="Deliver unsent outbox messages",
+                    SweepWorkflow.run,
+                    id="sweep",
+                    static_summary="Start lost onboardings, deliver unsent messages",
                     task_queue=settings.temporal_task_queue,
                     execution_timeout=timedelta(minutes=15),
                 ),
-                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=OUTBOX_SWEEP_EVERY)]),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=SWEEP_EVERY)]),
                 policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
             ),
         )
-        log.info("created schedule %s (every %s)", OUTBOX_SCHEDULE_ID, OUTBOX_SWEEP_EVERY)
+        log.info("created schedule %s (every %s)", SWEEP_SCHEDULE_ID, SWEEP_EVERY)
     except ScheduleAlreadyRunningError:
         pass
 
@@ -239,7 +242,7 @@ async def main() -> None:
     client = await connect(settings, runtime=build_runtime(settings))
     log.info("worker metrics on :%d/metrics", settings.worker_metrics_port)
     await ensure_evaluation_schedule(client, settings, policy)
-    await ensure_outbox_schedule(client, settings)
+    await ensure_sweep_schedule(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -311,6 +311,14 @@ class AppealCreated(BaseModel):
     status: str
 
 
+class AppealPublic(BaseModel):
+    appeal_id: str
+    status: str
+    filed_at: datetime
+    decided_at: datetime | None
+    reviewer_comment: str | None
+
+
 class SellerActionCreate(Strict):
     action: SellerActionKind
     reason: str = Field(min_length=1, max_length=4000)

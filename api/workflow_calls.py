@@ -1,11 +1,9 @@
 """Calls into workflows with a bounded wait, and the mapping of their refusals to HTTP errors."""
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from typing import TypeVar
 
-from sqlmodel import Session, SQLModel
 from temporalio.client import WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -52,19 +50,3 @@ async def call_workflow(call: Awaitable[T], timeout: float | None = None) -> T:
         raise
     except LookupError as err:
         raise NotFound(str(err)) from err
-
-
-@asynccontextmanager
-async def undo_on_failure(session: Session, row: SQLModel) -> AsyncIterator[None]:
-    """Delete a just-committed row when the workflow call that needed it fails.
-
-    The row is committed before the call and never held in an open transaction across it: the
-    workflow's activities write to the same database (SQLite has a single writer, and on
-    PostgreSQL an uncommitted row is invisible to them).
-    """
-    try:
-        yield
-    except BaseException:
-        session.delete(row)
-        session.commit()
-        raise

@@ -266,6 +266,12 @@ class SweepOutboxInput(Payload):
     limit: int = 500
 
 
+class StartLostOnboardingsInput(Payload):
+    at: datetime
+    older_than: timedelta = timedelta(minutes=2)
+    limit: int = 500
+
+
 class SweepOutboxResult(Payload):
     sent: int
     failed: int

@@ -25,7 +25,7 @@ from api.routes.agreements import get_agreement, sign_agreement
 from api.routes.applications import (
     APPLICANT_TOKEN_MINUTES,
     application_public,
-    create_application,
+    open_application,
     submit_application,
     withdraw_application,
 )
@@ -111,7 +111,7 @@ async def start_application(
         body = ApplicationCreate.model_validate(
             {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
         )
-        created = await create_application(body, state, session, temporal)
+        created, _ = await open_application(body, state, session, temporal)
     except ValidationError as err:
         messages = validation_messages(err)
         return _start_form(

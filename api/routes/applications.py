@@ -1,12 +1,12 @@
 """Applications: create, read, list, submit, withdraw."""
 
+import logging
 import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import col, select
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from api.application_view import application_row, application_view, read_application
 from api.deps import (
@@ -29,11 +29,12 @@ from api.schemas import (
     StageResult,
     WithdrawBody,
 )
-from api.workflow_calls import call_workflow, undo_on_failure
+from api.workflow_calls import call_workflow
 from sellerflow import audit
-from sellerflow.errors import MissingRequirements, NotFound
+from sellerflow.errors import Conflict, MissingRequirements, NotFound, ServiceUnavailable
 from sellerflow.models import Application
-from sellerflow.payloads import OnboardingInput, SubmitInput, WithdrawInput
+from sellerflow.onboarding_start import onboarding_workflow_id, start_onboarding
+from sellerflow.payloads import SubmitInput, WithdrawInput
 from sellerflow.policy.requirements import unmet
 from sellerflow.records import (
     count,
@@ -41,62 +42,97 @@ from sellerflow.records import (
 )
 from sellerflow.security import issue_token
 from sellerflow.vocabulary import SellerCategory, Stage
-from workflows.common import CATEGORY, COUNTRY, STAGE
 from workflows.onboarding import OnboardingWorkflow
 
+log = logging.getLogger("sellerflow.api")
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
 
 APPLICANT_TOKEN_MINUTES = 60 * 24 * 60
 
 
 def workflow_id(application_id: uuid.UUID) -> str:
-    return f"onboarding-{application_id}"
+    return onboarding_workflow_id(application_id)
 
 
-@router.post("", status_code=201, response_model=ApplicationCreated, responses=errors(422, 503))
-async def create_application(
-    body: ApplicationCreate, state: StateDep, session: SessionDep, temporal: TemporalDep
-) -> ApplicationCreated:
-    app = Application(
+# Application ids derived from a client's Idempotency-Key: a retried create is the same one.
+_CREATE_KEYS = uuid.UUID("6f1c2a52-3b7e-4d0a-9a41-2f5c8e1d7b90")
+
+
+async def open_application(
+    body: ApplicationCreate,
+    state: StateDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    idempotency_key: str | None = None,
+) -> tuple[ApplicationCreated, bool]:
+    """Store the application and start its workflow; (created, whether the start was confirmed).
+
+    The row is committed before the start, so the workflow's first activity finds it, and it is
+    never deleted afterwards: a start that timed out may have happened. An unconfirmed start is
+    made again by the outbox sweeper (and by a retry with the same Idempotency-Key), each start
+    finding the running workflow rather than starting a second one."""
+    app_id = uuid.uuid5(_CREATE_KEYS, idempotency_key) if idempotency_key else uuid.uuid4()
+    fields = {
         **body.model_dump(exclude={"product_categories"}),
-        product_categories=[c.value for c in body.product_categories],
-        policy_version=state.policy.version,
-    )
-    # The row is committed before the workflow starts, so its first activity finds it; if the
-    # start fails, the row is removed again and the caller gets 503 with nothing half-made.
-    session.add(app)
-    session.commit()
-    start = call_workflow(
-        temporal.start_workflow(
-            OnboardingWorkflow.run,
-            OnboardingInput(application_id=str(app.id), policy=state.policy),
-            id=workflow_id(app.id),
-            task_queue=state.settings.temporal_task_queue,
-            # What the Temporal UI shows in lists: kind of seller and country, no personal data.
-            static_summary=f"Onboarding: {app.seller_category} in {app.country}",
-            search_attributes=TypedSearchAttributes(
-                [
-                    SearchAttributePair(STAGE, Stage.draft.value),
-                    SearchAttributePair(CATEGORY, app.seller_category),
-                    SearchAttributePair(COUNTRY, app.country),
-                ]
-            ),
+        "product_categories": [c.value for c in body.product_categories],
+    }
+    app = session.get(Application, app_id)
+    if app is None:
+        app = Application(id=app_id, **fields, policy_version=state.policy.version)
+        session.add(app)
+        session.commit()
+    elif any(getattr(app, name) != value for name, value in fields.items()):
+        raise Conflict("this Idempotency-Key was used for another application")
+    try:
+        await call_workflow(
+            start_onboarding(
+                temporal,
+                application_id=app.id,
+                seller_category=app.seller_category,
+                country=app.country,
+                policy=state.policy,
+                task_queue=state.settings.temporal_task_queue,
+            )
         )
-    )
-    async with undo_on_failure(session, app):
-        await start
+        started = True
+    except ServiceUnavailable as err:
+        log.warning("application %s: start not confirmed (%s); the sweeper retries", app.id, err)
+        started = False
     token = issue_token(
         state.settings.sellerflow_secret_key,
         str(app.id),
         kind="applicant",
         minutes=APPLICANT_TOKEN_MINUTES,
     )
-    return ApplicationCreated(
+    created = ApplicationCreated(
         id=str(app.id),
         stage=app.stage,
         applicant_token=token,
         requirements=requirement_list(session, state.policy, app),
     )
+    return created, started
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApplicationCreated,
+    responses={**errors(409, 422, 503), 202: {"description": "stored; its workflow is starting"}},
+)
+async def create_application(
+    body: ApplicationCreate,
+    state: StateDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+) -> ApplicationCreated:
+    """201 once the workflow runs; 202 when Temporal did not confirm the start in time (the
+    application is stored and its workflow starts shortly: poll it with the token)."""
+    created, started = await open_application(body, state, session, temporal, idempotency_key)
+    if not started:
+        response.status_code = 202
+    return created
 
 
 @router.get("/{application_id}", response_model=ApplicationPublic, responses=errors(401, 404))

@@ -1,10 +1,11 @@
 """Sellers: ranking, detail with scorecard and reason records, appeals, manual actions."""
 
+import json
 import uuid
 from typing import Annotated
 
 import sqlalchemy as sa
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Response
 from sqlmodel import Session, col, select
 
 from api.deps import (
@@ -20,6 +21,7 @@ from api.errors import errors
 from api.schemas import (
     AppealCreate,
     AppealCreated,
+    AppealPublic,
     Page,
     ScorecardPublic,
     SellerActionCreate,
@@ -28,12 +30,13 @@ from api.schemas import (
     SellerPublic,
     SellerSummary,
 )
-from api.workflow_calls import call_workflow, undo_on_failure
-from sellerflow.errors import Forbidden, NotFound
-from sellerflow.models import Appeal, ScorecardRow, Seller, SellerAction
-from sellerflow.payloads import AppealFiledInput, ManualActionInput
+from api.workflow_calls import call_workflow
+from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
+from sellerflow.models import Appeal, AuditLog, ScorecardRow, Seller, SellerAction, Task
+from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
+from sellerflow.policy.seller_state import task_id_for
 from sellerflow.records import count
-from sellerflow.vocabulary import Role, SellerCategory, SellerStatus
+from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, TaskStatus
 from workflows.seller import SellerWorkflow
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
@@ -124,11 +127,27 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
     )
 
 
+# Appeal and manual-action ids derived from the request: a retry is the same request.
+_REQUEST_IDS = uuid.UUID("0d8b7c1e-52f4-4e36-b0b9-7a6f3e2c9d15")
+
+
+def _request_id(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(_REQUEST_IDS, json.dumps([str(p) for p in parts]))
+
+
+def _refusal_recorded(session: Session, seller_id: uuid.UUID, key: str) -> bool:
+    """Whether the seller workflow saw this message and refused it when it came to apply it."""
+    found = session.exec(
+        select(AuditLog.id).where(AuditLog.idempotency_key == f"seller-refused:{seller_id}:{key}")
+    ).first()
+    return found is not None
+
+
 @router.post(
     "/{seller_id}/appeals",
     status_code=201,
     response_model=AppealCreated,
-    responses=errors(401, 403, 404, 409, 422, 503),
+    responses={**errors(401, 403, 404, 409, 422, 503), 202: {"description": "being opened"}},
 )
 async def file_appeal(
     seller_id: uuid.UUID,
@@ -136,21 +155,105 @@ async def file_appeal(
     principal: PrincipalDep,
     session: SessionDep,
     temporal: TemporalDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> AppealCreated:
+    """201 with the appeal's status; 202 (status `pending`) when the workflow is slow to answer:
+    `GET .../appeals/{appeal_id}` follows it. The same request again is the same appeal."""
     seller = seller_for(session, principal, seller_id)
     if principal.is_staff:
         raise Forbidden("only the seller can appeal")
-    appeal = Appeal(seller_id=seller.id, **body.model_dump())
-    session.add(appeal)
-    session.commit()
+    appeal_id = _request_id(seller.id, idempotency_key or body.model_dump_json())
+    if session.get(Appeal, appeal_id) is None:
+        session.add(Appeal(id=appeal_id, seller_id=seller.id, **body.model_dump()))
+        session.commit()
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
-    async with undo_on_failure(session, appeal):
+    try:
         status = await call_workflow(
             handle.execute_update(
-                SellerWorkflow.file_appeal, AppealFiledInput(appeal_id=str(appeal.id))
+                SellerWorkflow.file_appeal,
+                AppealFiledInput(appeal_id=str(appeal_id)),
+                id=f"appeal:{appeal_id}",
             )
         )
-    return AppealCreated(appeal_id=str(appeal.id), status=status)
+    except ServiceUnavailable:
+        # The workflow may have accepted it: the row stays, and the appeal is followed by id.
+        response.status_code = 202
+        return AppealCreated(appeal_id=str(appeal_id), status="pending")
+    except (Conflict, InvalidRequest):
+        # Refused by the workflow's check before it accepted the appeal: nothing refers to the
+        # row. A refusal recorded on apply keeps it, with its audit record.
+        if not _refusal_recorded(session, seller.id, str(appeal_id)):
+            stored = session.get(Appeal, appeal_id)
+            if stored is not None:
+                session.delete(stored)
+                session.commit()
+        raise
+    return AppealCreated(appeal_id=str(appeal_id), status=status)
+
+
+@router.get(
+    "/{seller_id}/appeals/{appeal_id}",
+    response_model=AppealPublic,
+    responses=errors(401, 404),
+)
+def get_appeal(
+    seller_id: uuid.UUID, appeal_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
+) -> AppealPublic:
+    """`pending` until the workflow opens its review; `in_review`; then the review's decision,
+    `refused` when the workflow refused it, or `closed` (withdrawn or superseded)."""
+    seller = seller_for(session, principal, seller_id)
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or appeal.seller_id != seller.id:
+        raise NotFound("no appeal with this id")
+    task = session.get(Task, uuid.UUID(task_id_for(str(seller.id), f"appeal-{appeal_id}")))
+    if task is not None and task.status == TaskStatus.open.value:
+        status = "in_review"
+    elif task is not None and task.decision is not None:
+        status = task.decision
+    elif task is not None:
+        status = "closed"
+    elif _refusal_recorded(session, seller.id, str(appeal_id)):
+        status = "refused"
+    else:
+        status = "pending"
+    return AppealPublic(
+        appeal_id=str(appeal.id),
+        status=status,
+        filed_at=appeal.created_at,
+        decided_at=task.completed_at if task is not None else None,
+        reviewer_comment=task.comment if task is not None else None,
+    )
+
+
+@router.post(
+    "/{seller_id}/appeals/{appeal_id}/withdraw",
+    response_model=AppealCreated,
+    responses=errors(401, 403, 404, 409, 503),
+)
+async def withdraw_appeal(
+    seller_id: uuid.UUID,
+    appeal_id: uuid.UUID,
+    principal: PrincipalDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> AppealCreated:
+    """The seller takes back an open appeal; its review task is closed. Sent again: answered."""
+    seller = seller_for(session, principal, seller_id)
+    if principal.is_staff:
+        raise Forbidden("only the seller can withdraw its appeal")
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or appeal.seller_id != seller.id:
+        raise NotFound("no appeal with this id")
+    handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
+    status = await call_workflow(
+        handle.execute_update(
+            SellerWorkflow.withdraw_appeal,
+            AppealWithdrawnInput(appeal_id=str(appeal_id)),
+            id=f"appeal-withdrawn:{appeal_id}",
+        )
+    )
+    return AppealCreated(appeal_id=str(appeal_id), status=status)
 
 
 @router.post(
@@ -166,20 +269,25 @@ async def manual_action(
     temporal: TemporalDep,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> SellerActionResult:
+    """Without an Idempotency-Key the request id is derived from who asks what and why: the
+    same action with the same reason, sent again, is answered once, never applied twice."""
     seller = seller_for(session, staff, seller_id)
+    request_id = str(
+        _request_id(seller.id, staff.subject, idempotency_key or body.model_dump_json())
+    )
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
     status = await call_workflow(
         handle.execute_update(
             SellerWorkflow.manual_action,
             ManualActionInput(
-                request_id=idempotency_key or str(uuid.uuid4()),
+                request_id=request_id,
                 action=body.action,
                 actor=staff.subject,
                 reason=body.reason,
                 fraud=body.fraud,
             ),
-            # A retry with the same key is the same update: the server answers it once.
-            id=f"manual:{staff.subject}:{idempotency_key}" if idempotency_key else None,
+            # A retry is the same update: the server answers it once.
+            id=f"manual:{request_id}",
         )
     )
     return SellerActionResult(seller_id=str(seller.id), status=status)

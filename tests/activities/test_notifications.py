@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
+from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.db import session_scope
@@ -39,9 +40,9 @@ from sellerflow.vocabulary import SellerActionKind, SellerStatus
 from tests.conftest import Stack
 from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
-from worker import OUTBOX_SCHEDULE_ID, OUTBOX_SWEEP_EVERY, ensure_outbox_schedule
+from worker import SWEEP_EVERY, SWEEP_SCHEDULE_ID, ensure_sweep_schedule
 from workflows.common import ACTIVITY_OPTIONS
-from workflows.outbox import OutboxSweepWorkflow
+from workflows.sweep import SweepWorkflow
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 REASON = ReasonRecord(summary="late shipment rate 9.1% over 30 days (warn at 8%)")
@@ -416,30 +417,41 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
     queue = f"outbox-{uuid.uuid4()}"
     settings = Settings(temporal_address=temporal_address, temporal_task_queue=queue)
     notes = NotificationActivities(engine, settings, policy, mailer)
+    starts = OnboardingStarts(engine, settings, policy)
     inp = NotifyInput(template="suspended", key="k-lost", application_id=str(app.id))
     ActivityEnvironment().run(notes.notify, inp)
     with session_scope(engine) as session:  # stored an hour ago, its delivery lost
         row = session.exec(select(Notification)).one()
         row.created_at = utcnow() - timedelta(hours=1)
+        # An application whose workflow start was lost (the API answered 202).
+        lost = Application(
+            **{**APPLICATION, "contact_email": "lost@example.com"},
+            policy_version=policy.version,
+            created_at=utcnow() - timedelta(hours=1),
+        )
+        session.add(lost)
     client = await connect(settings)
-    await ensure_outbox_schedule(client, settings)
-    await ensure_outbox_schedule(client, settings)  # idempotent: a restarted worker
-    schedule = client.get_schedule_handle(OUTBOX_SCHEDULE_ID)
+    await ensure_sweep_schedule(client, settings)
+    await ensure_sweep_schedule(client, settings)  # idempotent: a restarted worker
+    schedule = client.get_schedule_handle(SWEEP_SCHEDULE_ID)
     try:
         described = await schedule.describe()
-        assert [i.every for i in described.schedule.spec.intervals] == [OUTBOX_SWEEP_EVERY]
+        assert [i.every for i in described.schedule.spec.intervals] == [SWEEP_EVERY]
         with ThreadPoolExecutor(max_workers=2) as executor:
             async with Worker(
                 client,
                 task_queue=queue,
-                workflows=[OutboxSweepWorkflow],
-                activities=[notes.sweep_outbox],
+                workflows=[SweepWorkflow],
+                activities=[notes.sweep_outbox, starts.start_lost_onboardings],
                 activity_executor=executor,
             ):
                 await schedule.trigger()
                 async with asyncio.timeout(20):
                     while not mailer.sent:
                         await asyncio.sleep(0.1)
+                started = client.get_workflow_handle(f"onboarding-{lost.id}")
+                assert (await started.describe()).status is not None
+                await started.terminate()
     finally:
         await schedule.delete()
     assert mailer.sent == [message_id("k-lost")]

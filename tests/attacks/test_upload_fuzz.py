@@ -19,7 +19,7 @@ from tests.attacks.test_file_checks import ANY_TEXT, MARKUP
 from tests.journey import PDF, create_application
 from tests.serve import Site
 
-KIND = "company_registration_extract"
+KIND = "bank_account_proof"  # undated: no issue or expiry date to declare
 FUZZ = settings(
     max_examples=40,
     deadline=None,

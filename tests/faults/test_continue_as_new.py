@@ -37,6 +37,9 @@ import workflows.seller as seller_module
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
+    BeginEvaluationInput,
+    BeginEvaluationResult,
+    CancelTasksInput,
     CategoryMeansInput,
     CloseTaskInput,
     CompleteTaskInput,
@@ -48,6 +51,8 @@ from sellerflow.payloads import (
     NotifyInput,
     OpenTaskInput,
     RankSellersInput,
+    RecordRefusalInput,
+    RecordStandingInput,
     ScoreChunkInput,
     ScoreChunkResult,
     SellerInput,
@@ -102,7 +107,19 @@ def recording_activities(effects: Effects) -> list[Callable[..., Awaitable[objec
             await release.wait()
 
     @activity.defn(name="escalate_task")
-    async def escalate_task(inp: EscalateTaskInput) -> None:
+    async def escalate_task(inp: EscalateTaskInput) -> list[str]:
+        return []
+
+    @activity.defn(name="cancel_tasks")
+    async def cancel_tasks(inp: CancelTasksInput) -> int:
+        return 0
+
+    @activity.defn(name="record_refusal")
+    async def record_refusal(inp: RecordRefusalInput) -> None:
+        return None
+
+    @activity.defn(name="record_standing")
+    async def record_standing(inp: RecordStandingInput) -> None:
         return None
 
     @activity.defn(name="apply_status")
@@ -120,7 +137,17 @@ def recording_activities(effects: Effects) -> list[Callable[..., Awaitable[objec
     async def deliver_notification(inp: DeliverNotificationInput) -> bool:
         return True
 
-    return [open_task, close_task, escalate_task, apply_status, notify, deliver_notification]
+    return [
+        open_task,
+        close_task,
+        escalate_task,
+        cancel_tasks,
+        record_refusal,
+        record_standing,
+        apply_status,
+        notify,
+        deliver_notification,
+    ]
 
 
 @dataclass
@@ -133,6 +160,10 @@ class Marketplace:
 
 def evaluation_activities(market: Marketplace) -> list[Callable[..., Awaitable[object]]]:
     """The evaluation's activities by name: chunks of EVALUATION_CHUNK sellers, each changed."""
+
+    @activity.defn(name="begin_evaluation")
+    async def begin_evaluation(inp: BeginEvaluationInput) -> BeginEvaluationResult:
+        return BeginEvaluationResult(running=None)
 
     @activity.defn(name="category_means")
     async def category_means(inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
@@ -160,7 +191,7 @@ def evaluation_activities(market: Marketplace) -> list[Callable[..., Awaitable[o
     async def finish_evaluation(inp: FinishEvaluationInput) -> None:
         return None
 
-    return [category_means, score_sellers, rank_sellers, finish_evaluation]
+    return [begin_evaluation, category_means, score_sellers, rank_sellers, finish_evaluation]
 
 
 @dataclass
