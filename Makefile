@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest test-faults test-attacks bench load clean
+.PHONY: run test lint typecheck pytest chromium test-faults test-attacks bench load clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +23,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The browser tests drive Debian's Chromium (Playwright cannot download one here): installed
+# when missing and the user may, or one line saying what to run.
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "the browser tests need Chromium: run 'sudo apt-get install -y chromium', then make test" >&2; \
+	    exit 1; \
+	  fi; }
+
+pytest: $(STAMP) chromium
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
-from sellerflow.models import EvaluationRun, Seller, Task
+from sellerflow.models import Appeal, EvaluationRun, Seller, Task
 from sellerflow.security import issue_token
 from tests.conftest import Stack
 from tests.journey import APPLICATION, DEV_PASSWORD, bearer, create_application, upload
@@ -102,6 +102,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", SELLER + "/appeals"): Rule(
         OWNER, scoped=True, json={"root_cause": "a", "actions": "b", "prevention": "c"}
     ),
+    ("GET", SELLER + "/appeals/{appeal_id}"): Rule(OWNER_OR_STAFF, scoped=True),
+    ("POST", SELLER + "/appeals/{appeal_id}/withdraw"): Rule(OWNER, scoped=True),
     ("POST", SELLER + "/actions"): Rule(OPS, json={"action": "warn", "reason": "test"}),
     ("POST", "/v1/order-events"): Rule(OPS, json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
@@ -168,9 +170,17 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
             )
         )
         session.add(EvaluationRun(id=evaluation_id))
+        appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
+        session.add(appeal)
         session.commit()
+        appeal_id = str(appeal.id)
     task_id = insert_task(stack, app_id)
-    return {"seller_id": str(seller_id), "task_id": task_id, "evaluation_id": evaluation_id}
+    return {
+        "seller_id": str(seller_id),
+        "task_id": task_id,
+        "evaluation_id": evaluation_id,
+        "appeal_id": appeal_id,
+    }
 
 
 def insert_task(stack: Stack, app_id: str) -> str:

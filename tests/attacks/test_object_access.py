@@ -21,7 +21,7 @@ from tests.attacks.world import APPLICANT_FORMS, Party, party, snapshot
 from tests.conftest import Stack
 from tests.journey import staff_token
 
-OWNED = ("application_id", "document_id", "seller_id")
+OWNED = ("application_id", "document_id", "seller_id", "appeal_id")
 # Staff objects (no applicant reaches a task or evaluation route at all: test_access.py), and
 # the agreement kinds, which are public. A new kind of id must be placed in one or the other.
 NOT_OWNED = {"task_id", "evaluation_id", "kind"}

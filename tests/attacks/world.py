@@ -77,12 +77,16 @@ async def party(stack: Stack, legal_name: str) -> Party:
                 country=str(APPLICATION["country"]),
             )
         )
+        appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
+        session.add(appeal)
         session.commit()
+        appeal_id = str(appeal.id)
     await settled(stack, app_id, auth)
     ids = {
         "application_id": app_id,
         "document_id": uploaded.json()["document_id"],
         "seller_id": str(seller_id),
+        "appeal_id": appeal_id,
         "kind": "terms",
     }
     return Party(ids, auth["Authorization"].removeprefix("Bearer "))

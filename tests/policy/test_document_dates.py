@@ -80,7 +80,7 @@ def test_id_without_expiry_date_is_refused(policy: Policy) -> None:
 
 
 @pytest.mark.parametrize(
-    "kind", ["bank_account_proof", "vat_registration", "warranty_policy", "insurance_certificate"]
+    "kind", ["bank_account_proof", "vat_registration", "warranty_policy", "weee_registration"]
 )
 def test_undated_kinds_need_no_dates(policy: Policy, kind: str) -> None:
     assert document_date_error(policy, kind, issued_on=None, expires_on=None, today=TODAY) is None

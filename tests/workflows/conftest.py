@@ -48,6 +48,8 @@ class Recorded:
     notices: list[str] = field(default_factory=list)
     escalated: list[str] = field(default_factory=list)
     cancelled: list[str] = field(default_factory=list)
+    closed: list[str] = field(default_factory=list)
+    cancelled_all: bool = False
     refusals: list[RecordRefusalInput] = field(default_factory=list)
     snapshot_eventually_due: bool = True
 
@@ -60,7 +62,7 @@ def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
 
     @activity.defn(name="close_task")
     def close_task(inp: CloseTaskInput) -> None:
-        return None
+        rec.closed.append(inp.decision.task_id)
 
     @activity.defn(name="escalate_task")
     def escalate_task(inp: EscalateTaskInput) -> list[str]:
@@ -69,6 +71,8 @@ def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
 
     @activity.defn(name="cancel_tasks")
     def cancel_tasks(inp: CancelTasksInput) -> int:
+        if inp.task_ids is None:
+            rec.cancelled_all = True
         rec.cancelled.extend(inp.task_ids or [])
         return len(inp.task_ids or [])
 

@@ -1,0 +1,120 @@
+"""The real SellerWorkflow driven by random message sequences and jumps in time (a few bounded
+seeds), on the time-skipping server: after every step it still answers a query and an update
+within seconds, and what its activities wrote (the read model: the seller's status, its open
+tasks) equals the workflow's own state.
+
+A failure names the seed and prints the steps taken, to replay them as a regression test.
+"""
+
+import asyncio
+import random
+from datetime import timedelta
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+
+from sellerflow.payloads import (
+    AppealFiledInput,
+    AppealWithdrawnInput,
+    ManualActionInput,
+    StandingChangedInput,
+)
+from sellerflow.vocabulary import TASK_DECISIONS, SellerActionKind, SellerStatus, Standing, TaskKind
+from tests.idle import wait_for_idle
+from tests.workflows.conftest import Harness
+from workflows.seller import SellerWorkflow
+
+# (seed, graduated first): half the runs start in the trial, half on the ladder.
+SEEDS = [(11, False), (23, True), (42, False), (77, True)]
+STEPS = 40
+ANSWER_SECONDS = 5
+JUMPS = [timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=31)]
+DECIDER = {
+    TaskKind.mystery_order: "lab1",
+    TaskKind.trial_review: "ssm1",
+    TaskKind.appeal_review: "ssm1",
+}
+
+
+def written_status(harness: Harness) -> SellerStatus:
+    return harness.rec.statuses[-1] if harness.rec.statuses else SellerStatus.trial
+
+
+def written_open_tasks(harness: Harness) -> set[str]:
+    if harness.rec.cancelled_all:
+        return set()
+    done = set(harness.rec.closed) | set(harness.rec.cancelled)
+    return {t.task_id for t in harness.rec.opened} - done
+
+
+async def step(
+    harness: Harness, handle: WorkflowHandle[SellerWorkflow, str], rng: random.Random, n: int
+) -> str:
+    """One random message or jump in time; returns what it did (for the failure report)."""
+    view = await handle.query(SellerWorkflow.view)
+    choice = rng.choices(
+        ["time", "standing", "action", "appeal", "decide"], weights=[4, 3, 2, 1, 4]
+    )[0]
+    try:
+        if choice == "time":
+            jump = rng.choice(JUMPS)
+            await harness.skipper.fast_forward(handle, jump)
+            return f"time +{jump}"
+        if choice == "standing":
+            standing = rng.choice(list(Standing))
+            signal = StandingChangedInput(event_id=f"e{n}", standing=standing)
+            await handle.signal(SellerWorkflow.standing_changed, signal)
+            return f"standing {standing.value}"
+        if choice == "action":
+            # Offboarding ends the sequence: rare.
+            action = rng.choices(list(SellerActionKind), weights=[3, 3, 3, 3, 1])[0]
+            fraud = action == SellerActionKind.offboard and rng.random() < 0.5
+            await handle.execute_update(
+                SellerWorkflow.manual_action,
+                ManualActionInput(
+                    request_id=f"r{n}", action=action, actor="ops1", reason="test", fraud=fraud
+                ),
+            )
+            return f"action {action.value} fraud={fraud}"
+        if choice == "appeal":
+            await handle.execute_update(
+                SellerWorkflow.file_appeal, AppealFiledInput(appeal_id=f"a{n}")
+            )
+            return f"appeal a{n}"
+        if not view.open_tasks:
+            return "decide: nothing open"
+        task_id, kind = rng.choice(sorted(view.open_tasks.items()))
+        decision = rng.choice(sorted(TASK_DECISIONS[kind]))
+        await harness.decide(handle, task_id, decision, actor=DECIDER[kind])
+        return f"decide {kind.value} {decision.value}"
+    except WorkflowUpdateFailedError as err:
+        return f"{choice} refused: {err.cause}"
+
+
+@pytest.mark.parametrize(("seed", "graduated"), SEEDS)
+async def test_random_messages_and_time_keep_the_seller_workflow_answering(
+    harness: Harness, seed: int, graduated: bool
+) -> None:
+    rng = random.Random(seed)
+    handle = await harness.start()
+    if graduated:
+        await harness.graduate(handle)
+    steps: list[str] = []
+    for n in range(STEPS):
+        steps.append(await step(harness, handle, rng, n))
+        report = f"seed {seed}, steps: {steps}"
+        await asyncio.wait_for(wait_for_idle(handle), 30)
+        view = await asyncio.wait_for(handle.query(SellerWorkflow.view), ANSWER_SECONDS)
+        assert written_status(harness) == view.status, report
+        assert written_open_tasks(harness) == set(view.open_tasks), report
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            assert view.status == SellerStatus.offboarded, report
+            return
+        # An update answers (here: refused by its validator) within seconds.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await asyncio.wait_for(
+                handle.execute_update(
+                    SellerWorkflow.withdraw_appeal, AppealWithdrawnInput(appeal_id="none")
+                ),
+                ANSWER_SECONDS,
+            )
