@@ -20,6 +20,27 @@ WITHDRAWABLE_STAGES = frozenset(
 )
 
 
+# Every move an application may make from one stage to the next: the workflow's path, written
+# once for the tests and the docs (docs/onboarding.md draws it).
+STAGE_MOVES: dict[Stage, frozenset[Stage]] = {
+    Stage.draft: frozenset({Stage.submitted, Stage.withdrawn, Stage.expired}),
+    Stage.submitted: frozenset({Stage.verifying}),
+    Stage.verifying: frozenset({Stage.changes_requested, Stage.onboarding_review}),
+    Stage.changes_requested: frozenset({Stage.submitted, Stage.withdrawn, Stage.expired}),
+    Stage.onboarding_review: frozenset(
+        {Stage.ssm_signoff, Stage.changes_requested, Stage.rejected, Stage.withdrawn}
+    ),
+    Stage.ssm_signoff: frozenset(
+        {Stage.account_setup, Stage.changes_requested, Stage.rejected, Stage.withdrawn}
+    ),
+    Stage.account_setup: frozenset({Stage.approved}),
+    Stage.approved: frozenset(),
+    Stage.rejected: frozenset(),
+    Stage.withdrawn: frozenset(),
+    Stage.expired: frozenset(),
+}
+
+
 def stage_of(kind: TaskKind) -> Stage:
     return Stage.ssm_signoff if kind == TaskKind.ssm_signoff else Stage.onboarding_review
 

@@ -1,0 +1,275 @@
+"""The real OnboardingWorkflow driven by random applicant and staff messages and jumps in time (a
+few bounded seeds) on the time-skipping server, its activities recorders: after every step it
+answers a query and an update within seconds; the stage it wrote last (the read model) is the
+stage it reports; every stage move is one `STAGE_MOVES` allows; each task is closed at most once,
+always with a decision; a decision accepted is never accepted again.
+
+A failure names the seed and prints the steps taken.
+"""
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+import pytest_asyncio
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.worker import Worker
+
+from sellerflow.config import Settings
+from sellerflow.payloads import (
+    ApplySellerStatusInput,
+    ApplyVerdictsInput,
+    CancelTasksInput,
+    CloseTaskInput,
+    CompleteTaskInput,
+    DeliverNotificationInput,
+    EscalateTaskInput,
+    NotifyInput,
+    OnboardingInput,
+    OnboardingResult,
+    OpenTaskInput,
+    Problem,
+    RecordRefusalInput,
+    RecordStandingInput,
+    SetStageInput,
+    SetupAccountInput,
+    SetupAccountResult,
+    SubmitInput,
+    TrialSnapshot,
+    TrialSnapshotInput,
+    VerifyApplicationInput,
+    VerifyApplicationResult,
+    WithdrawInput,
+)
+from sellerflow.policy.kpis import scorecard
+from sellerflow.policy.model import Policy, load_policy
+from sellerflow.policy.onboarding import NEEDS_REASON_CODES, STAGE_MOVES
+from sellerflow.temporal import connect
+from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage, TaskKind
+from tests.idle import wait_for_idle
+from workflows.onboarding import OnboardingWorkflow
+from workflows.seller import SellerWorkflow
+
+SEEDS = [3, 17, 29, 58]
+STEPS = 40
+ANSWER_SECONDS = 5
+JUMPS = [timedelta(hours=2), timedelta(days=1), timedelta(days=4), timedelta(days=15)]
+DECIDERS = {
+    TaskKind.onboarding_review: ["onboarding1", "onboarding2"],
+    TaskKind.ssm_signoff: ["ssm1"],
+}
+# Weights: the ends (withdraw, reject) are rare, so a run goes through several rounds.
+CHOICES = {"time": 3, "submit": 3, "withdraw": 0.3, "decide": 5, "checks": 1}
+DECISION_WEIGHTS = {Decision.approve: 3, Decision.request_changes: 3, Decision.reject: 0.3}
+
+
+@dataclass
+class Written:
+    """What the activities wrote: the read model of the application."""
+
+    stages: list[Stage] = field(default_factory=list)
+    opened: dict[str, TaskKind] = field(default_factory=dict)
+    closed: list[CompleteTaskInput] = field(default_factory=list)
+    cancelled: bool = False
+    fail_checks: bool = False
+
+
+def recorders(w: Written, policy: Policy) -> list[Callable[..., object]]:
+    @activity.defn(name="set_stage")
+    def set_stage(inp: SetStageInput) -> None:
+        w.stages.append(inp.stage)
+
+    @activity.defn(name="verify_application")
+    def verify_application(inp: VerifyApplicationInput) -> VerifyApplicationResult:
+        problem = Problem(code="vat_number", error_code="vat_invalid", reason="check digits")
+        return VerifyApplicationResult(problems=[problem] if w.fail_checks else [])
+
+    @activity.defn(name="open_task")
+    def open_task(inp: OpenTaskInput) -> str:
+        if inp.application_id and not inp.seller_id:
+            w.opened[inp.task_id] = inp.kind
+        return inp.task_id
+
+    @activity.defn(name="close_task")
+    def close_task(inp: CloseTaskInput) -> None:
+        if inp.decision.task_id in w.opened:
+            w.closed.append(inp.decision)
+
+    @activity.defn(name="cancel_tasks")
+    def cancel_tasks(inp: CancelTasksInput) -> int:
+        if inp.workflow_id.startswith("onboarding-"):
+            w.cancelled = True
+        return 0
+
+    @activity.defn(name="escalate_task")
+    def escalate_task(inp: EscalateTaskInput) -> list[str]:
+        return []
+
+    @activity.defn(name="apply_verdicts")
+    def apply_verdicts(inp: ApplyVerdictsInput) -> None:
+        return None
+
+    @activity.defn(name="setup_account")
+    def setup_account(inp: SetupAccountInput) -> SetupAccountResult:
+        return SetupAccountResult(seller_id=str(uuid.uuid4()))
+
+    @activity.defn(name="notify")
+    def notify(inp: NotifyInput) -> bool:
+        return True
+
+    @activity.defn(name="deliver_notification")
+    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+        return True
+
+    # The seller workflow started at approval runs on the same worker.
+    @activity.defn(name="apply_status")
+    def apply_status(inp: ApplySellerStatusInput) -> None:
+        return None
+
+    @activity.defn(name="trial_snapshot")
+    def trial_snapshot(inp: TrialSnapshotInput) -> TrialSnapshot:
+        return TrialSnapshot(entries=scorecard(policy, {}, in_trial=True))
+
+    @activity.defn(name="record_refusal")
+    def record_refusal(inp: RecordRefusalInput) -> None:
+        return None
+
+    @activity.defn(name="record_standing")
+    def record_standing(inp: RecordStandingInput) -> None:
+        return None
+
+    return [
+        set_stage,
+        verify_application,
+        open_task,
+        close_task,
+        cancel_tasks,
+        escalate_task,
+        apply_verdicts,
+        setup_account,
+        notify,
+        deliver_notification,
+        apply_status,
+        trial_snapshot,
+        record_refusal,
+        record_standing,
+    ]
+
+
+@dataclass
+class Rig:
+    client: Client
+    skipper: TimeSkipper
+    task_queue: str
+    policy: Policy
+
+
+@pytest_asyncio.fixture
+async def rig(temporal_address: str) -> AsyncIterator[tuple[Rig, Written]]:
+    client = await connect(Settings(temporal_address=temporal_address))
+    policy, written = load_policy("default"), Written()
+    task_queue = f"onboarding-random-{uuid.uuid4()}"
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[OnboardingWorkflow, SellerWorkflow],
+            activities=recorders(written, policy),
+            activity_executor=executor,
+        ):
+            yield Rig(client, TimeSkipper(client), task_queue, policy), written
+
+
+Handle = WorkflowHandle[OnboardingWorkflow, OnboardingResult]
+
+
+async def step(rig: Rig, w: Written, handle: Handle, rng: random.Random) -> str:
+    state = await handle.query(OnboardingWorkflow.state)
+    choice = rng.choices(list(CHOICES), weights=list(CHOICES.values()))[0]
+    try:
+        if choice == "time":
+            jump = rng.choice(JUMPS)
+            await rig.skipper.fast_forward(handle, jump)
+            return f"time +{jump}"
+        if choice == "checks":
+            w.fail_checks = not w.fail_checks
+            return f"automated checks fail: {w.fail_checks}"
+        if choice == "submit":
+            await handle.execute_update(OnboardingWorkflow.submit, SubmitInput())
+            return "submit"
+        if choice == "withdraw":
+            await handle.execute_update(OnboardingWorkflow.withdraw, WithdrawInput(reason="x"))
+            return "withdraw"
+        if state.open_task_id is None or state.open_task_kind is None:
+            return "decide: nothing open"
+        kind = state.open_task_kind
+        decisions = sorted(TASK_DECISIONS[kind])
+        decision = rng.choices(decisions, weights=[DECISION_WEIGHTS[d] for d in decisions])[0]
+        # Now and then the same decision again, or one on a task decided before.
+        task_id = rng.choice([state.open_task_id] * 4 + [c.task_id for c in w.closed[-1:]])
+        await handle.execute_update(
+            OnboardingWorkflow.complete_task,
+            CompleteTaskInput(
+                task_id=task_id,
+                actor=rng.choice(DECIDERS[kind]),
+                decision=decision,
+                reason_codes=["other"] if decision in NEEDS_REASON_CODES else [],
+                comment="see the reasons",
+            ),
+        )
+        return f"decide {kind.value} {decision.value}"
+    except WorkflowUpdateFailedError as err:
+        return f"{choice} refused: {err.cause}"
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+async def test_random_messages_and_time_keep_the_onboarding_workflow_answering(
+    rig: tuple[Rig, Written], seed: int
+) -> None:
+    r, w = rig
+    rng = random.Random(seed)
+    app_id = str(uuid.uuid4())
+    handle = await r.client.start_workflow(
+        OnboardingWorkflow.run,
+        OnboardingInput(application_id=app_id, policy=r.policy),
+        id=f"onboarding-{app_id}",
+        task_queue=r.task_queue,
+    )
+    steps: list[str] = []
+    for _ in range(STEPS):
+        steps.append(await step(r, w, handle, rng))
+        report = f"seed {seed}, steps: {steps}"
+        await asyncio.wait_for(wait_for_idle(handle), 30)
+        state = await asyncio.wait_for(handle.query(OnboardingWorkflow.state), ANSWER_SECONDS)
+        assert w.stages[-1] == state.stage, report
+        moves = list(zip(w.stages, w.stages[1:], strict=False))
+        assert all(b in STAGE_MOVES[a] or a == b for a, b in moves), (moves, report)
+        closed = [c.task_id for c in w.closed]
+        assert len(closed) == len(set(closed)), ("a task decided twice", report)
+        written_open = set() if w.cancelled else set(w.opened) - set(closed)
+        shown = {state.open_task_id} if state.open_task_id else set()
+        assert written_open == shown, report
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            assert state.stage in FINAL_STAGES, report
+            return
+        # An update answers (here: refused by its validator, no task has this id) in seconds.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await asyncio.wait_for(
+                handle.execute_update(
+                    OnboardingWorkflow.complete_task,
+                    CompleteTaskInput(task_id="none", actor="x", decision=Decision.approve),
+                ),
+                ANSWER_SECONDS,
+            )
