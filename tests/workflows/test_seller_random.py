@@ -1,27 +1,45 @@
 """The real SellerWorkflow driven by random message sequences and jumps in time (a few bounded
 seeds), on the time-skipping server: after every step it still answers a query and an update
 within seconds, and what its activities wrote (the read model: the seller's status, its open
-tasks) equals the workflow's own state.
+tasks) equals the workflow's own state; once with recording activities, once with the worker's
+real activities on a SQLite database (the seller row and the task rows).
 
 A failure names the seed and prints the steps taken, to replay them as a regression test.
 """
 
 import asyncio
 import random
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import pytest_asyncio
+import sqlalchemy as sa
+from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.worker import Worker
 
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, session_scope, upgrade_schema
+from sellerflow.models import Application, Seller, Task
 from sellerflow.payloads import (
     AppealFiledInput,
     AppealWithdrawnInput,
     ManualActionInput,
+    SellerInput,
     StandingChangedInput,
 )
+from sellerflow.policy.model import load_policy
+from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.idle import wait_for_idle
-from tests.workflows.conftest import Harness
+from tests.journey import APPLICATION
+from tests.workflows.conftest import Harness, Recorded
+from worker import build_activities
 from workflows.seller import SellerWorkflow
 
 # (seed, graduated first): half the runs start in the trial, half on the ladder.
@@ -118,3 +136,77 @@ async def test_random_messages_and_time_keep_the_seller_workflow_answering(
                 ),
                 ANSWER_SECONDS,
             )
+
+
+@pytest_asyncio.fixture
+async def on_sqlite(
+    temporal_address: str, tmp_path: Path
+) -> AsyncIterator[tuple[Harness, sa.Engine, str]]:
+    """The worker's real activities on a migrated SQLite database, one seller row in it."""
+    url = f"sqlite:///{tmp_path / 'sellerflow.db'}"
+    upgrade_schema(url)
+    engine = make_engine(url)
+    policy = load_policy("default")
+    settings = Settings(temporal_address=temporal_address)
+    with session_scope(engine) as session:
+        app = Application(**APPLICATION, policy_version=policy.version)
+        seller = Seller(
+            id=uuid.uuid4(),
+            application_id=app.id,
+            legal_name=app.legal_name,
+            seller_category=app.seller_category,
+            country=app.country,
+            ssm_username="ssm1",
+        )
+        app.seller_id = seller.id
+        session.add_all([app, seller])
+        seller_id, app_id = str(seller.id), str(app.id)
+    client = await connect(settings)
+    task_queue = f"seller-sqlite-{uuid.uuid4()}"
+    with ThreadPoolExecutor(4) as executor:
+        async with Worker(
+            client,
+            task_queue=task_queue,
+            workflows=[SellerWorkflow],
+            activities=build_activities(engine, settings, policy),
+            activity_executor=executor,
+        ):
+            harness = Harness(client, TimeSkipper(client), Recorded(), policy, task_queue)
+            await client.start_workflow(
+                SellerWorkflow.run,
+                SellerInput(seller_id=seller_id, application_id=app_id, policy=policy),
+                id=f"seller-{seller_id}",
+                task_queue=task_queue,
+            )
+            yield harness, engine, seller_id
+    engine.dispose()
+
+
+def database_read_model(engine: sa.Engine, seller_id: str) -> tuple[str, set[str]]:
+    """The seller row's status and the seller's open task rows."""
+    with Session(engine) as session:
+        seller = session.get(Seller, uuid.UUID(seller_id))
+        assert seller is not None
+        tasks = session.exec(
+            select(Task.id).where(Task.seller_id == seller.id, Task.status == "open")
+        ).all()
+        return seller.status, {str(t) for t in tasks}
+
+
+@pytest.mark.parametrize("seed", [5, 61])
+async def test_random_messages_keep_the_database_equal_to_the_workflow(
+    on_sqlite: tuple[Harness, sa.Engine, str], seed: int
+) -> None:
+    harness, engine, seller_id = on_sqlite
+    rng = random.Random(seed)
+    handle = harness.client.get_workflow_handle_for(SellerWorkflow.run, f"seller-{seller_id}")
+    steps: list[str] = []
+    for n in range(STEPS):
+        steps.append(await step(harness, handle, rng, n))
+        report = f"seed {seed}, steps: {steps}"
+        await asyncio.wait_for(wait_for_idle(handle), 30)
+        view = await asyncio.wait_for(handle.query(SellerWorkflow.view), ANSWER_SECONDS)
+        written = database_read_model(engine, seller_id)
+        assert written == (view.status.value, set(view.open_tasks)), report
+        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
+            return
