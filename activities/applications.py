@@ -5,13 +5,13 @@ from datetime import datetime
 from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit
-from sellerflow.db import insert_once, session_scope
-from sellerflow.models import Application, Document, Seller, StageChange, UTCDateTime, utcnow
+from sellerflow.db import insert_once, session_scope, table_of
+from sellerflow.models import Application, Seller, StageChange, UTCDateTime, utcnow
 from sellerflow.payloads import (
     ApplyVerdictsInput,
     DocumentVerdict,
@@ -22,7 +22,7 @@ from sellerflow.payloads import (
     VerifyApplicationInput,
     VerifyApplicationResult,
 )
-from sellerflow.policy.model import Capabilities
+from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.requirements import (
     document_date_error,
     required_agreements,
@@ -40,7 +40,8 @@ from sellerflow.records import (
     signed_versions,
 )
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
-from sellerflow.storage import ObjectStore, StoreUnavailable, check_document
+from sellerflow.services.documents import settle_pending_files
+from sellerflow.storage import ObjectStore, StoreUnavailable
 from sellerflow.vocabulary import DocumentStatus, SellerCategory, SellerStatus
 
 SELLER_NAMESPACE = uuid.UUID("0b6f8a52-8f0e-4e0c-a6c1-7f3c5d2e9a10")
@@ -57,7 +58,7 @@ def seller_id_for(application_id: str) -> uuid.UUID:
     return uuid.uuid5(SELLER_NAMESPACE, application_id)
 
 
-STAGE_CHANGES: sa.Table = StageChange.__table__  # type: ignore[attr-defined]
+STAGE_CHANGES: sa.Table = table_of(StageChange)
 _STAGE_OF = sa.select(APPLICATIONS.c.stage).where(APPLICATIONS.c.id == sa.bindparam("app_id"))
 _ENTER_STAGE = (
     sa.update(APPLICATIONS)
@@ -195,7 +196,7 @@ class ApplicationActivities:
         policy, today = inp.policy, inp.as_of.date()
         problems: list[Problem] = []
         try:
-            refused = self._check_pending_files(inp.application_id, policy.documents.max_bytes)
+            refused = self._check_pending_files(inp.application_id, policy)
         except StoreUnavailable as err:
             # Unchecked, not refused: the activity retries with backoff until S3 answers. The
             # botocore cause chain is left out: the server truncates failures above a few KB.
@@ -252,36 +253,16 @@ class ApplicationActivities:
             )
         return VerifyApplicationResult(problems=problems)
 
-    def _check_pending_files(self, application_id: str, max_bytes: int) -> dict[str, Problem]:
-        """Check the files completed while S3 was down, as the upload would have; the refusals.
-
-        Each verdict is committed at once: a refused file is deleted from S3, so a later retry
-        must not find the document still pending. S3 still down raises: the activity retries.
-        """
-        refused: dict[str, Problem] = {}
+    def _check_pending_files(self, application_id: str, policy: Policy) -> dict[str, Problem]:
+        """The refusals among the files completed while S3 was down (S3 still down raises)."""
         with session_scope(self.engine) as session:
-            pending = session.exec(
-                select(Document).where(
-                    Document.application_id == uuid.UUID(application_id),
-                    Document.status == DocumentStatus.uploaded.value,
-                    col(Document.sha256).is_(None),
+            refused = settle_pending_files(session, self.store, policy, uuid.UUID(application_id))
+            return {
+                doc.kind: Problem(
+                    code=doc.kind, error_code=doc.error_code or "", reason=doc.error_reason or ""
                 )
-            ).all()
-            for doc in pending:
-                if self.store is None:
-                    raise StoreUnavailable("this worker has no object store to check uploads")
-                if not check_document(self.store, doc, max_bytes):
-                    doc.status = DocumentStatus.refused.value
-                    doc.error_code, doc.error_reason = "document_missing", "no file was stored"
-                session.add(doc)
-                session.commit()
-                if doc.status == DocumentStatus.refused.value:
-                    refused[doc.kind] = Problem(
-                        code=doc.kind,
-                        error_code=doc.error_code or "",
-                        reason=doc.error_reason or "",
-                    )
-        return refused
+                for doc in refused
+            }
 
     @activity.defn
     def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:

@@ -5,7 +5,7 @@ import uuid
 import sqlalchemy as sa
 from temporalio import activity
 
-from sellerflow.db import insert_once, session_scope
+from sellerflow.db import insert_once, session_scope, table_of
 from sellerflow.evaluation_runs import RUNNING, RUNS, STALE_AFTER
 from sellerflow.models import EvaluationRun, utcnow
 from sellerflow.payloads import (
@@ -71,7 +71,7 @@ class EvaluationActivities:
     def category_means(self, inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
         """Record the run and compute each category's KPI means (one grouped scan)."""
         with self.engine.begin() as conn:
-            table = EvaluationRun.__table__  # type: ignore[attr-defined]
+            table = table_of(EvaluationRun)
             known = conn.execute(sa.select(table.c.id).where(table.c.id == inp.evaluation_id))
             if not known.first():
                 conn.execute(

@@ -14,10 +14,11 @@ from sqlmodel import Session
 from temporalio.client import Client
 
 from sellerflow.config import Settings
-from sellerflow.errors import Forbidden, NotFound, ServiceUnavailable, Unauthorized
-from sellerflow.models import Application, StaffUser
+from sellerflow.errors import Forbidden, ServiceUnavailable, Unauthorized
 from sellerflow.policy.model import Policy
+from sellerflow.principal import Principal
 from sellerflow.security import read_token
+from sellerflow.services.auth import STAFF_MEMBER, staff_member, staff_principal
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Role
@@ -87,28 +88,7 @@ ReadsDep = Annotated[AsyncConnection, Depends(get_reads)]
 MAX_OFFSET = 1_000_000_000
 TemporalDep = Annotated[Client, Depends(get_temporal)]
 
-STAFF: sa.Table = StaffUser.__table__  # type: ignore[attr-defined]
-# What a principal needs of a staff member's row.
-STAFF_COLUMNS = (STAFF.c.username, STAFF.c.roles, STAFF.c.email, STAFF.c.disabled)
-_STAFF_MEMBER = sa.select(*STAFF_COLUMNS).where(STAFF.c.username == sa.bindparam("username"))
 oauth2 = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is calling: a staff member with roles, or an applicant scoped to one application."""
-
-    subject: str
-    roles: frozenset[str] = frozenset()
-    application_id: uuid.UUID | None = None
-    email: str | None = None
-
-    @property
-    def is_staff(self) -> bool:
-        return self.application_id is None
-
-    def has(self, *roles: Role) -> bool:
-        return any(r.value in self.roles for r in roles)
 
 
 def principal_from_token(state: AppState, session: Session, token: str | None) -> Principal:
@@ -129,7 +109,7 @@ async def get_principal(
         return applicant
     _check_staff_kind(claims)
     async with state.reads.connect() as conn:
-        user = (await conn.execute(_STAFF_MEMBER, {"username": claims.get("sub")})).first()
+        user = (await conn.execute(STAFF_MEMBER, {"username": claims.get("sub")})).first()
     return staff_principal(user)
 
 
@@ -171,18 +151,7 @@ def _check_staff_kind(claims: dict[str, Any]) -> None:
 
 def _staff_member(session: Session, claims: dict[str, Any]) -> Principal:
     _check_staff_kind(claims)
-    user = session.execute(
-        sa.select(StaffUser).where(StaffUser.username == claims.get("sub"))  # type: ignore[arg-type]
-    ).scalar_one_or_none()
-    return staff_principal(user)
-
-
-def staff_principal(user: Any) -> Principal:
-    """`user` is a `StaffUser` or a row with its columns, None if there is no such user."""
-    if user is None or user.disabled:
-        raise Unauthorized("unknown or disabled user")
-    roles = frozenset(r for r in user.roles.split(",") if r)
-    return Principal(subject=user.username, roles=roles, email=user.email)
+    return staff_member(session, claims.get("sub"))
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
@@ -204,22 +173,3 @@ def require_role(*roles: Role) -> Any:
         return staff
 
     return Depends(check)
-
-
-def application_for(
-    session: Session, principal: Principal, application_id: uuid.UUID
-) -> Application:
-    """The application if the caller may see it; another applicant gets 404, not 403."""
-    app = session.get(Application, application_id)
-    if app is None or (not principal.is_staff and principal.application_id != app.id):
-        raise NotFound("no application with this id")
-    return app
-
-
-def owner_application(
-    session: Session, principal: Principal, application_id: uuid.UUID
-) -> Application:
-    """The application if the caller is its applicant."""
-    if principal.is_staff:
-        raise Forbidden("only the applicant can do this")
-    return application_for(session, principal, application_id)

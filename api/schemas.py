@@ -5,6 +5,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
+from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
 from sellerflow.policy.requirements import Requirement
 from sellerflow.vocabulary import (
     ISO_COUNTRIES,
@@ -63,6 +64,13 @@ class ApplicationCreate(Strict):
         if any(ord(ch) < 32 for ch in value):
             raise ValueError("control characters are not allowed")
         return value
+
+    def record_fields(self) -> dict[str, Any]:
+        """The application's columns as the service stores them."""
+        return {
+            **self.model_dump(exclude={"product_categories"}),
+            "product_categories": [c.value for c in self.product_categories],
+        }
 
 
 class DecisionPublic(BaseModel):
@@ -214,6 +222,18 @@ class TaskComplete(Strict):
     comment: str = Field(default="", max_length=4000)
     document_verdicts: list[DocumentVerdictBody] = Field(default=[], max_length=50)
     checklist: dict[str, Any] = Field(default={})
+
+    def as_input(self, task_id: str, actor: str) -> CompleteTaskInput:
+        """The decision as the workflow receives it."""
+        return CompleteTaskInput(
+            task_id=task_id,
+            actor=actor,
+            decision=self.decision,
+            reason_codes=self.reason_codes,
+            comment=self.comment,
+            document_verdicts=[DocumentVerdict(**v.model_dump()) for v in self.document_verdicts],
+            checklist=self.checklist,
+        )
 
 
 class TaskAssign(Strict):

@@ -27,7 +27,7 @@ from api.main import build_state, create_app
 from bench.evaluation import sqlite_database
 from bench.stack import postgres_schema
 from sellerflow.config import Settings
-from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.db import make_engine, table_of, upgrade_schema
 from sellerflow.devstack import seed_dev_users
 from sellerflow.models import Task
 from sellerflow.security import issue_token
@@ -84,7 +84,7 @@ INBOX_INDEX = "CREATE INDEX ix_task_inbox ON task (status, role, due_at)"
 
 def fill(engine: sa.Engine, open_tasks: int, closed_tasks: int, inbox_index: bool) -> None:
     rng = random.Random(7)
-    table = Task.__table__  # type: ignore[attr-defined]
+    table = table_of(Task)
     rows = task_rows(open_tasks, TaskStatus.open, rng)
     rows += task_rows(closed_tasks, TaskStatus.completed, rng)
     with engine.begin() as conn:

@@ -14,9 +14,9 @@ from sqlmodel import SQLModel
 from temporalio.client import WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from api.routes.applications import workflow_id
 from bench.stack import BenchStack
 from sellerflow.models import Application, Document, Signature
+from sellerflow.onboarding_start import onboarding_workflow_id as workflow_id
 from sellerflow.payloads import OnboardingInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import required_agreements, required_documents

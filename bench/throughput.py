@@ -39,8 +39,6 @@ from sqlmodel import col
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client
 
-from api.routes.applications import workflow_id
-from api.routes.tasks import completion_update_id
 from bench.reference import Decision, ReferenceInput, ReferenceWorkflow
 from bench.seeding import seed_applications, start_onboarding
 from bench.stack import (
@@ -58,7 +56,9 @@ from bench.stack import (
     wait_idle,
 )
 from sellerflow.models import Task
+from sellerflow.onboarding_start import onboarding_workflow_id as workflow_id
 from sellerflow.payloads import CompleteTaskInput, SubmitInput
+from sellerflow.services.tasks import completion_update_id
 from sellerflow.vocabulary import Stage, TaskKind, TaskStatus
 from workflows.onboarding import OnboardingWorkflow
 

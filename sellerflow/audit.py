@@ -25,7 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from sellerflow.db import connection_of
+from sellerflow.db import connection_of, table_of
 from sellerflow.models import AuditChainHead, AuditLog, utcnow
 
 GENESIS_HASH = "0" * 64
@@ -60,8 +60,8 @@ def row_hash(row: Any, prev_hash: str) -> str:
 
 
 # Plain statements, built once: every audited write runs them (no ORM rows, no rebuilt keys).
-AUDIT: sa.Table = AuditLog.__table__  # type: ignore[attr-defined]
-HEAD: sa.Table = AuditChainHead.__table__  # type: ignore[attr-defined]
+AUDIT: sa.Table = table_of(AuditLog)
+HEAD: sa.Table = table_of(AuditChainHead)
 _EXISTS = sa.select(AUDIT.c.id).where(AUDIT.c.idempotency_key == sa.bindparam("key"))
 # The lock (see the module docstring) and the newest hash, in one statement.
 _LOCK_HEAD = (

@@ -10,9 +10,16 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import Session, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 CONNECT_TIMEOUT_SECONDS = 5
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A model's table, for plain Core statements (hot reads, set-based writes)."""
+    name = model.__tablename__
+    assert isinstance(name, str)
+    return SQLModel.metadata.tables[name]
 
 
 def make_engine(url: str, *, pre_ping: bool = True) -> sa.Engine:

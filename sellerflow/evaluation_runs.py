@@ -4,9 +4,10 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from sellerflow.db import table_of
 from sellerflow.models import EvaluationRun
 
-RUNS: sa.Table = EvaluationRun.__table__  # type: ignore[attr-defined]
+RUNS: sa.Table = table_of(EvaluationRun)
 # An evaluation still 'running' after this long died without finishing (the schedule gives
 # each run 6 hours): it no longer keeps the next one from starting.
 STALE_AFTER = timedelta(hours=6)

@@ -11,12 +11,12 @@ from urllib.parse import unquote, urlparse
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from sellerflow.db import connection_of, insert_once
+from sellerflow.db import connection_of, insert_once, table_of
 from sellerflow.models import Notification
 from sellerflow.payloads import notification_id
 from sellerflow.templating import render_notification
 
-NOTIFICATIONS: sa.Table = Notification.__table__  # type: ignore[attr-defined]
+NOTIFICATIONS: sa.Table = table_of(Notification)
 _STORED = sa.select(NOTIFICATIONS.c.id).where(
     NOTIFICATIONS.c.idempotency_key == sa.bindparam("key")
 )

@@ -8,7 +8,7 @@ from typing import Any, Protocol, TypeVar
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from sellerflow.db import connection_of
+from sellerflow.db import connection_of, table_of
 from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import DocumentState, Requirement, requirements
@@ -57,11 +57,11 @@ def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, D
 
 
 # The tables, for plain statements that skip the ORM's rows (hot reads).
-APPLICATIONS: sa.Table = Application.__table__  # type: ignore[attr-defined]
-DOCUMENTS: sa.Table = Document.__table__  # type: ignore[attr-defined]
-SELLERS: sa.Table = Seller.__table__  # type: ignore[attr-defined]
-SIGNATURES: sa.Table = Signature.__table__  # type: ignore[attr-defined]
-TASKS: sa.Table = Task.__table__  # type: ignore[attr-defined]
+APPLICATIONS: sa.Table = table_of(Application)
+DOCUMENTS: sa.Table = table_of(Document)
+SELLERS: sa.Table = table_of(Seller)
+SIGNATURES: sa.Table = table_of(Signature)
+TASKS: sa.Table = table_of(Task)
 
 
 # What the requirement rules (and the reviewer's verdicts) need of an application's documents,

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sellerflow.db import table_of
 from sellerflow.models import OrderEvent, ScorecardRow, Seller
 from sellerflow.policy.kpis import (
     KpiCounts,
@@ -21,8 +22,8 @@ from sellerflow.policy.model import Policy
 from sellerflow.policy.seller_state import ReasonRecord
 from sellerflow.vocabulary import KPI, SellerStatus, Standing
 
-OE = OrderEvent.__table__.c  # type: ignore[attr-defined]
-SELLER = Seller.__table__.c  # type: ignore[attr-defined]
+OE = table_of(OrderEvent).c
+SELLER = table_of(Seller).c
 
 
 def _count(condition: Any) -> Any:
@@ -108,7 +109,7 @@ def category_means(
     """Mean of each KPI per seller category: the prior the score smooths toward."""
     query = (
         sa.select(SELLER.seller_category, *kpi_columns(policy, as_of))
-        .select_from(sa.join(Seller.__table__, OrderEvent.__table__, SELLER.id == OE.seller_id))  # type: ignore[attr-defined]
+        .select_from(sa.join(table_of(Seller), table_of(OrderEvent), SELLER.id == OE.seller_id))
         .where(
             OE.placed_at >= _oldest(policy, as_of),
             OE.placed_at <= as_of,
@@ -196,12 +197,12 @@ def score_chunk(
         ]
         if new_standing.value != seller.applied_standing:
             changes.append((seller.id, new_standing, breach_reasons(entries)))
-    card = ScorecardRow.__table__  # type: ignore[attr-defined]
+    card = table_of(ScorecardRow)
     # Only the sellers scored now: an offboarded seller in the id range keeps its last card.
     conn.execute(sa.delete(card).where(card.c.seller_id.in_([s.id for s in sellers])))
     conn.execute(sa.insert(card), card_rows)
     conn.execute(
-        sa.update(Seller.__table__)  # type: ignore[attr-defined]
+        sa.update(table_of(Seller))
         .where(SELLER.id == sa.bindparam("b_id"))
         .values(
             score=sa.bindparam("score"),
@@ -228,7 +229,7 @@ def rank(conn: sa.Connection) -> int:
     ]
     if updates:
         conn.execute(
-            sa.update(Seller.__table__)  # type: ignore[attr-defined]
+            sa.update(table_of(Seller))
             .where(SELLER.id == sa.bindparam("b_id"))
             .values(category_percentile=sa.bindparam("pct")),
             updates,

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
-from api.deps import Principal, SessionDep, StateDep, TemporalDep, application_for
+from api.deps import SessionDep, StateDep, TemporalDep
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
@@ -21,25 +21,19 @@ from api.pages.session import (
     signed_in,
     text,
 )
-from api.routes.agreements import get_agreement, sign_agreement
-from api.routes.applications import (
-    APPLICANT_TOKEN_MINUTES,
-    application_public,
-    open_application,
-    submit_application,
-    withdraw_application,
-)
-from api.routes.documents import complete_document, declare_document, list_documents
-from api.schemas import (
-    ApplicationCreate,
-    DocumentDeclare,
-    DocumentPublic,
-    SignatureCreate,
-    WithdrawBody,
-)
+from api.presenters import application_public, document_public
+from api.schemas import ApplicationCreate, DocumentDeclare, SignatureCreate, WithdrawBody
 from sellerflow.errors import DomainError, NotFound
-from sellerflow.models import Document
+from sellerflow.models import Document, Signature
 from sellerflow.policy.onboarding import APPLICANT_STAGES, WITHDRAWABLE_STAGES
+from sellerflow.principal import Principal
+from sellerflow.services import agreements, applications, documents
+from sellerflow.services.applications import (
+    APPLICANT_TOKEN_MINUTES,
+    application_for,
+    owner_application,
+)
+from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import (
     REASON_CODES,
     AgreementKind,
@@ -111,7 +105,9 @@ async def start_application(
         body = ApplicationCreate.model_validate(
             {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
         )
-        created, _ = await open_application(body, state, session, temporal)
+        opened = await applications.open_application(
+            session, temporal, state.settings, state.policy, body.record_fields()
+        )
     except ValidationError as err:
         messages = validation_messages(err)
         return _start_form(
@@ -119,9 +115,10 @@ async def start_application(
         )
     except DomainError as err:
         return _start_form(request, page, err.status_code, values=values, messages=[readable(err)])
-    owner = Principal(subject="applicant", application_id=uuid.UUID(created.id))
-    new_page = signed_in(state.settings, created.applicant_token, owner, APPLICANT_TOKEN_MINUTES)
-    return redirect(request, new_page, f"/apply/{created.id}", ok="Application started")
+    app_id = opened.application.id
+    owner = Principal(subject="applicant", application_id=app_id)
+    new_page = signed_in(state.settings, opened.applicant_token, owner, APPLICANT_TOKEN_MINUTES)
+    return redirect(request, new_page, f"/apply/{app_id}", ok="Application started")
 
 
 @router.get("/{application_id}")
@@ -139,8 +136,8 @@ def dashboard(
         request,
         page,
         "apply_dashboard.html",
-        app=application_public(session, state, app),
-        documents=list_documents(application_id, owner, session).data,
+        app=application_public(session, state.policy, app),
+        documents=[document_public(d) for d in documents.documents_of(session, app)],
         rules=state.policy.documents,
         extensions=FILE_EXTENSIONS,
         uploadable=UPLOADABLE,
@@ -174,16 +171,26 @@ def prepare_upload(
             issued_on=text(form, "issued_on") or None,
             expires_on=text(form, "expires_on") or None,
         )
-        declared = declare_document(application_id, declare, owner, session, state)
+        document, _ = documents.declare(
+            session,
+            state.store,
+            state.settings,
+            state.policy,
+            owner_application(session, owner, application_id),
+            kind=declare.kind.value,
+            filename=declare.filename,
+            content_type=declare.content_type,
+            size_bytes=declare.size_bytes,
+            issued_on=declare.issued_on,
+            expires_on=declare.expires_on,
+        )
     except ValidationError as err:
         return redirect(request, page, back, error="; ".join(validation_messages(err)))
     except DomainError as err:
         return redirect(request, page, back, error=readable(err))
     arrival = request.url_for(
-        "document_uploaded", application_id=application_id, document_id=declared.document_id
+        "document_uploaded", application_id=application_id, document_id=str(document.id)
     )
-    document = session.get(Document, uuid.UUID(declared.document_id))
-    assert document is not None
     upload = state.store.presigned_post(
         document.object_key,
         content_type,
@@ -215,17 +222,16 @@ async def document_uploaded(
 ) -> Response:
     """Where S3 sends the browser after the upload: the server checks the stored file."""
 
-    def uploaded(doc: DocumentPublic) -> str:
-        size = f"{doc.size_bytes:,} bytes" if doc.size_bytes else "stored"
+    def uploaded(doc: Document) -> str:
+        size = f"{doc.stored_size:,} bytes" if doc.stored_size else "stored"
         return f"{doc.kind} uploaded ({size})"
 
-    return await _then_dashboard(
-        request,
-        page,
-        application_id,
-        complete_document(application_id, document_id, owner, session, state),
-        uploaded,
-    )
+    async def complete() -> Document:
+        app = owner_application(session, owner, application_id)
+        doc = documents.document_of(session, app, document_id)
+        return await documents.complete(session, state.store, state.policy, app, doc)
+
+    return await _then_dashboard(request, page, application_id, complete(), uploaded)
 
 
 @router.get("/{application_id}/agreements/{kind}")
@@ -236,7 +242,7 @@ def agreement_page(
     page: PageSessionDep,
     _: ApplicantDep,
 ) -> Response:
-    agreement = get_agreement(kind)
+    agreement = current_agreement(kind.value)
     return render(
         request, page, "apply_agreement.html", application_id=application_id, agreement=agreement
     )
@@ -257,7 +263,18 @@ async def sign(
     back = f"/apply/{application_id}"
     try:
         body = SignatureCreate(kind=kind, **{name: text(form, name) for name in fields})
-        signed = await sign_agreement(application_id, body, request, owner, session, state)
+        signed: Signature = await agreements.sign(
+            session,
+            state.store,
+            owner_application(session, owner, application_id),
+            kind=body.kind,
+            version=body.version,
+            sha256=body.sha256,
+            signer_name=body.signer_name,
+            signer_title=body.signer_title,
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent") or "",
+        )
     except ValidationError as err:
         return redirect(
             request,
@@ -281,12 +298,16 @@ async def submit(
     state: StateDep,
     temporal: TemporalDep,
 ) -> Response:
+    async def submit() -> str:
+        app = owner_application(session, owner, application_id)
+        return await applications.submit(session, temporal, state.policy, app)
+
     return await _then_dashboard(
         request,
         page,
         application_id,
-        submit_application(application_id, owner, session, state, temporal),
-        lambda result: f"Application submitted: stage {result.stage}",
+        submit(),
+        lambda stage: f"Application submitted: stage {stage}",
     )
 
 
@@ -300,13 +321,18 @@ async def withdraw(
     session: SessionDep,
     temporal: TemporalDep,
 ) -> Response:
-    body = WithdrawBody(reason=text(form, "reason")[:2000])
+    reason = WithdrawBody(reason=text(form, "reason")[:2000]).reason
+
+    async def withdraw() -> str:
+        app = owner_application(session, owner, application_id)
+        return await applications.withdraw(session, temporal, app, reason)
+
     return await _then_dashboard(
         request,
         page,
         application_id,
-        withdraw_application(application_id, owner, session, temporal, body),
-        lambda result: f"Application withdrawn: stage {result.stage}",
+        withdraw(),
+        lambda stage: f"Application withdrawn: stage {stage}",
     )
 
 

@@ -1,18 +1,19 @@
 """The staff inbox page: open tasks from the database, filtered, counted per filter, paginated."""
 
-import uuid
 from dataclasses import dataclass, replace
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from api.deps import Principal, SessionDep
+from api.deps import SessionDep
 from api.pages.session import PageRoute, PageSessionDep, StaffPageDep, render
-from api.routes.tasks import list_tasks, visible_roles
-from sellerflow.models import Application
-from sellerflow.vocabulary import Role, TaskKind, TaskStatus
+from api.presenters import task_public
+from sellerflow.principal import Principal
+from sellerflow.services.applications import legal_names
+from sellerflow.services.tasks import TaskFilters, list_tasks, visible_roles
+from sellerflow.vocabulary import Role, TaskKind
 
 router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)
 
@@ -35,9 +36,7 @@ class InboxFilters:
 
 
 def _count(staff: Principal, session: Session, filters: InboxFilters) -> int:
-    return list_tasks(
-        staff, session, status=TaskStatus.open, limit=1, offset=0, **vars(filters)
-    ).count
+    return list_tasks(session, staff, TaskFilters(**vars(filters)), limit=1, offset=0)[1]
 
 
 def facets(staff: Principal, session: Session, current: InboxFilters) -> list[dict[str, Any]]:
@@ -65,17 +64,6 @@ def facets(staff: Principal, session: Session, current: InboxFilters) -> list[di
     return result
 
 
-def legal_names(session: Session, ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = session.exec(
-        select(Application.id, Application.legal_name).where(
-            col(Application.id).in_([uuid.UUID(i) for i in ids])
-        )
-    ).all()
-    return {str(app_id): name for app_id, name in rows}
-
-
 @router.get("")
 def inbox(
     request: Request,
@@ -90,17 +78,17 @@ def inbox(
 ) -> Response:
     filters = InboxFilters(role, assignee, kind, overdue)
     offset = (page_number - 1) * PAGE_SIZE
-    listed = list_tasks(
-        staff, session, status=TaskStatus.open, limit=PAGE_SIZE, offset=offset, **vars(filters)
+    rows, total = list_tasks(
+        session, staff, TaskFilters(**vars(filters)), limit=PAGE_SIZE, offset=offset
     )
-    ids = [t.application_id for t in listed.data if t.application_id]
-    last_page = max(1, -(-listed.count // PAGE_SIZE))
+    ids = [t.application_id for t in rows if t.application_id]
+    last_page = max(1, -(-total // PAGE_SIZE))
     return render(
         request,
         page,
         "staff_inbox.html",
-        tasks=listed.data,
-        total=listed.count,
+        tasks=[task_public(t) for t in rows],
+        total=total,
         names=legal_names(session, ids),
         facets=facets(staff, session, filters),
         page_number=page_number,

@@ -1,7 +1,6 @@
 """Staff sign-in and sign-out for the pages, with the same users and check as the API."""
 
 from fastapi import APIRouter, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import SessionDep, StateDep, principal_from_token
 from api.pages.session import (
@@ -14,8 +13,8 @@ from api.pages.session import (
     signed_in,
     text,
 )
-from api.routes.auth import login
 from sellerflow.errors import Unauthorized
+from sellerflow.services.auth import sign_in
 from sellerflow.vocabulary import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -42,9 +41,8 @@ def login_submit(
     state: StateDep,
 ) -> Response:
     username, next_path = text(form, "username"), text(form, "next")
-    credentials = OAuth2PasswordRequestForm(username=username, password=str(form.get("password")))
     try:
-        token = login(credentials, session, state).access_token
+        token = sign_in(session, state.settings, username, str(form.get("password")))
     except Unauthorized as err:
         context = {"next": next_path, "username": username, "message": err.detail}
         return render(request, page, "login.html", 401, **context)

@@ -6,18 +6,23 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlmodel import col, select
 
-from api.deps import SessionDep, StateDep, application_for, get_temporal
+from api.deps import SessionDep, StateDep, get_temporal
 from api.pages.charts import bar_chart, grouped_bar_chart
 from api.pages.session import OpsPageDep, PageRoute, PageSessionDep, readable, render
-from api.routes.applications import application_public, list_applications
-from api.routes.history import application_history
-from api.routes.ops import stats
-from api.schemas import History
+from api.presenters import application_public, application_summary
+from api.schemas import TimelineEntry
 from sellerflow.config import Settings
 from sellerflow.errors import DomainError
-from sellerflow.models import Notification, Seller
+from sellerflow.models import Seller
+from sellerflow.services import history
+from sellerflow.services.applications import (
+    ApplicationFilters,
+    application_for,
+    list_applications,
+)
+from sellerflow.services.notifications import recent_messages
+from sellerflow.services.stats import stats
 from sellerflow.vocabulary import Role
 
 router = APIRouter(prefix="/ops", route_class=PageRoute, include_in_schema=False)
@@ -39,7 +44,7 @@ def dashboard(
     session: SessionDep,
     q: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    data = stats(ops, session)
+    data = stats(session)
     charts = [
         bar_chart("Applications per stage", data["applications_per_stage"]),
         bar_chart("Funnel", data["funnel"], centered=True),
@@ -52,8 +57,8 @@ def dashboard(
         bar_chart("Tasks completed per reviewer, last 7 days", data["reviewer_throughput_7d"]),
         bar_chart("Sellers per score band", data["score_distribution"]),
     ]
-    recent = list_applications(
-        ops, session, stage=None, category=None, country=None, q=q or None, limit=25, offset=0
+    recent, total = list_applications(
+        session, ApplicationFilters(text=q or None), limit=25, offset=0
     )
     return render(
         request,
@@ -61,8 +66,8 @@ def dashboard(
         "ops_dashboard.html",
         stats=data,
         charts=charts,
-        applications=recent.data,
-        total=recent.count,
+        applications=[application_summary(a) for a in recent],
+        total=total,
         q=q or "",
     )
 
@@ -77,21 +82,20 @@ async def history_page(
     state: StateDep,
 ) -> Response:
     app = application_for(session, ops, application_id)
-    history, history_error = None, None
+    found, history_error = None, None
     try:
         temporal = await get_temporal(state)
-        found = await application_history(app.id, ops, session, temporal, raw=False)
-        history = found if isinstance(found, History) else None
+        found = await history.application_timeline(session, temporal, app)
     except DomainError as err:
         history_error = readable(err)
-    workflow_ids = history.workflows if history else [f"onboarding-{app.id}"]
+    workflow_ids = found.workflow_ids if found else [f"onboarding-{app.id}"]
     return render(
         request,
         page,
         "ops_history.html",
-        app=application_public(session, state, app),
+        app=application_public(session, state.policy, app),
         seller=session.get(Seller, app.seller_id) if app.seller_id else None,
-        timeline=history.timeline if history else [],
+        timeline=[TimelineEntry(**vars(e)) for e in found.entries] if found else [],
         history_error=history_error,
         workflows=[(w, temporal_workflow_url(state.settings, w)) for w in workflow_ids],
     )
@@ -99,7 +103,5 @@ async def history_page(
 
 @router.get("/outbox")
 def outbox(request: Request, page: PageSessionDep, _: OpsPageDep, session: SessionDep) -> Response:
-    messages = session.exec(
-        select(Notification).order_by(col(Notification.created_at).desc()).limit(OUTBOX_SIZE)
-    ).all()
+    messages = recent_messages(session, OUTBOX_SIZE)
     return render(request, page, "ops_outbox.html", messages=messages)

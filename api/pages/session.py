@@ -16,9 +16,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
-from api.deps import Principal, SessionDep, StateDep, principal_from_token
+from api.deps import SessionDep, StateDep, principal_from_token
 from sellerflow.config import Settings
 from sellerflow.errors import DomainError, Forbidden, NotFound, Unauthorized
+from sellerflow.principal import Principal
 from sellerflow.security import issue_token, read_token
 from sellerflow.templating import environment
 from sellerflow.vocabulary import Role

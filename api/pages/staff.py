@@ -3,14 +3,14 @@ release and the decision form. Refusals of the API logic are shown on the page."
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api.deps import AppState, Principal, SessionDep, StateDep, get_temporal
+from api.deps import AppState, SessionDep, StateDep, get_temporal
 from api.pages.applicant import validation_messages
 from api.pages.session import (
     CheckedFormDep,
@@ -23,15 +23,15 @@ from api.pages.session import (
     render,
     text,
 )
-from api.routes.applications import application_public
-from api.routes.documents import download_document, list_documents
-from api.routes.history import application_history
-from api.routes.tasks import claim_task, decide_task, release_task, task_for, task_public
-from api.schemas import DocumentVerdictBody, History, TaskComplete, TimelineEntry
+from api.presenters import application_public, document_public, task_public
+from api.schemas import DocumentVerdictBody, TaskComplete, TimelineEntry
 from sellerflow.errors import DomainError
 from sellerflow.models import Application, Seller, Task
 from sellerflow.policy.mystery import MysteryChecklist
+from sellerflow.principal import Principal
 from sellerflow.records import latest_documents
+from sellerflow.services import documents, history, tasks
+from sellerflow.services.applications import application_for
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, DocumentStatus, TaskKind
 
 router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)
@@ -58,10 +58,10 @@ async def _history(
     """The timeline so far, or why it cannot be shown (the rest of the page still can)."""
     try:
         temporal = await get_temporal(state)
-        history = await application_history(app.id, staff, session, temporal, raw=False)
+        found = await history.application_timeline(session, temporal, app)
     except DomainError as err:
         return [], readable(err)
-    return (history.timeline if isinstance(history, History) else []), None
+    return [TimelineEntry(**vars(entry)) for entry in found.entries], None
 
 
 async def task_view(
@@ -74,7 +74,7 @@ async def task_view(
     message: str | None = None,
     status_code: int = 200,
 ) -> Response:
-    task = task_for(session, task_id, staff)
+    task = tasks.task_for(session, task_id, staff)
     kind = TaskKind(task.kind)
     app = _application_of(session, task)
     timeline, history_error = await _history(app, staff, session, state) if app else ([], None)
@@ -84,9 +84,9 @@ async def task_view(
         page,
         "staff_task.html",
         status_code,
-        task=task_public(task, datetime.now(UTC)),
-        app=application_public(session, state, app) if app else None,
-        documents=list_documents(app.id, staff, session).data if app else [],
+        task=task_public(task),
+        app=application_public(session, state.policy, app) if app else None,
+        documents=[document_public(d) for d in documents.documents_of(session, app)] if app else [],
         verdict_documents=[d for d in to_review if d.status in REVIEWABLE]
         if kind in REVIEW_KINDS
         else [],
@@ -123,7 +123,7 @@ async def claim(
     state: StateDep,
 ) -> Response:
     return await _inbox_action(
-        claim_task, "You hold this task now", task_id, request, page, staff, session, state
+        tasks.claim, "You hold this task now", task_id, request, page, staff, session, state
     )
 
 
@@ -138,12 +138,19 @@ async def release(
     state: StateDep,
 ) -> Response:
     return await _inbox_action(
-        release_task, "The task is back in the queue", task_id, request, page, staff, session, state
+        tasks.release,
+        "The task is back in the queue",
+        task_id,
+        request,
+        page,
+        staff,
+        session,
+        state,
     )
 
 
 async def _inbox_action(
-    action: Callable[[uuid.UUID, Principal, Session], object],
+    action: Callable[[Session, uuid.UUID, Principal], object],
     done: str,
     task_id: uuid.UUID,
     request: Request,
@@ -154,7 +161,7 @@ async def _inbox_action(
 ) -> Response:
     """Claim or release, then back to the task page (with the refusal, if any)."""
     try:
-        action(task_id, staff, session)
+        action(session, task_id, staff)
     except DomainError as err:
         return await task_view(
             request, page, staff, session, state, task_id, readable(err), err.status_code
@@ -212,7 +219,10 @@ async def complete(
     try:
         body = decision_body(form)
         temporal = await get_temporal(state)
-        done = await decide_task(task_id, body, staff, state, temporal)
+        async with state.reads.connect() as conn:
+            task = await tasks.decidable_task(conn, task_id)
+        decision = body.as_input(str(task_id), staff.subject)
+        done = await tasks.decide(task, decision, staff, temporal, None)
     except ValidationError as err:
         message = "Check the form: " + "; ".join(validation_messages(err))
         return await task_view(request, page, staff, session, state, task_id, message, 422)
@@ -220,7 +230,7 @@ async def complete(
         return await task_view(
             request, page, staff, session, state, task_id, readable(err), err.status_code
         )
-    ok = f"Decision recorded: {done.decision} (now {done.state.replace('_', ' ')})"
+    ok = f"Decision recorded: {done.decision.value} (now {done.state.replace('_', ' ')})"
     return redirect(request, page, "/staff", ok=ok)
 
 
@@ -233,4 +243,6 @@ def download(
     state: StateDep,
 ) -> Response:
     """A fresh short-lived presigned link on every click, so the page never holds a stale one."""
-    return download_document(application_id, document_id, staff, session, state)
+    app = application_for(session, staff, application_id)
+    doc = documents.document_of(session, app, document_id)
+    return RedirectResponse(documents.download_url(state.store, state.settings, doc), 307)

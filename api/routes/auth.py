@@ -4,14 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlmodel import select
 
 from api.deps import SessionDep, StateDep
 from api.errors import errors
 from api.schemas import TokenResponse
-from sellerflow.errors import Unauthorized
-from sellerflow.models import StaffUser
-from sellerflow.security import issue_token, verify_password
+from sellerflow.services.auth import sign_in
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -20,14 +17,6 @@ router = APIRouter(prefix="/v1/auth", tags=["auth"])
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, state: StateDep
 ) -> TokenResponse:
-    user = session.exec(select(StaffUser).where(StaffUser.username == form.username)).first()
-    if user is None or user.disabled or not verify_password(user.password_hash, form.password):
-        raise Unauthorized("wrong username or password")
-    token = issue_token(
-        state.settings.sellerflow_secret_key,
-        user.username,
-        kind="staff",
-        minutes=state.settings.sellerflow_token_minutes,
-        roles=user.role_list,
+    return TokenResponse(
+        access_token=sign_in(session, state.settings, form.username, form.password)
     )
-    return TokenResponse(access_token=token)

@@ -5,19 +5,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, StaffDep, TemporalDep, application_for
+from api.deps import SessionDep, StaffDep, TemporalDep
 from api.errors import errors
 from api.schemas import History, RawHistory, SellerHistory, TimelineEntry, WorkflowHistoryJson
-from api.workflow_calls import call_workflow
-from sellerflow.errors import NotFound
-from sellerflow.history import (
-    application_workflows,
-    fetch_histories,
-    inbox_entries,
-    merge,
-    seller_audit_entries,
-)
-from sellerflow.models import Seller
+from sellerflow.services import history
+from sellerflow.services.applications import application_for
 
 router = APIRouter(prefix="/v1/applications", tags=["history"])
 seller_router = APIRouter(prefix="/v1/sellers", tags=["history"])
@@ -39,20 +31,19 @@ async def application_history(
     raw: Annotated[bool, Query(description="replayable history JSON instead")] = False,
 ) -> History | RawHistory:
     app = application_for(session, staff, application_id)
-    workflow_ids = application_workflows(app)
-    histories = await call_workflow(fetch_histories(temporal, workflow_ids))
     if raw:
+        histories = await history.application_histories(temporal, app)
         return RawHistory(
             workflows=[
                 WorkflowHistoryJson(workflow_id=h.workflow_id, history=h.to_json_dict())
                 for h in histories
             ]
         )
-    entries = merge(histories, inbox_entries(session, app))
+    found = await history.application_timeline(session, temporal, app)
     return History(
         application_id=str(app.id),
-        workflows=workflow_ids,
-        timeline=[TimelineEntry(**vars(entry)) for entry in entries],
+        workflows=found.workflow_ids,
+        timeline=[TimelineEntry(**vars(entry)) for entry in found.entries],
     )
 
 
@@ -65,16 +56,12 @@ async def seller_history(
     seller_id: uuid.UUID, _: StaffDep, session: SessionDep, temporal: TemporalDep
 ) -> SellerHistory:
     """Every run of the seller's workflow (across continue-as-new) and its audit rows."""
-    seller = session.get(Seller, seller_id)
-    if seller is None:
-        raise NotFound("no seller with this id")
-    workflow_id = f"seller-{seller.id}"
-    histories = await call_workflow(fetch_histories(temporal, [workflow_id]))
-    entries = merge(histories, seller_audit_entries(session, seller))
+    seller = history.seller_of(session, seller_id)
+    found = await history.seller_timeline(session, temporal, seller)
     return SellerHistory(
         seller_id=str(seller.id),
         application_id=str(seller.application_id),
-        workflow_id=workflow_id,
-        runs=len(histories),
-        timeline=[TimelineEntry(**vars(entry)) for entry in entries],
+        workflow_id=found.workflow_ids[0],
+        runs=found.runs,
+        timeline=[TimelineEntry(**vars(entry)) for entry in found.entries],
     )

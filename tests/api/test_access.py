@@ -92,6 +92,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/tasks"): Rule(ALL_STAFF),
     # The task is an onboarding review: only the onboarding team works on it; ops may
     # release and reassign it but not decide it.
+    ("GET", TASK): Rule(frozenset({"onboarding", "ops"})),
     ("POST", TASK + "/claim"): Rule(frozenset({"onboarding"})),
     ("POST", TASK + "/release"): Rule(frozenset({"onboarding", "ops"})),
     ("POST", TASK + "/assign"): Rule(OPS, json={"assignee": "onboarding2"}),

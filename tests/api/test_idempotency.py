@@ -6,7 +6,7 @@ import uuid
 import pytest
 from sqlmodel import Session, select
 
-from api import workflow_calls
+from sellerflow import workflow_calls
 from sellerflow.models import Appeal, Application, SellerAction, Task
 from tests.conftest import Stack
 from tests.journey import APPLICATION, approved_seller, staff_token, wait_for_stage, wait_for_task

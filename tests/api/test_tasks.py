@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from temporalio.api.enums.v1 import EventType
 
-from api import workflow_calls
+from sellerflow import workflow_calls
 from sellerflow.db import make_engine
 from sellerflow.models import Task
 from sellerflow.policy.model import load_policy
@@ -68,6 +68,22 @@ async def test_of_two_simultaneous_claims_exactly_one_wins(api_on_either_databas
             task = session.get(Task, task_id)
             assert task is not None
             assert task.assignee == winner
+
+
+async def test_a_task_can_be_read_by_who_may_see_it(api_on_either_database: Api) -> None:
+    http = api_on_either_database.http
+    (task_id,) = open_tasks(api_on_either_database.engine, 1)
+    reviewer = await staff_token(http, "onboarding1")
+    found = await http.get(f"/v1/tasks/{task_id}", headers=reviewer)
+    assert found.status_code == 200, found.text
+    assert (found.json()["id"], found.json()["kind"]) == (str(task_id), "onboarding_review")
+    assert found.json()["status"] == "open" and found.json()["assignee"] is None
+    ops = await http.get(f"/v1/tasks/{task_id}", headers=await staff_token(http, "ops1"))
+    assert ops.status_code == 200
+    lab = await http.get(f"/v1/tasks/{task_id}", headers=await staff_token(http, "lab1"))
+    assert lab.status_code == 403 and lab.json()["error"] == "Forbidden"
+    missing = await http.get(f"/v1/tasks/{uuid.uuid4()}", headers=reviewer)
+    assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
 
 
 @pytest_asyncio.fixture

@@ -9,8 +9,8 @@ from urllib.parse import unquote
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from api.routes.documents import safe_filename
 from sellerflow.policy.model import load_policy
+from sellerflow.services.documents import safe_filename
 from sellerflow.storage import MAGIC, StoredObject, attachment, magic_matches, upload_error
 
 CONTENT_TYPES = list(MAGIC)

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from api.routes.documents import safe_filename
 from sellerflow.policy.model import Policy
+from sellerflow.services.documents import safe_filename
 from sellerflow.storage import MAGIC, magic_matches
 from tests.attacks.test_file_checks import ANY_TEXT, MARKUP
 from tests.journey import PDF, create_application

@@ -6,12 +6,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from sellerflow.db import table_of
 from sellerflow.models import OrderEvent, Seller
 
 AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
-SELLER_TABLE: sa.Table = Seller.__table__  # type: ignore[attr-defined]
-ORDER_TABLE: sa.Table = OrderEvent.__table__  # type: ignore[attr-defined]
+SELLER_TABLE: sa.Table = table_of(Seller)
+ORDER_TABLE: sa.Table = table_of(OrderEvent)
 
 
 def days_before(days: float) -> datetime:

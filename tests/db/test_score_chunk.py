@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pytest
 import sqlalchemy as sa
 
+from sellerflow.db import table_of
 from sellerflow.models import ScorecardRow
 from sellerflow.policy.model import Policy
 from sellerflow.policy.seller_state import ReasonRecord
@@ -13,7 +14,7 @@ from sellerflow.scoring import category_means, rank, score_chunk
 from sellerflow.vocabulary import KPI, Standing
 from tests.db.factories import AS_OF, SELLER_TABLE, days_before, make_orders, make_seller
 
-CARD_TABLE: sa.Table = ScorecardRow.__table__  # type: ignore[attr-defined]
+CARD_TABLE: sa.Table = table_of(ScorecardRow)
 CHUNK = 4
 
 

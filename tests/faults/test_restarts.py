@@ -23,12 +23,12 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
 from activities.applications import ApplicationActivities, seller_id_for
-from api.routes.tasks import completion_update_id
 from sellerflow.devstack import free_port
 from sellerflow.models import AuditLog, Notification, Seller
 from sellerflow.payloads import CompleteTaskInput, SetupAccountInput
 from sellerflow.policy.model import FILES, load_policy
 from sellerflow.registry import LocalRegistry
+from sellerflow.services.tasks import completion_update_id
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision
 from tests.conftest import make_settings

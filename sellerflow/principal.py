@@ -1,0 +1,21 @@
+"""Who is acting: a staff member with roles, or an applicant scoped to one application."""
+
+import uuid
+from dataclasses import dataclass
+
+from sellerflow.vocabulary import Role
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    roles: frozenset[str] = frozenset()
+    application_id: uuid.UUID | None = None
+    email: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.application_id is None
+
+    def has(self, *roles: Role) -> bool:
+        return any(r.value in self.roles for r in roles)

@@ -1,0 +1,194 @@
+"""Applications: who may see one, opening it (row and workflow), listing, submit, withdraw."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from sellerflow import audit
+from sellerflow.config import Settings
+from sellerflow.errors import (
+    Conflict,
+    Forbidden,
+    MissingRequirements,
+    NotFound,
+    ServiceUnavailable,
+)
+from sellerflow.models import Application
+from sellerflow.onboarding_start import onboarding_workflow_id, start_onboarding
+from sellerflow.payloads import SubmitInput, WithdrawInput
+from sellerflow.policy.model import Policy
+from sellerflow.policy.requirements import unmet
+from sellerflow.principal import Principal
+from sellerflow.records import count, requirement_list
+from sellerflow.security import issue_token
+from sellerflow.vocabulary import SellerCategory, Stage
+from sellerflow.workflow_calls import call_workflow
+from workflows.onboarding import OnboardingWorkflow
+
+log = logging.getLogger("sellerflow.applications")
+
+APPLICANT_TOKEN_MINUTES = 60 * 24 * 60
+# Application ids derived from a client's Idempotency-Key: a retried create is the same one.
+_CREATE_KEYS = uuid.UUID("6f1c2a52-3b7e-4d0a-9a41-2f5c8e1d7b90")
+
+
+@dataclass(frozen=True)
+class Opened:
+    application: Application
+    applicant_token: str
+    # Whether Temporal confirmed the workflow's start (else the sweeper starts it).
+    started: bool
+
+
+@dataclass(frozen=True)
+class ApplicationFilters:
+    stage: Stage | None = None
+    category: SellerCategory | None = None
+    country: str | None = None
+    text: str | None = None
+
+
+# --- who may see -----------------------------------------------------------------------------
+
+
+def application_for(
+    session: Session, principal: Principal, application_id: uuid.UUID
+) -> Application:
+    """The application if the caller may see it; another applicant gets 404, not 403."""
+    app = session.get(Application, application_id)
+    if app is None or (not principal.is_staff and principal.application_id != app.id):
+        raise NotFound("no application with this id")
+    return app
+
+
+def owner_application(
+    session: Session, principal: Principal, application_id: uuid.UUID
+) -> Application:
+    """The application if the caller is its applicant."""
+    if principal.is_staff:
+        raise Forbidden("only the applicant can do this")
+    return application_for(session, principal, application_id)
+
+
+def check_may_read(principal: Principal, application_id: uuid.UUID) -> None:
+    """`application_for` without the read, for a route that reads the row its own way."""
+    if not principal.is_staff and principal.application_id != application_id:
+        raise NotFound("no application with this id")
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def list_applications(
+    session: Session, filters: ApplicationFilters, *, limit: int, offset: int
+) -> tuple[list[Application], int]:
+    """Newest first, and how many match."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.stage:
+        conditions.append(col(Application.stage) == filters.stage.value)
+    if filters.category:
+        conditions.append(col(Application.seller_category) == filters.category.value)
+    if filters.country:
+        conditions.append(col(Application.country) == filters.country)
+    if filters.text:
+        name = sa.func.lower(col(Application.legal_name))
+        conditions.append(name.contains(filters.text.lower()))
+    total = count(session, sa.select(sa.func.count()).select_from(Application).where(*conditions))
+    rows = session.exec(
+        select(Application)
+        .where(*conditions)
+        .order_by(col(Application.created_at).desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def legal_names(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
+    """The legal name of each application, by id as text."""
+    if not ids:
+        return {}
+    rows = session.exec(
+        select(Application.id, Application.legal_name).where(col(Application.id).in_(ids))
+    ).all()
+    return {str(app_id): name for app_id, name in rows}
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+async def open_application(
+    session: Session,
+    temporal: Client,
+    settings: Settings,
+    policy: Policy,
+    fields: dict[str, Any],
+    idempotency_key: str | None = None,
+) -> Opened:
+    """Store the application and start its workflow.
+
+    The row is committed before the start, so the workflow's first activity finds it, and it is
+    never deleted afterwards: a start that timed out may have happened. An unconfirmed start is
+    made again by the outbox sweeper (and by a retry with the same Idempotency-Key), each start
+    finding the running workflow rather than starting a second one."""
+    app_id = uuid.uuid5(_CREATE_KEYS, idempotency_key) if idempotency_key else uuid.uuid4()
+    app = session.get(Application, app_id)
+    if app is None:
+        app = Application(id=app_id, **fields, policy_version=policy.version)
+        session.add(app)
+        session.commit()
+    elif any(getattr(app, name) != value for name, value in fields.items()):
+        raise Conflict("this Idempotency-Key was used for another application")
+    try:
+        await call_workflow(
+            start_onboarding(
+                temporal,
+                application_id=app.id,
+                seller_category=app.seller_category,
+                country=app.country,
+                policy=policy,
+                task_queue=settings.temporal_task_queue,
+            )
+        )
+        started = True
+    except ServiceUnavailable as err:
+        log.warning("application %s: start not confirmed (%s); the sweeper retries", app.id, err)
+        started = False
+    token = issue_token(
+        settings.sellerflow_secret_key,
+        str(app.id),
+        kind="applicant",
+        minutes=APPLICANT_TOKEN_MINUTES,
+    )
+    return Opened(app, token, started)
+
+
+async def submit(session: Session, temporal: Client, policy: Policy, app: Application) -> str:
+    missing = unmet(requirement_list(session, policy, app))
+    if missing:
+        raise MissingRequirements(missing)
+    handle = temporal.get_workflow_handle(onboarding_workflow_id(app.id))
+    return await call_workflow(handle.execute_update(OnboardingWorkflow.submit, SubmitInput()))
+
+
+async def withdraw(session: Session, temporal: Client, app: Application, reason: str) -> str:
+    handle = temporal.get_workflow_handle(onboarding_workflow_id(app.id))
+    stage = await call_workflow(
+        handle.execute_update(OnboardingWorkflow.withdraw, WithdrawInput(reason=reason))
+    )
+    audit.record(
+        session,
+        key=f"withdraw:{app.id}",
+        actor="applicant",
+        action="application.withdraw",
+        subject_type="application",
+        subject_id=str(app.id),
+        reason=reason,
+    )
+    session.commit()
+    return stage

@@ -1,0 +1,224 @@
+"""Sellers after approval: ranking and detail, appeals against a restriction, manual actions.
+
+The seller's workflow decides; this service stores what a request carries, names the update
+after the request (a retry is the same update) and reads back how far the workflow got."""
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+from temporalio.client import Client
+
+from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
+from sellerflow.models import Appeal, AuditLog, ScorecardRow, Seller, SellerAction, Task
+from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
+from sellerflow.policy.seller_state import task_id_for
+from sellerflow.principal import Principal
+from sellerflow.records import count
+from sellerflow.vocabulary import SellerActionKind, SellerCategory, SellerStatus, TaskStatus
+from sellerflow.workflow_calls import call_workflow
+from workflows.seller import SellerWorkflow
+
+# Appeal and manual-action ids derived from the request: a retry is the same request.
+_REQUEST_IDS = uuid.UUID("0d8b7c1e-52f4-4e36-b0b9-7a6f3e2c9d15")
+
+
+@dataclass(frozen=True)
+class SellerFilters:
+    status: SellerStatus | None = None
+    category: SellerCategory | None = None
+
+
+@dataclass(frozen=True)
+class AppealState:
+    appeal: Appeal
+    # pending, in_review, the review's decision, refused or closed
+    status: str
+    decided_at: datetime | None
+    reviewer_comment: str | None
+
+
+def seller_workflow_id(seller_id: uuid.UUID) -> str:
+    return f"seller-{seller_id}"
+
+
+def _request_id(*parts: object) -> uuid.UUID:
+    return uuid.uuid5(_REQUEST_IDS, json.dumps([str(p) for p in parts]))
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def seller_for(session: Session, principal: Principal, seller_id: uuid.UUID) -> Seller:
+    """The seller if the caller is staff or that seller's own applicant; otherwise 404."""
+    seller = session.get(Seller, seller_id)
+    if seller is None or (
+        not principal.is_staff and principal.application_id != seller.application_id
+    ):
+        raise NotFound("no seller with this id")
+    return seller
+
+
+def list_sellers(
+    session: Session, filters: SellerFilters, *, limit: int, offset: int
+) -> tuple[list[Seller], int]:
+    """Best score first (unscored last), and how many match."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if filters.status:
+        conditions.append(col(Seller.status) == filters.status.value)
+    if filters.category:
+        conditions.append(col(Seller.seller_category) == filters.category.value)
+    total = count(session, sa.select(sa.func.count()).select_from(Seller).where(*conditions))
+    rows = session.exec(
+        select(Seller)
+        .where(*conditions)
+        .order_by(col(Seller.score).desc().nulls_last(), col(Seller.id))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def scorecard(session: Session, seller: Seller) -> list[ScorecardRow]:
+    return list(session.exec(select(ScorecardRow).where(ScorecardRow.seller_id == seller.id)))
+
+
+def actions_of(session: Session, seller: Seller) -> list[SellerAction]:
+    """The seller's status changes, oldest first."""
+    rows = session.exec(
+        select(SellerAction)
+        .where(SellerAction.seller_id == seller.id)
+        .order_by(col(SellerAction.created_at))
+    ).all()
+    return list(rows)
+
+
+def _refusal_recorded(session: Session, seller_id: uuid.UUID, key: str) -> bool:
+    """Whether the seller workflow saw this message and refused it when it came to apply it."""
+    found = session.exec(
+        select(AuditLog.id).where(AuditLog.idempotency_key == f"seller-refused:{seller_id}:{key}")
+    ).first()
+    return found is not None
+
+
+def appeal_state(session: Session, seller: Seller, appeal_id: uuid.UUID) -> AppealState:
+    """`pending` until the workflow opens its review; `in_review`; then the review's decision,
+    `refused` when the workflow refused it, or `closed` (withdrawn or superseded)."""
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or appeal.seller_id != seller.id:
+        raise NotFound("no appeal with this id")
+    task = session.get(Task, uuid.UUID(task_id_for(str(seller.id), f"appeal-{appeal_id}")))
+    if task is not None and task.status == TaskStatus.open.value:
+        status = "in_review"
+    elif task is not None and task.decision is not None:
+        status = task.decision
+    elif task is not None:
+        status = "closed"
+    elif _refusal_recorded(session, seller.id, str(appeal_id)):
+        status = "refused"
+    else:
+        status = "pending"
+    return AppealState(
+        appeal=appeal,
+        status=status,
+        decided_at=task.completed_at if task is not None else None,
+        reviewer_comment=task.comment if task is not None else None,
+    )
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+async def file_appeal(
+    session: Session,
+    temporal: Client,
+    principal: Principal,
+    seller: Seller,
+    fields: dict[str, Any],
+    request_key: str,
+) -> tuple[uuid.UUID, str | None]:
+    """The appeal's id and status, None when the workflow is slow to answer (follow it by id).
+
+    `request_key` is the client's Idempotency-Key or the request's body: the same request
+    again is the same appeal."""
+    if principal.is_staff:
+        raise Forbidden("only the seller can appeal")
+    appeal_id = _request_id(seller.id, request_key)
+    if session.get(Appeal, appeal_id) is None:
+        session.add(Appeal(id=appeal_id, seller_id=seller.id, **fields))
+        session.commit()
+    handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
+    try:
+        status = await call_workflow(
+            handle.execute_update(
+                SellerWorkflow.file_appeal,
+                AppealFiledInput(appeal_id=str(appeal_id)),
+                id=f"appeal:{appeal_id}",
+            )
+        )
+    except ServiceUnavailable:
+        # The workflow may have accepted it: the row stays, and the appeal is followed by id.
+        return appeal_id, None
+    except (Conflict, InvalidRequest):
+        # Refused by the workflow's check before it accepted the appeal: nothing refers to the
+        # row. A refusal recorded on apply keeps it, with its audit record.
+        if not _refusal_recorded(session, seller.id, str(appeal_id)):
+            stored = session.get(Appeal, appeal_id)
+            if stored is not None:
+                session.delete(stored)
+                session.commit()
+        raise
+    return appeal_id, status
+
+
+async def withdraw_appeal(
+    session: Session, temporal: Client, principal: Principal, seller: Seller, appeal_id: uuid.UUID
+) -> str:
+    """The seller takes back an open appeal; its review task is closed. Sent again: answered."""
+    if principal.is_staff:
+        raise Forbidden("only the seller can withdraw its appeal")
+    appeal = session.get(Appeal, appeal_id)
+    if appeal is None or appeal.seller_id != seller.id:
+        raise NotFound("no appeal with this id")
+    handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
+    return await call_workflow(
+        handle.execute_update(
+            SellerWorkflow.withdraw_appeal,
+            AppealWithdrawnInput(appeal_id=str(appeal_id)),
+            id=f"appeal-withdrawn:{appeal_id}",
+        )
+    )
+
+
+async def manual_action(
+    temporal: Client,
+    staff: Principal,
+    seller: Seller,
+    *,
+    action: SellerActionKind,
+    reason: str,
+    fraud: bool,
+    request_key: str,
+) -> str:
+    """Without an Idempotency-Key the request id is derived from who asks what and why: the
+    same action with the same reason, sent again, is answered once, never applied twice."""
+    request_id = str(_request_id(seller.id, staff.subject, request_key))
+    handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
+    return await call_workflow(
+        handle.execute_update(
+            SellerWorkflow.manual_action,
+            ManualActionInput(
+                request_id=request_id,
+                action=action,
+                actor=staff.subject,
+                reason=reason,
+                fraud=fraud,
+            ),
+            # A retry is the same update: the server answers it once.
+            id=f"manual:{request_id}",
+        )
+    )
