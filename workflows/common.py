@@ -1,11 +1,11 @@
-"""Activity options and search attributes shared by the workflows."""
+"""Activity options and patches shared by the workflows."""
 
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -84,18 +84,6 @@ _IN_BASELINE = frozenset(
         STAGE_CHANGES_PATCH,
     }
 )
-
-STAGE = SearchAttributeKey.for_keyword("SellerflowStage")
-CATEGORY = SearchAttributeKey.for_keyword("SellerflowCategory")
-COUNTRY = SearchAttributeKey.for_keyword("SellerflowCountry")
-SELLER_STATUS = SearchAttributeKey.for_keyword("SellerflowSellerStatus")
-
-SEARCH_ATTRIBUTES = {
-    "SellerflowStage": "Keyword",
-    "SellerflowCategory": "Keyword",
-    "SellerflowCountry": "Keyword",
-    "SellerflowSellerStatus": "Keyword",
-}
 
 
 def patched(patch_id: str) -> bool:

@@ -30,13 +30,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from sellerflow.policy import onboarding as rules
     from sellerflow.policy.model import add_duration
+    from sellerflow.search_attributes import STAGE
     from sellerflow.vocabulary import FINAL_STAGES, Decision, Stage, TaskKind
     from workflows.common import (
         ACTIVITY_OPTIONS,
         ANSWER_AT_ONCE_PATCH,
         ESCALATE_TO_ROLE_PATCH,
         IN_REVIEW_PATCH,
-        STAGE,
         STAGE_CHANGES_PATCH,
         SUBMIT_KEPT_PATCH,
         WITHDRAW_RACE_PATCH,

@@ -46,13 +46,13 @@ with workflow.unsafe.imports_passed_through():
         SellerState,
         StatusEffect,
     )
+    from sellerflow.search_attributes import SELLER_STATUS
     from workflows.common import (
         ACTIVITY_OPTIONS,
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
         LIFECYCLE_PATCH,
         REPEAT_ACTION_PATCH,
-        SELLER_STATUS,
         accepts,
         deliver,
         escalate,
