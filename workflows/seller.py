@@ -165,10 +165,9 @@ class SellerWorkflow:
             await self.handlers[type(message)](message)
 
     async def _decide_trial(self) -> None:
-        snapshot = await workflow.execute_activity_method(
+        snapshot = await ACTIVITY_OPTIONS.execute(
             SellerActivities.trial_snapshot,
             TrialSnapshotInput(seller_id=self.seller_id, policy=self.policy, as_of=workflow.now()),
-            **ACTIVITY_OPTIONS,
         )
         await self._apply(
             lifecycle.decide_trial(
@@ -208,7 +207,7 @@ class SellerWorkflow:
     async def _refuse(self, message: Message, refused: Refused) -> None:
         key = _key_of(message)
         self.refused = [*self.refused, f"{key}: {refused.code}: {refused.detail}"][-20:]
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             SellerActivities.record_refusal,
             RecordRefusalInput(
                 seller_id=self.seller_id,
@@ -219,7 +218,6 @@ class SellerWorkflow:
                 actor=getattr(message, "actor", "system"),
                 at=workflow.now(),
             ),
-            **ACTIVITY_OPTIONS,
         )
         self.answers[key] = Refusal(refused.code, refused.detail)
 
@@ -236,10 +234,9 @@ class SellerWorkflow:
         now = workflow.now()
         appeal_decided = message.task_id == self.s.appeal_task
         self.deciding = message.task_id
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             TaskActivities.close_task,
             CloseTaskInput(decision=message, at=now),
-            **ACTIVITY_OPTIONS,
         )
         effects = lifecycle.on_task_decided(
             self.policy,
@@ -306,7 +303,7 @@ class SellerWorkflow:
             self.effects_done += 1
             key = f"{workflow.info().run_id}:{self.effects_done}"
             if isinstance(effect, OpenTaskEffect):
-                await workflow.execute_activity_method(
+                await ACTIVITY_OPTIONS.execute(
                     TaskActivities.open_task,
                     OpenTaskInput(
                         task_id=effect.task_id,
@@ -316,12 +313,11 @@ class SellerWorkflow:
                         due_at=effect.due_at,
                         note=effect.note,
                     ),
-                    **ACTIVITY_OPTIONS,
                 )
             elif isinstance(effect, EscalateEffect):
                 await escalate(effect.task_id, to_role=not self.s.legacy)
             elif isinstance(effect, StatusEffect):
-                await workflow.execute_activity_method(
+                await ACTIVITY_OPTIONS.execute(
                     SellerActivities.apply_status,
                     ApplySellerStatusInput(
                         seller_id=self.seller_id,
@@ -330,21 +326,19 @@ class SellerWorkflow:
                         effect=effect,
                         at=workflow.now(),
                     ),
-                    **ACTIVITY_OPTIONS,
                 )
                 workflow.upsert_search_attributes([SELLER_STATUS.value_set(effect.status.value)])
                 await deliver(f"seller-notice:{key}")
             elif isinstance(effect, NoticeEffect):
                 await self._notify(effect, key)
             elif isinstance(effect, CancelTasksEffect):
-                await workflow.execute_activity_method(
+                await ACTIVITY_OPTIONS.execute(
                     TaskActivities.cancel_tasks,
                     CancelTasksInput(
                         workflow_id=workflow.info().workflow_id,
                         at=workflow.now(),
                         task_ids=effect.task_ids,
                     ),
-                    **ACTIVITY_OPTIONS,
                 )
             self.reported_status = self.s.status
 
@@ -352,17 +346,16 @@ class SellerWorkflow:
         """The standing this workflow acts on, where the evaluation compares its next one."""
         if self.s.legacy or self.s.standing == self.recorded_standing:
             return
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             SellerActivities.record_standing,
             RecordStandingInput(
                 seller_id=self.seller_id, standing=self.s.standing, at=workflow.now()
             ),
-            **ACTIVITY_OPTIONS,
         )
         self.recorded_standing = self.s.standing
 
     async def _notify(self, effect: NoticeEffect, key: str) -> None:
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             NotificationActivities.notify,
             NotifyInput(
                 template=effect.template,
@@ -373,17 +366,15 @@ class SellerWorkflow:
                     "notice_ends_at": _fmt(self.s.notice_ends_at),
                 },
             ),
-            **ACTIVITY_OPTIONS,
         )
         await deliver(key)
 
     async def _send(self, template: str, name: str, context: dict[str, object]) -> None:
         """A message that no policy effect carries (trial start, appeal received and decided)."""
         key = f"{workflow.info().workflow_id}:{name}"
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             NotificationActivities.notify,
             NotifyInput(template=template, key=key, seller_id=self.seller_id, context=context),
-            **ACTIVITY_OPTIONS,
         )
         await deliver(key)
 
