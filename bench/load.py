@@ -52,11 +52,11 @@ from sellerflow.devstack import (
 )
 from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy import vat
+from sellerflow.search_attributes import STAGE
 from sellerflow.storage import make_s3_client
 from sellerflow.temporal import connect
 from sellerflow.users import ensure_user
 from sellerflow.vocabulary import SellerCategory
-from workflows.common import STAGE
 
 Outcome = Literal["approve", "reject", "changes"]
 FINAL_STAGES = {"approved", "rejected", "withdrawn", "expired"}

@@ -20,9 +20,9 @@ from sellerflow.onboarding_start import onboarding_workflow_id as workflow_id
 from sellerflow.payloads import OnboardingInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import required_agreements, required_documents
+from sellerflow.search_attributes import CATEGORY, COUNTRY, STAGE
 from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import SellerCategory, Stage
-from workflows.common import CATEGORY, COUNTRY, STAGE
 from workflows.onboarding import OnboardingWorkflow
 
 APPLICATION = {

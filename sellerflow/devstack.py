@@ -20,15 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from sellerflow import search_attributes
 from sellerflow.config import PROJECT_ROOT, Settings, get_settings
 
 BIN = Path(sys.executable).parent
-SEARCH_ATTRIBUTES = (
-    "SellerflowStage",
-    "SellerflowCategory",
-    "SellerflowCountry",
-    "SellerflowSellerStatus",
-)
 
 
 def free_port() -> int:
@@ -139,8 +134,8 @@ def start_temporal(
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
         cmd += ["--db-filename", str(db_file)]
-    for name in SEARCH_ATTRIBUTES:
-        cmd += ["--search-attribute", f"{name}=Keyword"]
+    for key in search_attributes.KEYWORDS:
+        cmd += ["--search-attribute", f"{key.name}=Keyword"]
     if time_skipping:
         cmd += ["--dynamic-config-value", "frontend.WorkflowTimeSkippingEnabled=true"]
     ensure_free(port, "temporal")

@@ -14,8 +14,8 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from sellerflow.payloads import OnboardingInput, OnboardingResult
 from sellerflow.policy.model import Policy
+from sellerflow.search_attributes import CATEGORY, COUNTRY, STAGE
 from sellerflow.vocabulary import Stage
-from workflows.common import CATEGORY, COUNTRY, STAGE
 from workflows.onboarding import OnboardingWorkflow
 
 

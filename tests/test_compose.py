@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from sellerflow.config import PRODUCTION_SETTINGS, Settings
-from workflows.common import CATEGORY, COUNTRY, SELLER_STATUS, STAGE
+from sellerflow.search_attributes import KEYWORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -119,7 +119,7 @@ def test_dependencies_wait_for_health_or_completion() -> None:
 def test_temporal_setup_registers_the_workflow_search_attributes() -> None:
     script = " ".join(SERVICES["temporal-setup"]["command"])
     assert "--type Keyword" in script
-    for key in (STAGE, CATEGORY, COUNTRY, SELLER_STATUS):
+    for key in KEYWORDS:
         assert re.search(rf"\b{key.name}\b", script), key.name
 
 

@@ -1,12 +1,14 @@
-"""Activity options and search attributes shared by the workflows."""
+"""The workflow kit: activity options, patches and the helpers the workflows share."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar, overload
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy, SearchAttributeKey
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.types import MethodAsyncSingleParam, MethodSyncSingleParam
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
@@ -15,31 +17,67 @@ with workflow.unsafe.imports_passed_through():
     from sellerflow.policy import Refused
 
 T = TypeVar("T")
+ActivityClass = TypeVar("ActivityClass")
+Arg = TypeVar("Arg")
+Result = TypeVar("Result")
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    """How an activity is scheduled: what its ScheduleActivityTask command carries.
+
+    A field changed here changes the commands of every workflow that uses these options (not a
+    replay failure, but new runs and retries behave differently)."""
+
+    start_to_close_timeout: timedelta
+    retry_policy: RetryPolicy
+    heartbeat_timeout: timedelta | None = None
+
+    @overload
+    async def execute(
+        self, activity: MethodAsyncSingleParam[ActivityClass, Arg, Result], arg: Arg
+    ) -> Result: ...
+
+    @overload
+    async def execute(
+        self, activity: MethodSyncSingleParam[ActivityClass, Arg, Result], arg: Arg
+    ) -> Result: ...
+
+    async def execute(self, activity: Callable[[ActivityClass, Arg], object], arg: Arg) -> object:
+        """Run an activity method (of the activity classes in `activities/`) with these options."""
+        return await workflow.execute_activity_method(
+            activity,
+            arg,
+            start_to_close_timeout=self.start_to_close_timeout,
+            heartbeat_timeout=self.heartbeat_timeout,
+            retry_policy=self.retry_policy,
+        )
+
 
 # Business activities retry for a long time: a database or S3 outage must delay, never fail,
 # an application.
-ACTIVITY_OPTIONS: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
+ACTIVITY_OPTIONS = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=1),
         backoff_coefficient=2.0,
         maximum_interval=timedelta(minutes=1),
         non_retryable_error_types=["InvalidInput"],
     ),
-}
+)
 
 # Mail delivery retries with backoff for about a quarter of an hour (an SMTP outage), then
 # gives up without failing the workflow: the message stays in the outbox, unsent and visible.
-DELIVERY_OPTIONS: dict[str, Any] = {
-    "start_to_close_timeout": timedelta(seconds=30),
-    "retry_policy": RetryPolicy(
+DELIVERY_OPTIONS = ActivityOptions(
+    start_to_close_timeout=timedelta(seconds=30),
+    retry_policy=RetryPolicy(
         initial_interval=timedelta(seconds=2),
         backoff_coefficient=2.0,
         maximum_interval=timedelta(minutes=5),
         maximum_attempts=10,
         non_retryable_error_types=["MailRefused"],
     ),
-}
+)
 DELIVERY_PATCH = "deliver-notifications"
 # Applicants are told when their application reaches the onboarding team (added in flight).
 IN_REVIEW_PATCH = "in-review-notice"
@@ -84,18 +122,6 @@ _IN_BASELINE = frozenset(
         STAGE_CHANGES_PATCH,
     }
 )
-
-STAGE = SearchAttributeKey.for_keyword("SellerflowStage")
-CATEGORY = SearchAttributeKey.for_keyword("SellerflowCategory")
-COUNTRY = SearchAttributeKey.for_keyword("SellerflowCountry")
-SELLER_STATUS = SearchAttributeKey.for_keyword("SellerflowSellerStatus")
-
-SEARCH_ATTRIBUTES = {
-    "SellerflowStage": "Keyword",
-    "SellerflowCategory": "Keyword",
-    "SellerflowCountry": "Keyword",
-    "SellerflowSellerStatus": "Keyword",
-}
 
 
 def patched(patch_id: str) -> bool:
@@ -148,10 +174,9 @@ async def deliver(key: str) -> None:
 async def _deliver(stored_id: str) -> None:
     """One delivery attempt with retries; what stays unsent is the outbox sweeper's."""
     try:
-        await workflow.execute_activity_method(
+        await DELIVERY_OPTIONS.execute(
             NotificationActivities.deliver_notification,
             DeliverNotificationInput(notification_id=stored_id),
-            **DELIVERY_OPTIONS,
         )
     except ActivityError as err:
         workflow.logger.warning("notification %s not delivered: %s", stored_id, err.cause)
@@ -161,10 +186,9 @@ async def escalate(task_id: str, *, to_role: bool) -> None:
     """Mark a task past its SLA and mail the people who must act on it.
 
     `to_role` False: the history was written when one mailbox got the escalation."""
-    stored = await workflow.execute_activity_method(
+    stored = await ACTIVITY_OPTIONS.execute(
         TaskActivities.escalate_task,
         EscalateTaskInput(task_id=task_id, at=workflow.now()),
-        **ACTIVITY_OPTIONS,
     )
     if not to_role:
         await deliver(f"task-escalated:{task_id}")

@@ -1,6 +1,7 @@
 """Scores every seller in bulk and signals only the sellers whose standing changed."""
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 from temporalio import workflow
@@ -22,11 +23,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import ACTIVITY_OPTIONS, EVALUATION_ONCE_PATCH, patched
     from workflows.seller import SellerWorkflow
 
-CHUNK_OPTIONS = {
-    **ACTIVITY_OPTIONS,
-    "start_to_close_timeout": timedelta(minutes=10),
-    "heartbeat_timeout": timedelta(minutes=1),
-}
+# Scoring a chunk takes minutes; it heartbeats, and retries as the business activities do.
+CHUNK_OPTIONS = replace(
+    ACTIVITY_OPTIONS,
+    start_to_close_timeout=timedelta(minutes=10),
+    heartbeat_timeout=timedelta(minutes=1),
+)
 
 # Each signalled seller costs two history events; move to a fresh run well before the limits.
 MAX_EVENTS_PER_RUN = 10_000
@@ -38,10 +40,9 @@ class SellerEvaluationWorkflow:
     async def run(self, inp: EvaluationInput) -> EvaluationResult:
         evaluation_id = inp.evaluation_id or workflow.info().workflow_id
         if inp.progress is None and patched(EVALUATION_ONCE_PATCH):
-            claim = await workflow.execute_activity_method(
+            claim = await ACTIVITY_OPTIONS.execute(
                 EvaluationActivities.begin_evaluation,
                 BeginEvaluationInput(evaluation_id=evaluation_id, at=workflow.now()),
-                **ACTIVITY_OPTIONS,
             )
             if claim.running is not None:
                 workflow.logger.info("evaluation %s is running: skipped", claim.running)
@@ -53,7 +54,7 @@ class SellerEvaluationWorkflow:
                 )
         progress = inp.progress or await self._start(inp)
         while True:
-            chunk = await workflow.execute_activity_method(
+            chunk = await CHUNK_OPTIONS.execute(
                 EvaluationActivities.score_sellers,
                 ScoreChunkInput(
                     evaluation_id=progress.evaluation_id,
@@ -63,7 +64,6 @@ class SellerEvaluationWorkflow:
                     limit=inp.policy.evaluation.chunk_size,
                     category_means=progress.category_means,
                 ),
-                **CHUNK_OPTIONS,
             )
             await self._signal_changes(progress.evaluation_id, chunk.changes)
             progress = progress.model_copy(
@@ -85,10 +85,9 @@ class SellerEvaluationWorkflow:
     async def _start(self, inp: EvaluationInput) -> EvaluationProgress:
         evaluation_id = inp.evaluation_id or workflow.info().workflow_id
         as_of = workflow.now()
-        means = await workflow.execute_activity_method(
+        means = await CHUNK_OPTIONS.execute(
             EvaluationActivities.category_means,
             CategoryMeansInput(evaluation_id=evaluation_id, policy=inp.policy, as_of=as_of),
-            **CHUNK_OPTIONS,
         )
         return EvaluationProgress(
             evaluation_id=evaluation_id,
@@ -119,12 +118,11 @@ class SellerEvaluationWorkflow:
                 workflow.logger.info("seller %s not signalled: %s", change.seller_id, result)
 
     async def _finish(self, inp: EvaluationInput, progress: EvaluationProgress) -> EvaluationResult:
-        await workflow.execute_activity_method(
+        await CHUNK_OPTIONS.execute(
             EvaluationActivities.rank_sellers,
             RankSellersInput(evaluation_id=progress.evaluation_id, policy=inp.policy),
-            **CHUNK_OPTIONS,
         )
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             EvaluationActivities.finish_evaluation,
             FinishEvaluationInput(
                 evaluation_id=progress.evaluation_id,
@@ -132,7 +130,6 @@ class SellerEvaluationWorkflow:
                 standing_changes=progress.changed,
                 at=workflow.now(),
             ),
-            **ACTIVITY_OPTIONS,
         )
         return EvaluationResult(
             evaluation_id=progress.evaluation_id,

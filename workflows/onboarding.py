@@ -30,13 +30,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from sellerflow.policy import onboarding as rules
     from sellerflow.policy.model import add_duration
+    from sellerflow.search_attributes import STAGE
     from sellerflow.vocabulary import FINAL_STAGES, Decision, Stage, TaskKind
     from workflows.common import (
         ACTIVITY_OPTIONS,
         ANSWER_AT_ONCE_PATCH,
         ESCALATE_TO_ROLE_PATCH,
         IN_REVIEW_PATCH,
-        STAGE,
         STAGE_CHANGES_PATCH,
         SUBMIT_KEPT_PATCH,
         WITHDRAW_RACE_PATCH,
@@ -88,12 +88,11 @@ class OnboardingWorkflow:
                 return await self._finish(outcome, reason=self._withdrawal_reason())
             await self._enter(Stage.submitted)
             await self._enter(Stage.verifying)
-            check = await workflow.execute_activity_method(
+            check = await ACTIVITY_OPTIONS.execute(
                 ApplicationActivities.verify_application,
                 VerifyApplicationInput(
                     application_id=self.app_id, policy=self.policy, as_of=workflow.now()
                 ),
-                **ACTIVITY_OPTIONS,
             )
             round_no += 1
             if check.problems:
@@ -126,7 +125,7 @@ class OnboardingWorkflow:
 
     async def _set_up_account(self, ssm: str) -> OnboardingResult:
         await self._enter(Stage.account_setup)
-        account = await workflow.execute_activity_method(
+        account = await ACTIVITY_OPTIONS.execute(
             ApplicationActivities.setup_account,
             SetupAccountInput(
                 application_id=self.app_id,
@@ -135,7 +134,6 @@ class OnboardingWorkflow:
                 at=workflow.now(),
                 trial_ends_at=add_duration(workflow.now(), self.policy.durations.trial),
             ),
-            **ACTIVITY_OPTIONS,
         )
         await workflow.start_child_workflow(
             SellerWorkflow.run,
@@ -189,7 +187,7 @@ class OnboardingWorkflow:
         # Open before the row exists: a decision made the moment the task shows in the inbox
         # (while `open_task` reports back) is accepted, not refused as "not open".
         self.task, self.decision = OpenTask(task_id, kind), None
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             TaskActivities.open_task,
             OpenTaskInput(
                 task_id=task_id,
@@ -198,7 +196,6 @@ class OnboardingWorkflow:
                 application_id=self.app_id,
                 due_at=due,
             ),
-            **ACTIVITY_OPTIONS,
         )
         decided = lambda: self.decision is not None or self.withdrawal is not None  # noqa: E731
         if not await wait_until(decided, due):
@@ -207,30 +204,27 @@ class OnboardingWorkflow:
         self.task, decision = None, self.decision
         if decision is None:
             return None
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             TaskActivities.close_task,
             CloseTaskInput(decision=decision, at=workflow.now()),
-            **ACTIVITY_OPTIONS,
         )
         self.decided_task = decision.task_id
         return decision
 
     async def _record_verdicts(self, review: CompleteTaskInput) -> None:
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             ApplicationActivities.apply_verdicts,
             ApplyVerdictsInput(
                 application_id=self.app_id,
                 verdicts=review.document_verdicts,
                 accept_rest=review.decision == Decision.approve,
             ),
-            **ACTIVITY_OPTIONS,
         )
 
     async def _finish(self, stage: Stage, reason: str = "") -> OnboardingResult:
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             TaskActivities.cancel_tasks,
             CancelTasksInput(workflow_id=workflow.info().workflow_id, at=workflow.now()),
-            **ACTIVITY_OPTIONS,
         )
         await self._enter(stage, reason=reason)
         await self._notify(stage.value, stage.value, {"reasons": [reason] if reason else []})
@@ -246,7 +240,7 @@ class OnboardingWorkflow:
         if shown != stage.value or not patched(STAGE_CHANGES_PATCH):
             workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
         workflow.set_current_details(f"stage: {stage.value}")
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             ApplicationActivities.set_stage,
             SetStageInput(
                 application_id=self.app_id,
@@ -255,7 +249,6 @@ class OnboardingWorkflow:
                 deadline=deadline,
                 reason=reason,
             ),
-            **ACTIVITY_OPTIONS,
         )
         if self.decided_task is not None:
             # The update that carried this decision answers now, with the stage it led to.
@@ -266,7 +259,7 @@ class OnboardingWorkflow:
         self, template: str, key: str, context: dict[str, object] | None = None
     ) -> None:
         outbox_key = f"{workflow.info().workflow_id}:{key}"
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             NotificationActivities.notify,
             NotifyInput(
                 template=template,
@@ -274,7 +267,6 @@ class OnboardingWorkflow:
                 application_id=self.app_id,
                 context=context or {},
             ),
-            **ACTIVITY_OPTIONS,
         )
         await deliver(outbox_key)
 

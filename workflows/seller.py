@@ -7,6 +7,7 @@ carries out the effects it returns. It continues as new before its history grows
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         ManualActionInput,
         NotifyInput,
         OpenTaskInput,
+        Payload,
         RecordRefusalInput,
         RecordStandingInput,
         SellerInput,
@@ -46,13 +48,13 @@ with workflow.unsafe.imports_passed_through():
         SellerState,
         StatusEffect,
     )
+    from sellerflow.search_attributes import SELLER_STATUS
     from workflows.common import (
         ACTIVITY_OPTIONS,
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
         LIFECYCLE_PATCH,
         REPEAT_ACTION_PATCH,
-        SELLER_STATUS,
         accepts,
         deliver,
         escalate,
@@ -108,13 +110,6 @@ class SellerWorkflow:
             self.s = inp.state
         self.reported_status = self.s.status
         self.recorded_standing = self.s.standing
-        self.handlers: dict[type, Callable[[Message], Awaitable[None]]] = {
-            CompleteTaskInput: self._on_decision,  # type: ignore[dict-item]
-            StandingChangedInput: self._on_standing,  # type: ignore[dict-item]
-            AppealFiledInput: self._on_appeal,  # type: ignore[dict-item]
-            AppealWithdrawnInput: self._on_appeal_withdrawn,  # type: ignore[dict-item]
-            ManualActionInput: self._on_manual_action,  # type: ignore[dict-item]
-        }
 
     @workflow.run
     async def run(self, inp: SellerInput) -> str:
@@ -162,13 +157,12 @@ class SellerWorkflow:
     async def _handle_inbox(self) -> None:
         while self.inbox:
             message = self.inbox.pop(0)
-            await self.handlers[type(message)](message)
+            await ROUTES[type(message)].apply(self, message)
 
     async def _decide_trial(self) -> None:
-        snapshot = await workflow.execute_activity_method(
+        snapshot = await ACTIVITY_OPTIONS.execute(
             SellerActivities.trial_snapshot,
             TrialSnapshotInput(seller_id=self.seller_id, policy=self.policy, as_of=workflow.now()),
-            **ACTIVITY_OPTIONS,
         )
         await self._apply(
             lifecycle.decide_trial(
@@ -182,24 +176,12 @@ class SellerWorkflow:
 
     # --- messages, each checked again as it is applied -------------------------------------
 
-    def _check(self, message: Message) -> None:
-        """The check a message passed on arrival, against the state it is applied to."""
-        if isinstance(message, CompleteTaskInput):
-            seller_checks.check_seller_decision(self.s, message.task_id, message.decision)
-            check_decision_allowed(self.s.open_tasks[message.task_id], message)
-        elif isinstance(message, AppealFiledInput):
-            seller_checks.check_appeal(self.s)
-        elif isinstance(message, AppealWithdrawnInput):
-            seller_checks.check_appeal_withdrawal(self.s, message.appeal_id)
-        elif isinstance(message, ManualActionInput):
-            seller_checks.check_manual_action(self.s, message.action, fraud=message.fraud)
-
     async def _still_allowed(self, message: Message) -> bool:
         """False (and the message refused, with its reason recorded) when the state moved on."""
         if self.s.legacy:
             return True
         try:
-            self._check(message)
+            ROUTES[type(message)].check(self.s, message)
         except Refused as refused:
             await self._refuse(message, refused)
             return False
@@ -208,7 +190,7 @@ class SellerWorkflow:
     async def _refuse(self, message: Message, refused: Refused) -> None:
         key = _key_of(message)
         self.refused = [*self.refused, f"{key}: {refused.code}: {refused.detail}"][-20:]
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             SellerActivities.record_refusal,
             RecordRefusalInput(
                 seller_id=self.seller_id,
@@ -219,7 +201,6 @@ class SellerWorkflow:
                 actor=getattr(message, "actor", "system"),
                 at=workflow.now(),
             ),
-            **ACTIVITY_OPTIONS,
         )
         self.answers[key] = Refusal(refused.code, refused.detail)
 
@@ -236,10 +217,9 @@ class SellerWorkflow:
         now = workflow.now()
         appeal_decided = message.task_id == self.s.appeal_task
         self.deciding = message.task_id
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             TaskActivities.close_task,
             CloseTaskInput(decision=message, at=now),
-            **ACTIVITY_OPTIONS,
         )
         effects = lifecycle.on_task_decided(
             self.policy,
@@ -306,7 +286,7 @@ class SellerWorkflow:
             self.effects_done += 1
             key = f"{workflow.info().run_id}:{self.effects_done}"
             if isinstance(effect, OpenTaskEffect):
-                await workflow.execute_activity_method(
+                await ACTIVITY_OPTIONS.execute(
                     TaskActivities.open_task,
                     OpenTaskInput(
                         task_id=effect.task_id,
@@ -316,12 +296,11 @@ class SellerWorkflow:
                         due_at=effect.due_at,
                         note=effect.note,
                     ),
-                    **ACTIVITY_OPTIONS,
                 )
             elif isinstance(effect, EscalateEffect):
                 await escalate(effect.task_id, to_role=not self.s.legacy)
             elif isinstance(effect, StatusEffect):
-                await workflow.execute_activity_method(
+                await ACTIVITY_OPTIONS.execute(
                     SellerActivities.apply_status,
                     ApplySellerStatusInput(
                         seller_id=self.seller_id,
@@ -330,21 +309,19 @@ class SellerWorkflow:
                         effect=effect,
                         at=workflow.now(),
                     ),
-                    **ACTIVITY_OPTIONS,
                 )
                 workflow.upsert_search_attributes([SELLER_STATUS.value_set(effect.status.value)])
                 await deliver(f"seller-notice:{key}")
             elif isinstance(effect, NoticeEffect):
                 await self._notify(effect, key)
             elif isinstance(effect, CancelTasksEffect):
-                await workflow.execute_activity_method(
+                await ACTIVITY_OPTIONS.execute(
                     TaskActivities.cancel_tasks,
                     CancelTasksInput(
                         workflow_id=workflow.info().workflow_id,
                         at=workflow.now(),
                         task_ids=effect.task_ids,
                     ),
-                    **ACTIVITY_OPTIONS,
                 )
             self.reported_status = self.s.status
 
@@ -352,17 +329,16 @@ class SellerWorkflow:
         """The standing this workflow acts on, where the evaluation compares its next one."""
         if self.s.legacy or self.s.standing == self.recorded_standing:
             return
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             SellerActivities.record_standing,
             RecordStandingInput(
                 seller_id=self.seller_id, standing=self.s.standing, at=workflow.now()
             ),
-            **ACTIVITY_OPTIONS,
         )
         self.recorded_standing = self.s.standing
 
     async def _notify(self, effect: NoticeEffect, key: str) -> None:
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             NotificationActivities.notify,
             NotifyInput(
                 template=effect.template,
@@ -373,17 +349,15 @@ class SellerWorkflow:
                     "notice_ends_at": _fmt(self.s.notice_ends_at),
                 },
             ),
-            **ACTIVITY_OPTIONS,
         )
         await deliver(key)
 
     async def _send(self, template: str, name: str, context: dict[str, object]) -> None:
         """A message that no policy effect carries (trial start, appeal received and decided)."""
         key = f"{workflow.info().workflow_id}:{name}"
-        await workflow.execute_activity_method(
+        await ACTIVITY_OPTIONS.execute(
             NotificationActivities.notify,
             NotifyInput(template=template, key=key, seller_id=self.seller_id, context=context),
-            **ACTIVITY_OPTIONS,
         )
         await deliver(key)
 
@@ -499,17 +473,93 @@ class SellerWorkflow:
         )
 
 
+# --- the dispatch table: what the workflow does with each kind of message ---------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    """How the workflow takes one kind of message."""
+
+    # The key its update waits on for the answer.
+    key: Callable[[Message], str]
+    # The check it passed on arrival, made again against the state it is applied to.
+    check: Callable[[SellerState, Message], None]
+    # The handler that applies it (one at a time, in the order the messages came).
+    apply: Callable[[SellerWorkflow, Message], Awaitable[None]]
+
+
+M = TypeVar("M", bound=Message)
+
+
+def _route(
+    kind: type[M],
+    *,
+    key: Callable[[M], str],
+    apply: Callable[[SellerWorkflow, M], Awaitable[None]],
+    check: Callable[[SellerState, M], None] | None = None,
+) -> tuple[type[Payload], Route]:
+    """The table's entry for `kind`, its functions typed against that kind of message."""
+
+    def narrow(message: Message) -> M:
+        if not isinstance(message, kind):
+            raise TypeError(f"a {type(message).__name__} routed as a {kind.__name__}")
+        return message
+
+    def check_again(s: SellerState, message: Message) -> None:
+        if check is not None:
+            check(s, narrow(message))
+
+    return kind, Route(
+        key=lambda message: key(narrow(message)),
+        check=check_again,
+        apply=lambda wf, message: apply(wf, narrow(message)),
+    )
+
+
+def _check_decision_again(s: SellerState, message: CompleteTaskInput) -> None:
+    seller_checks.check_seller_decision(s, message.task_id, message.decision)
+    check_decision_allowed(s.open_tasks[message.task_id], message)
+
+
+ROUTES: dict[type[Payload], Route] = dict(
+    [
+        _route(
+            CompleteTaskInput,
+            key=lambda m: m.task_id,
+            check=_check_decision_again,
+            apply=SellerWorkflow._on_decision,
+        ),
+        # A standing from the evaluation is taken in whatever state the seller is.
+        _route(
+            StandingChangedInput,
+            key=lambda m: m.event_id,
+            apply=SellerWorkflow._on_standing,
+        ),
+        _route(
+            AppealFiledInput,
+            key=lambda m: m.appeal_id,
+            check=lambda s, m: seller_checks.check_appeal(s),
+            apply=SellerWorkflow._on_appeal,
+        ),
+        _route(
+            AppealWithdrawnInput,
+            key=lambda m: f"withdraw:{m.appeal_id}",
+            check=lambda s, m: seller_checks.check_appeal_withdrawal(s, m.appeal_id),
+            apply=SellerWorkflow._on_appeal_withdrawn,
+        ),
+        _route(
+            ManualActionInput,
+            key=lambda m: m.request_id,
+            check=lambda s, m: seller_checks.check_manual_action(s, m.action, fraud=m.fraud),
+            apply=SellerWorkflow._on_manual_action,
+        ),
+    ]
+)
+
+
 def _key_of(message: Message) -> str:
     """The key an update waits on for its answer."""
-    if isinstance(message, CompleteTaskInput):
-        return message.task_id
-    if isinstance(message, ManualActionInput):
-        return message.request_id
-    if isinstance(message, AppealFiledInput):
-        return message.appeal_id
-    if isinstance(message, AppealWithdrawnInput):
-        return f"withdraw:{message.appeal_id}"
-    return message.event_id
+    return ROUTES[type(message)].key(message)
 
 
 def _fmt(value: datetime | None) -> str:

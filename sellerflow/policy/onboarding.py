@@ -1,11 +1,49 @@
 """Rules for human input to an application: who may decide what, and when (pure)."""
 
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
-from sellerflow.payloads import CompleteTaskInput
 from sellerflow.policy import Refused
 from sellerflow.policy.mystery import check_mystery_checklist
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, Stage, TaskKind
+
+
+class Verdict(Protocol):
+    """A reviewer's verdict on one document, as the rules read it."""
+
+    @property
+    def document_id(self) -> str: ...
+
+    @property
+    def accepted(self) -> bool: ...
+
+
+class TaskDecision(Protocol):
+    """A decision on a task, as the rules read it (`sellerflow.payloads.CompleteTaskInput`,
+    the decision on the wire, is one: the rules do not import the payloads)."""
+
+    @property
+    def task_id(self) -> str: ...
+
+    @property
+    def actor(self) -> str: ...
+
+    @property
+    def decision(self) -> Decision: ...
+
+    @property
+    def reason_codes(self) -> Sequence[str]: ...
+
+    @property
+    def comment(self) -> str: ...
+
+    @property
+    def document_verdicts(self) -> Sequence[Verdict]: ...
+
+    @property
+    def checklist(self) -> Mapping[str, object]: ...
+
 
 APPLICANT_STAGES = frozenset({Stage.draft, Stage.changes_requested})
 WITHDRAWABLE_STAGES = frozenset(
@@ -67,7 +105,7 @@ def check_withdraw(stage: Stage, already_requested: bool) -> None:
 def check_decision(
     open_task: tuple[str, TaskKind] | None,
     already_decided: bool,
-    inp: CompleteTaskInput,
+    inp: TaskDecision,
     *,
     approver: str | None,
     withdrawing: bool = False,
@@ -95,7 +133,7 @@ NEEDS_REASON_CODES = frozenset(
 )
 
 
-def check_decision_allowed(kind: TaskKind, inp: CompleteTaskInput) -> None:
+def check_decision_allowed(kind: TaskKind, inp: TaskDecision) -> None:
     if inp.decision not in TASK_DECISIONS[kind]:
         allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
         raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
@@ -127,7 +165,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def reasons_text(inp: CompleteTaskInput) -> str:
+def reasons_text(inp: TaskDecision) -> str:
     parts = [REASON_CODES.get(code, code) for code in inp.reason_codes]
     if inp.comment:
         parts.append(inp.comment)

@@ -91,7 +91,7 @@ def test_an_unavailable_registry_is_a_retryable_error(engine: sa.Engine, policy:
         verify(engine, policy, RegistryAnswer.unavailable)
     assert raised.value.type == "RegistryUnavailable"
     assert not raised.value.non_retryable
-    retry = ACTIVITY_OPTIONS["retry_policy"]
+    retry = ACTIVITY_OPTIONS.retry_policy
     assert raised.value.type not in retry.non_retryable_error_types
     assert retry.maximum_attempts == 0, "retried until the registry answers"
 
@@ -157,6 +157,6 @@ def test_an_unreachable_s3_is_a_retryable_error_that_fails_fast(
     assert raised.value.type == "StoreUnavailable"
     assert "S3 unavailable" in raised.value.message
     assert not raised.value.non_retryable
-    assert raised.value.type not in ACTIVITY_OPTIONS["retry_policy"].non_retryable_error_types
+    assert raised.value.type not in ACTIVITY_OPTIONS.retry_policy.non_retryable_error_types
     unchanged = reloaded(engine, doc)
     assert (unchanged.status, unchanged.sha256) == ("uploaded", None)

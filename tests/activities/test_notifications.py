@@ -153,9 +153,7 @@ def test_every_template_renders_with_the_context_the_activities_give_it(
 class NotifyThenDeliver:
     @workflow.run
     async def run(self, inp: NotifyInput) -> bool:
-        await workflow.execute_activity_method(
-            NotificationActivities.notify, inp, **ACTIVITY_OPTIONS
-        )
+        await ACTIVITY_OPTIONS.execute(NotificationActivities.notify, inp)
         return await workflow.execute_activity_method(
             NotificationActivities.deliver_notification,
             DeliverNotificationInput(notification_id=notification_id(inp.key)),

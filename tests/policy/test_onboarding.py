@@ -1,5 +1,8 @@
 """Who may decide what on an application, and when the applicant may submit or withdraw."""
 
+import subprocess
+import sys
+
 import pytest
 
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
@@ -205,3 +208,10 @@ def test_a_verdict_naming_no_document_is_refused_before_it_reaches_the_database(
         ],
     )
     assert refusal_code(REVIEW, with_bad_id) == "InvalidDecision"
+
+
+def test_the_rules_do_not_import_the_wire_payloads() -> None:
+    """payloads imports the policy; the policy reads decisions through `TaskDecision`."""
+    probe = "import sys, sellerflow.policy.onboarding; print('sellerflow.payloads' in sys.modules)"
+    ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "False"

@@ -2,15 +2,22 @@
 name with recorders, so these tests are about orchestration and timers only."""
 
 from datetime import timedelta
+from typing import get_args
 
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from sellerflow.payloads import AppealFiledInput, CompleteTaskInput, StandingChangedInput
-from sellerflow.vocabulary import Decision, SellerStatus, Standing, TaskKind
+from sellerflow.payloads import (
+    AppealFiledInput,
+    AppealWithdrawnInput,
+    CompleteTaskInput,
+    ManualActionInput,
+    StandingChangedInput,
+)
+from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.workflows.conftest import Harness
-from workflows.seller import SellerWorkflow
+from workflows.seller import ROUTES, Message, SellerWorkflow
 
 
 async def test_ninety_day_trial_with_mystery_orders_graduates(harness: Harness) -> None:
@@ -97,3 +104,23 @@ async def test_a_mystery_order_without_its_checklist_is_refused(harness: Harness
     assert refused.value.cause.type == "InvalidDecision"
     assert "battery_health_percent" in str(refused.value.cause)
     assert await harness.decide(handle, task.task_id, Decision.passed) == "trial"
+
+
+def test_every_message_kind_has_one_route_and_its_answer_key() -> None:
+    assert set(ROUTES) == set(get_args(Message))
+    messages: list[tuple[Message, str]] = [
+        (CompleteTaskInput(task_id="t1", actor="ssm1", decision=Decision.passed), "t1"),
+        (StandingChangedInput(event_id="e1", standing=Standing.good), "e1"),
+        (AppealFiledInput(appeal_id="a1"), "a1"),
+        (AppealWithdrawnInput(appeal_id="a1"), "withdraw:a1"),
+        (
+            ManualActionInput(
+                request_id="r1", action=SellerActionKind.suspend, actor="ops", reason="x"
+            ),
+            "r1",
+        ),
+    ]
+    assert {type(message) for message, _ in messages} == set(ROUTES)
+    assert [ROUTES[type(message)].key(message) for message, _ in messages] == [
+        key for _, key in messages
+    ]
