@@ -1,4 +1,4 @@
-"""The wire values clients depend on (DESIGN.md, "Vocabulary")."""
+"""The wire values clients depend on (docs/http.md, "Vocabulary")."""
 
 from enum import StrEnum
 

@@ -1,6 +1,6 @@
 """Who may call what: every API route of the app against every kind of caller.
 
-The table below is DESIGN.md's "who" column. A route the table does not know fails the
+The table below is the "who" column of docs/http.md. A route the table does not know fails the
 coverage test, so a new route cannot ship without deciding who may call it.
 """
 

@@ -1,4 +1,4 @@
-"""The set-based KPI SQL against cases computed by hand from DESIGN.md's definitions.
+"""The set-based KPI SQL against cases computed by hand from docs/policy.md, "KPIs".
 
 Every case is relative to AS_OF; orders of a second seller, orders placed before a KPI's window
 and orders placed after AS_OF are mixed in and must not count.
