@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest_asyncio
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
 from sellerflow.config import Settings

@@ -24,7 +24,7 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
 from sellerflow.config import Settings

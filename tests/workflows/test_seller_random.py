@@ -20,7 +20,7 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
 from sellerflow.config import Settings
