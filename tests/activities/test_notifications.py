@@ -40,6 +40,7 @@ from sellerflow.vocabulary import SellerActionKind, SellerStatus
 from tests.conftest import Stack
 from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
+from tests.support.builders import application_row, seller_row
 from worker import SWEEP_EVERY, SWEEP_SCHEDULE_ID, ensure_sweep_schedule
 from workflows.common import ACTIVITY_OPTIONS
 from workflows.sweep import SweepWorkflow
@@ -51,16 +52,8 @@ CAPS = Capabilities(listing_cap=None, daily_order_cap=None, payouts_deferred=Fal
 
 def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]:
     with session_scope(engine) as session:
-        app = Application(**APPLICATION, policy_version=policy.version, deadline_at=NOW)
-        seller = Seller(
-            id=uuid.uuid4(),
-            application_id=app.id,
-            legal_name=app.legal_name,
-            seller_category=app.seller_category,
-            country=app.country,
-            ssm_username="ssm1",
-            trial_ends_at=NOW + timedelta(days=90),
-        )
+        app = application_row(policy.version, deadline_at=NOW)
+        seller = seller_row(app, ssm_username="ssm1", trial_ends_at=NOW + timedelta(days=90))
         app.seller_id = seller.id
         session.add_all([app, seller])
     return app, seller

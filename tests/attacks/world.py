@@ -21,7 +21,8 @@ from sellerflow.models import (
     Task,
 )
 from tests.conftest import Stack
-from tests.journey import APPLICATION, create_application, upload
+from tests.journey import create_application, upload
+from tests.support.builders import seller_row
 
 RECORDS: tuple[type[SQLModel], ...] = (
     Application,
@@ -68,15 +69,7 @@ async def party(stack: Stack, legal_name: str) -> Party:
     assert uploaded.status_code == 200, uploaded.text
     seller_id = uuid.uuid4()
     with Session(stack.engine) as session:
-        session.add(
-            Seller(
-                id=seller_id,
-                application_id=uuid.UUID(app_id),
-                legal_name=legal_name,
-                seller_category=str(APPLICATION["seller_category"]),
-                country=str(APPLICATION["country"]),
-            )
-        )
+        session.add(seller_row(app_id, id=seller_id, legal_name=legal_name))
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)
         session.commit()
