@@ -41,6 +41,7 @@ from tests.conftest import Stack
 from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
 from tests.support.builders import application_row, seller_row
+from tests.support.fakes import fake_of
 from worker import SWEEP_EVERY, SWEEP_SCHEDULE_ID, ensure_sweep_schedule
 from workflows.common import ACTIVITY_OPTIONS
 from workflows.sweep import SweepWorkflow
@@ -173,6 +174,20 @@ class FailingFirstAttempt(Mailer):
             raise ConnectionError("worker lost after the SMTP hand-off, before sent_at")
 
 
+class DyingAfterCommit:
+    """The real delivery, but attempt 1 dies once `sent_at` is committed."""
+
+    def __init__(self, notes: NotificationActivities) -> None:
+        self.notes = notes
+
+    @fake_of(NotificationActivities.deliver_notification)
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
+        sent = self.notes.deliver_notification(inp)
+        if activity.info().attempt == 1:
+            raise ConnectionError("worker lost after sent_at was committed")
+        return sent
+
+
 async def deliver_through_worker(
     engine: sa.Engine,
     policy: Policy,
@@ -187,15 +202,10 @@ async def deliver_through_worker(
     mailer = FailingFirstAttempt(mailbox.url, fail)
     notes = NotificationActivities(engine, settings, policy, mailer)
 
-    @activity.defn(name="deliver_notification")
-    def deliver_then_die_after_commit(inp: DeliverNotificationInput) -> bool:
-        sent = notes.deliver_notification(inp)
-        if activity.info().attempt == 1:
-            raise ConnectionError("worker lost after sent_at was committed")
-        return sent
-
     deliver = (
-        deliver_then_die_after_commit if fail == "after_commit" else notes.deliver_notification
+        DyingAfterCommit(notes).deliver_notification
+        if fail == "after_commit"
+        else notes.deliver_notification
     )
     client = await connect(settings)
     key = f"onboarding-{app.id}:received"

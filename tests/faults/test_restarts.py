@@ -49,8 +49,10 @@ from tests.journey import (
     wait_for_stage,
     wait_for_task,
 )
+from tests.support.fakes import activity_name
 from workflows.onboarding import OnboardingWorkflow
 
+SETUP_ACCOUNT = activity_name(ApplicationActivities.setup_account)
 # setup_account's start-to-close timeout is 30 s (workflows/common.py): only then does Temporal
 # give up on an attempt whose worker died, and retry it.
 ACTIVITY_RETRY_WAIT = 60
@@ -98,7 +100,7 @@ async def wait_until_setup_account_blocked(
         started = [
             pending
             for pending in (await handle.describe()).raw_description.pending_activities
-            if pending.activity_type.name == "setup_account"
+            if pending.activity_type.name == SETUP_ACCOUNT
             and pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
             and pending.attempt == 1
         ]
@@ -115,7 +117,7 @@ async def setup_account_attempts(handle: WorkflowHandle[Any, Any]) -> list[int]:
         e.event_id
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "setup_account"
+        and e.activity_task_scheduled_event_attributes.activity_type.name == SETUP_ACCOUNT
     }
     return [
         e.activity_task_started_event_attributes.attempt

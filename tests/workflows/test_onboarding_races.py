@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 
 import pytest
 import pytest_asyncio
-from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from activities.applications import ApplicationActivities
+from activities.notifications import NotificationActivities
+from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplyVerdictsInput,
@@ -41,6 +43,7 @@ from sellerflow.payloads import (
 from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
+from tests.support.fakes import fake_of, fakes_in
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -74,51 +77,45 @@ class Onboarding:
         )
 
 
-def stub_activities(held: Held, stages: list[Stage]) -> list[Callable[..., object]]:
-    @activity.defn(name="set_stage")
-    def set_stage(inp: SetStageInput) -> None:
-        stages.append(inp.stage)
+class Stubs:
+    """The onboarding activities as stubs: the stages recorded, `held`'s activity held."""
 
-    @activity.defn(name="notify")
-    def notify(inp: NotifyInput) -> bool:
-        held.hold(f"notify:{inp.template}")
+    def __init__(self, held: Held, stages: list[Stage]) -> None:
+        self.held, self.stages = held, stages
+
+    @fake_of(ApplicationActivities.set_stage)
+    def set_stage(self, inp: SetStageInput) -> None:
+        self.stages.append(inp.stage)
+
+    @fake_of(NotificationActivities.notify)
+    def notify(self, inp: NotifyInput) -> bool:
+        self.held.hold(f"notify:{inp.template}")
         return True
 
-    @activity.defn(name="deliver_notification")
-    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+    @fake_of(NotificationActivities.deliver_notification)
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
-    @activity.defn(name="verify_application")
-    def verify_application(inp: VerifyApplicationInput) -> VerifyApplicationResult:
+    @fake_of(ApplicationActivities.verify_application)
+    def verify_application(self, inp: VerifyApplicationInput) -> VerifyApplicationResult:
         return VerifyApplicationResult(problems=[])
 
-    @activity.defn(name="open_task")
-    def open_task(inp: OpenTaskInput) -> str:
-        held.hold("open_task")
+    @fake_of(TaskActivities.open_task)
+    def open_task(self, inp: OpenTaskInput) -> str:
+        self.held.hold("open_task")
         return inp.task_id
 
-    @activity.defn(name="close_task")
-    def close_task(inp: CloseTaskInput) -> None:
-        held.hold("close_task")
+    @fake_of(TaskActivities.close_task)
+    def close_task(self, inp: CloseTaskInput) -> None:
+        self.held.hold("close_task")
 
-    @activity.defn(name="cancel_tasks")
-    def cancel_tasks(inp: CancelTasksInput) -> int:
+    @fake_of(TaskActivities.cancel_tasks)
+    def cancel_tasks(self, inp: CancelTasksInput) -> int:
         return 0
 
-    @activity.defn(name="apply_verdicts")
-    def apply_verdicts(inp: ApplyVerdictsInput) -> None:
+    @fake_of(ApplicationActivities.apply_verdicts)
+    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
         return None
-
-    return [
-        apply_verdicts,
-        set_stage,
-        notify,
-        deliver_notification,
-        verify_application,
-        open_task,
-        close_task,
-        cancel_tasks,
-    ]
 
 
 @pytest_asyncio.fixture
@@ -131,7 +128,7 @@ async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, 
             client,
             task_queue=task_queue,
             workflows=[OnboardingWorkflow],
-            activities=stub_activities(held, stages),
+            activities=fakes_in(Stubs(held, stages)),
             activity_executor=executor,
         ):
             yield Onboarding(client, task_queue, stages), held
