@@ -1,6 +1,5 @@
 """Notifications: every template renders from the activities, and SMTP delivery is not doubled."""
 
-import asyncio
 import smtplib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -42,6 +41,7 @@ from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
 from tests.support.builders import application_row, seller_row
 from tests.support.fakes import fake_of
+from tests.support.waiting import eventually
 from worker import SWEEP_EVERY, SWEEP_SCHEDULE_ID, ensure_sweep_schedule
 from workflows.common import ACTIVITY_OPTIONS
 from workflows.sweep import SweepWorkflow
@@ -268,12 +268,15 @@ async def test_an_applications_messages_arrive_by_smtp(stack: Stack) -> None:
     )
     assert withdrawn.status_code == 200, withdrawn.text
 
-    received: list[EmailMessage] = []
-    for _ in range(100):
+    def both_arrived() -> list[EmailMessage]:
         received = stack.mailbox.to(APPLICATION["contact_email"])
-        if len(received) >= 2:
-            break
-        await asyncio.sleep(0.1)
+        return received if len(received) >= 2 else []
+
+    def arrived() -> str:
+        subjects = [m["Subject"] for m in stack.mailbox.to(APPLICATION["contact_email"])]
+        return f"two mails expected, arrived: {subjects}"
+
+    received = await eventually(both_arrived, timeout=10, why=arrived)
     subjects = [m["Subject"] for m in received]
     assert len(received) == 2, subjects
     assert "received" in subjects[0].lower()
@@ -449,9 +452,9 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
                 activity_executor=executor,
             ):
                 await schedule.trigger()
-                async with asyncio.timeout(20):
-                    while not mailer.sent:
-                        await asyncio.sleep(0.1)
+                await eventually(
+                    lambda: mailer.sent, timeout=20, why="the sweep delivered no message"
+                )
                 started = client.get_workflow_handle(f"onboarding-{lost.id}")
                 assert (await started.describe()).status is not None
                 await started.terminate()

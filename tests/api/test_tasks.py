@@ -22,6 +22,7 @@ from sellerflow.policy.model import load_policy
 from tests.api.conftest import Api, api_without_worker
 from tests.conftest import make_settings
 from tests.journey import complete_application, create_application, staff_token, wait_for_task
+from tests.support.waiting import eventually
 from worker import build_worker
 
 
@@ -126,9 +127,12 @@ async def test_a_completion_while_no_worker_runs_is_503_then_applied_once(
         assert retried.status_code == 200, retried.text
         assert retried.json()["state"] == "ssm_signoff"
         # The answer comes as the workflow accepts the decision; its close_task follows.
-        async with asyncio.timeout(10):
-            while task_row(api, task_id).status != "completed":
-                await asyncio.sleep(0.05)
+        await eventually(
+            lambda: task_row(api, task_id).status == "completed",
+            timeout=10,
+            interval=0.05,
+            why="close_task never completed the task row",
+        )
         again = await api.http.post(url, headers=reviewer, json=approve)
         assert again.json() == retried.json()
     assert await decisions_in_history(api, app_id) == 1
@@ -163,9 +167,12 @@ async def test_a_completion_repeated_with_another_body_is_a_conflict(api: Api) -
             url, headers=reviewer, json={"decision": "approve", "comment": "all in order"}
         )
         assert first.status_code == 200, first.text
-        async with asyncio.timeout(10):
-            while task_row(api, task_id).status != "completed":
-                await asyncio.sleep(0.05)
+        await eventually(
+            lambda: task_row(api, task_id).status == "completed",
+            timeout=10,
+            interval=0.05,
+            why="close_task never completed the task row",
+        )
         same = await api.http.post(
             url, headers=reviewer, json={"decision": "approve", "comment": "all in order"}
         )

@@ -1,7 +1,6 @@
 """What the attacks are made against: applicants with objects of their own, and a snapshot of
 every record that a refused request must leave as it was."""
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +22,7 @@ from sellerflow.models import (
 from tests.conftest import Stack
 from tests.journey import create_application, upload
 from tests.support.builders import seller_row
+from tests.support.waiting import eventually
 
 RECORDS: tuple[type[SQLModel], ...] = (
     Application,
@@ -87,12 +87,12 @@ async def party(stack: Stack, legal_name: str) -> Party:
 
 async def settled(stack: Stack, app_id: str, auth: dict[str, str]) -> None:
     """Until the workflow has entered the draft stage: it writes nothing more until a request."""
-    for _ in range(100):
+
+    async def with_deadline() -> bool:
         response = await stack.http.get(f"/v1/applications/{app_id}", headers=auth)
-        if response.json()["deadline"] is not None:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the workflow never set the deadline")
+        return response.json()["deadline"] is not None
+
+    await eventually(with_deadline, timeout=10, why="the workflow never set the deadline")
 
 
 def snapshot(engine: sa.Engine) -> list[str]:

@@ -70,6 +70,7 @@ from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.waiting import eventually
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.seller import SellerWorkflow
 
@@ -533,16 +534,18 @@ def accepted_actions(runs: list[list[HistoryEvent]], client: Client) -> list[lis
 
 async def signal_handled(handle: Handle) -> None:
     """Wait until the current run completed a workflow task after its last signal."""
-    async with asyncio.timeout(SETTLE_SECONDS):
-        while True:
-            events = [e.event_type for e in (await handle.fetch_history()).events]
-            last_signal = max(
-                (i for i, t in enumerate(events) if t == SIGNALED),
-                default=0,  # a new run: the signal was handled by the one before
-            )
-            if EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in events[last_signal:]:
-                return
-            await asyncio.sleep(0.05)
+
+    async def handled() -> bool:
+        events = [e.event_type for e in (await handle.fetch_history()).events]
+        last_signal = max(
+            (i for i, t in enumerate(events) if t == SIGNALED),
+            default=0,  # a new run: the signal was handled by the one before
+        )
+        return EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in events[last_signal:]
+
+    await eventually(
+        handled, timeout=SETTLE_SECONDS, interval=0.05, why="the last signal was never handled"
+    )
 
 
 async def test_decision_copy_during_its_decision_is_refused(rig: Rig) -> None:
@@ -554,9 +557,12 @@ async def test_decision_copy_during_its_decision_is_refused(rig: Rig) -> None:
     handle = await rig.start(state)
 
     await handle.signal(SellerWorkflow.complete_task_signal, decision(held))
-    async with asyncio.timeout(SETTLE_SECONDS):
-        while not rig.effects.closed[held]:
-            await asyncio.sleep(0.02)
+    await eventually(
+        lambda: rig.effects.closed[held],
+        timeout=SETTLE_SECONDS,
+        interval=0.02,
+        why="the first decision never reached close_task",
+    )
     await handle.signal(SellerWorkflow.complete_task_signal, decision(held))
     await signal_handled(handle)
     rig.effects.held[held].set()

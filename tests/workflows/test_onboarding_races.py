@@ -9,7 +9,7 @@ and a task claimed the moment it reached the inbox was refused as "not open".
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -44,6 +44,7 @@ from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.waiting import eventually
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -135,16 +136,20 @@ async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, 
             held.release.set()
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
+async def entered(onboarding: Onboarding, stage: Stage) -> None:
+    """Until set_stage has recorded `stage`."""
+    await eventually(
+        lambda: stage in onboarding.stages,
+        timeout=10,
+        interval=0.05,
+        why=f"set_stage never recorded {stage}",
+    )
 
 
 async def submitted(onboarding: Onboarding) -> WorkflowHandle[OnboardingWorkflow, OnboardingResult]:
     """A new application, submitted once its draft stage is recorded."""
     handle = await onboarding.start()
-    await eventually(lambda: Stage.draft in onboarding.stages)
+    await entered(onboarding, Stage.draft)
     await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
     return handle
 
@@ -166,7 +171,7 @@ async def test_a_submit_sent_during_the_first_notice_is_kept(
     await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
     held.release.set()
 
-    await eventually(lambda: Stage.onboarding_review in onboarding.stages)
+    await entered(onboarding, Stage.onboarding_review)
     assert onboarding.stages[:4] == [
         Stage.draft,
         Stage.submitted,
@@ -191,9 +196,12 @@ async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
             CompleteTaskInput(task_id=task_id, actor="onboarding1", decision=Decision.approve),
         )
     )
-    async with asyncio.timeout(10):  # the workflow accepted it while awaiting open_task
-        while not await update_accepted(handle):
-            await asyncio.sleep(0.05)
+    await eventually(  # the workflow accepted it while awaiting open_task
+        lambda: update_accepted(handle),
+        timeout=10,
+        interval=0.05,
+        why="the workflow never accepted the decision",
+    )
     held.release.set()
 
     outcome = await asyncio.wait_for(decision, 10)
@@ -214,11 +222,8 @@ async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
     onboarding, held = held_worker
     held.name = "close_task"
     handle = await submitted(onboarding)
-    await eventually(lambda: Stage.onboarding_review in onboarding.stages)
-    task_id = None
-    async with asyncio.timeout(10):
-        while task_id is None:
-            task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
+    await entered(onboarding, Stage.onboarding_review)
+    task_id = await open_task_id(handle)
 
     answer = handle.execute_update(
         OnboardingWorkflow.complete_task,
@@ -236,16 +241,14 @@ async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
     assert await asyncio.to_thread(held.started.wait, 10)
     assert stage not in onboarding.stages
     held.release.set()
-    await eventually(lambda: stage in onboarding.stages)
+    await entered(onboarding, stage)
 
 
 async def open_task_id(handle: WorkflowHandle[OnboardingWorkflow, OnboardingResult]) -> str:
-    async with asyncio.timeout(10):
-        while True:
-            task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
-            if task_id is not None:
-                return task_id
-            await asyncio.sleep(0.05)
+    async def task_id() -> str | None:
+        return (await handle.query(OnboardingWorkflow.state)).open_task_id
+
+    return await eventually(task_id, timeout=10, interval=0.05, why="no task open")
 
 
 async def in_signoff(
@@ -258,9 +261,14 @@ async def in_signoff(
     approve = CompleteTaskInput(task_id=review, actor="onboarding1", decision=Decision.approve)
     await handle.execute_update(OnboardingWorkflow.complete_task, approve)
     held.name = hold
-    async with asyncio.timeout(10):
-        while (signoff := await open_task_id(handle)) == review:
-            await asyncio.sleep(0.05)
+
+    async def signoff_task_id() -> str | None:
+        task_id = await open_task_id(handle)
+        return task_id if task_id != review else None
+
+    signoff = await eventually(
+        signoff_task_id, timeout=10, interval=0.05, why="the sign-off task was never opened"
+    )
     return handle, signoff
 
 
@@ -272,7 +280,7 @@ async def test_a_withdrawal_after_the_sign_off_was_accepted_is_refused(
     (its update never answered)."""
     onboarding, held = held_worker
     handle, signoff = await in_signoff(onboarding, held)
-    await eventually(lambda: Stage.ssm_signoff in onboarding.stages)
+    await entered(onboarding, Stage.ssm_signoff)
     held.name = "close_task"
     approve = CompleteTaskInput(task_id=signoff, actor="ssm1", decision=Decision.approve)
     outcome = await handle.execute_update(OnboardingWorkflow.complete_task, approve)
