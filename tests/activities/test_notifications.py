@@ -430,9 +430,9 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
         row = session.exec(select(Notification)).one()
         row.created_at = utcnow() - timedelta(hours=1)
         # An application whose workflow start was lost (the API answered 202).
-        lost = Application(
-            **{**APPLICATION, "contact_email": "lost@example.com"},
-            policy_version=policy.version,
+        lost = application_row(
+            policy.version,
+            contact_email="lost@example.com",
             created_at=utcnow() - timedelta(hours=1),
         )
         session.add(lost)
