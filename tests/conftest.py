@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 import sqlalchemy as sa
 from temporalio.client import Client
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 
 from api.main import build_state, create_app
 from sellerflow.config import Settings

@@ -1,6 +1,5 @@
 """Steps of the applicant's and the staff's journeys over HTTP, shared by the tests."""
 
-import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -9,6 +8,7 @@ import httpx
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import required_agreements, required_documents
 from sellerflow.vocabulary import SellerCategory
+from tests.support.waiting import eventually
 
 PDF = b"%PDF-1.7\n% sellerflow test document\n" + b"0" * 2048 + b"\n%%EOF\n"
 DEV_PASSWORD = "dev-password"
@@ -131,14 +131,16 @@ async def wait_for_task(
     http: httpx.AsyncClient, auth: dict[str, str], kind: str, *, subject: str, timeout: float = 20
 ) -> dict[str, Any]:
     """The open task of a kind for an application or seller id, once the workflow opened it."""
-    for _ in range(int(timeout * 10)):
+
+    async def open_task() -> dict[str, Any] | None:
         listed = await http.get("/v1/tasks", headers=auth, params={"kind": kind, "limit": 200})
         assert listed.status_code == 200, listed.text
         for task in listed.json()["data"]:
             if subject in (task["application_id"], task["seller_id"]):
                 return dict(task)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"no open {kind} task for {subject}")
+        return None
+
+    return await eventually(open_task, timeout=timeout, why=f"no open {kind} task for {subject}")
 
 
 async def decide(
@@ -155,12 +157,17 @@ async def wait_for_stage(
     http: httpx.AsyncClient, auth: dict[str, str], app_id: str, stage: str, timeout: float = 20
 ) -> dict[str, Any]:
     body: dict[str, Any] = {}
-    for _ in range(int(timeout * 10)):
+
+    async def in_stage() -> dict[str, Any] | None:
+        nonlocal body
         body = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
-        if body.get("stage") == stage:
-            return body
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"application stayed in {body.get('stage')}, expected {stage}")
+        return body if body.get("stage") == stage else None
+
+    return await eventually(
+        in_stage,
+        timeout=timeout,
+        why=lambda: f"application stayed in {body.get('stage')}, expected {stage}",
+    )
 
 
 async def approved_seller(

@@ -1,7 +1,6 @@
 """The whole app (API and pages) over real HTTP: uvicorn in a thread on a free port of
 127.0.0.1, with an in-process worker, on the session's Temporal and S3 servers."""
 
-import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator
@@ -18,6 +17,7 @@ from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.devstack import free_port, seed_dev_users
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
+from tests.support.waiting import eventually
 from worker import build_worker
 
 
@@ -44,14 +44,18 @@ async def serve(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, s
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
     thread.start()
-    for _ in range(200):
-        if server.started:
-            return server, thread, f"http://127.0.0.1:{port}"
-        if not thread.is_alive():
-            break
-        await asyncio.sleep(0.05)
-    server.should_exit = True
-    raise RuntimeError("uvicorn did not start within 10 s")
+
+    def started() -> bool:
+        if not server.started and not thread.is_alive():
+            raise RuntimeError("uvicorn stopped before it started")
+        return server.started
+
+    try:
+        await eventually(started, timeout=10, interval=0.05, why="uvicorn did not start")
+    except BaseException:
+        server.should_exit = True
+        raise
+    return server, thread, f"http://127.0.0.1:{port}"
 
 
 @contextlib.asynccontextmanager

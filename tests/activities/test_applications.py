@@ -20,7 +20,8 @@ from sellerflow.payloads import VerifyApplicationInput, VerifyApplicationResult
 from sellerflow.policy.model import Policy
 from sellerflow.registry import RegistryAnswer
 from sellerflow.storage import ObjectStore
-from tests.journey import APPLICATION, PDF
+from tests.journey import PDF
+from tests.support.builders import application_row
 from workflows.common import ACTIVITY_OPTIONS
 
 KIND = "company_registration_extract"
@@ -50,7 +51,7 @@ def verify(
 
 def new_application(engine: sa.Engine, policy: Policy) -> Application:
     with session_scope(engine) as session:
-        app = Application(**APPLICATION, policy_version=policy.version)
+        app = application_row(policy.version)
         session.add(app)
     return app
 

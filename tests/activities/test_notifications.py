@@ -1,6 +1,5 @@
 """Notifications: every template renders from the activities, and SMTP delivery is not doubled."""
 
-import asyncio
 import smtplib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,9 @@ from sellerflow.vocabulary import SellerActionKind, SellerStatus
 from tests.conftest import Stack
 from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
+from tests.support.builders import application_row, seller_row
+from tests.support.fakes import fake_of
+from tests.support.waiting import eventually
 from worker import SWEEP_EVERY, SWEEP_SCHEDULE_ID, ensure_sweep_schedule
 from workflows.common import ACTIVITY_OPTIONS
 from workflows.sweep import SweepWorkflow
@@ -51,16 +53,8 @@ CAPS = Capabilities(listing_cap=None, daily_order_cap=None, payouts_deferred=Fal
 
 def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]:
     with session_scope(engine) as session:
-        app = Application(**APPLICATION, policy_version=policy.version, deadline_at=NOW)
-        seller = Seller(
-            id=uuid.uuid4(),
-            application_id=app.id,
-            legal_name=app.legal_name,
-            seller_category=app.seller_category,
-            country=app.country,
-            ssm_username="ssm1",
-            trial_ends_at=NOW + timedelta(days=90),
-        )
+        app = application_row(policy.version, deadline_at=NOW)
+        seller = seller_row(app, ssm_username="ssm1", trial_ends_at=NOW + timedelta(days=90))
         app.seller_id = seller.id
         session.add_all([app, seller])
     return app, seller
@@ -178,6 +172,20 @@ class FailingFirstAttempt(Mailer):
             raise ConnectionError("worker lost after the SMTP hand-off, before sent_at")
 
 
+class DyingAfterCommit:
+    """The real delivery, but attempt 1 dies once `sent_at` is committed."""
+
+    def __init__(self, notes: NotificationActivities) -> None:
+        self.notes = notes
+
+    @fake_of(NotificationActivities.deliver_notification)
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
+        sent = self.notes.deliver_notification(inp)
+        if activity.info().attempt == 1:
+            raise ConnectionError("worker lost after sent_at was committed")
+        return sent
+
+
 async def deliver_through_worker(
     engine: sa.Engine,
     policy: Policy,
@@ -192,15 +200,10 @@ async def deliver_through_worker(
     mailer = FailingFirstAttempt(mailbox.url, fail)
     notes = NotificationActivities(engine, settings, policy, mailer)
 
-    @activity.defn(name="deliver_notification")
-    def deliver_then_die_after_commit(inp: DeliverNotificationInput) -> bool:
-        sent = notes.deliver_notification(inp)
-        if activity.info().attempt == 1:
-            raise ConnectionError("worker lost after sent_at was committed")
-        return sent
-
     deliver = (
-        deliver_then_die_after_commit if fail == "after_commit" else notes.deliver_notification
+        DyingAfterCommit(notes).deliver_notification
+        if fail == "after_commit"
+        else notes.deliver_notification
     )
     client = await connect(settings)
     key = f"onboarding-{app.id}:received"
@@ -263,12 +266,15 @@ async def test_an_applications_messages_arrive_by_smtp(stack: Stack) -> None:
     )
     assert withdrawn.status_code == 200, withdrawn.text
 
-    received: list[EmailMessage] = []
-    for _ in range(100):
+    def both_arrived() -> list[EmailMessage]:
         received = stack.mailbox.to(APPLICATION["contact_email"])
-        if len(received) >= 2:
-            break
-        await asyncio.sleep(0.1)
+        return received if len(received) >= 2 else []
+
+    def arrived() -> str:
+        subjects = [m["Subject"] for m in stack.mailbox.to(APPLICATION["contact_email"])]
+        return f"two mails expected, arrived: {subjects}"
+
+    received = await eventually(both_arrived, timeout=10, why=arrived)
     subjects = [m["Subject"] for m in received]
     assert len(received) == 2, subjects
     assert "received" in subjects[0].lower()
@@ -422,9 +428,9 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
         row = session.exec(select(Notification)).one()
         row.created_at = utcnow() - timedelta(hours=1)
         # An application whose workflow start was lost (the API answered 202).
-        lost = Application(
-            **{**APPLICATION, "contact_email": "lost@example.com"},
-            policy_version=policy.version,
+        lost = application_row(
+            policy.version,
+            contact_email="lost@example.com",
             created_at=utcnow() - timedelta(hours=1),
         )
         session.add(lost)
@@ -444,9 +450,9 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
                 activity_executor=executor,
             ):
                 await schedule.trigger()
-                async with asyncio.timeout(20):
-                    while not mailer.sent:
-                        await asyncio.sleep(0.1)
+                await eventually(
+                    lambda: mailer.sent, timeout=20, why="the sweep delivered no message"
+                )
                 started = client.get_workflow_handle(f"onboarding-{lost.id}")
                 assert (await started.describe()).status is not None
                 await started.terminate()

@@ -14,10 +14,11 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
-from sellerflow.models import Appeal, EvaluationRun, Seller, Task
+from sellerflow.models import Appeal, EvaluationRun, Task
 from sellerflow.security import issue_token
 from tests.conftest import Stack
 from tests.journey import APPLICATION, DEV_PASSWORD, bearer, create_application, upload
+from tests.support.builders import seller_row
 
 ANONYMOUS = ("nobody", "expired", "forged", "forged_owner")
 STAFF = ("onboarding", "ssm", "lab", "ops")
@@ -161,15 +162,7 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
     """A seller, an onboarding task and an evaluation run, without waiting for workflows."""
     seller_id, evaluation_id = uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
     with Session(stack.engine) as session:
-        session.add(
-            Seller(
-                id=seller_id,
-                application_id=uuid.UUID(app_id),
-                legal_name=APPLICATION["legal_name"],
-                seller_category=APPLICATION["seller_category"],
-                country=APPLICATION["country"],
-            )
-        )
+        session.add(seller_row(app_id, id=seller_id))
         session.add(EvaluationRun(id=evaluation_id))
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)

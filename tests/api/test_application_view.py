@@ -6,11 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from sellerflow.models import Application, Document, Seller, Signature, Task
+from sellerflow.models import Application, Document, Signature, Task
 from sellerflow.policy.model import load_policy
 from sellerflow.records import requirement_list
 from tests.api.conftest import Api
 from tests.journey import create_application, staff_token
+from tests.support.builders import seller_row
 
 T0 = datetime(2026, 3, 1, 9, 30, 15, 123456, tzinfo=UTC)
 
@@ -84,14 +85,7 @@ def fill(session: Session, app_id: uuid.UUID) -> None:
                 comment="fine" if reasons else None,
             )
         )
-    seller = Seller(
-        id=uuid.uuid4(),
-        application_id=app_id,
-        legal_name="Acme",
-        seller_category="repair_shop",
-        country="DE",
-        trial_ends_at=T0 + timedelta(days=90),
-    )
+    seller = seller_row(app_id, trial_ends_at=T0 + timedelta(days=90))
     session.add(seller)
     app = session.get(Application, app_id)
     assert app is not None

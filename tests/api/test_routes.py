@@ -1,7 +1,7 @@
 """Every route of the API answers for real, and bad input gets a 4xx with {error, detail}."""
 
-import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sellerflow.users import ensure_user
 from tests.conftest import Stack
@@ -15,6 +15,7 @@ from tests.journey import (
     staff_token,
     wait_for_task,
 )
+from tests.support.waiting import eventually
 
 
 def is_error(response: object, status: int, error: str | None = None) -> bool:
@@ -149,11 +150,16 @@ async def test_seller_routes_orders_evaluation_actions_and_appeal(stack: Stack) 
     started = await http.post("/v1/ops/evaluations", headers=ops1)
     assert started.status_code == 202, started.text
     evaluation_id = started.json()["id"]
-    for _ in range(100):
+    evaluation: dict[str, Any] = {}
+
+    async def completed() -> dict[str, Any] | None:
+        nonlocal evaluation
         evaluation = (await http.get(f"/v1/ops/evaluations/{evaluation_id}", headers=ops1)).json()
-        if evaluation["status"] == "completed":
-            break
-        await asyncio.sleep(0.1)
+        return evaluation if evaluation["status"] == "completed" else None
+
+    await eventually(
+        completed, timeout=10, why=lambda: f"the evaluation never completed: {evaluation}"
+    )
     assert evaluation["status"] == "completed", evaluation
     assert evaluation["sellers_scored"] == 1
     seller = (await http.get(f"/v1/sellers/{seller_id}", headers=seller_auth)).json()

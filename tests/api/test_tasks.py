@@ -22,6 +22,7 @@ from sellerflow.policy.model import load_policy
 from tests.api.conftest import Api, api_without_worker
 from tests.conftest import make_settings
 from tests.journey import complete_application, create_application, staff_token, wait_for_task
+from tests.support.waiting import eventually
 from worker import build_worker
 
 
@@ -77,13 +78,16 @@ async def test_a_task_can_be_read_by_who_may_see_it(api_on_either_database: Api)
     found = await http.get(f"/v1/tasks/{task_id}", headers=reviewer)
     assert found.status_code == 200, found.text
     assert (found.json()["id"], found.json()["kind"]) == (str(task_id), "onboarding_review")
-    assert found.json()["status"] == "open" and found.json()["assignee"] is None
+    assert found.json()["status"] == "open"
+    assert found.json()["assignee"] is None
     ops = await http.get(f"/v1/tasks/{task_id}", headers=await staff_token(http, "ops1"))
     assert ops.status_code == 200
     lab = await http.get(f"/v1/tasks/{task_id}", headers=await staff_token(http, "lab1"))
-    assert lab.status_code == 403 and lab.json()["error"] == "Forbidden"
+    assert lab.status_code == 403
+    assert lab.json()["error"] == "Forbidden"
     missing = await http.get(f"/v1/tasks/{uuid.uuid4()}", headers=reviewer)
-    assert missing.status_code == 404 and missing.json()["error"] == "NotFound"
+    assert missing.status_code == 404
+    assert missing.json()["error"] == "NotFound"
 
 
 @pytest_asyncio.fixture
@@ -142,9 +146,12 @@ async def test_a_completion_while_no_worker_runs_is_503_then_applied_once(
         assert retried.status_code == 200, retried.text
         assert retried.json()["state"] == "ssm_signoff"
         # The answer comes as the workflow accepts the decision; its close_task follows.
-        async with asyncio.timeout(10):
-            while task_row(api, task_id).status != "completed":
-                await asyncio.sleep(0.05)
+        await eventually(
+            lambda: task_row(api, task_id).status == "completed",
+            timeout=10,
+            interval=0.05,
+            why="close_task never completed the task row",
+        )
         again = await api.http.post(url, headers=reviewer, json=approve)
         assert again.json() == retried.json()
     assert await decisions_in_history(api, app_id) == 1
@@ -179,9 +186,12 @@ async def test_a_completion_repeated_with_another_body_is_a_conflict(api: Api) -
             url, headers=reviewer, json={"decision": "approve", "comment": "all in order"}
         )
         assert first.status_code == 200, first.text
-        async with asyncio.timeout(10):
-            while task_row(api, task_id).status != "completed":
-                await asyncio.sleep(0.05)
+        await eventually(
+            lambda: task_row(api, task_id).status == "completed",
+            timeout=10,
+            interval=0.05,
+            why="close_task never completed the task row",
+        )
         same = await api.http.post(
             url, headers=reviewer, json={"decision": "approve", "comment": "all in order"}
         )

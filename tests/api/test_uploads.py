@@ -22,6 +22,7 @@ from tests.journey import (
     declare_document,
     post_to_s3,
 )
+from tests.support.waiting import eventually
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 512
 KIND = "company_registration_extract"
@@ -29,13 +30,14 @@ KIND = "company_registration_extract"
 
 async def requirements_of(stack: Stack, app_id: str, auth: dict[str, str]) -> Any:
     """The requirements once the workflow has set the applicant's deadline."""
-    for _ in range(100):
+
+    async def with_deadline() -> Any:
         response = await stack.http.get(f"/v1/applications/{app_id}", headers=auth)
         assert response.status_code == 200, response.text
-        if response.json()["deadline"] is not None:
-            return response.json()["requirements"]
-        await asyncio.sleep(0.1)
-    raise AssertionError("the workflow never set the deadline")
+        return response.json() if response.json()["deadline"] is not None else None
+
+    shown = await eventually(with_deadline, timeout=10, why="the workflow never set the deadline")
+    return shown["requirements"]
 
 
 async def declared(stack: Stack, app_id: str, auth: dict[str, str], **changes: Any) -> Any:

@@ -5,7 +5,6 @@ form used again after its file was checked.
 tests/api/test_uploads.py shows an expired upload form refused, and downloads as attachments.
 """
 
-import asyncio
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
@@ -13,6 +12,7 @@ import pytest
 
 from tests.journey import PDF, create_application, declare_document, post_to_s3
 from tests.serve import Site
+from tests.support.waiting import eventually
 
 KIND = "company_registration_extract"
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>" + b" " * 64
@@ -68,11 +68,14 @@ async def test_a_download_link_is_refused_after_its_expiry(
     async with httpx.AsyncClient() as browser:
         url = await download_url(live, app_id, auth, str(doc["document_id"]))
         assert (await browser.get(url)).status_code == 200
-        for _ in range(60):
+
+        async def refused() -> httpx.Response | None:
             served = await browser.get(url)
-            if served.status_code != 200:
-                break
-            await asyncio.sleep(0.25)
+            return served if served.status_code != 200 else None
+
+        served = await eventually(
+            refused, timeout=15, interval=0.25, why="the expired link was still served"
+        )
     assert served.status_code == 403, served.text
     assert "<Code>AccessDenied</Code>" in served.text
     assert served.content != PDF

@@ -19,10 +19,9 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from sellerflow.models import EvaluationRun, Seller
+from sellerflow.models import EvaluationRun
 from sellerflow.security import issue_token
 from tests.journey import (
-    APPLICATION,
     bearer,
     complete_application,
     create_application,
@@ -30,6 +29,7 @@ from tests.journey import (
     wait_for_task,
 )
 from tests.serve import Site
+from tests.support.builders import seller_row
 
 PROJECT = Path(__file__).parents[2]
 # Invalid requests as ops only, to bound the time: its token passes the authentication of every
@@ -67,15 +67,7 @@ async def build_world(live: Site) -> World:
     task = await wait_for_task(live.http, onboarding, "onboarding_review", subject=submitted_id)
     seller_id, evaluation_id = uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
     with Session(live.engine) as session:
-        session.add(
-            Seller(
-                id=seller_id,
-                application_id=uuid.UUID(submitted_id),
-                legal_name="Submitted Ltd",
-                seller_category=str(APPLICATION["seller_category"]),
-                country=str(APPLICATION["country"]),
-            )
-        )
+        session.add(seller_row(submitted_id, id=seller_id, legal_name="Submitted Ltd"))
         session.add(EvaluationRun(id=evaluation_id))
         session.commit()
     staff_ids = {

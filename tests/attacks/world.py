@@ -1,7 +1,6 @@
 """What the attacks are made against: applicants with objects of their own, and a snapshot of
 every record that a refused request must leave as it was."""
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,9 @@ from sellerflow.models import (
     Task,
 )
 from tests.conftest import Stack
-from tests.journey import APPLICATION, create_application, upload
+from tests.journey import create_application, upload
+from tests.support.builders import seller_row
+from tests.support.waiting import eventually
 
 RECORDS: tuple[type[SQLModel], ...] = (
     Application,
@@ -68,15 +69,7 @@ async def party(stack: Stack, legal_name: str) -> Party:
     assert uploaded.status_code == 200, uploaded.text
     seller_id = uuid.uuid4()
     with Session(stack.engine) as session:
-        session.add(
-            Seller(
-                id=seller_id,
-                application_id=uuid.UUID(app_id),
-                legal_name=legal_name,
-                seller_category=str(APPLICATION["seller_category"]),
-                country=str(APPLICATION["country"]),
-            )
-        )
+        session.add(seller_row(app_id, id=seller_id, legal_name=legal_name))
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)
         session.commit()
@@ -94,12 +87,12 @@ async def party(stack: Stack, legal_name: str) -> Party:
 
 async def settled(stack: Stack, app_id: str, auth: dict[str, str]) -> None:
     """Until the workflow has entered the draft stage: it writes nothing more until a request."""
-    for _ in range(100):
+
+    async def with_deadline() -> bool:
         response = await stack.http.get(f"/v1/applications/{app_id}", headers=auth)
-        if response.json()["deadline"] is not None:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the workflow never set the deadline")
+        return response.json()["deadline"] is not None
+
+    await eventually(with_deadline, timeout=10, why="the workflow never set the deadline")
 
 
 def snapshot(engine: sa.Engine) -> list[str]:

@@ -14,7 +14,7 @@ from sellerflow.policy.kpis import KpiCounts, ScorecardEntry
 from sellerflow.policy.model import Policy
 from sellerflow.scoring import seller_counts, seller_scorecard
 from sellerflow.vocabulary import KPI, KpiStatus
-from tests.db.factories import AS_OF, days_before, make_order, make_orders, make_seller
+from tests.support.builders import AS_OF, days_before, make_order, make_orders, make_seller
 
 
 def scorecard_of(

@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 import sellerflow.models  # noqa: F401  (registers the tables)
 from sellerflow.db import make_engine, upgrade_schema
-from tests.db.factories import SELLER_TABLE, make_seller
+from tests.support.builders import SELLER_TABLE, make_seller
 
 
 def current_revision(engine: sa.Engine) -> str | None:

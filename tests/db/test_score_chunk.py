@@ -12,7 +12,7 @@ from sellerflow.policy.model import Policy
 from sellerflow.policy.seller_state import ReasonRecord
 from sellerflow.scoring import category_means, rank, score_chunk
 from sellerflow.vocabulary import KPI, Standing
-from tests.db.factories import AS_OF, SELLER_TABLE, days_before, make_orders, make_seller
+from tests.support.builders import AS_OF, SELLER_TABLE, days_before, make_orders, make_seller
 
 CARD_TABLE: sa.Table = table_of(ScorecardRow)
 CHUNK = 4

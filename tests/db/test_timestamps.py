@@ -7,25 +7,11 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from sellerflow.models import Application, OrderEvent
-from tests.db.factories import ORDER_TABLE, make_order, make_seller
+from tests.support.builders import ORDER_TABLE, application_row, make_order, make_seller
 
 UTC_PLUS_TWO = timezone(timedelta(hours=2))
 PLACED = datetime(2026, 3, 1, 14, 30, 15, 123456, tzinfo=UTC_PLUS_TWO)
 PLACED_UTC_WALL_CLOCK = datetime(2026, 3, 1, 12, 30, 15, 123456)
-
-
-def application(**overrides: object) -> Application:
-    values: dict[str, object] = {
-        "legal_name": "Refurb Atelier SARL",
-        "seller_category": "repair_workshop",
-        "country": "FR",
-        "registration_number": "RCS 123 456 789",
-        "contact_name": "Camille Martin",
-        "contact_email": "camille@example.com",
-        "policy_version": "default-2026-11-26",
-    }
-    values.update(overrides)
-    return Application(**values)
 
 
 def test_order_event_reads_back_aware_in_utc(engine: sa.Engine) -> None:
@@ -61,7 +47,7 @@ def test_aware_bound_in_another_offset_finds_the_row(engine: sa.Engine) -> None:
 def test_application_reads_back_aware_in_utc(engine: sa.Engine) -> None:
     deadline = datetime(2026, 3, 15, 23, 0, tzinfo=timezone(timedelta(hours=-5)))
     with Session(engine) as session:
-        created = application(deadline_at=deadline)
+        created = application_row("default-2026-11-26", deadline_at=deadline)
         session.add(created)
         session.commit()
         application_id = created.id
@@ -109,7 +95,7 @@ def test_naive_datetime_is_refused_on_core_insert(engine: sa.Engine) -> None:
 
 def test_naive_datetime_is_refused_on_session_flush(engine: sa.Engine) -> None:
     with Session(engine) as session:
-        session.add(application(deadline_at=datetime(2026, 3, 15, 23, 0)))
+        session.add(application_row("default-2026-11-26", deadline_at=datetime(2026, 3, 15, 23, 0)))
         with pytest.raises(sa.exc.StatementError, match="naive datetime"):
             session.commit()
 

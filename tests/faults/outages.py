@@ -16,6 +16,7 @@ from temporalio.client import Client
 
 from sellerflow.config import Settings
 from sellerflow.devstack import Process, free_port, start_s3
+from tests.support.waiting import eventually
 
 
 class S3Server:
@@ -147,9 +148,10 @@ async def retrying_activity(
 ) -> PendingActivityInfo:
     """The workflow's pending activity once it has failed at least once (with `failure`)."""
     handle = temporal.get_workflow_handle(workflow_id)
-    deadline = asyncio.get_running_loop().time() + timeout.total_seconds()
     seen = ""
-    while asyncio.get_running_loop().time() < deadline:
+
+    async def retried() -> PendingActivityInfo | None:
+        nonlocal seen
         described = await handle.describe()
         for pending in described.raw_description.pending_activities:
             seen = (
@@ -157,5 +159,11 @@ async def retrying_activity(
             )
             if pending.attempt > 1 and failure(pending.last_failure.message):
                 return pending
-        await asyncio.sleep(0.2)
-    raise AssertionError(f"no activity of {workflow_id} retried as expected; last seen {seen}")
+        return None
+
+    return await eventually(
+        retried,
+        timeout=timeout.total_seconds(),
+        interval=0.2,
+        why=lambda: f"no activity of {workflow_id} retried as expected; last seen {seen}",
+    )

@@ -11,14 +11,16 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest_asyncio
 import sqlalchemy as sa
 from sqlmodel import Session, col, func, select
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.worker import Worker
 
 from api.main import build_state, create_app
@@ -32,6 +34,7 @@ from sellerflow.vocabulary import Stage
 from tests.conftest import make_settings
 from tests.journey import create_application
 from tests.mailbox import Mailbox
+from tests.support.waiting import eventually
 from worker import build_worker
 from workflows.onboarding import OnboardingWorkflow
 
@@ -58,10 +61,8 @@ class Outage:
             query = select(func.count()).where(col(Notification.template) == template)
             return session.exec(query).one()
 
-    async def until(self, condition: Callable[[], bool]) -> None:
-        async with asyncio.timeout(DRAIN_SECONDS):
-            while not condition():
-                await asyncio.sleep(0.1)
+    async def until(self, condition: Callable[[], bool], why: str) -> None:
+        await eventually(condition, timeout=DRAIN_SECONDS, why=why)
 
 
 @pytest_asyncio.fixture
@@ -99,7 +100,10 @@ async def test_backlog_drains_after_workers_were_down(outage: Outage, mailbox: M
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=8) as executor:
         async with outage.worker(executor):
-            await outage.until(lambda: outage.count("application_received") >= APPLICATIONS // 3)
+            await outage.until(
+                lambda: outage.count("application_received") >= APPLICATIONS // 3,
+                why="the first worker sent no third of the received notices",
+            )
         # Stopped in the middle of the backlog.
         received_at_stop = outage.count("application_received")
         withdrawn_at_stop = outage.count("withdrawn")
@@ -109,7 +113,8 @@ async def test_backlog_drains_after_workers_were_down(outage: Outage, mailbox: M
                 lambda: (
                     outage.count("application_received") == APPLICATIONS
                     and outage.count("withdrawn") == len(withdrawn)
-                )
+                ),
+                why="the backlog never drained: a notice missing",
             )
             await settle(outage.temporal, app_ids, withdrawn)
     print(
@@ -125,6 +130,11 @@ async def test_backlog_drains_after_workers_were_down(outage: Outage, mailbox: M
         assert len(subjects) == (2 if app_id in withdrawn else 1), (email, subjects)
 
 
+async def started_a_timer(handle: WorkflowHandle[Any, Any]) -> bool:
+    events = [e.event_type for e in (await handle.fetch_history()).events]
+    return EventType.EVENT_TYPE_TIMER_STARTED in events
+
+
 async def settle(client: Client, app_ids: list[str], withdrawn: set[str]) -> None:
     """Each withdrawn workflow finished with that result; each other one waits for its
     applicant on a timer (its first steps all done)."""
@@ -134,9 +144,9 @@ async def settle(client: Client, app_ids: list[str], withdrawn: set[str]) -> Non
             if app_id in withdrawn:
                 assert (await handle.result()).stage == Stage.withdrawn
                 continue
-            while True:
-                events = [e.event_type for e in (await handle.fetch_history()).events]
-                if EventType.EVENT_TYPE_TIMER_STARTED in events:
-                    break
-                await asyncio.sleep(0.1)
+            await eventually(
+                partial(started_a_timer, handle),
+                timeout=DRAIN_SECONDS,
+                why=f"{handle.id} started no timer",
+            )
             assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING

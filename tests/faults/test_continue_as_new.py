@@ -11,14 +11,14 @@ import asyncio
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
 import pytest
 import pytest_asyncio
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.api.enums.v1 import EventType, WorkflowTaskFailedCause
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
@@ -34,6 +34,10 @@ from temporalio.worker import (
 
 import workflows.evaluation as evaluation_module
 import workflows.seller as seller_module
+from activities.evaluation import EvaluationActivities
+from activities.notifications import NotificationActivities
+from activities.sellers import SellerActivities
+from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
@@ -65,6 +69,8 @@ from sellerflow.policy.seller_state import MysteryOrder, ReasonRecord, SellerSta
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import PASSING_CHECKLIST
+from tests.support.fakes import fake_of, fakes_in
+from tests.support.waiting import eventually
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.seller import SellerWorkflow
 
@@ -95,59 +101,52 @@ class Effects:
     notices: Counter[str] = field(default_factory=Counter)
 
 
-def recording_activities(effects: Effects) -> list[Callable[..., Awaitable[object]]]:
-    @activity.defn(name="open_task")
-    async def open_task(inp: OpenTaskInput) -> str:
+class RecordingActivities:
+    """The seller workflow's activities as recorders of what they saw (`effects`)."""
+
+    def __init__(self, effects: Effects) -> None:
+        self.effects = effects
+
+    @fake_of(TaskActivities.open_task)
+    async def open_task(self, inp: OpenTaskInput) -> str:
         return inp.task_id
 
-    @activity.defn(name="close_task")
-    async def close_task(inp: CloseTaskInput) -> None:
-        effects.closed[inp.decision.task_id] += 1
-        if (release := effects.held.get(inp.decision.task_id)) is not None:
+    @fake_of(TaskActivities.close_task)
+    async def close_task(self, inp: CloseTaskInput) -> None:
+        self.effects.closed[inp.decision.task_id] += 1
+        if (release := self.effects.held.get(inp.decision.task_id)) is not None:
             await release.wait()
 
-    @activity.defn(name="escalate_task")
-    async def escalate_task(inp: EscalateTaskInput) -> list[str]:
+    @fake_of(TaskActivities.escalate_task)
+    async def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
         return []
 
-    @activity.defn(name="cancel_tasks")
-    async def cancel_tasks(inp: CancelTasksInput) -> int:
+    @fake_of(TaskActivities.cancel_tasks)
+    async def cancel_tasks(self, inp: CancelTasksInput) -> int:
         return 0
 
-    @activity.defn(name="record_refusal")
-    async def record_refusal(inp: RecordRefusalInput) -> None:
+    @fake_of(SellerActivities.record_refusal)
+    async def record_refusal(self, inp: RecordRefusalInput) -> None:
         return None
 
-    @activity.defn(name="record_standing")
-    async def record_standing(inp: RecordStandingInput) -> None:
+    @fake_of(SellerActivities.record_standing)
+    async def record_standing(self, inp: RecordStandingInput) -> None:
         return None
 
-    @activity.defn(name="apply_status")
-    async def apply_status(inp: ApplySellerStatusInput) -> None:
+    @fake_of(SellerActivities.apply_status)
+    async def apply_status(self, inp: ApplySellerStatusInput) -> None:
         change = (inp.effect.status, inp.effect.reason.summary)
-        effects.statuses.append(change)
-        effects.by_seller[inp.seller_id].append(change)
+        self.effects.statuses.append(change)
+        self.effects.by_seller[inp.seller_id].append(change)
 
-    @activity.defn(name="notify")
-    async def notify(inp: NotifyInput) -> bool:
-        effects.notices[f"{inp.template}: {inp.context.get('reason', '')}"] += 1
+    @fake_of(NotificationActivities.notify)
+    async def notify(self, inp: NotifyInput) -> bool:
+        self.effects.notices[f"{inp.template}: {inp.context.get('reason', '')}"] += 1
         return True
 
-    @activity.defn(name="deliver_notification")
-    async def deliver_notification(inp: DeliverNotificationInput) -> bool:
+    @fake_of(NotificationActivities.deliver_notification)
+    async def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
-
-    return [
-        open_task,
-        close_task,
-        escalate_task,
-        cancel_tasks,
-        record_refusal,
-        record_standing,
-        apply_status,
-        notify,
-        deliver_notification,
-    ]
 
 
 @dataclass
@@ -158,23 +157,26 @@ class Marketplace:
     standings: dict[str, Standing] = field(default_factory=dict)
 
 
-def evaluation_activities(market: Marketplace) -> list[Callable[..., Awaitable[object]]]:
-    """The evaluation's activities by name: chunks of EVALUATION_CHUNK sellers, each changed."""
+class EvaluationFakes:
+    """The evaluation's activities: chunks of EVALUATION_CHUNK sellers, each changed."""
 
-    @activity.defn(name="begin_evaluation")
-    async def begin_evaluation(inp: BeginEvaluationInput) -> BeginEvaluationResult:
+    def __init__(self, market: Marketplace) -> None:
+        self.market = market
+
+    @fake_of(EvaluationActivities.begin_evaluation)
+    async def begin_evaluation(self, inp: BeginEvaluationInput) -> BeginEvaluationResult:
         return BeginEvaluationResult(running=None)
 
-    @activity.defn(name="category_means")
-    async def category_means(inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
+    @fake_of(EvaluationActivities.category_means)
+    async def category_means(self, inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
         return {}
 
-    @activity.defn(name="score_sellers")
-    async def score_sellers(inp: ScoreChunkInput) -> ScoreChunkResult:
+    @fake_of(EvaluationActivities.score_sellers)
+    async def score_sellers(self, inp: ScoreChunkInput) -> ScoreChunkResult:
         start = int(inp.after_seller_id or 0)
-        chunk = market.sellers[start : start + EVALUATION_CHUNK]
+        chunk = self.market.sellers[start : start + EVALUATION_CHUNK]
         reason = ReasonRecord(summary=inp.evaluation_id)
-        standing = market.standings[inp.evaluation_id]
+        standing = self.market.standings[inp.evaluation_id]
         return ScoreChunkResult(
             last_seller_id=str(start + len(chunk)) if chunk else None,
             scored=len(chunk),
@@ -183,15 +185,13 @@ def evaluation_activities(market: Marketplace) -> list[Callable[..., Awaitable[o
             ],
         )
 
-    @activity.defn(name="rank_sellers")
-    async def rank_sellers(inp: RankSellersInput) -> int:
-        return len(market.sellers)
+    @fake_of(EvaluationActivities.rank_sellers)
+    async def rank_sellers(self, inp: RankSellersInput) -> int:
+        return len(self.market.sellers)
 
-    @activity.defn(name="finish_evaluation")
-    async def finish_evaluation(inp: FinishEvaluationInput) -> None:
+    @fake_of(EvaluationActivities.finish_evaluation)
+    async def finish_evaluation(self, inp: FinishEvaluationInput) -> None:
         return None
-
-    return [begin_evaluation, category_means, score_sellers, rank_sellers, finish_evaluation]
 
 
 @dataclass
@@ -271,7 +271,7 @@ async def rig(temporal_address: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIt
         client,
         task_queue=task_queue,
         workflows=[SellerWorkflow, SellerEvaluationWorkflow],
-        activities=[*recording_activities(effects), *evaluation_activities(market)],
+        activities=[*fakes_in(RecordingActivities(effects)), *fakes_in(EvaluationFakes(market))],
         workflow_runner=UnsandboxedWorkflowRunner(),
         interceptors=[RacingInterceptor(racer)],
     ):
@@ -534,16 +534,18 @@ def accepted_actions(runs: list[list[HistoryEvent]], client: Client) -> list[lis
 
 async def signal_handled(handle: Handle) -> None:
     """Wait until the current run completed a workflow task after its last signal."""
-    async with asyncio.timeout(SETTLE_SECONDS):
-        while True:
-            events = [e.event_type for e in (await handle.fetch_history()).events]
-            last_signal = max(
-                (i for i, t in enumerate(events) if t == SIGNALED),
-                default=0,  # a new run: the signal was handled by the one before
-            )
-            if EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in events[last_signal:]:
-                return
-            await asyncio.sleep(0.05)
+
+    async def handled() -> bool:
+        events = [e.event_type for e in (await handle.fetch_history()).events]
+        last_signal = max(
+            (i for i, t in enumerate(events) if t == SIGNALED),
+            default=0,  # a new run: the signal was handled by the one before
+        )
+        return EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED in events[last_signal:]
+
+    await eventually(
+        handled, timeout=SETTLE_SECONDS, interval=0.05, why="the last signal was never handled"
+    )
 
 
 async def test_decision_copy_during_its_decision_is_refused(rig: Rig) -> None:
@@ -555,9 +557,12 @@ async def test_decision_copy_during_its_decision_is_refused(rig: Rig) -> None:
     handle = await rig.start(state)
 
     await handle.signal(SellerWorkflow.complete_task_signal, decision(held))
-    async with asyncio.timeout(SETTLE_SECONDS):
-        while not rig.effects.closed[held]:
-            await asyncio.sleep(0.02)
+    await eventually(
+        lambda: rig.effects.closed[held],
+        timeout=SETTLE_SECONDS,
+        interval=0.02,
+        why="the first decision never reached close_task",
+    )
     await handle.signal(SellerWorkflow.complete_task_signal, decision(held))
     await signal_handled(handle)
     rig.effects.held[held].set()

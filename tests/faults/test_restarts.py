@@ -49,8 +49,11 @@ from tests.journey import (
     wait_for_stage,
     wait_for_task,
 )
+from tests.support.fakes import activity_name
+from tests.support.waiting import eventually
 from workflows.onboarding import OnboardingWorkflow
 
+SETUP_ACCOUNT = activity_name(ApplicationActivities.setup_account)
 # setup_account's start-to-close timeout is 30 s (workflows/common.py): only then does Temporal
 # give up on an attempt whose worker died, and retry it.
 ACTIVITY_RETRY_WAIT = 60
@@ -69,13 +72,15 @@ async def history(handle: WorkflowHandle[Any, Any]) -> list[HistoryEvent]:
 
 async def first_timer_fires_at(handle: WorkflowHandle[Any, Any], timeout: float = 20) -> datetime:
     """When the first durable timer of a workflow fires, once the workflow has started one."""
-    for _ in range(int(timeout * 10)):
+
+    async def fires_at() -> datetime | None:
         for event in await history(handle):
             if event.event_type == EventType.EVENT_TYPE_TIMER_STARTED:
                 fire_in = event.timer_started_event_attributes.start_to_fire_timeout
                 return event.event_time.ToDatetime(tzinfo=UTC) + fire_in.ToTimedelta()
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"{handle.id} started no timer")
+        return None
+
+    return await eventually(fires_at, timeout=timeout, why=f"{handle.id} started no timer")
 
 
 # --- the worker dies inside setup_account -----------------------------------------------------
@@ -94,18 +99,22 @@ async def wait_until_setup_account_blocked(
 ) -> None:
     """Temporal has handed setup_account to a worker, and its transaction waits for our lock."""
     waiting = "SELECT count(*) FROM pg_locks WHERE relation = 'seller'::regclass AND NOT granted"
-    for _ in range(int(timeout * 10)):
+
+    async def blocked() -> bool:
         started = [
             pending
             for pending in (await handle.describe()).raw_description.pending_activities
-            if pending.activity_type.name == "setup_account"
+            if pending.activity_type.name == SETUP_ACCOUNT
             and pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
             and pending.attempt == 1
         ]
-        if started and lock.execute(sa.text(waiting)).scalar_one() == 1:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("setup_account never started and blocked on the seller table")
+        return bool(started) and lock.execute(sa.text(waiting)).scalar_one() == 1
+
+    await eventually(
+        blocked,
+        timeout=timeout,
+        why="setup_account never started and blocked on the seller table",
+    )
 
 
 async def setup_account_attempts(handle: WorkflowHandle[Any, Any]) -> list[int]:
@@ -115,7 +124,7 @@ async def setup_account_attempts(handle: WorkflowHandle[Any, Any]) -> list[int]:
         e.event_id
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == "setup_account"
+        and e.activity_task_scheduled_event_attributes.activity_type.name == SETUP_ACCOUNT
     }
     return [
         e.activity_task_started_event_attributes.attempt
@@ -236,27 +245,31 @@ def short_timers_policy(tmp_path: Path) -> Path:
 
 async def wait_for_worker(handle: WorkflowHandle[Any, Any], timeout: float = 30) -> None:
     """A query is answered only by a worker: once one is, workers poll the server again."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        try:
-            await handle.query(OnboardingWorkflow.state, rpc_timeout=timedelta(seconds=1))
-            return
-        except RPCError as err:
-            if asyncio.get_running_loop().time() > deadline:
-                raise AssertionError(f"no worker answered for {handle.id}") from err
-            await asyncio.sleep(0.1)
+
+    async def answered() -> bool:
+        await handle.query(OnboardingWorkflow.state, rpc_timeout=timedelta(seconds=1))
+        return True
+
+    # Each query may take its rpc_timeout while the server is down: the limit is wall-clock.
+    await eventually(
+        answered,
+        timeout=timeout,
+        tries=1,
+        ignoring=(RPCError,),
+        why=f"no worker answered for {handle.id}",
+    )
 
 
 async def wait_for_escalation(
     http: httpx.AsyncClient, auth: dict[str, str], task_id: str, timeout: float = 20
 ) -> dict[str, Any]:
-    for _ in range(int(timeout * 10)):
+
+    async def escalated() -> dict[str, Any] | None:
         listed = await http.get("/v1/tasks", headers=auth, params={"limit": 200})
         task = next((t for t in listed.json()["data"] if t["id"] == task_id), None)
-        if task is not None and task["escalated"]:
-            return dict(task)
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"task {task_id} was not escalated")
+        return dict(task) if task is not None and task["escalated"] else None
+
+    return await eventually(escalated, timeout=timeout, why=f"task {task_id} was not escalated")
 
 
 async def test_timers_due_while_temporal_is_down_fire_after_it_restarts(
@@ -323,11 +336,11 @@ async def test_timers_due_while_temporal_is_down_fire_after_it_restarts(
 
 async def update_waiting(handle: WorkflowHandle[Any, Any]) -> None:
     """Until an update waits at Temporal for a worker: the idle workflow has a task again."""
-    for _ in range(200):
-        if (await handle.describe()).raw_description.HasField("pending_workflow_task"):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("the update never reached Temporal")
+
+    async def waiting() -> bool:
+        return (await handle.describe()).raw_description.HasField("pending_workflow_task")
+
+    await eventually(waiting, timeout=20, why="the update never reached Temporal")
 
 
 async def update_events(handle: WorkflowHandle[Any, Any], update_id: str) -> list[str]:
@@ -349,11 +362,13 @@ async def update_events(handle: WorkflowHandle[Any, Any], update_id: str) -> lis
 async def wait_for_acceptance(
     handle: WorkflowHandle[Any, Any], update_id: str, timeout: float = 20
 ) -> None:
-    for _ in range(int(timeout * 10)):
-        if "accepted" in await update_events(handle, update_id):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"update {update_id} never reached the workflow")
+
+    async def accepted() -> bool:
+        return "accepted" in await update_events(handle, update_id)
+
+    await eventually(
+        accepted, timeout=timeout, why=f"update {update_id} never reached the workflow"
+    )
 
 
 async def approve_with_key(

@@ -15,6 +15,7 @@ from tests.journey import (
 )
 from tests.pages.conftest import DESKTOP, Screenshots, new_page
 from tests.serve import Site
+from tests.support.waiting import eventually
 
 DEV_PASSWORD = "dev-password"
 
@@ -36,11 +37,14 @@ async def open_task(page: Page, shots: Screenshots, kind: str, name: str) -> str
     link = page.get_by_role("row", name=re.compile(APPLICATION["legal_name"])).get_by_role(
         "link", name=kind.replace("_", " ")
     )
-    for _ in range(100):
+
+    async def listed() -> bool:
         if await link.count():
-            break
-        await page.wait_for_timeout(200)
+            return True
         await page.reload()
+        return False
+
+    await eventually(listed, timeout=20, interval=0.2, why=f"no {kind} task in the inbox")
     await shots.take(page, f"inbox-{name}")
     await link.click()
     await expect(page.get_by_role("heading", level=1)).to_contain_text(APPLICATION["legal_name"])

@@ -1,5 +1,5 @@
 """The seller workflow harness: a Worker on a uuid task queue of the session's Temporal server
-(time skipping), activities replaced by name with recorders."""
+(time skipping), its activities recorders registered under the real activities' names."""
 
 import uuid
 from collections.abc import AsyncIterator
@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest_asyncio
-from temporalio import activity
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
+from activities.notifications import NotificationActivities
+from activities.sellers import SellerActivities
+from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
@@ -36,6 +38,7 @@ from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
 from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
+from tests.support.fakes import fake_of, fakes_in
 from workflows.seller import SellerWorkflow
 
 MYSTERY_DECISIONS = TASK_DECISIONS[TaskKind.mystery_order]
@@ -54,68 +57,60 @@ class Recorded:
     snapshot_eventually_due: bool = True
 
 
-def recording_activities(rec: Recorded, policy: Policy) -> list[object]:
-    @activity.defn(name="open_task")
-    def open_task(inp: OpenTaskInput) -> str:
-        rec.opened.append(inp)
+class RecordingActivities:
+    """The seller workflow's activities as recorders (`rec`) of what they would write."""
+
+    def __init__(self, rec: Recorded, policy: Policy) -> None:
+        self.rec, self.policy = rec, policy
+
+    @fake_of(TaskActivities.open_task)
+    def open_task(self, inp: OpenTaskInput) -> str:
+        self.rec.opened.append(inp)
         return inp.task_id
 
-    @activity.defn(name="close_task")
-    def close_task(inp: CloseTaskInput) -> None:
-        rec.closed.append(inp.decision.task_id)
+    @fake_of(TaskActivities.close_task)
+    def close_task(self, inp: CloseTaskInput) -> None:
+        self.rec.closed.append(inp.decision.task_id)
 
-    @activity.defn(name="escalate_task")
-    def escalate_task(inp: EscalateTaskInput) -> list[str]:
-        rec.escalated.append(inp.task_id)
+    @fake_of(TaskActivities.escalate_task)
+    def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
+        self.rec.escalated.append(inp.task_id)
         return []
 
-    @activity.defn(name="cancel_tasks")
-    def cancel_tasks(inp: CancelTasksInput) -> int:
+    @fake_of(TaskActivities.cancel_tasks)
+    def cancel_tasks(self, inp: CancelTasksInput) -> int:
         if inp.task_ids is None:
-            rec.cancelled_all = True
-        rec.cancelled.extend(inp.task_ids or [])
+            self.rec.cancelled_all = True
+        self.rec.cancelled.extend(inp.task_ids or [])
         return len(inp.task_ids or [])
 
-    @activity.defn(name="record_refusal")
-    def record_refusal(inp: RecordRefusalInput) -> None:
-        rec.refusals.append(inp)
+    @fake_of(SellerActivities.record_refusal)
+    def record_refusal(self, inp: RecordRefusalInput) -> None:
+        self.rec.refusals.append(inp)
 
-    @activity.defn(name="record_standing")
-    def record_standing(inp: RecordStandingInput) -> None:
+    @fake_of(SellerActivities.record_standing)
+    def record_standing(self, inp: RecordStandingInput) -> None:
         return None
 
-    @activity.defn(name="apply_status")
-    def apply_status(inp: ApplySellerStatusInput) -> None:
-        rec.statuses.append(inp.effect.status)
+    @fake_of(SellerActivities.apply_status)
+    def apply_status(self, inp: ApplySellerStatusInput) -> None:
+        self.rec.statuses.append(inp.effect.status)
 
-    @activity.defn(name="notify")
-    def notify(inp: NotifyInput) -> bool:
-        rec.notices.append(inp.template)
+    @fake_of(NotificationActivities.notify)
+    def notify(self, inp: NotifyInput) -> bool:
+        self.rec.notices.append(inp.template)
         return True
 
-    @activity.defn(name="deliver_notification")
-    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+    @fake_of(NotificationActivities.deliver_notification)
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
-    @activity.defn(name="trial_snapshot")
-    def trial_snapshot(inp: TrialSnapshotInput) -> TrialSnapshot:
+    @fake_of(SellerActivities.trial_snapshot)
+    def trial_snapshot(self, inp: TrialSnapshotInput) -> TrialSnapshot:
         return TrialSnapshot(
-            entries=scorecard(policy, {}, in_trial=True),
-            eventually_due_satisfied=rec.snapshot_eventually_due,
+            entries=scorecard(self.policy, {}, in_trial=True),
+            eventually_due_satisfied=self.rec.snapshot_eventually_due,
         )
-
-    return [
-        open_task,
-        close_task,
-        escalate_task,
-        cancel_tasks,
-        record_refusal,
-        record_standing,
-        apply_status,
-        notify,
-        deliver_notification,
-        trial_snapshot,
-    ]
 
 
 @dataclass
@@ -194,7 +189,7 @@ async def harness(temporal_address: str) -> AsyncIterator[Harness]:
         client,
         task_queue=task_queue,
         workflows=[SellerWorkflow],
-        activities=recording_activities(rec, policy),  # type: ignore[arg-type]
+        activities=fakes_in(RecordingActivities(rec, policy)),
         activity_executor=ThreadPoolExecutor(4),
     ):
         yield Harness(client, TimeSkipper(client), rec, policy, task_queue)

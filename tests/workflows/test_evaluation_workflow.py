@@ -5,11 +5,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from temporalio import activity, workflow
+from temporalio import workflow
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 import workflows.evaluation as evaluation
+from activities.evaluation import EvaluationActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     BeginEvaluationInput,
@@ -26,6 +27,7 @@ from sellerflow.payloads import (
 from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Standing
+from tests.support.fakes import fake_of, fakes_in
 from workflows.evaluation import SellerEvaluationWorkflow
 
 
@@ -49,6 +51,39 @@ class SellerStub:
         return self.received
 
 
+class ChunkedEvaluation:
+    """The evaluation's activities: `chunks` of seller ids, each seller's standing changed."""
+
+    def __init__(self, chunks: list[list[str]], finished: list[FinishEvaluationInput]) -> None:
+        self.chunks, self.finished = chunks, finished
+
+    @fake_of(EvaluationActivities.begin_evaluation)
+    def begin_evaluation(self, inp: BeginEvaluationInput) -> BeginEvaluationResult:
+        return BeginEvaluationResult(running=None)
+
+    @fake_of(EvaluationActivities.category_means)
+    def category_means(self, inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
+        return {}
+
+    @fake_of(EvaluationActivities.score_sellers)
+    def score_sellers(self, inp: ScoreChunkInput) -> ScoreChunkResult:
+        index = 0 if inp.after_seller_id is None else int(inp.after_seller_id.split(":")[1])
+        ids = self.chunks[index]
+        return ScoreChunkResult(
+            last_seller_id=f"chunk:{index + 1}" if ids else None,
+            scored=2 * len(ids),  # half of the scored sellers changed standing
+            changes=[StandingChange(seller_id=i, standing=Standing.warn, reasons=[]) for i in ids],
+        )
+
+    @fake_of(EvaluationActivities.rank_sellers)
+    def rank_sellers(self, inp: RankSellersInput) -> int:
+        return 0
+
+    @fake_of(EvaluationActivities.finish_evaluation)
+    def finish_evaluation(self, inp: FinishEvaluationInput) -> None:
+        self.finished.append(inp)
+
+
 @pytest.fixture
 def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(evaluation, "MAX_EVENTS_PER_RUN", 25)
@@ -62,44 +97,12 @@ async def test_chunks_signals_and_continue_as_new(temporal_address: str, small_r
     chunks = [live[0:2], [*live[2:4], closed], live[4:6], []]
     finished: list[FinishEvaluationInput] = []
 
-    @activity.defn(name="begin_evaluation")
-    def begin_evaluation(inp: BeginEvaluationInput) -> BeginEvaluationResult:
-        return BeginEvaluationResult(running=None)
-
-    @activity.defn(name="category_means")
-    def category_means(inp: CategoryMeansInput) -> dict[str, dict[str, float]]:
-        return {}
-
-    @activity.defn(name="score_sellers")
-    def score_sellers(inp: ScoreChunkInput) -> ScoreChunkResult:
-        index = 0 if inp.after_seller_id is None else int(inp.after_seller_id.split(":")[1])
-        ids = chunks[index]
-        return ScoreChunkResult(
-            last_seller_id=f"chunk:{index + 1}" if ids else None,
-            scored=2 * len(ids),  # half of the scored sellers changed standing
-            changes=[StandingChange(seller_id=i, standing=Standing.warn, reasons=[]) for i in ids],
-        )
-
-    @activity.defn(name="rank_sellers")
-    def rank_sellers(inp: RankSellersInput) -> int:
-        return 0
-
-    @activity.defn(name="finish_evaluation")
-    def finish_evaluation(inp: FinishEvaluationInput) -> None:
-        finished.append(inp)
-
     with ThreadPoolExecutor(4) as executor:
         async with Worker(
             client,
             task_queue=task_queue,
             workflows=[SellerEvaluationWorkflow, SellerStub],
-            activities=[
-                begin_evaluation,
-                category_means,
-                score_sellers,
-                rank_sellers,
-                finish_evaluation,
-            ],
+            activities=fakes_in(ChunkedEvaluation(chunks, finished)),
             activity_executor=executor,
             workflow_runner=UnsandboxedWorkflowRunner(),
         ):

@@ -9,18 +9,20 @@ and a task claimed the moment it reached the inbox was refused as "not open".
 import asyncio
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
 import pytest_asyncio
-from temporalio import activity
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from activities.applications import ApplicationActivities
+from activities.notifications import NotificationActivities
+from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplyVerdictsInput,
@@ -41,6 +43,8 @@ from sellerflow.payloads import (
 from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
+from tests.support.fakes import fake_of, fakes_in
+from tests.support.waiting import eventually
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -74,51 +78,45 @@ class Onboarding:
         )
 
 
-def stub_activities(held: Held, stages: list[Stage]) -> list[Callable[..., object]]:
-    @activity.defn(name="set_stage")
-    def set_stage(inp: SetStageInput) -> None:
-        stages.append(inp.stage)
+class Stubs:
+    """The onboarding activities as stubs: the stages recorded, `held`'s activity held."""
 
-    @activity.defn(name="notify")
-    def notify(inp: NotifyInput) -> bool:
-        held.hold(f"notify:{inp.template}")
+    def __init__(self, held: Held, stages: list[Stage]) -> None:
+        self.held, self.stages = held, stages
+
+    @fake_of(ApplicationActivities.set_stage)
+    def set_stage(self, inp: SetStageInput) -> None:
+        self.stages.append(inp.stage)
+
+    @fake_of(NotificationActivities.notify)
+    def notify(self, inp: NotifyInput) -> bool:
+        self.held.hold(f"notify:{inp.template}")
         return True
 
-    @activity.defn(name="deliver_notification")
-    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+    @fake_of(NotificationActivities.deliver_notification)
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
-    @activity.defn(name="verify_application")
-    def verify_application(inp: VerifyApplicationInput) -> VerifyApplicationResult:
+    @fake_of(ApplicationActivities.verify_application)
+    def verify_application(self, inp: VerifyApplicationInput) -> VerifyApplicationResult:
         return VerifyApplicationResult(problems=[])
 
-    @activity.defn(name="open_task")
-    def open_task(inp: OpenTaskInput) -> str:
-        held.hold("open_task")
+    @fake_of(TaskActivities.open_task)
+    def open_task(self, inp: OpenTaskInput) -> str:
+        self.held.hold("open_task")
         return inp.task_id
 
-    @activity.defn(name="close_task")
-    def close_task(inp: CloseTaskInput) -> None:
-        held.hold("close_task")
+    @fake_of(TaskActivities.close_task)
+    def close_task(self, inp: CloseTaskInput) -> None:
+        self.held.hold("close_task")
 
-    @activity.defn(name="cancel_tasks")
-    def cancel_tasks(inp: CancelTasksInput) -> int:
+    @fake_of(TaskActivities.cancel_tasks)
+    def cancel_tasks(self, inp: CancelTasksInput) -> int:
         return 0
 
-    @activity.defn(name="apply_verdicts")
-    def apply_verdicts(inp: ApplyVerdictsInput) -> None:
+    @fake_of(ApplicationActivities.apply_verdicts)
+    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
         return None
-
-    return [
-        apply_verdicts,
-        set_stage,
-        notify,
-        deliver_notification,
-        verify_application,
-        open_task,
-        close_task,
-        cancel_tasks,
-    ]
 
 
 @pytest_asyncio.fixture
@@ -131,23 +129,27 @@ async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, 
             client,
             task_queue=task_queue,
             workflows=[OnboardingWorkflow],
-            activities=stub_activities(held, stages),
+            activities=fakes_in(Stubs(held, stages)),
             activity_executor=executor,
         ):
             yield Onboarding(client, task_queue, stages), held
             held.release.set()
 
 
-async def eventually(condition: Callable[[], bool], timeout: float = 10) -> None:
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
+async def entered(onboarding: Onboarding, stage: Stage) -> None:
+    """Until set_stage has recorded `stage`."""
+    await eventually(
+        lambda: stage in onboarding.stages,
+        timeout=10,
+        interval=0.05,
+        why=f"set_stage never recorded {stage}",
+    )
 
 
 async def submitted(onboarding: Onboarding) -> WorkflowHandle[OnboardingWorkflow, OnboardingResult]:
     """A new application, submitted once its draft stage is recorded."""
     handle = await onboarding.start()
-    await eventually(lambda: Stage.draft in onboarding.stages)
+    await entered(onboarding, Stage.draft)
     await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
     return handle
 
@@ -169,7 +171,7 @@ async def test_a_submit_sent_during_the_first_notice_is_kept(
     await handle.signal(OnboardingWorkflow.submit_signal, SubmitInput())
     held.release.set()
 
-    await eventually(lambda: Stage.onboarding_review in onboarding.stages)
+    await entered(onboarding, Stage.onboarding_review)
     assert onboarding.stages[:4] == [
         Stage.draft,
         Stage.submitted,
@@ -194,9 +196,12 @@ async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
             CompleteTaskInput(task_id=task_id, actor="onboarding1", decision=Decision.approve),
         )
     )
-    async with asyncio.timeout(10):  # the workflow accepted it while awaiting open_task
-        while not await update_accepted(handle):
-            await asyncio.sleep(0.05)
+    await eventually(  # the workflow accepted it while awaiting open_task
+        lambda: update_accepted(handle),
+        timeout=10,
+        interval=0.05,
+        why="the workflow never accepted the decision",
+    )
     held.release.set()
 
     outcome = await asyncio.wait_for(decision, 10)
@@ -217,11 +222,8 @@ async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
     onboarding, held = held_worker
     held.name = "close_task"
     handle = await submitted(onboarding)
-    await eventually(lambda: Stage.onboarding_review in onboarding.stages)
-    task_id = None
-    async with asyncio.timeout(10):
-        while task_id is None:
-            task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
+    await entered(onboarding, Stage.onboarding_review)
+    task_id = await open_task_id(handle)
 
     answer = handle.execute_update(
         OnboardingWorkflow.complete_task,
@@ -239,16 +241,14 @@ async def test_a_decision_is_answered_before_the_workflow_carries_it_out(
     assert await asyncio.to_thread(held.started.wait, 10)
     assert stage not in onboarding.stages
     held.release.set()
-    await eventually(lambda: stage in onboarding.stages)
+    await entered(onboarding, stage)
 
 
 async def open_task_id(handle: WorkflowHandle[OnboardingWorkflow, OnboardingResult]) -> str:
-    async with asyncio.timeout(10):
-        while True:
-            task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
-            if task_id is not None:
-                return task_id
-            await asyncio.sleep(0.05)
+    async def task_id() -> str | None:
+        return (await handle.query(OnboardingWorkflow.state)).open_task_id
+
+    return await eventually(task_id, timeout=10, interval=0.05, why="no task open")
 
 
 async def in_signoff(
@@ -261,9 +261,14 @@ async def in_signoff(
     approve = CompleteTaskInput(task_id=review, actor="onboarding1", decision=Decision.approve)
     await handle.execute_update(OnboardingWorkflow.complete_task, approve)
     held.name = hold
-    async with asyncio.timeout(10):
-        while (signoff := await open_task_id(handle)) == review:
-            await asyncio.sleep(0.05)
+
+    async def signoff_task_id() -> str | None:
+        task_id = await open_task_id(handle)
+        return task_id if task_id != review else None
+
+    signoff = await eventually(
+        signoff_task_id, timeout=10, interval=0.05, why="the sign-off task was never opened"
+    )
     return handle, signoff
 
 
@@ -275,7 +280,7 @@ async def test_a_withdrawal_after_the_sign_off_was_accepted_is_refused(
     (its update never answered)."""
     onboarding, held = held_worker
     handle, signoff = await in_signoff(onboarding, held)
-    await eventually(lambda: Stage.ssm_signoff in onboarding.stages)
+    await entered(onboarding, Stage.ssm_signoff)
     held.name = "close_task"
     approve = CompleteTaskInput(task_id=signoff, actor="ssm1", decision=Decision.approve)
     outcome = await handle.execute_update(OnboardingWorkflow.complete_task, approve)

@@ -10,23 +10,26 @@ A failure names the seed and prints the steps taken.
 import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from temporalio import activity
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
     WorkflowUpdateFailedError,
 )
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
+from activities.applications import ApplicationActivities
+from activities.notifications import NotificationActivities
+from activities.sellers import SellerActivities
+from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
@@ -59,6 +62,7 @@ from sellerflow.policy.onboarding import NEEDS_REASON_CODES, STAGE_MOVES
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage, TaskKind
 from tests.idle import wait_for_idle
+from tests.support.fakes import fake_of, fakes_in
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
 
@@ -86,86 +90,74 @@ class Written:
     fail_checks: bool = False
 
 
-def recorders(w: Written, policy: Policy) -> list[Callable[..., object]]:
-    @activity.defn(name="set_stage")
-    def set_stage(inp: SetStageInput) -> None:
-        w.stages.append(inp.stage)
+class Recorders:
+    """The activities as recorders of what they would write (`w`, the read model)."""
 
-    @activity.defn(name="verify_application")
-    def verify_application(inp: VerifyApplicationInput) -> VerifyApplicationResult:
+    def __init__(self, w: Written, policy: Policy) -> None:
+        self.w, self.policy = w, policy
+
+    @fake_of(ApplicationActivities.set_stage)
+    def set_stage(self, inp: SetStageInput) -> None:
+        self.w.stages.append(inp.stage)
+
+    @fake_of(ApplicationActivities.verify_application)
+    def verify_application(self, inp: VerifyApplicationInput) -> VerifyApplicationResult:
         problem = Problem(code="vat_number", error_code="vat_invalid", reason="check digits")
-        return VerifyApplicationResult(problems=[problem] if w.fail_checks else [])
+        return VerifyApplicationResult(problems=[problem] if self.w.fail_checks else [])
 
-    @activity.defn(name="open_task")
-    def open_task(inp: OpenTaskInput) -> str:
+    @fake_of(TaskActivities.open_task)
+    def open_task(self, inp: OpenTaskInput) -> str:
         if inp.application_id and not inp.seller_id:
-            w.opened[inp.task_id] = inp.kind
+            self.w.opened[inp.task_id] = inp.kind
         return inp.task_id
 
-    @activity.defn(name="close_task")
-    def close_task(inp: CloseTaskInput) -> None:
-        if inp.decision.task_id in w.opened:
-            w.closed.append(inp.decision)
+    @fake_of(TaskActivities.close_task)
+    def close_task(self, inp: CloseTaskInput) -> None:
+        if inp.decision.task_id in self.w.opened:
+            self.w.closed.append(inp.decision)
 
-    @activity.defn(name="cancel_tasks")
-    def cancel_tasks(inp: CancelTasksInput) -> int:
+    @fake_of(TaskActivities.cancel_tasks)
+    def cancel_tasks(self, inp: CancelTasksInput) -> int:
         if inp.workflow_id.startswith("onboarding-"):
-            w.cancelled = True
+            self.w.cancelled = True
         return 0
 
-    @activity.defn(name="escalate_task")
-    def escalate_task(inp: EscalateTaskInput) -> list[str]:
+    @fake_of(TaskActivities.escalate_task)
+    def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
         return []
 
-    @activity.defn(name="apply_verdicts")
-    def apply_verdicts(inp: ApplyVerdictsInput) -> None:
+    @fake_of(ApplicationActivities.apply_verdicts)
+    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
         return None
 
-    @activity.defn(name="setup_account")
-    def setup_account(inp: SetupAccountInput) -> SetupAccountResult:
+    @fake_of(ApplicationActivities.setup_account)
+    def setup_account(self, inp: SetupAccountInput) -> SetupAccountResult:
         return SetupAccountResult(seller_id=str(uuid.uuid4()))
 
-    @activity.defn(name="notify")
-    def notify(inp: NotifyInput) -> bool:
+    @fake_of(NotificationActivities.notify)
+    def notify(self, inp: NotifyInput) -> bool:
         return True
 
-    @activity.defn(name="deliver_notification")
-    def deliver_notification(inp: DeliverNotificationInput) -> bool:
+    @fake_of(NotificationActivities.deliver_notification)
+    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
     # The seller workflow started at approval runs on the same worker.
-    @activity.defn(name="apply_status")
-    def apply_status(inp: ApplySellerStatusInput) -> None:
+    @fake_of(SellerActivities.apply_status)
+    def apply_status(self, inp: ApplySellerStatusInput) -> None:
         return None
 
-    @activity.defn(name="trial_snapshot")
-    def trial_snapshot(inp: TrialSnapshotInput) -> TrialSnapshot:
-        return TrialSnapshot(entries=scorecard(policy, {}, in_trial=True))
+    @fake_of(SellerActivities.trial_snapshot)
+    def trial_snapshot(self, inp: TrialSnapshotInput) -> TrialSnapshot:
+        return TrialSnapshot(entries=scorecard(self.policy, {}, in_trial=True))
 
-    @activity.defn(name="record_refusal")
-    def record_refusal(inp: RecordRefusalInput) -> None:
+    @fake_of(SellerActivities.record_refusal)
+    def record_refusal(self, inp: RecordRefusalInput) -> None:
         return None
 
-    @activity.defn(name="record_standing")
-    def record_standing(inp: RecordStandingInput) -> None:
+    @fake_of(SellerActivities.record_standing)
+    def record_standing(self, inp: RecordStandingInput) -> None:
         return None
-
-    return [
-        set_stage,
-        verify_application,
-        open_task,
-        close_task,
-        cancel_tasks,
-        escalate_task,
-        apply_verdicts,
-        setup_account,
-        notify,
-        deliver_notification,
-        apply_status,
-        trial_snapshot,
-        record_refusal,
-        record_standing,
-    ]
 
 
 @dataclass
@@ -186,7 +178,7 @@ async def rig(temporal_address: str) -> AsyncIterator[tuple[Rig, Written]]:
             client,
             task_queue=task_queue,
             workflows=[OnboardingWorkflow, SellerWorkflow],
-            activities=recorders(written, policy),
+            activities=fakes_in(Recorders(written, policy)),
             activity_executor=executor,
         ):
             yield Rig(client, TimeSkipper(client), task_queue, policy), written

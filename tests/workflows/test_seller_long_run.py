@@ -7,7 +7,6 @@ server's time-skipping round trips alone). The model applies a batch's signals a
 were sent and its timers at the batch's end, as the workflow does.
 """
 
-import asyncio
 import random
 import time
 from datetime import datetime, timedelta
@@ -22,6 +21,7 @@ from sellerflow.policy.model import Policy
 from sellerflow.policy.seller_state import Effect, OpenTaskEffect, SellerState, StatusEffect
 from sellerflow.vocabulary import Decision, SellerStatus, Standing, TaskKind
 from tests.idle import wait_for_idle
+from tests.support.waiting import eventually
 from tests.workflows.conftest import Harness
 from workflows.seller import MAX_EVENTS_PER_RUN, SellerWorkflow
 
@@ -94,15 +94,17 @@ async def first_task_done(handle: WorkflowHandle[SellerWorkflow, str]) -> None:
     After continue-as-new the dev server may hold the new run's first workflow task back by
     about a second of real time, which a fast-forward does not skip; messages wait meanwhile.
     """
-    for _ in range(50):
+
+    async def answered() -> bool:
         try:
             await handle.query(SellerWorkflow.view)
-            return
         except RPCError as err:
             if "not scheduled yet" not in err.message:
                 raise
-            await asyncio.sleep(0.1)
-    raise AssertionError("the run never started its first workflow task")
+            return False
+        return True
+
+    await eventually(answered, timeout=5, why="the run never started its first workflow task")
 
 
 async def send_batch(

@@ -20,12 +20,12 @@ import pytest_asyncio
 import sqlalchemy as sa
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.testing._timeskipping import TimeSkipper
+from temporalio.testing import TimeSkipper
 from temporalio.worker import Worker
 
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, session_scope, upgrade_schema
-from sellerflow.models import Application, Seller, Task
+from sellerflow.models import Seller, Task
 from sellerflow.payloads import (
     AppealFiledInput,
     AppealWithdrawnInput,
@@ -37,7 +37,7 @@ from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.idle import wait_for_idle
-from tests.journey import APPLICATION
+from tests.support.builders import application_row, seller_row
 from tests.workflows.conftest import Harness, Recorded
 from worker import build_activities
 from workflows.seller import SellerWorkflow
@@ -149,15 +149,8 @@ async def on_sqlite(
     policy = load_policy("default")
     settings = Settings(temporal_address=temporal_address)
     with session_scope(engine) as session:
-        app = Application(**APPLICATION, policy_version=policy.version)
-        seller = Seller(
-            id=uuid.uuid4(),
-            application_id=app.id,
-            legal_name=app.legal_name,
-            seller_category=app.seller_category,
-            country=app.country,
-            ssm_username="ssm1",
-        )
+        app = application_row(policy.version)
+        seller = seller_row(app, ssm_username="ssm1")
         app.seller_id = seller.id
         session.add_all([app, seller])
         seller_id, app_id = str(seller.id), str(app.id)

@@ -1,4 +1,5 @@
-"""Rows for the database tests, inserted with SQLAlchemy Core on a caller's connection."""
+"""The rows many tests build: an application and the seller account it opens (models, for a
+session), and sellers and order events inserted with SQLAlchemy Core (the database tests)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -7,7 +8,36 @@ from typing import Any
 import sqlalchemy as sa
 
 from sellerflow.db import table_of
-from sellerflow.models import OrderEvent, Seller
+from sellerflow.models import Application, OrderEvent, Seller
+from tests.journey import APPLICATION
+
+# --- models, for a session ---------------------------------------------------------------------
+
+
+def application_row(policy_version: str, **overrides: Any) -> Application:
+    """The application of `APPLICATION` (what `create_application` posts), not inserted."""
+    return Application(**{**APPLICATION, "policy_version": policy_version, **overrides})
+
+
+def seller_row(of: Application | uuid.UUID | str, **overrides: Any) -> Seller:
+    """The seller account opened for an application, not inserted (the caller links it with
+    `application.seller_id`): the company of the given row, or of `APPLICATION` (the one
+    `create_application` posts) when given only the application's id."""
+    company: dict[str, Any]
+    if isinstance(of, Application):
+        app_id = of.id
+        company = {
+            "legal_name": of.legal_name,
+            "seller_category": of.seller_category,
+            "country": of.country,
+        }
+    else:
+        app_id = uuid.UUID(str(of))
+        company = {k: APPLICATION[k] for k in ("legal_name", "seller_category", "country")}
+    return Seller(**{"id": uuid.uuid4(), "application_id": app_id, **company, **overrides})
+
+
+# --- rows inserted with SQLAlchemy Core on a caller's connection (the database tests) ----------
 
 AS_OF = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
