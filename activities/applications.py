@@ -10,7 +10,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit
+from sellerflow.agreements import current_versions, signed_versions
 from sellerflow.db import insert_once, session_scope
+from sellerflow.documents import DOCUMENTS_OF, latest_documents, newest_of_each_kind
 from sellerflow.models import Application, Document, Seller, StageChange, UTCDateTime, utcnow
 from sellerflow.payloads import (
     ApplyVerdictsInput,
@@ -29,18 +31,9 @@ from sellerflow.policy.requirements import (
     required_documents,
     vat_format_error,
 )
-from sellerflow.records import (
-    APPLICATIONS,
-    DOCUMENTS,
-    DOCUMENTS_OF,
-    SELLERS,
-    current_versions,
-    latest_documents,
-    newest_of_each_kind,
-    signed_versions,
-)
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
 from sellerflow.storage import ObjectStore, StoreUnavailable, check_document
+from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLERS
 from sellerflow.vocabulary import DocumentStatus, SellerCategory, SellerStatus
 
 SELLER_NAMESPACE = uuid.UUID("0b6f8a52-8f0e-4e0c-a6c1-7f3c5d2e9a10")

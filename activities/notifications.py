@@ -10,6 +10,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from sellerflow import outbox
+from sellerflow.application_requirements import requirement_list
 from sellerflow.config import Settings
 from sellerflow.models import UTCDateTime, utcnow
 from sellerflow.outbox import NOTIFICATIONS, Mailer, build_message
@@ -22,7 +23,7 @@ from sellerflow.payloads import (
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.policy.seller_state import LEGAL_NOTICES
-from sellerflow.records import APPLICATIONS, SELLERS, requirement_list
+from sellerflow.tables import APPLICATIONS, SELLERS
 from sellerflow.templating import notification_variables
 
 _APPLICANT = (

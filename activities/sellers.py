@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit, outbox
 from sellerflow.db import parse_id, session_scope
+from sellerflow.documents import latest_documents
 from sellerflow.models import Application, Seller, SellerAction, utcnow
 from sellerflow.payloads import (
     ApplySellerStatusInput,
@@ -19,8 +20,8 @@ from sellerflow.payloads import (
 )
 from sellerflow.policy.requirements import document_date_error
 from sellerflow.policy.seller_state import notice_template
-from sellerflow.records import SELLERS, latest_documents
 from sellerflow.scoring import seller_scorecard
+from sellerflow.tables import SELLERS
 from sellerflow.vocabulary import DocumentStatus
 
 _RECORD_STANDING = (

@@ -28,10 +28,10 @@ from api.routes.documents import download_document, list_documents
 from api.routes.history import application_history
 from api.routes.tasks import claim_task, decide_task, release_task, task_for, task_public
 from api.schemas import DocumentVerdictBody, History, TaskComplete, TimelineEntry
+from sellerflow.documents import latest_documents
 from sellerflow.errors import DomainError
 from sellerflow.models import Application, Seller, Task
 from sellerflow.policy.mystery import MysteryChecklist
-from sellerflow.records import latest_documents
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, DocumentStatus, TaskKind
 
 router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)

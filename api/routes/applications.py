@@ -31,15 +31,13 @@ from api.schemas import (
 )
 from api.workflow_calls import call_workflow
 from sellerflow import audit
+from sellerflow.application_requirements import requirement_list
+from sellerflow.db import count
 from sellerflow.errors import Conflict, MissingRequirements, NotFound, ServiceUnavailable
 from sellerflow.models import Application
 from sellerflow.onboarding_start import onboarding_workflow_id, start_onboarding
 from sellerflow.payloads import SubmitInput, WithdrawInput
 from sellerflow.policy.requirements import unmet
-from sellerflow.records import (
-    count,
-    requirement_list,
-)
 from sellerflow.security import issue_token
 from sellerflow.vocabulary import SellerCategory, Stage
 from workflows.onboarding import OnboardingWorkflow

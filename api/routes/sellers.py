@@ -31,11 +31,11 @@ from api.schemas import (
     SellerSummary,
 )
 from api.workflow_calls import call_workflow
+from sellerflow.db import count
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from sellerflow.models import Appeal, AuditLog, ScorecardRow, Seller, SellerAction, Task
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
 from sellerflow.policy.seller_state import task_id_for
-from sellerflow.records import count
 from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, TaskStatus
 from workflows.seller import SellerWorkflow
 

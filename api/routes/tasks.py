@@ -29,12 +29,13 @@ from api.errors import errors
 from api.schemas import Page, TaskAssign, TaskComplete, TaskCompleted, TaskPublic
 from api.workflow_calls import call_workflow
 from sellerflow import audit
+from sellerflow.db import count
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
 from sellerflow.policy import Refused
 from sellerflow.policy.onboarding import check_decision_allowed
-from sellerflow.records import APPLICATIONS, TASKS, count
+from sellerflow.tables import APPLICATIONS, TASKS
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow

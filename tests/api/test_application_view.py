@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
+from sellerflow.application_requirements import requirement_list
 from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy.model import load_policy
-from sellerflow.records import requirement_list
 from tests.api.conftest import Api
 from tests.journey import create_application, staff_token
 
