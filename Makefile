@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/python -m sellerflow.devstack run
+	$(BIN)/python -m sellerflow.cli.devstack run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

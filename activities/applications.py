@@ -29,19 +29,12 @@ from sellerflow.policy.requirements import (
     required_documents,
     vat_format_error,
 )
-from sellerflow.records import (
-    APPLICATIONS,
-    DOCUMENTS,
-    DOCUMENTS_OF,
-    SELLERS,
-    current_versions,
-    latest_documents,
-    newest_of_each_kind,
-    signed_versions,
-)
+from sellerflow.queries.agreements import current_versions, signed_versions
+from sellerflow.queries.documents import DOCUMENTS_OF, latest_documents, newest_of_each_kind
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
 from sellerflow.services.documents import settle_pending_files
 from sellerflow.storage import ObjectStore, StoreUnavailable
+from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLERS
 from sellerflow.vocabulary import DocumentStatus, SellerCategory, SellerStatus
 
 SELLER_NAMESPACE = uuid.UUID("0b6f8a52-8f0e-4e0c-a6c1-7f3c5d2e9a10")

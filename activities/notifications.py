@@ -22,7 +22,8 @@ from sellerflow.payloads import (
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.policy.seller_state import LEGAL_NOTICES
-from sellerflow.records import APPLICATIONS, SELLERS, requirement_list
+from sellerflow.queries.requirements import requirement_list
+from sellerflow.tables import APPLICATIONS, SELLERS
 from sellerflow.templating import notification_variables
 
 _APPLICANT = (

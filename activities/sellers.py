@@ -19,8 +19,9 @@ from sellerflow.payloads import (
 )
 from sellerflow.policy.requirements import document_date_error
 from sellerflow.policy.seller_state import notice_template
-from sellerflow.records import SELLERS, latest_documents
+from sellerflow.queries.documents import latest_documents
 from sellerflow.scoring import seller_scorecard
+from sellerflow.tables import SELLERS
 from sellerflow.vocabulary import DocumentStatus
 
 _RECORD_STANDING = (

@@ -15,7 +15,7 @@ from sellerflow.models import UTCDateTime
 from sellerflow.onboarding_start import start_onboarding
 from sellerflow.payloads import StartLostOnboardingsInput
 from sellerflow.policy.model import Policy
-from sellerflow.records import APPLICATIONS
+from sellerflow.tables import APPLICATIONS
 from sellerflow.vocabulary import Stage
 
 # A draft whose workflow never ran its first activity (which sets the applicant's deadline).

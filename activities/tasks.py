@@ -16,7 +16,7 @@ from sellerflow.payloads import (
     OpenTaskInput,
     notification_id,
 )
-from sellerflow.records import TASKS
+from sellerflow.tables import TASKS
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
 
 # Where an escalation goes when no staff account could act on the task.

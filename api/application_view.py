@@ -21,15 +21,9 @@ from sqlmodel import Session
 from api.schemas import ApplicationPublic, DecisionPublic
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import Requirement
-from sellerflow.records import (
-    APPLICATIONS,
-    DOCUMENTS,
-    SELLERS,
-    SIGNATURES,
-    TASKS,
-    requirements_of,
-    states_of,
-)
+from sellerflow.queries.documents import states_of
+from sellerflow.queries.requirements import requirements_of
+from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLERS, SIGNATURES, TASKS
 from sellerflow.vocabulary import SellerStatus, TaskStatus
 
 DOCUMENT_FIELDS = ("created_at", "kind", "status", "sha256", "error_code", "error_reason")

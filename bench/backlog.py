@@ -40,9 +40,9 @@ from temporalio.client import Client
 
 from api.main import build_state, create_app
 from bench.stack import postgres_schema
+from sellerflow.cli.devstack import Process, free_port, spawn, start_temporal
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.devstack import Process, free_port, spawn, start_temporal
 from sellerflow.models import Notification
 from sellerflow.temporal import connect
 

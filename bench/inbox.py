@@ -26,9 +26,9 @@ import sqlalchemy as sa
 from api.main import build_state, create_app
 from bench.evaluation import sqlite_database
 from bench.stack import postgres_schema
+from sellerflow.cli.devstack import seed_dev_users
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, table_of, upgrade_schema
-from sellerflow.devstack import seed_dev_users
 from sellerflow.models import Task
 from sellerflow.security import issue_token
 from sellerflow.vocabulary import TASK_ROLES, TaskKind, TaskStatus

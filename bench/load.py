@@ -39,9 +39,7 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
 from bench.evaluation import POSTGRES_ADMIN_URL
-from sellerflow.config import Settings
-from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.devstack import (
+from sellerflow.cli.devstack import (
     Process,
     free_port,
     seed_dev_users,
@@ -50,6 +48,8 @@ from sellerflow.devstack import (
     start_temporal,
     wait_for_port,
 )
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy import vat
 from sellerflow.search_attributes import STAGE

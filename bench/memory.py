@@ -57,9 +57,9 @@ from bench.stack import (
     wait_idle,
 )
 from bench.throughput import real_journey
+from sellerflow.cli.devstack import Process, free_port
 from sellerflow.config import PROJECT_ROOT, Settings
 from sellerflow.db import make_engine
-from sellerflow.devstack import Process, free_port
 from sellerflow.models import Seller
 from sellerflow.payloads import SellerInput
 from sellerflow.policy.model import load_policy

@@ -42,9 +42,7 @@ import bench.reference as reference_module
 import worker as worker_module
 from bench.evaluation import POSTGRES_ADMIN_URL
 from bench.reference import ReferenceWorkflow, trivial_activity
-from sellerflow.config import PROJECT_ROOT, Settings
-from sellerflow.db import fresh_schema, make_engine, upgrade_schema
-from sellerflow.devstack import (
+from sellerflow.cli.devstack import (
     Process,
     free_port,
     seed_dev_users,
@@ -52,6 +50,8 @@ from sellerflow.devstack import (
     start_temporal,
     wait_for_port,
 )
+from sellerflow.config import PROJECT_ROOT, Settings
+from sellerflow.db import fresh_schema, make_engine, upgrade_schema
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
 

@@ -2,7 +2,7 @@
 
 Every row is chained: `hash` is SHA-256 over the row's canonical content and the previous
 row's hash (`prev_hash`), so editing or deleting a row breaks the chain at that row.
-`python -m sellerflow.audit verify` walks the chain and names the first broken row.
+`python -m sellerflow.cli.audit verify` walks the chain and names the first broken row.
 
 Appends are serialized by the one-row `audit_chain_head` table: an append first *writes* that
 row (a no-op UPDATE) and reads the head hash it returns (UPDATE ... RETURNING, one statement).
@@ -16,7 +16,6 @@ A unique `prev_hash` is the safety net: two rows can never follow the same prede
 
 import hashlib
 import json
-import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -170,29 +169,3 @@ def verify(session: Session) -> Verdict:
         select(AuditLog).order_by(col(AuditLog.id)).execution_options(yield_per=1000)
     )
     return verify_rows(rows, session.get(AuditChainHead, 1))
-
-
-def main(argv: list[str] | None = None, database_url: str | None = None) -> int:
-    """`python -m sellerflow.audit verify`: exit 0 when the chain holds, 1 at the first break."""
-    from sellerflow.config import get_settings
-    from sellerflow.db import make_engine
-
-    args = sys.argv[1:] if argv is None else argv
-    if args != ["verify"]:
-        print("usage: python -m sellerflow.audit verify", file=sys.stderr)
-        return 2
-    engine = make_engine(database_url or get_settings().database_url)
-    try:
-        with Session(engine) as session:
-            verdict = verify(session)
-    finally:
-        engine.dispose()
-    if verdict.ok:
-        print(f"OK: {verdict.rows} audit rows, chain intact")
-        return 0
-    print(f"BROKEN at audit row id={verdict.broken_row}: {verdict.problem}")
-    return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -73,6 +73,11 @@ def connection_of(db: Session | sa.Connection) -> sa.Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
+def count(session: Session, query: sa.Select[Any]) -> int:
+    """The one number a `SELECT count(...)` query returns (list totals)."""
+    return int(session.execute(query).scalar_one())
+
+
 _INSERT_ONCE: dict[tuple[str, str, str], sa.Insert] = {}
 
 

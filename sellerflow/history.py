@@ -1,30 +1,17 @@
 """The readable history of an application or a seller: Temporal histories plus the audit log.
 
-Shared by the API's history routes and the terminal:
-
-    python -m sellerflow.history <application-id>            # the timeline
-    python -m sellerflow.history --export <workflow-id> --out FILE   # replayable history JSON
-
-Connects with TEMPORAL_ADDRESS and DATABASE_URL.
+Shared by the API's history routes and the terminal (`python -m sellerflow.cli.history`).
 """
 
-import argparse
-import asyncio
 import json
-import sys
-import uuid
 from pathlib import Path
-from typing import TextIO
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from temporalio.client import Client, WorkflowHistory
 from temporalio.service import RPCError
 
-from sellerflow.config import Settings, get_settings
-from sellerflow.db import make_engine
 from sellerflow.models import Application, AuditLog, Seller, Task
-from sellerflow.temporal import connect
 from sellerflow.timeline import Entry, timeline
 
 
@@ -112,60 +99,8 @@ def merge(histories: list[WorkflowHistory], extra: list[Entry]) -> list[Entry]:
     return sorted(entries, key=lambda e: e.at)
 
 
-def format_entry(entry: Entry) -> str:
-    actor = f" [{entry.actor}]" if entry.actor else ""
-    return (
-        f"{entry.at:%Y-%m-%d %H:%M:%S} {entry.kind:<12} {entry.text}{actor}  ({entry.workflow_id})"
-    )
-
-
 async def export_history(temporal: Client, workflow_id: str, out: Path) -> int:
     """Write the latest run's history in the replayable JSON that tests/histories keeps."""
     history = await temporal.get_workflow_handle(workflow_id).fetch_history()
     out.write_text(json.dumps(history.to_json_dict(), indent=1) + "\n")
     return len(history.events)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sellerflow.history", description=__doc__)
-    parser.add_argument("application_id", nargs="?", help="print this application's timeline")
-    parser.add_argument("--export", metavar="WORKFLOW_ID", help="write a replayable history")
-    parser.add_argument("--out", type=Path, help="file for --export")
-    return parser
-
-
-async def main(
-    argv: list[str] | None = None, settings: Settings | None = None, out: TextIO = sys.stdout
-) -> int:
-    """The command; returns its exit code (2: bad arguments, 1: not found)."""
-    parser = _parser()
-    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    if bool(args.export) == bool(args.application_id) or bool(args.export) != bool(args.out):
-        parser.print_usage(sys.stderr)
-        return 2
-    settings = settings or get_settings()
-    temporal = await connect(settings)
-    if args.export:
-        events = await export_history(temporal, args.export, args.out)
-        print(f"wrote {events} events of {args.export} to {args.out}", file=out)
-        return 0
-    engine = make_engine(settings.database_url)
-    try:
-        with Session(engine) as session:
-            app = session.get(Application, uuid.UUID(args.application_id))
-            if app is None:
-                print(f"no application {args.application_id}", file=sys.stderr)
-                return 1
-            workflows = application_workflows(app)
-            extra = inbox_entries(session, app)
-    finally:
-        engine.dispose()
-    entries = merge(await fetch_histories(temporal, workflows), extra)
-    print(f"application {app.id} ({app.legal_name}), stage {app.stage}", file=out)
-    for entry in entries:
-        print(format_entry(entry), file=out)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))

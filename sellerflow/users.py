@@ -1,7 +1,4 @@
-"""Staff accounts: creation, roles, passwords (also behind the `sellerflow-users` command)."""
-
-import argparse
-import sys
+"""Staff accounts: creation, roles, passwords (the command: `python -m sellerflow.cli.users`)."""
 
 import sqlalchemy as sa
 from sqlmodel import select
@@ -36,47 +33,3 @@ def ensure_user(
             )
             session.add(user)
         return user
-
-
-def main(argv: list[str] | None = None) -> int:
-    from sellerflow.config import get_settings
-    from sellerflow.db import make_engine
-
-    parser = argparse.ArgumentParser(prog="sellerflow-users", description="Manage staff users")
-    sub = parser.add_subparsers(dest="command", required=True)
-    add = sub.add_parser("add")
-    add.add_argument("username")
-    add.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
-    add.add_argument("--password", required=True)
-    add.add_argument("--email")
-    for name in ("disable", "enable"):
-        sub.add_parser(name).add_argument("username")
-    reset = sub.add_parser("reset-password")
-    reset.add_argument("username")
-    reset.add_argument("--password", required=True)
-    sub.add_parser("list")
-    args = parser.parse_args(argv)
-    engine = make_engine(get_settings().database_url)
-    if args.command == "add":
-        ensure_user(engine, args.username, args.role, args.password, args.email)
-        return 0
-    with session_scope(engine) as session:
-        if args.command == "list":
-            for user in session.exec(select(StaffUser).order_by(StaffUser.username)).all():
-                state = "disabled" if user.disabled else "active"
-                print(f"{user.username}\t{user.roles}\t{state}")
-            return 0
-        found = session.exec(select(StaffUser).where(StaffUser.username == args.username)).first()
-        if found is None:
-            print(f"no user {args.username}", file=sys.stderr)
-            return 1
-        if args.command == "reset-password":
-            found.password_hash = hash_password(args.password)
-        else:
-            found.disabled = args.command == "disable"
-        session.add(found)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

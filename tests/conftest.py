@@ -17,9 +17,9 @@ from temporalio.client import Client
 from temporalio.testing import TimeSkipper
 
 from api.main import build_state, create_app
+from sellerflow.cli.devstack import Process, free_port, seed_dev_users, start_s3, start_temporal
 from sellerflow.config import Settings
 from sellerflow.db import fresh_schema, make_engine, upgrade_schema
-from sellerflow.devstack import Process, free_port, seed_dev_users, start_s3, start_temporal
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
 from tests.mailbox import Mailbox, smtp_server

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from sellerflow.devstack import free_port
+from sellerflow.cli.devstack import free_port
 
 
 @dataclass

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 import uvicorn
 
 from api.main import create_app
+from sellerflow.cli.devstack import free_port, seed_dev_users
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.devstack import free_port, seed_dev_users
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.temporal import connect
 from tests.support.waiting import eventually

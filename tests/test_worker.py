@@ -14,8 +14,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.worker import Worker
 
+from sellerflow.cli.devstack import free_port
 from sellerflow.config import Settings
-from sellerflow.devstack import free_port
 from sellerflow.logs import JsonFormatter, RequestIdFilter, request_id
 from sellerflow.temporal import connect
 from worker import ActivityFailureCounter, build_runtime

@@ -29,7 +29,7 @@ from sellerflow.errors import DomainError
 from sellerflow.models import Application, Seller, Task
 from sellerflow.policy.mystery import MysteryChecklist
 from sellerflow.principal import Principal
-from sellerflow.records import latest_documents
+from sellerflow.queries.documents import latest_documents
 from sellerflow.services import documents, history, tasks
 from sellerflow.services.applications import application_for
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, DocumentStatus, TaskKind

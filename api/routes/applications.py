@@ -27,7 +27,7 @@ from api.schemas import (
     WithdrawBody,
 )
 from sellerflow.errors import NotFound
-from sellerflow.records import requirement_list
+from sellerflow.queries.requirements import requirement_list
 from sellerflow.services import applications
 from sellerflow.services.applications import owner_application
 from sellerflow.vocabulary import SellerCategory, Stage

@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from sellerflow import audit
 from sellerflow.config import Settings
+from sellerflow.db import count
 from sellerflow.errors import (
     Conflict,
     Forbidden,
@@ -24,7 +25,7 @@ from sellerflow.payloads import SubmitInput, WithdrawInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.principal import Principal
-from sellerflow.records import count, requirement_list
+from sellerflow.queries.requirements import requirement_list
 from sellerflow.security import issue_token
 from sellerflow.vocabulary import SellerCategory, Stage
 from sellerflow.workflow_calls import call_workflow

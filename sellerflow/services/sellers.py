@@ -13,12 +13,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
+from sellerflow.db import count
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from sellerflow.models import Appeal, AuditLog, ScorecardRow, Seller, SellerAction, Task
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
 from sellerflow.policy.seller_state import task_id_for
 from sellerflow.principal import Principal
-from sellerflow.records import count
 from sellerflow.vocabulary import SellerActionKind, SellerCategory, SellerStatus, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.seller import SellerWorkflow

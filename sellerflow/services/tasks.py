@@ -17,14 +17,15 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from sellerflow import audit
+from sellerflow.db import count
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, TaskOutcome
 from sellerflow.policy import Refused
 from sellerflow.policy.onboarding import check_decision_allowed
 from sellerflow.principal import Principal
-from sellerflow.records import APPLICATIONS, TASKS, count
 from sellerflow.services.auth import STAFF, STAFF_COLUMNS
+from sellerflow.tables import APPLICATIONS, TASKS
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow

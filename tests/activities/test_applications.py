@@ -12,9 +12,9 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.applications import ApplicationActivities
+from sellerflow.cli.devstack import free_port
 from sellerflow.config import Settings
 from sellerflow.db import session_scope
-from sellerflow.devstack import free_port
 from sellerflow.models import Application, Document
 from sellerflow.payloads import VerifyApplicationInput, VerifyApplicationResult
 from sellerflow.policy.model import Policy

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from temporalio.client import Client
 
 from api.main import build_state, create_app
+from sellerflow.cli.devstack import seed_dev_users
 from sellerflow.config import Settings
 from sellerflow.db import upgrade_schema
-from sellerflow.devstack import seed_dev_users
 from sellerflow.temporal import connect
 from tests.conftest import make_settings
 

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from sellerflow.models import Application, Document, Signature, Task
 from sellerflow.policy.model import load_policy
-from sellerflow.records import requirement_list
+from sellerflow.queries.requirements import requirement_list
 from tests.api.conftest import Api
 from tests.journey import create_application, staff_token
 from tests.support.builders import seller_row

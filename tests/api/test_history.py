@@ -1,4 +1,4 @@
-"""History across a seller (API) and in the terminal (`python -m sellerflow.history`)."""
+"""History across a seller (API) and in the terminal (`python -m sellerflow.cli.history`)."""
 
 import io
 import json
@@ -12,6 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, Worker
 
 from sellerflow import history
+from sellerflow.cli import history as history_cli
 from tests.conftest import Stack
 from tests.journey import approved_seller, decide, staff_token, wait_for_task
 from worker import ALL_WORKFLOWS
@@ -66,13 +67,13 @@ async def test_a_sellers_history_has_its_workflow_and_audit_rows(stack: Stack) -
         assert any(words in s.lower() for s in subjects), subjects
 
 
-async def test_history_command_prints_the_timeline_and_exports_a_replayable_history(
+async def test_history_cli_prints_the_timeline_and_exports_a_replayable_history(
     stack: Stack, tmp_path: Path
 ) -> None:
     app_id, _, _ = await approved_seller(stack.http, stack.policy)
     printed = io.StringIO()
 
-    assert await history.main([app_id], settings=stack.settings, out=printed) == 0
+    assert await history_cli.main([app_id], settings=stack.settings, out=printed) == 0
 
     lines = printed.getvalue().splitlines()
     assert lines[0].startswith(f"application {app_id}")
@@ -82,7 +83,7 @@ async def test_history_command_prints_the_timeline_and_exports_a_replayable_hist
 
     out = tmp_path / "onboarding.json"
     workflow_id = f"onboarding-{app_id}"
-    code = await history.main(
+    code = await history_cli.main(
         ["--export", workflow_id, "--out", str(out)], settings=stack.settings, out=printed
     )
     assert code == 0
@@ -92,8 +93,8 @@ async def test_history_command_prints_the_timeline_and_exports_a_replayable_hist
     replayed = await replayer.replay_workflow(WorkflowHistory.from_json(workflow_id, saved))
     assert replayed.replay_failure is None
 
-    assert await history.main([str(uuid.uuid4())], settings=stack.settings, out=printed) == 1
-    assert await history.main([], settings=stack.settings, out=printed) == 2
+    assert await history_cli.main([str(uuid.uuid4())], settings=stack.settings, out=printed) == 1
+    assert await history_cli.main([], settings=stack.settings, out=printed) == 2
 
 
 @workflow.defn(sandboxed=False)

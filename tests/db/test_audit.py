@@ -13,6 +13,7 @@ from alembic.config import Config
 from sqlmodel import Session, col, select
 
 from sellerflow import audit
+from sellerflow.cli import audit as audit_cli
 from sellerflow.config import PROJECT_ROOT
 from sellerflow.db import session_scope
 from sellerflow.models import AuditLog
@@ -112,7 +113,7 @@ def test_verify_command_exit_codes(
     engine: sa.Engine, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     append(engine, 3)
-    assert audit.main(["verify"], database_url=database_url) == 0
+    assert audit_cli.main(["verify"], database_url=database_url) == 0
     assert "OK: 3 audit rows" in capsys.readouterr().out
     second = ids(engine)[1]
     with engine.begin() as conn:
@@ -120,15 +121,15 @@ def test_verify_command_exit_codes(
             sa.text("UPDATE audit_log SET actor = 'someone' WHERE id = :id"), {"id": second}
         )
 
-    assert audit.main(["verify"], database_url=database_url) == 1
+    assert audit_cli.main(["verify"], database_url=database_url) == 1
     assert f"id={second}" in capsys.readouterr().out
-    assert audit.main([]) == 2
+    assert audit_cli.main([]) == 2
 
 
 def test_python_dash_m_verify_uses_database_url(engine: sa.Engine, database_url: str) -> None:
     append(engine, 2)
     env = {**os.environ, "DATABASE_URL": database_url}
-    run = [sys.executable, "-m", "sellerflow.audit", "verify"]
+    run = [sys.executable, "-m", "sellerflow.cli.audit", "verify"]
 
     ok = subprocess.run(run, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     with engine.begin() as conn:

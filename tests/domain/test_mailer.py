@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from sellerflow.devstack import free_port
+from sellerflow.cli.devstack import free_port
 from sellerflow.outbox import Mailer
 from tests.mailbox import Mailbox
 

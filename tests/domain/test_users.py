@@ -6,11 +6,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from sellerflow.cli.users import main
 from sellerflow.config import get_settings
 from sellerflow.db import make_engine, session_scope, upgrade_schema
 from sellerflow.models import StaffUser
 from sellerflow.security import verify_password
-from sellerflow.users import main
 
 
 @pytest.fixture

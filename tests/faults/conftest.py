@@ -18,9 +18,7 @@ import sqlalchemy as sa
 from temporalio.client import Client
 
 from api.main import build_state, create_app
-from sellerflow.config import Settings
-from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.devstack import (
+from sellerflow.cli.devstack import (
     Process,
     free_port,
     seed_dev_users,
@@ -28,6 +26,8 @@ from sellerflow.devstack import (
     start_temporal,
     start_worker,
 )
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.policy.model import load_policy
 from worker import build_worker
 

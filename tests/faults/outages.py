@@ -14,8 +14,8 @@ import httpx
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.client import Client
 
+from sellerflow.cli.devstack import Process, free_port, start_s3
 from sellerflow.config import Settings
-from sellerflow.devstack import Process, free_port, start_s3
 from tests.support.waiting import eventually
 
 

@@ -23,7 +23,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
 from activities.applications import ApplicationActivities, seller_id_for
-from sellerflow.devstack import free_port
+from sellerflow.cli.devstack import free_port
 from sellerflow.models import AuditLog, Notification, Seller
 from sellerflow.payloads import CompleteTaskInput, SetupAccountInput
 from sellerflow.policy.model import FILES, load_policy

@@ -1,7 +1,7 @@
 """Starts the embedded runtime on one machine: Temporal dev server, SeaweedFS S3, worker, API.
 
-`python -m sellerflow.devstack run` is what `make run` calls; the tests start the same servers
-through `start_temporal` and `start_s3` on free ports.
+`python -m sellerflow.cli.devstack run` is what `make run` calls; the tests start the same
+servers through `start_temporal` and `start_s3` on free ports.
 """
 
 import contextlib
@@ -327,5 +327,5 @@ def run() -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:] != ["run"]:
-        sys.exit("usage: python -m sellerflow.devstack run")
+        sys.exit("usage: python -m sellerflow.cli.devstack run")
     run()

@@ -1,0 +1,13 @@
+"""The Core table handles of the business records, for plain statements that skip the ORM's rows
+(hot reads and writes in the API and the activities)."""
+
+import sqlalchemy as sa
+
+from sellerflow.db import table_of
+from sellerflow.models import Application, Document, Seller, Signature, Task
+
+APPLICATIONS: sa.Table = table_of(Application)
+DOCUMENTS: sa.Table = table_of(Document)
+SELLERS: sa.Table = table_of(Seller)
+SIGNATURES: sa.Table = table_of(Signature)
+TASKS: sa.Table = table_of(Task)
