@@ -114,8 +114,19 @@ def trial_seller_row(
     ).model_dump()
 
 
+class _Reviewed(Protocol):
+    """What a review changes of a document: a row of `DOCUMENTS_OF`."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def error_code(self) -> str | None: ...
+    @property
+    def error_reason(self) -> str | None: ...
+
+
 def _after_review(
-    doc: Any, verdict: DocumentVerdict | None, accept_rest: bool
+    doc: _Reviewed, verdict: DocumentVerdict | None, accept_rest: bool
 ) -> tuple[str, str | None, str | None] | None:
     """A document's status, error code and reason after the review; None: unchanged."""
     if verdict is not None and not verdict.accepted:

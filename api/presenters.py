@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session
 
-from api.application_view import application_row, application_view
+from api.application_view import application_view
 from api.schemas import (
     ApplicationPublic,
     ApplicationSummary,
@@ -14,6 +14,7 @@ from api.schemas import (
 )
 from sellerflow.models import Application, Document, Seller, Task
 from sellerflow.policy.model import Policy
+from sellerflow.queries.applications import application_row
 from sellerflow.vocabulary import TaskStatus
 
 

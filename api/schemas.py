@@ -216,12 +216,31 @@ class DocumentVerdictBody(Strict):
     error_code: str | None = Field(default=None, max_length=64)
 
 
+class ChecklistBody(BaseModel):
+    """The quality lab's findings on a mystery order (every item is required for a mystery-order
+    decision, and refused by name when missing); further keys such as notes may follow."""
+
+    model_config = ConfigDict(extra="allow")
+    battery_health_percent: float | None = Field(
+        default=None, ge=0, le=100, strict=True, allow_inf_nan=False
+    )
+    grade_matches_listing: bool | None = Field(default=None, strict=True)
+    genuine_parts: bool | None = Field(default=None, strict=True)
+    factory_reset_and_unlocked: bool | None = Field(default=None, strict=True)
+    packaging_ok: bool | None = Field(default=None, strict=True)
+    delivered_on_time: bool | None = Field(default=None, strict=True)
+
+    def answers(self) -> dict[str, Any]:
+        """What was sent, without the items left out."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
+
+
 class TaskComplete(Strict):
     decision: Decision
     reason_codes: list[str] = Field(default=[], max_length=20)
     comment: str = Field(default="", max_length=4000)
     document_verdicts: list[DocumentVerdictBody] = Field(default=[], max_length=50)
-    checklist: dict[str, Any] = Field(default={})
+    checklist: ChecklistBody = Field(default_factory=ChecklistBody)
 
     def as_input(self, task_id: str, actor: str) -> CompleteTaskInput:
         """The decision as the workflow receives it."""
@@ -232,7 +251,7 @@ class TaskComplete(Strict):
             reason_codes=self.reason_codes,
             comment=self.comment,
             document_verdicts=[DocumentVerdict(**v.model_dump()) for v in self.document_verdicts],
-            checklist=self.checklist,
+            checklist=self.checklist.answers(),
         )
 
 
@@ -269,6 +288,12 @@ class SellerActionPublic(BaseModel):
     reason: dict[str, Any]
 
 
+class CapabilitiesPublic(BaseModel):
+    listing_cap: int | None
+    daily_order_cap: int | None
+    payouts_deferred: bool
+
+
 class SellerSummary(BaseModel):
     id: str
     legal_name: str
@@ -282,7 +307,7 @@ class SellerSummary(BaseModel):
 class SellerPublic(SellerSummary):
     application_id: str
     ssm: str | None
-    capabilities: dict[str, Any]
+    capabilities: CapabilitiesPublic
     standing: str
     scorecard: list[ScorecardPublic]
     actions: list[SellerActionPublic]
@@ -314,9 +339,15 @@ class OrderEventBody(BaseModel):
         return value
 
 
+class RejectedEvent(BaseModel):
+    index: int
+    order_id: str | None = Field(default=None, description="set when the row itself was valid")
+    errors: list[str]
+
+
 class OrderEventsResult(BaseModel):
     accepted: int
-    rejected: list[dict[str, Any]]
+    rejected: list[RejectedEvent]
 
 
 class AppealCreate(Strict):

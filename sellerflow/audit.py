@@ -53,7 +53,7 @@ def content_hash(content: Mapping[str, Any], prev_hash: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def row_hash(row: Any, prev_hash: str) -> str:
+def row_hash(row: object, prev_hash: str) -> str:
     """`content_hash` of an `AuditLog` (or anything with its columns as attributes)."""
     return content_hash({name: getattr(row, name) for name in HASHED}, prev_hash)
 

@@ -91,7 +91,7 @@ def _oldest(policy: Policy, as_of: datetime) -> datetime:
     return as_of - timedelta(days=max(rule.window_days for rule in policy.kpis.values()))
 
 
-def _counts_from_row(policy: Policy, row: Any) -> dict[KPI, KpiCounts]:
+def _counts_from_row(policy: Policy, row: sa.Row[Any]) -> dict[KPI, KpiCounts]:
     mapping = row._mapping
     # Built without validation: the SQL sums are numbers already, and this runs 6 times a seller.
     return {

@@ -62,9 +62,11 @@ class RenderedMessage:
 def notification_variables(template: str) -> frozenset[str]:
     """The names a notification's text and HTML templates read from their context."""
     env = environment()
+    loader = env.loader
+    assert loader is not None
     names: set[str] = set()
     for suffix in ("txt", "html"):
-        source, _, _ = env.loader.get_source(env, f"notifications/{template}.{suffix}.j2")  # type: ignore[union-attr]
+        source, _, _ = loader.get_source(env, f"notifications/{template}.{suffix}.j2")
         names |= meta.find_undeclared_variables(env.parse(source))
     return frozenset(names)
 

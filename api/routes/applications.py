@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.application_view import application_view, read_application
+from api.application_view import application_view
 from api.deps import (
     MAX_OFFSET,
     PrincipalDep,
@@ -27,6 +27,7 @@ from api.schemas import (
     WithdrawBody,
 )
 from sellerflow.errors import NotFound
+from sellerflow.queries.applications import read_application
 from sellerflow.queries.requirements import requirement_list
 from sellerflow.services import applications
 from sellerflow.services.applications import owner_application

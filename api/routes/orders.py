@@ -7,13 +7,18 @@ from pydantic import ValidationError
 
 from api.deps import SessionDep, StaffDep
 from api.errors import errors
-from api.schemas import OrderEventBody, OrderEventsResult
+from api.schemas import OrderEventBody, OrderEventsResult, RejectedEvent
 from sellerflow.services import orders
 
 router = APIRouter(prefix="/v1/order-events", tags=["orders"])
 
 
-@router.post("", response_model=OrderEventsResult, responses=errors(401, 403, 422))
+@router.post(
+    "",
+    response_model=OrderEventsResult,
+    response_model_exclude_none=True,
+    responses=errors(401, 403, 422),
+)
 def post_order_events(
     rows: list[dict[str, Any]], staff: StaffDep, session: SessionDep
 ) -> OrderEventsResult:
@@ -27,4 +32,5 @@ def post_order_events(
         except ValidationError as err:
             rejected.append({"index": index, "errors": [e["msg"] for e in err.errors()]})
     accepted, unknown = orders.record(session, valid)
-    return OrderEventsResult(accepted=accepted, rejected=rejected + unknown)
+    refused = [RejectedEvent.model_validate(r) for r in rejected + unknown]
+    return OrderEventsResult(accepted=accepted, rejected=refused)

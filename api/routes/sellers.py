@@ -12,6 +12,7 @@ from api.schemas import (
     AppealCreate,
     AppealCreated,
     AppealPublic,
+    CapabilitiesPublic,
     Page,
     ScorecardPublic,
     SellerActionCreate,
@@ -49,11 +50,11 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
         **seller_summary(seller).model_dump(),
         application_id=str(seller.application_id),
         ssm=seller.ssm_username,
-        capabilities={
-            "listing_cap": seller.listing_cap,
-            "daily_order_cap": seller.daily_order_cap,
-            "payouts_deferred": seller.payouts_deferred,
-        },
+        capabilities=CapabilitiesPublic(
+            listing_cap=seller.listing_cap,
+            daily_order_cap=seller.daily_order_cap,
+            payouts_deferred=seller.payouts_deferred,
+        ),
         standing=seller.standing,
         scorecard=[
             ScorecardPublic.model_validate(c, from_attributes=True)

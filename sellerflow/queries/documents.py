@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from sellerflow.models import Document
 from sellerflow.policy.requirements import DocumentState
@@ -49,7 +49,7 @@ def latest_documents(session: Session, application_id: uuid.UUID) -> dict[str, D
     docs = session.exec(
         select(Document)
         .where(Document.application_id == application_id)
-        .order_by(Document.created_at)  # type: ignore[arg-type]
+        .order_by(col(Document.created_at))
     ).all()
     return newest_of_each_kind(docs)
 
