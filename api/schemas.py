@@ -140,6 +140,10 @@ class DocumentDeclare(Strict):
     issued_on: date | None = None
     expires_on: date | None = None
 
+    def declaration(self) -> dict[str, Any]:
+        """The fields as `services.documents.declare` takes them."""
+        return {**self.model_dump(), "kind": self.kind.value}
+
 
 class UploadForm(BaseModel):
     url: str

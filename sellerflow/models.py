@@ -43,6 +43,11 @@ def json_col(default: Any) -> Any:
     )
 
 
+def role_list(roles: str) -> list[str]:
+    """The roles of a staff row's comma-separated `roles` column."""
+    return [r for r in roles.split(",") if r]
+
+
 class StaffUser(SQLModel, table=True):
     __tablename__ = "staff_user"
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
@@ -55,7 +60,7 @@ class StaffUser(SQLModel, table=True):
 
     @property
     def role_list(self) -> list[str]:
-        return [r for r in self.roles.split(",") if r]
+        return role_list(self.roles)
 
 
 class Application(SQLModel, table=True):

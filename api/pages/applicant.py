@@ -177,12 +177,7 @@ def prepare_upload(
             state.settings,
             state.policy,
             owner_application(session, owner, application_id),
-            kind=declare.kind.value,
-            filename=declare.filename,
-            content_type=declare.content_type,
-            size_bytes=declare.size_bytes,
-            issued_on=declare.issued_on,
-            expires_on=declare.expires_on,
+            **declare.declaration(),
         )
     except ValidationError as err:
         return redirect(request, page, back, error="; ".join(validation_messages(err)))
@@ -267,11 +262,7 @@ async def sign(
             session,
             state.store,
             owner_application(session, owner, application_id),
-            kind=body.kind,
-            version=body.version,
-            sha256=body.sha256,
-            signer_name=body.signer_name,
-            signer_title=body.signer_title,
+            **body.model_dump(),
             ip=request.client.host if request.client else None,
             user_agent=request.headers.get("user-agent") or "",
         )

@@ -15,6 +15,7 @@ from api.schemas import TimelineEntry
 from sellerflow.config import Settings
 from sellerflow.errors import DomainError
 from sellerflow.models import Seller
+from sellerflow.onboarding_start import onboarding_workflow_id
 from sellerflow.services import history
 from sellerflow.services.applications import (
     ApplicationFilters,
@@ -88,7 +89,7 @@ async def history_page(
         found = await history.application_timeline(session, temporal, app)
     except DomainError as err:
         history_error = readable(err)
-    workflow_ids = found.workflow_ids if found else [f"onboarding-{app.id}"]
+    workflow_ids = found.workflow_ids if found else [onboarding_workflow_id(app.id)]
     return render(
         request,
         page,

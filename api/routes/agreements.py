@@ -42,11 +42,7 @@ async def sign_agreement(
         session,
         state.store,
         app,
-        kind=body.kind,
-        version=body.version,
-        sha256=body.sha256,
-        signer_name=body.signer_name,
-        signer_title=body.signer_title,
+        **body.model_dump(),
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent") or "",
     )

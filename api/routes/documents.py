@@ -32,12 +32,7 @@ def declare_document(
         state.settings,
         state.policy,
         app,
-        kind=body.kind.value,
-        filename=body.filename,
-        content_type=body.content_type,
-        size_bytes=body.size_bytes,
-        issued_on=body.issued_on,
-        expires_on=body.expires_on,
+        **body.declaration(),
     )
     return DocumentDeclared(document_id=str(doc.id), upload=UploadForm.model_validate(upload))
 

@@ -61,8 +61,9 @@ def application_for(
     session: Session, principal: Principal, application_id: uuid.UUID
 ) -> Application:
     """The application if the caller may see it; another applicant gets 404, not 403."""
+    check_may_read(principal, application_id)
     app = session.get(Application, application_id)
-    if app is None or (not principal.is_staff and principal.application_id != app.id):
+    if app is None:
         raise NotFound("no application with this id")
     return app
 

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from sellerflow.config import Settings
 from sellerflow.db import table_of
 from sellerflow.errors import Unauthorized
-from sellerflow.models import StaffUser
+from sellerflow.models import StaffUser, role_list
 from sellerflow.principal import Principal
 from sellerflow.security import issue_token, verify_password
 
@@ -35,7 +35,7 @@ def staff_principal(user: StaffColumns | None) -> Principal:
     """The principal of a staff row; None (no such user) or a disabled one is a 401."""
     if user is None or user.disabled:
         raise Unauthorized("unknown or disabled user")
-    roles = frozenset(r for r in user.roles.split(",") if r)
+    roles = frozenset(role_list(user.roles))
     return Principal(subject=user.username, roles=roles, email=user.email)
 
 
@@ -56,5 +56,5 @@ def sign_in(session: Session, settings: Settings, username: str, password: str) 
         user.username,
         kind="staff",
         minutes=settings.sellerflow_token_minutes,
-        roles=[r for r in user.roles.split(",") if r],
+        roles=role_list(user.roles),
     )

@@ -15,6 +15,7 @@ from sellerflow.history import (
     seller_audit_entries,
 )
 from sellerflow.models import Application, Seller
+from sellerflow.services.sellers import seller_workflow_id
 from sellerflow.timeline import Entry
 from sellerflow.workflow_calls import call_workflow
 
@@ -47,7 +48,7 @@ def seller_of(session: Session, seller_id: uuid.UUID) -> Seller:
 
 async def seller_timeline(session: Session, temporal: Client, seller: Seller) -> Timeline:
     """Every run of the seller's workflow (across continue-as-new) and its audit rows."""
-    workflow_id = f"seller-{seller.id}"
+    workflow_id = seller_workflow_id(seller.id)
     histories = await call_workflow(fetch_histories(temporal, [workflow_id]))
     entries = merge(histories, seller_audit_entries(session, seller))
     return Timeline([workflow_id], len(histories), entries)
