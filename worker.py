@@ -40,6 +40,7 @@ import workflows
 from activities.applications import ApplicationActivities
 from activities.evaluation import EvaluationActivities
 from activities.notifications import NotificationActivities
+from activities.onboarding import OnboardingActivities
 from activities.sellers import SellerActivities
 from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
@@ -79,7 +80,9 @@ def build_activities(
     sellers = SellerActivities(engine)
     evaluation = EvaluationActivities(engine)
     starts = OnboardingStarts(engine, settings, policy)
+    moves = OnboardingActivities(engine, policy, apps)
     return [
+        moves.transition,
         apps.set_stage,
         apps.verify_application,
         apps.apply_verdicts,

@@ -161,38 +161,8 @@ class ApplicationActivities:
     @activity.defn
     def set_stage(self, inp: SetStageInput) -> None:
         """Enter the stage, once per (application, stage, moment): a retry changes nothing."""
-        key = f"{inp.application_id}:{inp.stage.value}:{inp.at.isoformat()}"
-        app_id = uuid.UUID(inp.application_id)
         with self.engine.begin() as conn:
-            before = _found(conn, _STAGE_OF, app_id).stage
-            change = StageChange(
-                application_id=app_id, stage=inp.stage.value, entered_at=inp.at, idempotency_key=key
-            )
-            if not insert_once(conn, STAGE_CHANGES, "idempotency_key", change.model_dump()):
-                return  # entered before: this is a retry
-            conn.execute(
-                _ENTER_STAGE,
-                {
-                    "app_id": app_id,
-                    "new_stage": inp.stage.value,
-                    "entered_at": inp.at,
-                    "now": utcnow(),
-                    "deadline": inp.deadline,
-                },
-            )
-            audit.record(
-                conn,
-                key=f"stage:{key}",
-                actor=inp.actor,
-                action="application.stage",
-                subject_type="application",
-                subject_id=str(app_id),
-                before=before,
-                after=inp.stage.value,
-                reason=inp.reason,
-                at=inp.at,
-                new_key=True,
-            )
+            enter_stage(conn, inp)
 
     @activity.defn
     def verify_application(self, inp: VerifyApplicationInput) -> VerifyApplicationResult:
@@ -270,48 +240,97 @@ class ApplicationActivities:
 
     @activity.defn
     def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
-        app_id = uuid.UUID(inp.application_id)
-        by_id = {uuid.UUID(v.document_id): v for v in inp.verdicts}
-        changes: list[dict[str, object]] = []
         with self.engine.begin() as conn:
-            docs = newest_of_each_kind(conn.execute(DOCUMENTS_OF, {"app_id": app_id}))
-            for doc in docs.values():
-                after = _after_review(doc, by_id.get(doc.id), inp.accept_rest)
-                if after is not None:
-                    status, code, reason = after
-                    changes.append(
-                        {
-                            "doc_id": doc.id,
-                            "new_status": status,
-                            "new_error_code": code,
-                            "new_error_reason": reason,
-                        }
-                    )
-            if changes:
-                conn.execute(_SET_VERDICT, changes)
+            record_verdicts(conn, inp)
 
     @activity.defn
     def setup_account(self, inp: SetupAccountInput) -> SetupAccountResult:
         """Create the seller account with trial capabilities; a retry changes nothing."""
-        seller_id = seller_id_for(inp.application_id)
-        app_id = uuid.UUID(inp.application_id)
         with self.engine.begin() as conn:
-            app = _found(conn, _COMPANY, app_id)
-            seller = trial_seller_row(
-                seller_id, app_id, app, inp.ssm_username, inp.trial_ends_at, inp.capabilities
+            return create_seller(conn, inp)
+
+
+# --- the writes of an application's moves, each in the caller's transaction ---------------
+# The activities above run one each; `OnboardingActivities.transition` runs several together.
+
+
+def enter_stage(conn: sa.Connection, inp: SetStageInput) -> None:
+    """Enter the stage, once per (application, stage, moment): a retry changes nothing."""
+    key = f"{inp.application_id}:{inp.stage.value}:{inp.at.isoformat()}"
+    app_id = uuid.UUID(inp.application_id)
+    before = _found(conn, _STAGE_OF, app_id).stage
+    change = StageChange(
+        application_id=app_id, stage=inp.stage.value, entered_at=inp.at, idempotency_key=key
+    )
+    if not insert_once(conn, STAGE_CHANGES, "idempotency_key", change.model_dump()):
+        return  # entered before: this is a retry
+    conn.execute(
+        _ENTER_STAGE,
+        {
+            "app_id": app_id,
+            "new_stage": inp.stage.value,
+            "entered_at": inp.at,
+            "now": utcnow(),
+            "deadline": inp.deadline,
+        },
+    )
+    audit.record(
+        conn,
+        key=f"stage:{key}",
+        actor=inp.actor,
+        action="application.stage",
+        subject_type="application",
+        subject_id=str(app_id),
+        before=before,
+        after=inp.stage.value,
+        reason=inp.reason,
+        at=inp.at,
+        new_key=True,
+    )
+
+
+def record_verdicts(conn: sa.Connection, inp: ApplyVerdictsInput) -> None:
+    """The review's verdicts on the newest document of each kind (the rest accepted if asked)."""
+    app_id = uuid.UUID(inp.application_id)
+    by_id = {uuid.UUID(v.document_id): v for v in inp.verdicts}
+    changes: list[dict[str, object]] = []
+    docs = newest_of_each_kind(conn.execute(DOCUMENTS_OF, {"app_id": app_id}))
+    for doc in docs.values():
+        after = _after_review(doc, by_id.get(doc.id), inp.accept_rest)
+        if after is not None:
+            status, code, reason = after
+            changes.append(
+                {
+                    "doc_id": doc.id,
+                    "new_status": status,
+                    "new_error_code": code,
+                    "new_error_reason": reason,
+                }
             )
-            if insert_once(conn, SELLERS, "id", seller):
-                audit.record(
-                    conn,
-                    key=f"seller-created:{seller_id}",
-                    actor="system",
-                    action="seller.created",
-                    subject_type="seller",
-                    subject_id=str(seller_id),
-                    after=SellerStatus.trial.value,
-                    reason=f"account set up, SSM {inp.ssm_username}",
-                    at=inp.at,
-                    new_key=True,  # written only here, with the seller's row
-                )
-            conn.execute(_LINK_SELLER, {"app_id": app_id, "new_seller_id": seller_id})
-        return SetupAccountResult(seller_id=str(seller_id))
+    if changes:
+        conn.execute(_SET_VERDICT, changes)
+
+
+def create_seller(conn: sa.Connection, inp: SetupAccountInput) -> SetupAccountResult:
+    """The seller row in trial, linked to its application; a retry changes nothing."""
+    seller_id = seller_id_for(inp.application_id)
+    app_id = uuid.UUID(inp.application_id)
+    app = _found(conn, _COMPANY, app_id)
+    seller = trial_seller_row(
+        seller_id, app_id, app, inp.ssm_username, inp.trial_ends_at, inp.capabilities
+    )
+    if insert_once(conn, SELLERS, "id", seller):
+        audit.record(
+            conn,
+            key=f"seller-created:{seller_id}",
+            actor="system",
+            action="seller.created",
+            subject_type="seller",
+            subject_id=str(seller_id),
+            after=SellerStatus.trial.value,
+            reason=f"account set up, SSM {inp.ssm_username}",
+            at=inp.at,
+            new_key=True,  # written only here, with the seller's row
+        )
+    conn.execute(_LINK_SELLER, {"app_id": app_id, "new_seller_id": seller_id})
+    return SetupAccountResult(seller_id=str(seller_id))

@@ -2,7 +2,6 @@
 
 import smtplib
 import uuid
-from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from sellerflow import outbox
 from sellerflow.config import Settings
 from sellerflow.models import UTCDateTime, utcnow
-from sellerflow.outbox import NOTIFICATIONS, Mailer, build_message
+from sellerflow.outbox import NOTIFICATIONS, Mailer, build_message, mail_time
 from sellerflow.payloads import (
     DeliverNotificationInput,
     NotifyInput,
@@ -94,10 +93,6 @@ _SENT = (
 )
 
 
-def _fmt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
-
-
 class NotificationActivities:
     def __init__(
         self, engine: sa.Engine, settings: Settings, policy: Policy, mailer: Mailer | None = None
@@ -109,42 +104,7 @@ class NotificationActivities:
     def notify(self, inp: NotifyInput) -> bool:
         """Store the message once per key; `deliver_notification` sends it."""
         with self.engine.begin() as conn:
-            if inp.seller_id and not inp.application_id:
-                found = conn.execute(_BY_SELLER, {"seller_id": uuid.UUID(inp.seller_id)})
-            else:
-                app_id = uuid.UUID(inp.application_id) if inp.application_id else None
-                found = conn.execute(_BY_APPLICATION, {"app_id": app_id})
-            app = found.first()
-            if app is None:
-                raise ValueError(f"no application behind notification {inp.key}")
-            has_seller = app.seller_row_id is not None
-            context: dict[str, Any] = {
-                "recipient_name": app.contact_name,
-                "legal_name": app.legal_name,
-                "deadline": _fmt(app.deadline_at),
-                # Four queries, for the one template (the reminder) that lists them.
-                "missing": unmet(requirement_list(conn, self.policy, app))
-                if "missing" in notification_variables(inp.template)
-                else [],
-                "reasons": [],
-                "reason": "",
-                "ssm": (app.ssm_username or "") if has_seller else "",
-                "status": app.seller_status if has_seller else app.stage,
-                "trial_ends_at": _fmt(app.trial_ends_at) if has_seller else "",
-                "improve_by": "",
-                "notice_ends_at": "",
-            }
-            context.update(inp.context)
-            stored = outbox.enqueue(
-                conn,
-                key=inp.key,
-                template=inp.template,
-                recipient=app.contact_email,
-                context=context,
-                application_id=app.id,
-                seller_id=app.seller_row_id,
-            )
-        return stored
+            return store_notice(conn, self.policy, inp)
 
     @activity.defn
     def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
@@ -233,3 +193,43 @@ def refusal_codes(err: smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused
     if isinstance(err, smtplib.SMTPSenderRefused):
         return str(err.smtp_code)
     return ", ".join(sorted({str(code) for code, _ in err.recipients.values()}))
+
+
+def store_notice(conn: sa.Connection, policy: Policy, inp: NotifyInput) -> bool:
+    """Store the message once per key, in the caller's transaction (False: stored before)."""
+    if inp.seller_id and not inp.application_id:
+        found = conn.execute(_BY_SELLER, {"seller_id": uuid.UUID(inp.seller_id)})
+    else:
+        app_id = uuid.UUID(inp.application_id) if inp.application_id else None
+        found = conn.execute(_BY_APPLICATION, {"app_id": app_id})
+    app = found.first()
+    if app is None:
+        raise ValueError(f"no application behind notification {inp.key}")
+    has_seller = app.seller_row_id is not None
+    context: dict[str, Any] = {
+        "recipient_name": app.contact_name,
+        "legal_name": app.legal_name,
+        "deadline": mail_time(app.deadline_at),
+        # Four queries, for the one template (the reminder) that lists them.
+        "missing": unmet(requirement_list(conn, policy, app))
+        if "missing" in notification_variables(inp.template)
+        else [],
+        "reasons": [],
+        "reason": "",
+        "ssm": (app.ssm_username or "") if has_seller else "",
+        "status": app.seller_status if has_seller else app.stage,
+        "trial_ends_at": mail_time(app.trial_ends_at) if has_seller else "",
+        "improve_by": "",
+        "notice_ends_at": "",
+    }
+    context.update(inp.context)
+    stored = outbox.enqueue(
+        conn,
+        key=inp.key,
+        template=inp.template,
+        recipient=app.contact_email,
+        context=context,
+        application_id=app.id,
+        seller_id=app.seller_row_id,
+    )
+    return stored

@@ -1,7 +1,5 @@
 """Seller records: status changes with their reason records, and trial snapshots."""
 
-from datetime import datetime
-
 import sqlalchemy as sa
 from sqlmodel import select
 from temporalio import activity
@@ -10,6 +8,7 @@ from temporalio.exceptions import ApplicationError
 from sellerflow import audit, outbox
 from sellerflow.db import parse_id, session_scope
 from sellerflow.models import Application, Seller, SellerAction, utcnow
+from sellerflow.outbox import mail_time
 from sellerflow.payloads import (
     ApplySellerStatusInput,
     RecordRefusalInput,
@@ -29,10 +28,6 @@ _RECORD_STANDING = (
     .where(SELLERS.c.id == sa.bindparam("seller"))
     .values(applied_standing=sa.bindparam("applied"))
 )
-
-
-def _fmt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
 
 class SellerActivities:
@@ -93,8 +88,8 @@ class SellerActivities:
                     "legal_name": app.legal_name,
                     "reason": effect.reason.summary,
                     "status": effect.status.value,
-                    "improve_by": _fmt(effect.improve_by),
-                    "notice_ends_at": _fmt(effect.notice_ends_at),
+                    "improve_by": mail_time(effect.improve_by),
+                    "notice_ends_at": mail_time(effect.notice_ends_at),
                 },
                 application_id=app.id,
                 seller_id=seller.id,

@@ -48,55 +48,13 @@ class TaskActivities:
 
     @activity.defn
     def open_task(self, inp: OpenTaskInput) -> str:
-        roles = TASK_ROLES[inp.kind]
-        task = Task(
-            id=uuid.UUID(inp.task_id),
-            kind=inp.kind.value,
-            workflow_id=inp.workflow_id,
-            application_id=uuid.UUID(inp.application_id) if inp.application_id else None,
-            seller_id=uuid.UUID(inp.seller_id) if inp.seller_id else None,
-            role=(Role.ssm if Role.ssm in roles else next(iter(roles))).value,
-            due_at=inp.due_at,
-            note=inp.note[:1000],
-        )
         with self.engine.begin() as conn:
-            # A retry finds its row and changes nothing.
-            insert_once(conn, TASKS, "id", task.model_dump())
-        return inp.task_id
+            return insert_task(conn, inp)
 
     @activity.defn
     def close_task(self, inp: CloseTaskInput) -> None:
-        d = inp.decision
         with self.engine.begin() as conn:
-            closed = conn.execute(
-                _CLOSE,
-                {
-                    "task_id": uuid.UUID(d.task_id),
-                    "at": inp.at,
-                    "actor": d.actor,
-                    "decision": d.decision.value,
-                    "reason_codes": list(d.reason_codes),
-                    "comment": d.comment,
-                    "verdicts": [v.model_dump() for v in d.document_verdicts],
-                    "checklist": dict(d.checklist),
-                },
-            ).first()
-            if closed is None:
-                return  # closed before (a retry), cancelled, or never opened
-            audit.record(
-                conn,
-                key=f"task-complete:{d.task_id}",
-                actor=d.actor,
-                action=f"{closed.kind}.{d.decision.value}",
-                subject_type="application" if closed.application_id else "seller",
-                subject_id=str(closed.application_id or closed.seller_id),
-                before=TaskStatus.open.value,
-                after=d.decision.value,
-                reason="; ".join([*d.reason_codes, d.comment]).strip("; "),
-                at=inp.at,
-                # Written only here, with the task's close: an open task has no such row.
-                new_key=True,
-            )
+            close_decided(conn, inp)
 
     @activity.defn
     def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
@@ -141,19 +99,79 @@ class TaskActivities:
     @activity.defn
     def cancel_tasks(self, inp: CancelTasksInput) -> int:
         """Cancel the workflow's open tasks (or only `task_ids`); a retry changes nothing."""
-        conditions = [
-            TASKS.c.workflow_id == inp.workflow_id,
-            TASKS.c.status == TaskStatus.open.value,
-        ]
-        if inp.task_ids is not None:
-            conditions.append(TASKS.c.id.in_([parse_id(t, "task id") for t in inp.task_ids]))
         with self.engine.begin() as conn:
-            result = conn.execute(
-                sa.update(TASKS)
-                .where(*conditions)
-                .values(status=TaskStatus.cancelled.value, completed_at=inp.at)
-            )
-            return result.rowcount
+            return cancel_open(conn, inp)
+
+
+# --- the writes of the task rows, each in the caller's transaction ------------------------
+# The activities above run one each; `OnboardingActivities.transition` runs several together.
+
+
+def insert_task(conn: sa.Connection, inp: OpenTaskInput) -> str:
+    """The task's inbox row, for the role that works it; a retry finds it and changes nothing."""
+    roles = TASK_ROLES[inp.kind]
+    task = Task(
+        id=uuid.UUID(inp.task_id),
+        kind=inp.kind.value,
+        workflow_id=inp.workflow_id,
+        application_id=uuid.UUID(inp.application_id) if inp.application_id else None,
+        seller_id=uuid.UUID(inp.seller_id) if inp.seller_id else None,
+        role=(Role.ssm if Role.ssm in roles else next(iter(roles))).value,
+        due_at=inp.due_at,
+        note=inp.note[:1000],
+    )
+    insert_once(conn, TASKS, "id", task.model_dump())
+    return inp.task_id
+
+
+def close_decided(conn: sa.Connection, inp: CloseTaskInput) -> None:
+    """Close the task with its decision and audit it; a task no longer open is left alone."""
+    d = inp.decision
+    closed = conn.execute(
+        _CLOSE,
+        {
+            "task_id": uuid.UUID(d.task_id),
+            "at": inp.at,
+            "actor": d.actor,
+            "decision": d.decision.value,
+            "reason_codes": list(d.reason_codes),
+            "comment": d.comment,
+            "verdicts": [v.model_dump() for v in d.document_verdicts],
+            "checklist": dict(d.checklist),
+        },
+    ).first()
+    if closed is None:
+        return  # closed before (a retry), cancelled, or never opened
+    audit.record(
+        conn,
+        key=f"task-complete:{d.task_id}",
+        actor=d.actor,
+        action=f"{closed.kind}.{d.decision.value}",
+        subject_type="application" if closed.application_id else "seller",
+        subject_id=str(closed.application_id or closed.seller_id),
+        before=TaskStatus.open.value,
+        after=d.decision.value,
+        reason="; ".join([*d.reason_codes, d.comment]).strip("; "),
+        at=inp.at,
+        # Written only here, with the task's close: an open task has no such row.
+        new_key=True,
+    )
+
+
+def cancel_open(conn: sa.Connection, inp: CancelTasksInput) -> int:
+    """Cancel the workflow's open tasks (or only `task_ids`); a retry changes nothing."""
+    conditions = [
+        TASKS.c.workflow_id == inp.workflow_id,
+        TASKS.c.status == TaskStatus.open.value,
+    ]
+    if inp.task_ids is not None:
+        conditions.append(TASKS.c.id.in_([parse_id(t, "task id") for t in inp.task_ids]))
+    result = conn.execute(
+        sa.update(TASKS)
+        .where(*conditions)
+        .values(status=TaskStatus.cancelled.value, completed_at=inp.at)
+    )
+    return result.rowcount
 
 
 def _who_must_act(session: Session, task: Task) -> list[tuple[str, str]]:

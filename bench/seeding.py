@@ -105,11 +105,14 @@ def _with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
 
 
 async def start_onboarding(
-    stack: BenchStack, app_id: uuid.UUID
+    stack: BenchStack,
+    app_id: uuid.UUID,
+    workflow: type[OnboardingWorkflow] = OnboardingWorkflow,
 ) -> WorkflowHandle[OnboardingWorkflow, Any]:
-    """Start the workflow exactly as `POST /v1/applications` does."""
+    """Start the workflow exactly as `POST /v1/applications` does (`workflow`: the onboarding
+    workflow or a subclass, such as `bench.step_by_step`'s)."""
     return await stack.client.start_workflow(
-        OnboardingWorkflow.run,
+        workflow.run,
         OnboardingInput(application_id=str(app_id), policy=stack.policy),
         id=workflow_id(app_id),
         task_queue=stack.settings.temporal_task_queue,

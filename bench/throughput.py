@@ -11,13 +11,17 @@ pending (as a person finds the task in the inbox; the task id is read from the `
 
 The reference is `bench.reference.ReferenceWorkflow` with the plan read off the history of one
 real journey: the same number of activities, updates, timers and child workflows, trivial.
-Both run on the same Temporal dev server in the same run, with the same worker configuration
-(in this process, 16 activity threads), the same number of journeys and the same concurrency;
-the batches alternate (real, reference, real, reference, ...) so drift hits both alike.
+The second reference is the real workflow on its plan before one transaction per move
+(`bench.step_by_step`: one activity per write, 22 a journey), on the same worker and database.
+All three run on the same Temporal dev server in the same run, with the same worker
+configuration (in this process, 16 activity threads), the same number of journeys and the same
+concurrency; the batches alternate (real, step by step, reference, real, ...) so drift hits
+them alike.
 
     python -m bench.throughput [--journeys 50] [--concurrency 16] [--rounds 2] [--profile]
 
-Prints one JSON line: journeys per second of each, their ratio (target >= 0.8), the journey
+Prints one JSON line: journeys per second of each, the ratio to the reference (target >= 0.8)
+and to the step-by-step plan (target >= 1.4), the journey
 latency p50/p99, CPU seconds per journey of this process (worker and driver), of the Temporal
 server, of PostgreSQL and of the SMTP sink, and what one journey is made of.
 """
@@ -55,11 +59,13 @@ from bench.stack import (
     stack_cpu_seconds,
     wait_idle,
 )
+from bench.step_by_step import StepByStepOnboarding
 from sellerflow.models import Task
 from sellerflow.onboarding_start import onboarding_workflow_id as workflow_id
 from sellerflow.payloads import CompleteTaskInput, SubmitInput
 from sellerflow.services.tasks import completion_update_id
 from sellerflow.vocabulary import Stage, TaskKind, TaskStatus
+from worker import ALL_WORKFLOWS
 from workflows.onboarding import OnboardingWorkflow
 
 DECIDERS = [(TaskKind.onboarding_review, "onboarding1"), (TaskKind.ssm_signoff, "ssm1")]
@@ -132,11 +138,15 @@ def open_task_id(stack: BenchStack, app_id: uuid.UUID, kind: TaskKind) -> uuid.U
 
 
 async def real_journey(
-    stack: BenchStack, watch: ActivityWatch, ready_after: list[str], app_id: uuid.UUID
+    stack: BenchStack,
+    watch: ActivityWatch,
+    ready_after: list[str],
+    app_id: uuid.UUID,
+    workflow: type[OnboardingWorkflow] = OnboardingWorkflow,
 ) -> str:
     """One application from start to approval; returns the onboarding workflow id."""
     waits = Waits(stack.client, workflow_id(app_id), watch, ready_after)
-    handle = await start_onboarding(stack, app_id)
+    handle = await start_onboarding(stack, app_id, workflow)
     await waits.until_waiting(0)
     await handle.execute_update(OnboardingWorkflow.submit, SubmitInput())
     for step, (kind, actor) in enumerate(DECIDERS, start=1):
@@ -220,19 +230,29 @@ async def activity_profile(client: Client, workflow_ids: list[str]) -> dict[str,
     }
 
 
-async def calibrate(
-    stack: BenchStack, watch: ActivityWatch, reference_queue: str, app_id: uuid.UUID
-) -> tuple[Shape, Shape]:
-    """One journey of each (also the warm-up): the shape of a real one, then of the reference."""
-    first = await real_journey(stack, watch, [], app_id)
-    seller = (
-        await stack.client.get_workflow_handle_for(OnboardingWorkflow.run, first).result()
-    ).seller_id
+async def real_shape(
+    stack: BenchStack,
+    watch: ActivityWatch,
+    app_id: uuid.UUID,
+    workflow: type[OnboardingWorkflow] = OnboardingWorkflow,
+) -> Shape:
+    """One journey (also the warm-up), and what it is made of."""
+    first = await real_journey(stack, watch, [], app_id, workflow)
+    seller = (await stack.client.get_workflow_handle_for(workflow.run, first).result()).seller_id
     await wait_idle(stack.client, f"seller-{seller}")
-    real = shape_of(
+    return shape_of(
         await history_events(stack.client, first),
         await history_events(stack.client, f"seller-{seller}"),
     )
+
+
+async def calibrate(
+    stack: BenchStack, watch: ActivityWatch, reference_queue: str, app_ids: list[uuid.UUID]
+) -> dict[str, Shape]:
+    """The shape of a real journey, of one on the step-by-step plan, then of the reference
+    (which follows the real one's plan)."""
+    real = await real_shape(stack, watch, app_ids.pop())
+    steps = await real_shape(stack, watch, app_ids.pop(), StepByStepOnboarding)
     reference_id = await reference_journey(stack.client, watch, [], reference_queue, real.plan)
     await wait_idle(stack.client, f"{reference_id}-child")
     reference = shape_of(
@@ -242,7 +262,10 @@ async def calibrate(
     for name in ("activities", "updates", "timers", "child_workflows"):
         if real.counts[name] != reference.counts[name]:
             raise RuntimeError(f"reference {reference.counts} differs from {real.counts}")
-    return real, reference
+    return {"real": real, "step_by_step": steps, "reference": reference}
+
+
+SIDES = ("real", "step_by_step", "reference")
 
 
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
@@ -253,22 +276,42 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     ids: dict[str, list[str]] = defaultdict(list)
     async with bench_stack() as stack:
         queue = f"{stack.settings.temporal_task_queue}-reference"
-        app_ids = seed_applications(stack.engine, stack.policy, args.journeys * args.rounds + 1)
-        async with real_worker(stack, watch), reference_worker(stack, queue, watch):
-            real, reference = await calibrate(stack, watch, queue, app_ids.pop())
+        app_ids = seed_applications(stack.engine, stack.policy, 2 * args.journeys * args.rounds + 2)
+        workflows = [*ALL_WORKFLOWS, StepByStepOnboarding]
+        async with (
+            real_worker(stack, watch, workflows=workflows),
+            reference_worker(stack, queue, watch),
+        ):
+            shapes = await calibrate(stack, watch, queue, app_ids)
+            real = shapes["real"]
             for round_no in range(args.rounds):
                 batch = app_ids[round_no * args.journeys : (round_no + 1) * args.journeys]
+                step_batch = app_ids[
+                    (args.rounds + round_no) * args.journeys : (args.rounds + round_no + 1)
+                    * args.journeys
+                ]
                 sides: dict[str, list[Callable[[], Awaitable[str]]]] = {
                     "real": [
                         partial(real_journey, stack, watch, real.ready_after, app_id)
                         for app_id in batch
+                    ],
+                    "step_by_step": [
+                        partial(
+                            real_journey,
+                            stack,
+                            watch,
+                            shapes["step_by_step"].ready_after,
+                            app_id,
+                            StepByStepOnboarding,
+                        )
+                        for app_id in step_batch
                     ],
                     "reference": [
                         partial(
                             reference_journey,
                             stack.client,
                             watch,
-                            reference.ready_after,
+                            shapes["reference"].ready_after,
                             queue,
                             real.plan,
                         )
@@ -285,24 +328,29 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                     ids[side] += done
             profile = {
                 side: await activity_profile(stack.client, ids[side][-20:])
-                for side in (("real", "reference") if args.profile else ())
+                for side in (SIDES if args.profile else ())
             }
 
     count = args.journeys * args.rounds
-    rate = {side: count / walls[side] for side in ("real", "reference")}
+    rate = {side: count / walls[side] for side in SIDES}
     return {
         "bench": "onboarding_throughput",
         "journeys": count,
         "concurrency": args.concurrency,
         "real_journeys_per_s": round(rate["real"], 2),
+        "step_by_step_journeys_per_s": round(rate["step_by_step"], 2),
         "reference_journeys_per_s": round(rate["reference"], 2),
         "ratio": round(rate["real"] / rate["reference"], 3),
         "target_ratio": 0.8,
+        "ratio_to_step_by_step": round(rate["real"] / rate["step_by_step"], 3),
+        "target_ratio_to_step_by_step": 1.4,
         "real_latency": percentiles_ms(latencies["real"]),
+        "step_by_step_latency": percentiles_ms(latencies["step_by_step"]),
         "reference_latency": percentiles_ms(latencies["reference"]),
         "cpu_s_per_journey": {k: round(v / count, 4) for k, v in sorted(cpu.items())},
         "journey": real.counts,
-        "reference_journey": reference.counts,
+        "step_by_step_journey": shapes["step_by_step"].counts,
+        "reference_journey": shapes["reference"].counts,
         **({"activity_profile": profile} if profile else {}),
     }
 

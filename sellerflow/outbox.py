@@ -4,6 +4,7 @@ import contextlib
 import smtplib
 import threading
 import uuid
+from datetime import datetime
 from email.message import EmailMessage
 from typing import Any, Protocol
 from urllib.parse import unquote, urlparse
@@ -17,6 +18,13 @@ from sellerflow.payloads import notification_id
 from sellerflow.templating import render_notification
 
 NOTIFICATIONS: sa.Table = table_of(Notification)
+
+
+def mail_time(value: datetime | None) -> str:
+    """A moment as messages write it ("" for none)."""
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
 _STORED = sa.select(NOTIFICATIONS.c.id).where(
     NOTIFICATIONS.c.idempotency_key == sa.bindparam("key")
 )

@@ -83,6 +83,9 @@ class SellerInput(Payload):
     application_id: str
     policy: Policy
     state: SellerState | None = None
+    # The trial-started notice, when the onboarding's account move stored it: the first run
+    # only delivers it.
+    trial_notice_key: str | None = None
 
 
 class StandingChangedInput(Payload):
@@ -288,6 +291,29 @@ class SetupAccountInput(Payload):
 
 class SetupAccountResult(Payload):
     seller_id: str
+
+
+class TransitionInput(Payload):
+    """One move of an application, written in one database transaction, in this order: the
+    decided task closed, the review's verdicts recorded, the open tasks cancelled, the stages
+    entered, the seller account created, the next task opened, the notices stored. Each part is
+    idempotent, so a retry of a committed transition changes nothing. `check`: the automated
+    checks run once the move is written (the move into `verifying`); they need S3 and the
+    registry, so a retry waits for them without writing the move again."""
+
+    close: CloseTaskInput | None = None
+    verdicts: ApplyVerdictsInput | None = None
+    cancel: CancelTasksInput | None = None
+    stages: list[SetStageInput] = []
+    account: SetupAccountInput | None = None
+    open: OpenTaskInput | None = None
+    notices: list[NotifyInput] = []
+    check: VerifyApplicationInput | None = None
+
+
+class TransitionResult(Payload):
+    seller_id: str | None = None
+    problems: list[Problem] = Field(default=[], description="what the checks found (`check`)")
 
 
 class ApplySellerStatusInput(Payload):

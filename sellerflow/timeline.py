@@ -31,6 +31,31 @@ def _payload(payloads: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"value": value}
 
 
+# The parts of an onboarding move (`transition`), in the order it writes them, each read as
+# the activity that wrote it alone before one transaction per move.
+_MOVE_PARTS = (
+    ("close", "close_task"),
+    ("stages", "set_stage"),
+    ("account", "setup_account"),
+    ("open", "open_task"),
+    ("notices", "notify"),
+)
+
+
+def _activity_texts(name: str, args: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(kind, text, actor) of what an activity did that means something to a person."""
+    if name == "transition":
+        texts = []
+        for part, written_by in _MOVE_PARTS:
+            value = args.get(part)
+            for one in value if isinstance(value, list) else [value]:
+                if isinstance(one, dict):
+                    texts += _activity_texts(written_by, one)
+        return texts
+    described = _activity_text(name, args)
+    return [described] if described else []
+
+
 def _activity_text(name: str, args: dict[str, Any]) -> tuple[str, str, str | None] | None:
     """(kind, text, actor) for the activities that mean something to a person."""
     if name == "set_stage":
@@ -73,10 +98,26 @@ def timeline(workflow_id: str, history: WorkflowHistory) -> list[Entry]:
     entries: list[Entry] = []
     scheduled: dict[int, str] = {}
     for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
+            entries += _activity_entries(workflow_id, event, scheduled)
+            continue
         entry = _entry(workflow_id, event, scheduled)
         if entry is not None:
             entries.append(entry)
     return entries
+
+
+def _activity_entries(
+    workflow_id: str, event: HistoryEvent, scheduled: dict[int, str]
+) -> list[Entry]:
+    a_activity_task_scheduled = event.activity_task_scheduled_event_attributes
+    name = a_activity_task_scheduled.activity_type.name
+    scheduled[event.event_id] = name
+    at = event.event_time.ToDatetime(tzinfo=UTC)
+    return [
+        Entry(at=at, workflow_id=workflow_id, kind=kind, text=text, actor=actor)
+        for kind, text, actor in _activity_texts(name, _payload(a_activity_task_scheduled.input))
+    ]
 
 
 def _entry(workflow_id: str, event: HistoryEvent, scheduled: dict[int, str]) -> Entry | None:
@@ -91,13 +132,6 @@ def _entry(workflow_id: str, event: HistoryEvent, scheduled: dict[int, str]) -> 
         return make(
             "workflow", f"workflow started: {a_workflow_execution_started.workflow_type.name}"
         )
-    if t == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-        a_activity_task_scheduled = event.activity_task_scheduled_event_attributes
-        scheduled[event.event_id] = a_activity_task_scheduled.activity_type.name
-        described = _activity_text(
-            a_activity_task_scheduled.activity_type.name, _payload(a_activity_task_scheduled.input)
-        )
-        return make(*described) if described else None
     if t == EventType.EVENT_TYPE_ACTIVITY_TASK_FAILED:
         a_activity_task_failed = event.activity_task_failed_event_attributes
         name = scheduled.get(a_activity_task_failed.scheduled_event_id, "activity")

@@ -5,10 +5,14 @@ histories saved before that notice existed (`*-before-in-review-notice.json`) ha
 at that point: the same change without its `workflow.patched` guard fails their replay, which is
 what would happen to every application in flight when the new worker picks it up.
 
-Then the baseline: a new run records one marker (`BASELINE_PATCH`) for all the changes before
-it, instead of one marker and one search-attribute write each. The runs that started before it
-(`*-before-baseline.json`) replay with their own markers, and would fail if the baseline were
+Then the baselines: a new run records one marker (`BASELINE_2_PATCH`) for all the changes
+before it, instead of one marker and one search-attribute write each. The runs that started
+before a baseline (`*-before-baseline.json` before the first, `*-before-one-transaction.json`
+before the second) replay with the markers they recorded, and would fail if the baseline were
 taken without falling back to them.
+
+Last, one transaction per move (`ONE_TRANSACTION_PATCH`): a plan of its own, with 8 activities
+where there were 20; the runs from before it replay the old plan.
 """
 
 import json
@@ -29,9 +33,11 @@ from tests.histories import HISTORIES
 from worker import ALL_WORKFLOWS
 from workflows.common import (
     ANSWER_AT_ONCE_PATCH,
+    BASELINE_2_PATCH,
     BASELINE_PATCH,
     DELIVERY_PATCH,
     IN_REVIEW_PATCH,
+    ONE_TRANSACTION_PATCH,
     SUBMIT_KEPT_PATCH,
 )
 
@@ -53,17 +59,22 @@ def payloads_of(path: Path, pick: Callable[[HistoryEvent], Payloads | None]) -> 
 
 
 def notify_templates(path: Path) -> list[str]:
-    """The templates of the `notify` activities a saved history scheduled, in order."""
+    """The templates of the notices a saved history stored, in order: by a `notify` activity,
+    or as part of a move (`transition`)."""
 
-    def notify(event: HistoryEvent) -> Payloads | None:
-        scheduled = event.activity_task_scheduled_event_attributes
+    def scheduled(event: HistoryEvent) -> Payloads | None:
+        attributes = event.activity_task_scheduled_event_attributes
         if event.HasField("activity_task_scheduled_event_attributes") and (
-            scheduled.activity_type.name == "notify"
+            attributes.activity_type.name in ("notify", "transition")
         ):
-            return scheduled.input
+            return attributes.input
         return None
 
-    return [inp["template"] for inp in payloads_of(path, notify)]
+    return [
+        notice["template"]
+        for inp in payloads_of(path, scheduled)
+        for notice in (inp.get("notices", []) if "notices" in inp else [inp])
+    ]
 
 
 def test_histories_from_before_the_change_are_kept() -> None:
@@ -107,13 +118,52 @@ def test_a_new_onboarding_records_one_marker_where_it_recorded_one_per_change() 
         IN_REVIEW_PATCH,
         ANSWER_AT_ONCE_PATCH,
     ]
-    assert patch_markers(HISTORIES / "onboarding-approved.json") == [BASELINE_PATCH]
+    before_second = HISTORIES / "onboarding-approved-before-one-transaction.json"
+    assert patch_markers(before_second) == [BASELINE_PATCH]
+    assert patch_markers(HISTORIES / "onboarding-approved.json") == [BASELINE_2_PATCH]
+    assert patch_markers(HISTORIES / "seller-trial-graduated.json") == [BASELINE_2_PATCH]
+
+
+BEFORE_ONE_TRANSACTION = sorted(HISTORIES.glob("*-before-one-transaction.json"))
+
+
+def activity_names(path: Path) -> list[str]:
+    history = WorkflowHistory.from_json(path.stem, json.loads(path.read_text()))
+    return [
+        event.activity_task_scheduled_event_attributes.activity_type.name
+        for event in history.events
+        if event.HasField("activity_task_scheduled_event_attributes")
+    ]
+
+
+def test_a_new_onboarding_writes_each_move_in_one_activity() -> None:
+    assert [p.name for p in BEFORE_ONE_TRANSACTION] == [
+        "onboarding-approved-before-one-transaction.json",
+        "onboarding-changes-requested-before-one-transaction.json",
+        "onboarding-expired-before-one-transaction.json",
+        "seller-trial-graduated-before-one-transaction.json",
+    ]
+    before = activity_names(HISTORIES / "onboarding-approved-before-one-transaction.json")
+    after = activity_names(HISTORIES / "onboarding-approved.json")
+    assert "transition" not in before
+    assert len(before) == 20
+    assert set(after) == {"transition", "deliver_notification"}
+    assert len(after) == 8
+    # The same notices in the same order; the seller's trial_started is now stored with the
+    # account (the seller workflow used to store it).
+    assert notify_templates(HISTORIES / "onboarding-approved.json") == [
+        *notify_templates(HISTORIES / "onboarding-approved-before-one-transaction.json"),
+        "trial_started",
+    ]
 
 
 # Each change forced on, with the histories recorded before it.
-CHANGES = [(IN_REVIEW_PATCH, path) for path in BEFORE] + [
-    (BASELINE_PATCH, path) for path in BEFORE_BASELINE
-]
+CHANGES = (
+    [(IN_REVIEW_PATCH, path) for path in BEFORE]
+    + [(BASELINE_PATCH, path) for path in BEFORE_BASELINE]
+    + [(BASELINE_2_PATCH, path) for path in BEFORE_ONE_TRANSACTION]
+    + [(ONE_TRANSACTION_PATCH, path) for path in BEFORE_ONE_TRANSACTION[:3]]
+)
 IDS = [path.stem for _, path in CHANGES]
 
 

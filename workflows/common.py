@@ -106,10 +106,16 @@ ESCALATE_TO_ROLE_PATCH = "escalate-to-role"
 # while a withdrawal is pending, and a withdrawal that loses the race answers (with an error)
 # when the application ends in another stage.
 WITHDRAW_RACE_PATCH = "withdraw-against-pending-decision"
+# Each move of an application (a decision closing its task, the verdicts, the next stage and
+# task, the notice) is written by one `transition` activity in one database transaction,
+# instead of one activity per write: 22 activities a journey became 10.
+ONE_TRANSACTION_PATCH = "one-transaction-per-move"
 
-# A run records one marker for all of these, where it first asks for one of them: each marker
-# costs an event and a search-attribute write (TemporalChangeVersion). Runs started before it
-# carry a marker per change and replay so. A change made after it gets a patch of its own.
+# A run records one marker for all the changes of a baseline, where it first asks for one of
+# them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs
+# started before a baseline carry the markers they recorded (an older baseline's, or one per
+# change) and replay so. A change made after the newest baseline gets a patch of its own until
+# the next baseline folds it in.
 BASELINE_PATCH = "baseline-2026-11"
 _IN_BASELINE = frozenset(
     {
@@ -122,12 +128,27 @@ _IN_BASELINE = frozenset(
         STAGE_CHANGES_PATCH,
     }
 )
+BASELINE_2_PATCH = "baseline-2026-12"
+_IN_BASELINE_2 = _IN_BASELINE | {
+    LIFECYCLE_PATCH,
+    EVALUATION_ONCE_PATCH,
+    ESCALATE_TO_ROLE_PATCH,
+    WITHDRAW_RACE_PATCH,
+    ONE_TRANSACTION_PATCH,
+}
+# Newest first: a run takes the newest baseline it has (or, new, records it).
+BASELINES = ((BASELINE_2_PATCH, _IN_BASELINE_2), (BASELINE_PATCH, _IN_BASELINE))
 
 
 def patched(patch_id: str) -> bool:
-    """`workflow.patched`, with the changes in the baseline taken under its one marker."""
-    if patch_id in _IN_BASELINE and workflow.patched(BASELINE_PATCH):
-        return True
+    """`workflow.patched`, with the changes in a baseline taken under its one marker.
+
+    The first call in a run must come before its first await (every workflow asks at its
+    start): then a run in flight asks for the newer baselines while replaying, is told no, and
+    never records their marker halfway."""
+    for baseline, changes in BASELINES:
+        if patch_id in changes and workflow.patched(baseline):
+            return True
     return workflow.patched(patch_id)
 
 

@@ -6,8 +6,7 @@ carries out the effects it returns. It continues as new before its history grows
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, assert_never
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -16,6 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
     from activities.sellers import SellerActivities
     from activities.tasks import TaskActivities
+    from sellerflow.outbox import mail_time
     from sellerflow.payloads import (
         AppealFiledInput,
         AppealWithdrawnInput,
@@ -117,11 +117,14 @@ class SellerWorkflow:
         self.s.rules = CURRENT_RULES if patched(LIFECYCLE_PATCH) else 1
         self._describe()
         if inp.state is None and patched(DELIVERY_PATCH):
-            await self._send(
-                "trial_started",
-                "trial-started",
-                {"trial_ends_at": _fmt(self.s.trial_ends_at)},
-            )
+            if inp.trial_notice_key is not None:
+                await deliver(inp.trial_notice_key)  # stored with the account
+            else:
+                await self._send(
+                    "trial_started",
+                    "trial-started",
+                    {"trial_ends_at": mail_time(self.s.trial_ends_at)},
+                )
         while not self.s.finished:
             await wait_until(lambda: bool(self.inbox), lifecycle.next_wakeup(self.s))
             await self._apply(lifecycle.on_timers(self.policy, self.s, workflow.now()))
@@ -285,44 +288,49 @@ class SellerWorkflow:
         for effect in effects:
             self.effects_done += 1
             key = f"{workflow.info().run_id}:{self.effects_done}"
-            if isinstance(effect, OpenTaskEffect):
-                await ACTIVITY_OPTIONS.execute(
-                    TaskActivities.open_task,
-                    OpenTaskInput(
-                        task_id=effect.task_id,
-                        kind=effect.kind,
-                        workflow_id=workflow.info().workflow_id,
-                        seller_id=self.seller_id,
-                        due_at=effect.due_at,
-                        note=effect.note,
-                    ),
-                )
-            elif isinstance(effect, EscalateEffect):
-                await escalate(effect.task_id, to_role=not self.s.legacy)
-            elif isinstance(effect, StatusEffect):
-                await ACTIVITY_OPTIONS.execute(
-                    SellerActivities.apply_status,
-                    ApplySellerStatusInput(
-                        seller_id=self.seller_id,
-                        key=key,
-                        from_status=self.reported_status,
-                        effect=effect,
-                        at=workflow.now(),
-                    ),
-                )
-                workflow.upsert_search_attributes([SELLER_STATUS.value_set(effect.status.value)])
-                await deliver(f"seller-notice:{key}")
-            elif isinstance(effect, NoticeEffect):
-                await self._notify(effect, key)
-            elif isinstance(effect, CancelTasksEffect):
-                await ACTIVITY_OPTIONS.execute(
-                    TaskActivities.cancel_tasks,
-                    CancelTasksInput(
-                        workflow_id=workflow.info().workflow_id,
-                        at=workflow.now(),
-                        task_ids=effect.task_ids,
-                    ),
-                )
+            match effect:
+                case OpenTaskEffect():
+                    await ACTIVITY_OPTIONS.execute(
+                        TaskActivities.open_task,
+                        OpenTaskInput(
+                            task_id=effect.task_id,
+                            kind=effect.kind,
+                            workflow_id=workflow.info().workflow_id,
+                            seller_id=self.seller_id,
+                            due_at=effect.due_at,
+                            note=effect.note,
+                        ),
+                    )
+                case EscalateEffect():
+                    await escalate(effect.task_id, to_role=not self.s.legacy)
+                case StatusEffect():
+                    await ACTIVITY_OPTIONS.execute(
+                        SellerActivities.apply_status,
+                        ApplySellerStatusInput(
+                            seller_id=self.seller_id,
+                            key=key,
+                            from_status=self.reported_status,
+                            effect=effect,
+                            at=workflow.now(),
+                        ),
+                    )
+                    workflow.upsert_search_attributes(
+                        [SELLER_STATUS.value_set(effect.status.value)]
+                    )
+                    await deliver(f"seller-notice:{key}")
+                case NoticeEffect():
+                    await self._notify(effect, key)
+                case CancelTasksEffect():
+                    await ACTIVITY_OPTIONS.execute(
+                        TaskActivities.cancel_tasks,
+                        CancelTasksInput(
+                            workflow_id=workflow.info().workflow_id,
+                            at=workflow.now(),
+                            task_ids=effect.task_ids,
+                        ),
+                    )
+                case _:
+                    assert_never(effect)
             self.reported_status = self.s.status
 
     async def _record_standing(self) -> None:
@@ -346,7 +354,7 @@ class SellerWorkflow:
                 seller_id=self.seller_id,
                 context={
                     "reason": effect.reason.summary,
-                    "notice_ends_at": _fmt(self.s.notice_ends_at),
+                    "notice_ends_at": mail_time(self.s.notice_ends_at),
                 },
             ),
         )
@@ -560,7 +568,3 @@ ROUTES: dict[type[Payload], Route] = dict(
 def _key_of(message: Message) -> str:
     """The key an update waits on for its answer."""
     return ROUTES[type(message)].key(message)
-
-
-def _fmt(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""

@@ -79,8 +79,19 @@ STAGE_MOVES: dict[Stage, frozenset[Stage]] = {
 }
 
 
+# The people an application meets after its checks pass: the first task, and the stage each
+# task is worked in. `stage_after` says where a decision leads; a stage here opens its task.
+FIRST_TASK = TaskKind.onboarding_review
+TASK_AT: dict[Stage, TaskKind] = {
+    Stage.onboarding_review: TaskKind.onboarding_review,
+    Stage.ssm_signoff: TaskKind.ssm_signoff,
+}
+# The task whose decision carries the verdicts on the documents.
+REVIEWS_DOCUMENTS = TaskKind.onboarding_review
+
+
 def stage_of(kind: TaskKind) -> Stage:
-    return Stage.ssm_signoff if kind == TaskKind.ssm_signoff else Stage.onboarding_review
+    return next(stage for stage, task in TASK_AT.items() if task == kind)
 
 
 def stage_after(kind: TaskKind, decision: Decision) -> Stage:

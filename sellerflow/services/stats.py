@@ -99,9 +99,13 @@ def _score_distribution(session: Session) -> dict[str, int]:
 
 
 def _time_in_stage(session: Session, now: datetime) -> dict[str, dict[str, float | None]]:
-    changes = session.exec(
-        select(StageChange).order_by(col(StageChange.application_id), col(StageChange.entered_at))
-    ).all()
+    # Stages entered by one move share its moment (submitted, then verifying): the order in
+    # which the workflow enters them breaks the tie.
+    order = {stage.value: index for index, stage in enumerate(Stage)}
+    changes = sorted(
+        session.exec(select(StageChange)).all(),
+        key=lambda c: (c.application_id, c.entered_at, order.get(c.stage, len(order))),
+    )
     durations: dict[str, list[float]] = defaultdict(list)
     for current, following in zip(changes, [*changes[1:], None], strict=True):
         if following is not None and following.application_id == current.application_id:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlmodel import Session
 
-from activities.applications import ApplicationActivities
+from activities.onboarding import OnboardingActivities
 from sellerflow.models import Document
 from sellerflow.payloads import SubmitInput
 from sellerflow.policy.requirements import required_agreements, required_documents
@@ -114,9 +114,8 @@ async def test_s3_down_while_a_document_is_checked(
             pending = await retrying_activity(
                 stack.temporal, f"onboarding-{app_id}", lambda m: "S3 unavailable" in m
             )
-            assert pending.activity_type.name == activity_name(
-                ApplicationActivities.verify_application
-            )
+            # The move into verifying runs the checks, once it has written the stages.
+            assert pending.activity_type.name == activity_name(OnboardingActivities.transition)
             assert stored_document(stack, document_id).sha256 is None
 
             s3.start()
@@ -194,7 +193,7 @@ async def test_database_unreachable_for_a_while(
                 f"onboarding-{waiting_id}",
                 lambda failure: failure.startswith("database unavailable"),
             )
-            assert pending.activity_type.name == activity_name(ApplicationActivities.set_stage)
+            assert pending.activity_type.name == activity_name(OnboardingActivities.transition)
             assert proxy.dropped > 0
 
             proxy.up()

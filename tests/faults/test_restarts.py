@@ -5,6 +5,7 @@ an application is lost or done twice.
 """
 
 import asyncio
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
 from activities.applications import ApplicationActivities, seller_id_for
+from activities.onboarding import OnboardingActivities
 from sellerflow.cli.devstack import free_port
 from sellerflow.models import AuditLog, Notification, Seller
 from sellerflow.payloads import CompleteTaskInput, SetupAccountInput
@@ -53,7 +55,8 @@ from tests.support.fakes import activity_name
 from tests.support.waiting import eventually
 from workflows.onboarding import OnboardingWorkflow
 
-SETUP_ACCOUNT = activity_name(ApplicationActivities.setup_account)
+# The account is created by the move into account setup, a `transition` with an `account`.
+SETUP_ACCOUNT = activity_name(OnboardingActivities.transition)
 # setup_account's start-to-close timeout is 30 s (workflows/common.py): only then does Temporal
 # give up on an attempt whose worker died, and retry it.
 ACTIVITY_RETRY_WAIT = 60
@@ -117,6 +120,10 @@ async def wait_until_setup_account_blocked(
     )
 
 
+def sets_up_account(move: bytes) -> bool:
+    return json.loads(move).get("account") is not None
+
+
 async def setup_account_attempts(handle: WorkflowHandle[Any, Any]) -> list[int]:
     """The attempt on which each setup_account activity of the workflow ran to the end."""
     events = await history(handle)
@@ -125,6 +132,7 @@ async def setup_account_attempts(handle: WorkflowHandle[Any, Any]) -> list[int]:
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         and e.activity_task_scheduled_event_attributes.activity_type.name == SETUP_ACCOUNT
+        and sets_up_account(e.activity_task_scheduled_event_attributes.input.payloads[0].data)
     }
     return [
         e.activity_task_started_event_attributes.attempt

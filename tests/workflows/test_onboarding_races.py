@@ -44,6 +44,7 @@ from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.moves import MovesOfParts
 from tests.support.waiting import eventually
 from workflows.onboarding import OnboardingWorkflow
 
@@ -78,7 +79,7 @@ class Onboarding:
         )
 
 
-class Stubs:
+class Stubs(MovesOfParts):
     """The onboarding activities as stubs: the stages recorded, `held`'s activity held."""
 
     def __init__(self, held: Held, stages: list[Stage]) -> None:
@@ -103,7 +104,7 @@ class Stubs:
 
     @fake_of(TaskActivities.open_task)
     def open_task(self, inp: OpenTaskInput) -> str:
-        self.held.hold("open_task")
+        self.held.hold(f"open_task:{inp.kind.value}")
         return inp.task_id
 
     @fake_of(TaskActivities.close_task)
@@ -184,7 +185,7 @@ async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
     held_worker: tuple[Onboarding, Held],
 ) -> None:
     onboarding, held = held_worker
-    held.name = "open_task"
+    held.name = "open_task:onboarding_review"
     handle = await submitted(onboarding)
     await asyncio.to_thread(held.started.wait, 10)
     task_id = (await handle.query(OnboardingWorkflow.state)).open_task_id
@@ -255,12 +256,12 @@ async def in_signoff(
     onboarding: Onboarding, held: Held, hold: str = ""
 ) -> tuple[WorkflowHandle[OnboardingWorkflow, OnboardingResult], str]:
     """An application approved by its reviewer, its sign-off task open; `hold` is held from the
-    moment the review's approval is answered (before the workflow carries it out)."""
+    moment the review's approval is sent (the move it makes opens the sign-off task at once)."""
     handle = await submitted(onboarding)
     review = await open_task_id(handle)
     approve = CompleteTaskInput(task_id=review, actor="onboarding1", decision=Decision.approve)
-    await handle.execute_update(OnboardingWorkflow.complete_task, approve)
     held.name = hold
+    await handle.execute_update(OnboardingWorkflow.complete_task, approve)
 
     async def signoff_task_id() -> str | None:
         task_id = await open_task_id(handle)
@@ -302,7 +303,7 @@ async def test_a_decision_after_an_accepted_withdrawal_is_refused(
     """The withdrawal came first, while the sign-off task was being opened: the sign-off cannot
     approve the application under it (the approval won and the withdrawal never answered)."""
     onboarding, held = held_worker
-    handle, signoff = await in_signoff(onboarding, held, hold="open_task")
+    handle, signoff = await in_signoff(onboarding, held, hold="open_task:ssm_signoff")
     assert await asyncio.to_thread(held.started.wait, 10)
     await handle.signal(OnboardingWorkflow.withdraw_signal, WithdrawInput(reason="changed"))
     approve = CompleteTaskInput(task_id=signoff, actor="ssm1", decision=Decision.approve)

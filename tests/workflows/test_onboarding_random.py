@@ -63,6 +63,7 @@ from sellerflow.temporal import connect
 from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage, TaskKind
 from tests.idle import wait_for_idle
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.moves import MovesOfParts
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
 
@@ -90,7 +91,7 @@ class Written:
     fail_checks: bool = False
 
 
-class Recorders:
+class Recorders(MovesOfParts):
     """The activities as recorders of what they would write (`w`, the read model)."""
 
     def __init__(self, w: Written, policy: Policy) -> None:
