@@ -25,11 +25,12 @@ import sqlalchemy as sa
 
 from api.main import build_state, create_app
 from bench.evaluation import sqlite_database
+from bench.seeding import APPLICATION, with_defaults
 from bench.stack import postgres_schema
 from sellerflow.cli.devstack import seed_dev_users
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, table_of, upgrade_schema
-from sellerflow.models import Task
+from sellerflow.models import Application, Task
 from sellerflow.security import issue_token
 from sellerflow.vocabulary import TASK_ROLES, TaskKind, TaskStatus
 
@@ -87,8 +88,15 @@ def fill(engine: sa.Engine, open_tasks: int, closed_tasks: int, inbox_index: boo
     table = table_of(Task)
     rows = task_rows(open_tasks, TaskStatus.open, rng)
     rows += task_rows(closed_tasks, TaskStatus.completed, rng)
+    # Each task's application (the foreign key of task.application_id), as the API writes it.
+    apps = table_of(Application)
+    applications = [
+        with_defaults(apps, {**APPLICATION, "id": row["application_id"], "policy_version": "v1"})
+        for row in rows
+    ]
     with engine.begin() as conn:
         for start in range(0, len(rows), 2000):
+            conn.execute(apps.insert(), applications[start : start + 2000])
             conn.execute(table.insert(), rows[start : start + 2000])
         if inbox_index:
             conn.execute(sa.text(INBOX_INDEX))

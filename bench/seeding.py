@@ -84,11 +84,11 @@ def seed_applications(engine: sa.Engine, policy: Policy, count: int) -> list[uui
     with engine.begin() as conn:
         for model, rows in ((Application, apps), (Document, docs), (Signature, signatures)):
             table = SQLModel.metadata.tables[str(model.__tablename__)]
-            conn.execute(sa.insert(table), [_with_defaults(table, row) for row in rows])
+            conn.execute(sa.insert(table), [with_defaults(table, row) for row in rows])
     return ids
 
 
-def _with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
+def with_defaults(table: sa.Table, row: dict[str, Any]) -> dict[str, Any]:
     """Fill the Python-side defaults (ids, timestamps, JSON lists) a Core insert skips."""
     model_defaults = {
         "id": uuid.uuid4(),

@@ -85,7 +85,7 @@ class Application(SQLModel, table=True):
 class StageChange(SQLModel, table=True):
     __tablename__ = "stage_change"
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    application_id: uuid.UUID = Field(index=True)
+    application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
     stage: str = Field(max_length=32)
     entered_at: datetime = ts()
     idempotency_key: str = Field(unique=True, max_length=200)
@@ -93,7 +93,7 @@ class StageChange(SQLModel, table=True):
 
 class Document(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    application_id: uuid.UUID = Field(index=True)
+    application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
     kind: str = Field(max_length=64)
     filename: str = Field(max_length=255)
     content_type: str = Field(max_length=100)
@@ -112,7 +112,7 @@ class Document(SQLModel, table=True):
 
 class Signature(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    application_id: uuid.UUID = Field(index=True)
+    application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
     kind: str = Field(max_length=64)
     version: str = Field(max_length=32)
     sha256: str = Field(max_length=64)
@@ -128,8 +128,8 @@ class Task(SQLModel, table=True):
     id: uuid.UUID = Field(primary_key=True)
     kind: str = Field(max_length=32, index=True)
     workflow_id: str = Field(max_length=100)
-    application_id: uuid.UUID | None = Field(default=None, index=True)
-    seller_id: uuid.UUID | None = Field(default=None, index=True)
+    application_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="application.id")
+    seller_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="seller.id")
     role: str = Field(max_length=16, index=True)
     assignee: str | None = Field(default=None, max_length=64, index=True)
     status: str = Field(default="open", max_length=16, index=True)
@@ -174,7 +174,7 @@ class SellerAction(SQLModel, table=True):
 
     __tablename__ = "seller_action"
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    seller_id: uuid.UUID = Field(index=True)
+    seller_id: uuid.UUID = Field(index=True, foreign_key="seller.id")
     idempotency_key: str = Field(unique=True, max_length=200)
     from_status: str = Field(max_length=16)
     to_status: str = Field(max_length=16)
@@ -189,7 +189,7 @@ class OrderEvent(SQLModel, table=True):
     __tablename__ = "order_event"
     __table_args__ = (sa.Index("ix_order_event_seller_placed", "seller_id", "placed_at"),)
     order_id: str = Field(primary_key=True, max_length=100)
-    seller_id: uuid.UUID
+    seller_id: uuid.UUID = Field(foreign_key="seller.id")
     placed_at: datetime = ts()
     ship_by: datetime | None = ts(nullable=True)
     shipped_at: datetime | None = ts(nullable=True)
@@ -208,7 +208,7 @@ class OrderEvent(SQLModel, table=True):
 
 class ScorecardRow(SQLModel, table=True):
     __tablename__ = "scorecard"
-    seller_id: uuid.UUID = Field(primary_key=True)
+    seller_id: uuid.UUID = Field(primary_key=True, foreign_key="seller.id")
     kpi: str = Field(primary_key=True, max_length=32)
     window_days: int
     numerator: float
@@ -222,7 +222,7 @@ class ScorecardRow(SQLModel, table=True):
 
 class Appeal(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    seller_id: uuid.UUID = Field(index=True)
+    seller_id: uuid.UUID = Field(index=True, foreign_key="seller.id")
     root_cause: str = Field(max_length=4000)
     actions: str = Field(max_length=4000)
     prevention: str = Field(max_length=4000)
@@ -240,8 +240,8 @@ class Notification(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body_text: str
     body_html: str
-    application_id: uuid.UUID | None = Field(default=None, index=True)
-    seller_id: uuid.UUID | None = Field(default=None, index=True)
+    application_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="application.id")
+    seller_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="seller.id")
     created_at: datetime = ts(default_now=True)
     sent_at: datetime | None = ts(nullable=True)
     # Delivery attempts of the outbox sweeper, its last error, and when it stopped trying

@@ -1,7 +1,9 @@
 """Alembic owns the schema: the migrations reach head, agree with the models, and go back down."""
 
+import uuid
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -12,7 +14,7 @@ from sqlmodel import SQLModel
 
 import sellerflow.models  # noqa: F401  (registers the tables)
 from sellerflow.db import make_engine, upgrade_schema
-from tests.support.builders import SELLER_TABLE, make_seller
+from tests.support.builders import AS_OF, ORDER_TABLE, SELLER_TABLE, make_seller, order_row
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -87,3 +89,37 @@ def test_downgrade_to_base_and_upgrade_again(engine: sa.Engine, alembic_config: 
 
     assert current_revision(engine) == head
     assert model_differences(engine) == []
+
+
+def test_the_rows_of_an_application_and_a_seller_name_rows_that_exist(
+    engine: sa.Engine, database_url: str
+) -> None:
+    """The foreign keys of migration 0005, on both databases; PostgreSQL refuses an orphan."""
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        references = {
+            (table, key["constrained_columns"][0], key["referred_table"])
+            for table in inspector.get_table_names()
+            for key in inspector.get_foreign_keys(table)
+        }
+    assert references == {
+        ("stage_change", "application_id", "application"),
+        ("document", "application_id", "application"),
+        ("signature", "application_id", "application"),
+        ("task", "application_id", "application"),
+        ("task", "seller_id", "seller"),
+        ("notification", "application_id", "application"),
+        ("notification", "seller_id", "seller"),
+        ("seller_action", "seller_id", "seller"),
+        ("order_event", "seller_id", "seller"),
+        ("scorecard", "seller_id", "seller"),
+        ("appeal", "seller_id", "seller"),
+    }
+    if not database_url.startswith("postgresql"):
+        return  # SQLite keeps foreign keys in the schema without enforcing them
+    orphan = order_row(uuid.uuid4(), AS_OF)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.insert(ORDER_TABLE).values(**orphan))
+    with engine.begin() as conn:
+        seller_id = make_seller(conn)
+        conn.execute(sa.insert(ORDER_TABLE).values(**order_row(seller_id, AS_OF)))
