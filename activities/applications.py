@@ -103,9 +103,9 @@ def trial_seller_row(
         id=seller_id,
         application_id=application_id,
         legal_name=company.legal_name,
-        seller_category=company.seller_category,
+        seller_category=SellerCategory(company.seller_category),
         country=company.country,
-        status=SellerStatus.trial.value,
+        status=SellerStatus.trial,
         ssm_username=ssm_username,
         trial_ends_at=trial_ends_at,
         listing_cap=caps.listing_cap,
@@ -194,12 +194,12 @@ class ApplicationActivities:
                 )
                 if error:
                     doc.status, (doc.error_code, doc.error_reason) = (
-                        DocumentStatus.refused.value,
+                        DocumentStatus.refused,
                         error,
                     )
                     problems.append(Problem(code=kind, error_code=error[0], reason=error[1]))
                 else:
-                    doc.status = DocumentStatus.verified.value
+                    doc.status = DocumentStatus.verified
             vat_error = vat_format_error(policy, app.country, app.vat_number)
             if vat_error:
                 problems.append(
@@ -260,7 +260,7 @@ def enter_stage(conn: sa.Connection, inp: SetStageInput) -> None:
     app_id = uuid.UUID(inp.application_id)
     before = _found(conn, _STAGE_OF, app_id).stage
     change = StageChange(
-        application_id=app_id, stage=inp.stage.value, entered_at=inp.at, idempotency_key=key
+        application_id=app_id, stage=inp.stage, entered_at=inp.at, idempotency_key=key
     )
     if not insert_once(conn, STAGE_CHANGES, "idempotency_key", change.model_dump()):
         return  # entered before: this is a retry

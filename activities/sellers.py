@@ -47,7 +47,7 @@ class SellerActivities:
                 raise ApplicationError(f"no seller {inp.seller_id}", type="InvalidInput")
             app = session.get(Application, seller.application_id)
             assert app is not None
-            seller.status = effect.status.value
+            seller.status = effect.status
             seller.listing_cap = effect.capabilities.listing_cap
             seller.daily_order_cap = effect.capabilities.daily_order_cap
             seller.payouts_deferred = effect.capabilities.payouts_deferred
@@ -56,8 +56,8 @@ class SellerActivities:
                 SellerAction(
                     seller_id=seller.id,
                     idempotency_key=inp.key,
-                    from_status=inp.from_status.value,
-                    to_status=effect.status.value,
+                    from_status=inp.from_status,
+                    to_status=effect.status,
                     action=effect.action.value if effect.action else None,
                     actor=effect.actor,
                     reason=effect.reason.model_dump(mode="json"),

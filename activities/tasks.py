@@ -112,11 +112,11 @@ def insert_task(conn: sa.Connection, inp: OpenTaskInput) -> str:
     roles = TASK_ROLES[inp.kind]
     task = Task(
         id=uuid.UUID(inp.task_id),
-        kind=inp.kind.value,
+        kind=inp.kind,
         workflow_id=inp.workflow_id,
         application_id=uuid.UUID(inp.application_id) if inp.application_id else None,
         seller_id=uuid.UUID(inp.seller_id) if inp.seller_id else None,
-        role=(Role.ssm if Role.ssm in roles else next(iter(roles))).value,
+        role=Role.ssm if Role.ssm in roles else next(iter(roles)),
         due_at=inp.due_at,
         note=inp.note[:1000],
     )

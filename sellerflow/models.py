@@ -2,11 +2,28 @@
 
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
+
+from sellerflow.vocabulary import (
+    KPI,
+    Decision,
+    DocumentStatus,
+    KpiStatus,
+    Role,
+    SellerCategory,
+    SellerStatus,
+    Stage,
+    Standing,
+    TaskKind,
+    TaskStatus,
+)
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def utcnow() -> datetime:
@@ -35,6 +52,39 @@ class UTCDateTime(TypeDecorator[datetime]):
 def ts(*, nullable: bool = False, index: bool = False, default_now: bool = False) -> Any:
     kwargs: dict[str, Any] = {"default_factory": utcnow} if default_now else {"default": None}
     return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
+
+
+class VocabularyText(TypeDecorator[E]):
+    """A column of one of the vocabulary's enums: text in the database, the enum in Python. A
+    value outside the enum is refused when written and when read."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def __init__(self, enum: type[E], length: int) -> None:
+        super().__init__(length=length)
+        self.enum = enum
+
+    def process_bind_param(self, value: str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def vocabulary(
+    enum: type[StrEnum],
+    length: int,
+    *,
+    default: StrEnum | None = None,
+    nullable: bool = False,
+    index: bool = False,
+    primary_key: bool = False,
+) -> Any:
+    column: sa.Column[Any] = sa.Column(
+        VocabularyText(enum, length), nullable=nullable, index=index, primary_key=primary_key
+    )
+    return Field(default=default, sa_column=column)
 
 
 def json_col(default: Any) -> Any:
@@ -66,14 +116,14 @@ class StaffUser(SQLModel, table=True):
 class Application(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     legal_name: str = Field(max_length=200, index=True)
-    seller_category: str = Field(max_length=32, index=True)
+    seller_category: SellerCategory = vocabulary(SellerCategory, 32, index=True)
     country: str = Field(max_length=2, index=True)
     registration_number: str = Field(max_length=64)
     vat_number: str | None = Field(default=None, max_length=32)
     contact_name: str = Field(max_length=200)
     contact_email: str = Field(max_length=254)
     product_categories: list[str] = json_col([])
-    stage: str = Field(default="draft", max_length=32, index=True)
+    stage: Stage = vocabulary(Stage, 32, default=Stage.draft, index=True)
     stage_entered_at: datetime = ts(default_now=True)
     policy_version: str = Field(max_length=64)
     deadline_at: datetime | None = ts(nullable=True)
@@ -86,7 +136,7 @@ class StageChange(SQLModel, table=True):
     __tablename__ = "stage_change"
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
-    stage: str = Field(max_length=32)
+    stage: Stage = vocabulary(Stage, 32)
     entered_at: datetime = ts()
     idempotency_key: str = Field(unique=True, max_length=200)
 
@@ -99,7 +149,7 @@ class Document(SQLModel, table=True):
     content_type: str = Field(max_length=100)
     declared_size: int
     object_key: str = Field(max_length=200)
-    status: str = Field(default="awaiting_upload", max_length=32)
+    status: DocumentStatus = vocabulary(DocumentStatus, 32, default=DocumentStatus.awaiting_upload)
     stored_size: int | None = None
     sha256: str | None = Field(default=None, max_length=64)
     issued_on: date | None = None
@@ -126,13 +176,13 @@ class Signature(SQLModel, table=True):
 
 class Task(SQLModel, table=True):
     id: uuid.UUID = Field(primary_key=True)
-    kind: str = Field(max_length=32, index=True)
+    kind: TaskKind = vocabulary(TaskKind, 32, index=True)
     workflow_id: str = Field(max_length=100)
     application_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="application.id")
     seller_id: uuid.UUID | None = Field(default=None, index=True, foreign_key="seller.id")
-    role: str = Field(max_length=16, index=True)
+    role: Role = vocabulary(Role, 16, index=True)
     assignee: str | None = Field(default=None, max_length=64, index=True)
-    status: str = Field(default="open", max_length=16, index=True)
+    status: TaskStatus = vocabulary(TaskStatus, 16, default=TaskStatus.open, index=True)
     priority: int = 0
     escalated: bool = False
     note: str = Field(default="", max_length=1000)
@@ -140,7 +190,7 @@ class Task(SQLModel, table=True):
     due_at: datetime = ts(index=True)
     completed_at: datetime | None = ts(nullable=True)
     completed_by: str | None = Field(default=None, max_length=64)
-    decision: str | None = Field(default=None, max_length=32)
+    decision: Decision | None = vocabulary(Decision, 32, nullable=True)
     reason_codes: list[str] = json_col([])
     comment: str | None = Field(default=None, max_length=4000)
     document_verdicts: list[dict[str, Any]] = json_col([])
@@ -151,17 +201,17 @@ class Seller(SQLModel, table=True):
     id: uuid.UUID = Field(primary_key=True)
     application_id: uuid.UUID = Field(unique=True)
     legal_name: str = Field(max_length=200)
-    seller_category: str = Field(max_length=32, index=True)
+    seller_category: SellerCategory = vocabulary(SellerCategory, 32, index=True)
     country: str = Field(max_length=2)
-    status: str = Field(default="trial", max_length=16, index=True)
+    status: SellerStatus = vocabulary(SellerStatus, 16, default=SellerStatus.trial, index=True)
     ssm_username: str | None = Field(default=None, max_length=64)
     trial_ends_at: datetime | None = ts(nullable=True)
     listing_cap: int | None = None
     daily_order_cap: int | None = None
     payouts_deferred: bool = True
-    standing: str = Field(default="good", max_length=16)
+    standing: Standing = vocabulary(Standing, 16, default=Standing.good)
     # The standing the seller workflow last acted on: the evaluation signals a change from it.
-    applied_standing: str = Field(default="good", max_length=16)
+    applied_standing: Standing = vocabulary(Standing, 16, default=Standing.good)
     score: float | None = Field(default=None, index=True)
     category_percentile: float | None = None
     evaluated_at: datetime | None = ts(nullable=True)
@@ -176,8 +226,8 @@ class SellerAction(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     seller_id: uuid.UUID = Field(index=True, foreign_key="seller.id")
     idempotency_key: str = Field(unique=True, max_length=200)
-    from_status: str = Field(max_length=16)
-    to_status: str = Field(max_length=16)
+    from_status: SellerStatus = vocabulary(SellerStatus, 16)
+    to_status: SellerStatus = vocabulary(SellerStatus, 16)
     action: str | None = Field(default=None, max_length=16)
     actor: str = Field(max_length=64)
     reason: dict[str, Any] = json_col({})
@@ -209,14 +259,14 @@ class OrderEvent(SQLModel, table=True):
 class ScorecardRow(SQLModel, table=True):
     __tablename__ = "scorecard"
     seller_id: uuid.UUID = Field(primary_key=True, foreign_key="seller.id")
-    kpi: str = Field(primary_key=True, max_length=32)
+    kpi: KPI = vocabulary(KPI, 32, primary_key=True)
     window_days: int
     numerator: float
     denominator: int
     value: float | None = None
     warn: float
     limit: float
-    status: str = Field(max_length=16)
+    status: KpiStatus = vocabulary(KpiStatus, 16)
     evaluated_at: datetime = ts()
 
 

@@ -238,10 +238,10 @@ def check_document(store: ObjectStore, doc: Document, max_bytes: int) -> bool:
     if error is not None:
         store.delete(kept_key)
         store.delete(upload_key)
-        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused.value, error
+        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused, error
         return True
     store.delete(upload_key)
-    doc.object_key, doc.status = kept_key, DocumentStatus.uploaded.value
+    doc.object_key, doc.status = kept_key, DocumentStatus.uploaded
     doc.stored_size, doc.sha256, doc.uploaded_at = stored.size, stored.sha256, utcnow()
     return True
 

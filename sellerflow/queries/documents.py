@@ -15,9 +15,12 @@ from sellerflow.vocabulary import DocumentStatus
 
 
 class _Upload(Protocol):
-    kind: str
-    status: str
-    sha256: str | None
+    @property
+    def kind(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def sha256(self) -> str | None: ...
 
 
 U = TypeVar("U", bound=_Upload)

@@ -165,7 +165,7 @@ async def complete(
         # The applicant is not kept waiting on S3: the document counts as uploaded, without size
         # or checksum, and the automated checks inspect it, retrying until S3 answers.
         log.warning("document %s left for the automated checks: %s", doc.id, err)
-        doc.status = DocumentStatus.uploaded.value
+        doc.status = DocumentStatus.uploaded
         session.add(doc)
         session.commit()
         return doc
@@ -189,9 +189,9 @@ def settle_pending_file(
     if check_document(store, doc, max_bytes):
         return True
     if applicant_may_upload:
-        doc.status = DocumentStatus.awaiting_upload.value
+        doc.status = DocumentStatus.awaiting_upload
     else:
-        doc.status = DocumentStatus.refused.value
+        doc.status = DocumentStatus.refused
         doc.error_code, doc.error_reason = "document_missing", "no file was stored"
     return False
 

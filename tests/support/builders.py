@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from sellerflow.db import table_of
 from sellerflow.models import Application, OrderEvent, Seller
+from sellerflow.vocabulary import SellerCategory, SellerStatus, Standing
 from tests.journey import APPLICATION
 
 # --- models, for a session ---------------------------------------------------------------------
@@ -16,7 +17,8 @@ from tests.journey import APPLICATION
 
 def application_row(policy_version: str, **overrides: Any) -> Application:
     """The application of `APPLICATION` (what `create_application` posts), not inserted."""
-    return Application(**{**APPLICATION, "policy_version": policy_version, **overrides})
+    fields = {**APPLICATION, "policy_version": policy_version, **overrides}
+    return Application(**{**fields, "seller_category": SellerCategory(fields["seller_category"])})
 
 
 def seller_row(of: Application | uuid.UUID | str, **overrides: Any) -> Seller:
@@ -34,7 +36,8 @@ def seller_row(of: Application | uuid.UUID | str, **overrides: Any) -> Seller:
     else:
         app_id = uuid.UUID(str(of))
         company = {k: APPLICATION[k] for k in ("legal_name", "seller_category", "country")}
-    return Seller(**{"id": uuid.uuid4(), "application_id": app_id, **company, **overrides})
+    fields = {"id": uuid.uuid4(), "application_id": app_id, **company, **overrides}
+    return Seller(**{**fields, "seller_category": SellerCategory(fields["seller_category"])})
 
 
 # --- rows inserted with SQLAlchemy Core on a caller's connection (the database tests) ----------
@@ -61,11 +64,11 @@ def make_seller(
         id=seller_id or uuid.uuid4(),
         application_id=uuid.uuid4(),
         legal_name="Refurb Atelier SARL",
-        seller_category=category,
+        seller_category=SellerCategory(category),
         country="FR",
-        status=status,
-        standing=standing,
-        applied_standing=standing,
+        status=SellerStatus(status),
+        standing=Standing(standing),
+        applied_standing=Standing(standing),
     )
     conn.execute(sa.insert(SELLER_TABLE).values(**seller.model_dump()))
     return seller.id
