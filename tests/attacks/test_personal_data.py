@@ -3,7 +3,9 @@ applicant to approved seller, with distinctive names, email, VAT and registratio
 of them is in a workflow id, search attribute, memo or summary, nor anywhere in the journey's
 histories, nor in any log line of the API or the worker."""
 
+import asyncio
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -129,6 +131,18 @@ async def workflow_texts(client: Client, task_queue: str) -> dict[str, str]:
     return texts
 
 
+async def texts_once_visible(client: Client, task_queue: str, journey: list[str]) -> dict[str, str]:
+    """workflow_texts once the journey's workflows are in the list: visibility is eventually
+    consistent, so a workflow started a moment ago may not be listed yet."""
+    deadline = time.monotonic() + 20
+    while True:
+        texts = await workflow_texts(client, task_queue)
+        listed = all(any(key.startswith(wf) for key in texts) for wf in journey)
+        if listed or time.monotonic() > deadline:
+            return texts
+        await asyncio.sleep(0.2)
+
+
 def leaks(texts: dict[str, str]) -> list[str]:
     found = []
     for where, text in texts.items():
@@ -142,8 +156,8 @@ async def test_no_personal_data_in_workflows_or_logs(stack: Stack) -> None:
     # DEBUG, stricter than the INFO that `configure_logging` sets: nothing to find even then.
     with logged(logging.DEBUG) as logs:
         app_id, seller_id = await approved_seller(stack)
-    texts = await workflow_texts(stack.temporal, stack.settings.temporal_task_queue)
     journey = [f"onboarding-{app_id}", f"seller-{seller_id}"]
+    texts = await texts_once_visible(stack.temporal, stack.settings.temporal_task_queue, journey)
     assert all(any(key.startswith(wf) for key in texts) for wf in journey), sorted(texts)
     # Payloads carry ids only, so the journey's whole histories are free of it too.
     for workflow_id in journey:
