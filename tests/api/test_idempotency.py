@@ -1,13 +1,16 @@
 """Writes that go through a workflow are idempotent by key, and no row a workflow may have seen
 is deleted: a retried appeal, manual action or application creation is the same request."""
 
+import asyncio
 import uuid
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 from sellerflow import workflow_calls
 from sellerflow.models import Appeal, Application, SellerAction, Task
+from sellerflow.services import applications
 from tests.conftest import Stack
 from tests.journey import APPLICATION, approved_seller, staff_token, wait_for_stage, wait_for_task
 
@@ -99,12 +102,22 @@ async def test_an_application_whose_start_is_slow_is_kept_and_started(
     """The start may have happened: the row stays (202) and a retry with the same key finds it
     and the one workflow, as the sweeper does for a client that never retries."""
     http = stack.http
-    monkeypatch.setattr(workflow_calls, "UPDATE_TIMEOUT_SECONDS", 0.0001)
+    real_start = applications.start_onboarding
+
+    async def started_then_slow(*args: Any, **kwargs: Any) -> object:
+        """The start happens; its answer comes after the API stopped waiting."""
+        handle = await real_start(*args, **kwargs)
+        await asyncio.sleep(2)
+        return handle
+
+    monkeypatch.setattr(applications, "start_onboarding", started_then_slow)
+    monkeypatch.setattr(workflow_calls, "UPDATE_TIMEOUT_SECONDS", 0.5)
     key = {"Idempotency-Key": f"create-{uuid.uuid4()}"}
     slow = await http.post("/v1/applications", json=APPLICATION, headers=key)
     assert slow.status_code == 202, slow.text
     with Session(stack.engine) as session:
         assert session.get(Application, uuid.UUID(slow.json()["id"])) is not None
+    monkeypatch.setattr(applications, "start_onboarding", real_start)
     monkeypatch.setattr(workflow_calls, "UPDATE_TIMEOUT_SECONDS", 10.0)
     retried = await http.post("/v1/applications", json=APPLICATION, headers=key)
     assert retried.status_code == 201, retried.text
