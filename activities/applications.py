@@ -117,12 +117,9 @@ def trial_seller_row(
 class _Reviewed(Protocol):
     """What a review changes of a document: a row of `DOCUMENTS_OF`."""
 
-    @property
-    def status(self) -> str: ...
-    @property
-    def error_code(self) -> str | None: ...
-    @property
-    def error_reason(self) -> str | None: ...
+    status: DocumentStatus
+    error_code: str | None
+    error_reason: str | None
 
 
 def _after_review(
@@ -137,7 +134,7 @@ def _after_review(
     return None
 
 
-def _found(conn: sa.Connection, statement: sa.Select[Any], app_id: uuid.UUID) -> Any:
+def _found(conn: sa.Connection, statement: sa.Select[Any], app_id: uuid.UUID) -> sa.Row[Any]:
     """The application's row from `statement` (bound with `app_id`); InvalidInput if none."""
     row = conn.execute(statement, {"app_id": app_id}).first()
     if row is None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from api.fields import copied
 from api.schemas import ApplicationPublic, DecisionPublic
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import Requirement
@@ -35,31 +36,20 @@ def public_view(
     app: sa.Row[Any], requirements: list[Requirement], decisions: Sequence[Any]
 ) -> ApplicationPublic:
     """`app` is a row of `APPLICATION`; `decisions` have `DECISION_FIELDS`."""
-    return ApplicationPublic(
+    return copied(
+        ApplicationPublic,
+        app,
         id=str(app.id),
-        legal_name=app.legal_name,
-        seller_category=app.seller_category,
-        country=app.country,
-        registration_number=app.registration_number,
-        vat_number=app.vat_number,
-        contact_name=app.contact_name,
-        contact_email=app.contact_email,
-        product_categories=app.product_categories,
-        stage=app.stage,
-        stage_entered_at=app.stage_entered_at,
         deadline=app.deadline_at,
-        policy_version=app.policy_version,
         seller_id=str(app.seller_id) if app.seller_id else None,
-        created_at=app.created_at,
         requirements=requirements,
         decisions=[
-            DecisionPublic(
+            copied(
+                DecisionPublic,
+                t,
                 task_id=str(uuid.UUID(str(t.id))),  # SQLite's JSON carries the bare hex
-                kind=t.kind,
                 decision=t.decision or "",
                 actor=t.completed_by,
-                reason_codes=t.reason_codes,
-                comment=t.comment,
                 decided_at=t.completed_at,
             )
             for t in decisions

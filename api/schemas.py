@@ -388,6 +388,23 @@ class SellerActionResult(BaseModel):
 # --- ops ------------------------------------------------------------------------------------
 
 
+class NotificationPublic(BaseModel):
+    """A message of the outbox with its text, for ops who follow what was sent without SMTP."""
+
+    id: str
+    template: str
+    recipient: str
+    subject: str
+    body_text: str
+    application_id: str | None
+    seller_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: int
+    last_error: str | None
+    gave_up_at: datetime | None
+
+
 class EvaluationPublic(BaseModel):
     id: str
     status: str

@@ -2,15 +2,15 @@
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlmodel import Session, SQLModel, create_engine
+from sqlmodel import Session, SQLModel, create_engine, select
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -76,6 +76,25 @@ def connection_of(db: Session | sa.Connection) -> sa.Connection:
 def count(session: Session, query: sa.Select[Any]) -> int:
     """The one number a `SELECT count(...)` query returns (list totals)."""
     return int(session.execute(query).scalar_one())
+
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def page_of(
+    session: Session,
+    model: type[M],
+    conditions: Sequence[sa.ColumnElement[bool]],
+    order: Sequence[sa.SQLColumnExpression[Any]],
+    *,
+    limit: int,
+    offset: int,
+) -> tuple[list[M], int]:
+    """One page of the rows of `model` that meet every condition, in `order` (which should end
+    with a unique column, so pages never overlap), and how many meet them."""
+    total = count(session, sa.select(sa.func.count()).select_from(model).where(*conditions))
+    query = select(model).where(*conditions).order_by(*order).limit(limit).offset(offset)
+    return list(session.exec(query).all()), total
 
 
 _INSERT_ONCE: dict[tuple[str, str, str], sa.Insert] = {}

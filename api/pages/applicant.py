@@ -28,11 +28,8 @@ from sellerflow.models import Document, Signature
 from sellerflow.policy.onboarding import APPLICANT_STAGES, WITHDRAWABLE_STAGES
 from sellerflow.principal import Principal
 from sellerflow.services import agreements, applications, documents
-from sellerflow.services.applications import (
-    APPLICANT_TOKEN_MINUTES,
-    application_for,
-    owner_application,
-)
+from sellerflow.services.access import application_for, owner_application
+from sellerflow.services.applications import APPLICANT_TOKEN_MINUTES
 from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import (
     REASON_CODES,

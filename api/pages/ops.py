@@ -17,11 +17,8 @@ from sellerflow.errors import DomainError
 from sellerflow.models import Seller
 from sellerflow.onboarding_start import onboarding_workflow_id
 from sellerflow.services import history
-from sellerflow.services.applications import (
-    ApplicationFilters,
-    application_for,
-    list_applications,
-)
+from sellerflow.services.access import application_for
+from sellerflow.services.applications import ApplicationFilters, list_applications
 from sellerflow.services.notifications import recent_messages
 from sellerflow.services.stats import stats
 from sellerflow.vocabulary import Role

@@ -2,15 +2,13 @@
 release and the decision form. Refusals of the API logic are shown on the page."""
 
 import uuid
-from collections.abc import Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from api.deps import AppState, SessionDep, StateDep, get_temporal
+from api.deps import SessionDep, StateDep, get_temporal
 from api.pages.applicant import validation_messages
 from api.pages.session import (
     CheckedFormDep,
@@ -31,7 +29,6 @@ from sellerflow.policy.mystery import MysteryChecklist
 from sellerflow.principal import Principal
 from sellerflow.queries.documents import latest_documents
 from sellerflow.services import documents, history, tasks
-from sellerflow.services.applications import application_for
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, DocumentStatus, TaskKind
 
 router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)
@@ -112,23 +109,16 @@ async def task_page(
     return await task_view(request, page, staff, session, state, task_id)
 
 
+# The two buttons of the task page that change who holds a task, by the last part of the path.
+HOLDING = {
+    "claim": (tasks.claim, "You hold this task now"),
+    "release": (tasks.release, "The task is back in the queue"),
+}
+
+
 @router.post("/tasks/{task_id}/claim")
-async def claim(
-    task_id: uuid.UUID,
-    request: Request,
-    page: PageSessionDep,
-    staff: StaffPageDep,
-    _: CheckedFormDep,
-    session: SessionDep,
-    state: StateDep,
-) -> Response:
-    return await _inbox_action(
-        tasks.claim, "You hold this task now", task_id, request, page, staff, session, state
-    )
-
-
 @router.post("/tasks/{task_id}/release")
-async def release(
+async def change_holder(
     task_id: uuid.UUID,
     request: Request,
     page: PageSessionDep,
@@ -136,30 +126,9 @@ async def release(
     _: CheckedFormDep,
     session: SessionDep,
     state: StateDep,
-) -> Response:
-    return await _inbox_action(
-        tasks.release,
-        "The task is back in the queue",
-        task_id,
-        request,
-        page,
-        staff,
-        session,
-        state,
-    )
-
-
-async def _inbox_action(
-    action: Callable[[Session, uuid.UUID, Principal], object],
-    done: str,
-    task_id: uuid.UUID,
-    request: Request,
-    page: PageSession,
-    staff: Principal,
-    session: Session,
-    state: AppState,
 ) -> Response:
     """Claim or release, then back to the task page (with the refusal, if any)."""
+    action, done = HOLDING[request.url.path.rsplit("/", 1)[1]]
     try:
         action(session, task_id, staff)
     except DomainError as err:
@@ -242,7 +211,7 @@ def download(
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    """A fresh short-lived presigned link on every click, so the page never holds a stale one."""
-    app = application_for(session, staff, application_id)
-    doc = documents.document_of(session, app, document_id)
-    return RedirectResponse(documents.download_url(state.store, state.settings, doc), 307)
+    url = documents.download_link(
+        session, state.store, state.settings, staff, application_id, document_id
+    )
+    return RedirectResponse(url, 307)

@@ -8,14 +8,14 @@ from api.deps import PrincipalDep, SessionDep, StateDep
 from api.errors import errors
 from api.schemas import AgreementPublic, SignatureCreate, SignaturePublic
 from sellerflow.services import agreements
-from sellerflow.services.applications import owner_application
+from sellerflow.services.access import owner_application
 from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import AgreementKind
 
 router = APIRouter(tags=["agreements"])
 
 
-@router.get("/v1/agreements/{kind}", response_model=AgreementPublic, responses=errors(404, 422))
+@router.get("/v1/agreements/{kind}", responses=errors(404, 422))
 def get_agreement(kind: AgreementKind) -> AgreementPublic:
     agreement = current_agreement(kind.value)
     return AgreementPublic(
@@ -26,7 +26,6 @@ def get_agreement(kind: AgreementKind) -> AgreementPublic:
 @router.post(
     "/v1/applications/{application_id}/agreements",
     status_code=201,
-    response_model=SignaturePublic,
     responses=errors(401, 403, 404, 409, 422),
 )
 async def sign_agreement(

@@ -13,7 +13,7 @@ from sellerflow.services.auth import sign_in
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@router.post("/token", response_model=TokenResponse, responses=errors(401, 422))
+@router.post("/token", responses=errors(401, 422))
 def login(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, state: StateDep
 ) -> TokenResponse:

@@ -10,14 +10,12 @@ from api.errors import errors
 from api.presenters import document_public
 from api.schemas import DocumentDeclare, DocumentDeclared, DocumentPublic, Page, UploadForm
 from sellerflow.services import documents
-from sellerflow.services.applications import application_for, owner_application
+from sellerflow.services.access import application_for, owner_application
 
 router = APIRouter(prefix="/v1/applications/{application_id}/documents", tags=["documents"])
 
 
-@router.post(
-    "", status_code=201, response_model=DocumentDeclared, responses=errors(401, 403, 404, 409, 422)
-)
+@router.post("", status_code=201, responses=errors(401, 403, 404, 409, 422))
 def declare_document(
     application_id: uuid.UUID,
     body: DocumentDeclare,
@@ -37,11 +35,7 @@ def declare_document(
     return DocumentDeclared(document_id=str(doc.id), upload=UploadForm.model_validate(upload))
 
 
-@router.post(
-    "/{document_id}/complete",
-    response_model=DocumentPublic,
-    responses=errors(401, 403, 404, 409, 422, 503),
-)
+@router.post("/{document_id}/complete", responses=errors(401, 403, 404, 409, 422, 503))
 async def complete_document(
     application_id: uuid.UUID,
     document_id: uuid.UUID,
@@ -67,13 +61,13 @@ def download_document(
     session: SessionDep,
     state: StateDep,
 ) -> RedirectResponse:
-    app = application_for(session, principal, application_id)
-    doc = documents.document_of(session, app, document_id)
-    url = documents.download_url(state.store, state.settings, doc)
+    url = documents.download_link(
+        session, state.store, state.settings, principal, application_id, document_id
+    )
     return RedirectResponse(url, status_code=307)
 
 
-@router.get("", response_model=Page[DocumentPublic], responses=errors(401, 404))
+@router.get("", responses=errors(401, 404))
 def list_documents(
     application_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> Page[DocumentPublic]:

@@ -9,7 +9,7 @@ from api.deps import SessionDep, StaffDep, TemporalDep
 from api.errors import errors
 from api.schemas import History, RawHistory, SellerHistory, TimelineEntry, WorkflowHistoryJson
 from sellerflow.services import history
-from sellerflow.services.applications import application_for
+from sellerflow.services.access import application_for
 
 router = APIRouter(prefix="/v1/applications", tags=["history"])
 seller_router = APIRouter(prefix="/v1/sellers", tags=["history"])
@@ -17,7 +17,6 @@ seller_router = APIRouter(prefix="/v1/sellers", tags=["history"])
 
 @router.get(
     "/{application_id}/history",
-    response_model=History | RawHistory,
     responses={
         **errors(401, 403, 404, 503),
         200: {"description": "the timeline; with ?raw=1 the replayable JSON"},
@@ -49,7 +48,6 @@ async def application_history(
 
 @seller_router.get(
     "/{seller_id}/history",
-    response_model=SellerHistory,
     responses=errors(401, 403, 404, 503),
 )
 async def seller_history(

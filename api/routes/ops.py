@@ -1,15 +1,17 @@
-"""Ops: stats over the read models, and seller evaluations on demand."""
+"""Ops: stats over the read models, the outbox, and seller evaluations on demand."""
 
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from api.deps import SessionDep, StateDep, TemporalDep, require_role
+from api.deps import MAX_OFFSET, SessionDep, StateDep, TemporalDep, require_role
 from api.errors import errors
-from api.schemas import EvaluationPublic
+from api.presenters import notification_public
+from api.schemas import EvaluationPublic, NotificationPublic, Page
 from sellerflow.principal import Principal
-from sellerflow.services import evaluations
+from sellerflow.services import evaluations, notifications
 from sellerflow.services import stats as ops_stats
 from sellerflow.vocabulary import Role
 
@@ -22,12 +24,27 @@ def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
     return ops_stats.stats(session)
 
 
-@router.post(
-    "/evaluations",
-    status_code=202,
-    response_model=EvaluationPublic,
-    responses=errors(401, 403, 409, 503),
-)
+@router.get("/notifications", responses=errors(401, 403, 422))
+def list_notifications(
+    _: OpsDep,
+    session: SessionDep,
+    application_id: uuid.UUID | None = None,
+    seller_id: uuid.UUID | None = None,
+    template: Annotated[str | None, Query(max_length=64)] = None,
+    unsent: Annotated[
+        bool | None, Query(description="only those not delivered (or delivered)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> Page[NotificationPublic]:
+    """The outbox, newest first, each message with its text."""
+    filters = notifications.MessageFilters(application_id, seller_id, template, unsent)
+    rows, total = notifications.list_messages(session, filters, limit=limit, offset=offset)
+    data = [notification_public(n) for n in rows]
+    return Page(data=data, count=total, limit=limit, offset=offset)
+
+
+@router.post("/evaluations", status_code=202, responses=errors(401, 403, 409, 503))
 async def start_evaluation(
     state: StateDep, temporal: TemporalDep, session: SessionDep, _: OpsDep
 ) -> EvaluationPublic:
@@ -38,11 +55,7 @@ async def start_evaluation(
     return EvaluationPublic(id=evaluation_id, status="running", started_at=datetime.now(UTC))
 
 
-@router.get(
-    "/evaluations/{evaluation_id}",
-    response_model=EvaluationPublic,
-    responses=errors(401, 403, 404, 503),
-)
+@router.get("/evaluations/{evaluation_id}", responses=errors(401, 403, 404, 503))
 async def get_evaluation(
     evaluation_id: str, session: SessionDep, temporal: TemporalDep, _: OpsDep
 ) -> EvaluationPublic:

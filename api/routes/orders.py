@@ -13,12 +13,7 @@ from sellerflow.services import orders
 router = APIRouter(prefix="/v1/order-events", tags=["orders"])
 
 
-@router.post(
-    "",
-    response_model=OrderEventsResult,
-    response_model_exclude_none=True,
-    responses=errors(401, 403, 422),
-)
+@router.post("", response_model_exclude_none=True, responses=errors(401, 403, 422))
 def post_order_events(
     rows: list[dict[str, Any]], staff: StaffDep, session: SessionDep
 ) -> OrderEventsResult:

@@ -29,7 +29,7 @@ from sellerflow.vocabulary import Role, SellerCategory, SellerStatus
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
 
 
-@router.get("", response_model=Page[SellerSummary], responses=errors(401, 403))
+@router.get("", responses=errors(401, 403))
 def list_sellers(
     _: StaffDep,
     session: SessionDep,
@@ -43,7 +43,7 @@ def list_sellers(
     return Page(data=[seller_summary(s) for s in rows], count=total, limit=limit, offset=offset)
 
 
-@router.get("/{seller_id}", response_model=SellerPublic, responses=errors(401, 404))
+@router.get("/{seller_id}", responses=errors(401, 404))
 def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> SellerPublic:
     seller = seller_for(session, principal, seller_id)
     return SellerPublic(
@@ -77,7 +77,6 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
 @router.post(
     "/{seller_id}/appeals",
     status_code=201,
-    response_model=AppealCreated,
     responses={**errors(401, 403, 404, 409, 422, 503), 202: {"description": "being opened"}},
 )
 async def file_appeal(
@@ -101,11 +100,7 @@ async def file_appeal(
     return AppealCreated(appeal_id=str(appeal_id), status=status or "pending")
 
 
-@router.get(
-    "/{seller_id}/appeals/{appeal_id}",
-    response_model=AppealPublic,
-    responses=errors(401, 404),
-)
+@router.get("/{seller_id}/appeals/{appeal_id}", responses=errors(401, 404))
 def get_appeal(
     seller_id: uuid.UUID, appeal_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> AppealPublic:
@@ -120,11 +115,7 @@ def get_appeal(
     )
 
 
-@router.post(
-    "/{seller_id}/appeals/{appeal_id}/withdraw",
-    response_model=AppealCreated,
-    responses=errors(401, 403, 404, 409, 503),
-)
+@router.post("/{seller_id}/appeals/{appeal_id}/withdraw", responses=errors(401, 403, 404, 409, 503))
 async def withdraw_appeal(
     seller_id: uuid.UUID,
     appeal_id: uuid.UUID,
@@ -138,11 +129,7 @@ async def withdraw_appeal(
     return AppealCreated(appeal_id=str(appeal_id), status=status)
 
 
-@router.post(
-    "/{seller_id}/actions",
-    response_model=SellerActionResult,
-    responses=errors(401, 403, 404, 409, 422, 503),
-)
+@router.post("/{seller_id}/actions", responses=errors(401, 403, 404, 409, 422, 503))
 async def manual_action(
     seller_id: uuid.UUID,
     body: SellerActionCreate,

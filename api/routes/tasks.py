@@ -25,7 +25,7 @@ from sellerflow.vocabulary import Role, TaskKind, TaskStatus
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"])
 
 
-@router.get("", response_model=Page[TaskPublic], responses=errors(401, 403))
+@router.get("", responses=errors(401, 403))
 def list_tasks(
     staff: StaffDep,
     session: SessionDep,
@@ -42,24 +42,23 @@ def list_tasks(
     return Page(data=[task_public(t) for t in rows], count=total, limit=limit, offset=offset)
 
 
-@router.get("/{task_id}", response_model=TaskPublic, responses=errors(401, 403, 404))
+@router.get("/{task_id}", responses=errors(401, 403, 404))
 def get_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
     return task_public(tasks.task_for(session, task_id, staff))
 
 
-@router.post("/{task_id}/claim", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
+@router.post("/{task_id}/claim", responses=errors(401, 403, 404, 409))
 def claim_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
     return task_public(tasks.claim(session, task_id, staff))
 
 
-@router.post("/{task_id}/release", response_model=TaskPublic, responses=errors(401, 403, 404, 409))
+@router.post("/{task_id}/release", responses=errors(401, 403, 404, 409))
 def release_task(task_id: uuid.UUID, staff: StaffDep, session: SessionDep) -> TaskPublic:
     return task_public(tasks.release(session, task_id, staff))
 
 
 @router.post(
     "/{task_id}/assign",
-    response_model=TaskPublic,
     responses=errors(401, 403, 404, 409, 422),
     dependencies=[require_role(Role.ops)],
 )
@@ -69,11 +68,7 @@ def assign_task(
     return task_public(tasks.assign(session, task_id, staff, body.assignee))
 
 
-@router.post(
-    "/{task_id}/complete",
-    response_model=TaskCompleted,
-    responses=errors(401, 403, 404, 409, 422, 503),
-)
+@router.post("/{task_id}/complete", responses=errors(401, 403, 404, 409, 422, 503))
 async def complete_task(
     task_id: uuid.UUID,
     body: TaskComplete,

@@ -3,7 +3,7 @@ requirement rules. Shared by the API and the activities."""
 
 import uuid
 from collections.abc import Iterable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -15,12 +15,9 @@ from sellerflow.vocabulary import DocumentStatus
 
 
 class _Upload(Protocol):
-    @property
-    def kind(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def sha256(self) -> str | None: ...
+    kind: str
+    status: DocumentStatus
+    sha256: str | None
 
 
 U = TypeVar("U", bound=_Upload)
@@ -73,7 +70,12 @@ DOCUMENTS_OF = (
 )
 
 
-def states_of(rows: Iterable[Any]) -> dict[str, DocumentState]:
+class _Checked(_Upload, Protocol):
+    error_code: str | None
+    error_reason: str | None
+
+
+def states_of(rows: Iterable[_Checked]) -> dict[str, DocumentState]:
     """The rows of `DOCUMENTS_OF` as the requirement rules take them."""
     return {
         kind: DocumentState(

@@ -18,16 +18,11 @@ from sellerflow.vocabulary import SellerCategory, SellerStatus
 
 
 class _Applicant(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def seller_category(self) -> str: ...
-    @property
-    def country(self) -> str: ...
-    @property
-    def vat_number(self) -> str | None: ...
-    @property
-    def deadline_at(self) -> datetime | None: ...
+    id: uuid.UUID
+    seller_category: SellerCategory
+    country: str
+    vat_number: str | None
+    deadline_at: datetime | None
 
 
 def trial_end(conn: sa.Connection, seller_id: uuid.UUID | None) -> datetime | None:

@@ -11,12 +11,10 @@ from temporalio.client import Client
 
 from sellerflow import audit
 from sellerflow.config import Settings
-from sellerflow.db import count
+from sellerflow.db import page_of
 from sellerflow.errors import (
     Conflict,
-    Forbidden,
     MissingRequirements,
-    NotFound,
     ServiceUnavailable,
 )
 from sellerflow.models import Application
@@ -24,7 +22,6 @@ from sellerflow.onboarding_start import onboarding_workflow_id, start_onboarding
 from sellerflow.payloads import SubmitInput, WithdrawInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
-from sellerflow.principal import Principal
 from sellerflow.queries.requirements import requirement_list
 from sellerflow.security import issue_token
 from sellerflow.vocabulary import SellerCategory, Stage
@@ -54,35 +51,6 @@ class ApplicationFilters:
     text: str | None = None
 
 
-# --- who may see -----------------------------------------------------------------------------
-
-
-def application_for(
-    session: Session, principal: Principal, application_id: uuid.UUID
-) -> Application:
-    """The application if the caller may see it; another applicant gets 404, not 403."""
-    check_may_read(principal, application_id)
-    app = session.get(Application, application_id)
-    if app is None:
-        raise NotFound("no application with this id")
-    return app
-
-
-def owner_application(
-    session: Session, principal: Principal, application_id: uuid.UUID
-) -> Application:
-    """The application if the caller is its applicant."""
-    if principal.is_staff:
-        raise Forbidden("only the applicant can do this")
-    return application_for(session, principal, application_id)
-
-
-def check_may_read(principal: Principal, application_id: uuid.UUID) -> None:
-    """`application_for` without the read, for a route that reads the row its own way."""
-    if not principal.is_staff and principal.application_id != application_id:
-        raise NotFound("no application with this id")
-
-
 # --- reads -----------------------------------------------------------------------------------
 
 
@@ -100,15 +68,8 @@ def list_applications(
     if filters.text:
         name = sa.func.lower(col(Application.legal_name))
         conditions.append(name.contains(filters.text.lower()))
-    total = count(session, sa.select(sa.func.count()).select_from(Application).where(*conditions))
-    rows = session.exec(
-        select(Application)
-        .where(*conditions)
-        .order_by(col(Application.created_at).desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    order = [col(Application.created_at).desc()]
+    return page_of(session, Application, conditions, order, limit=limit, offset=offset)
 
 
 def legal_names(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:

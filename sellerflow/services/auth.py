@@ -21,14 +21,10 @@ STAFF_MEMBER = sa.select(*STAFF_COLUMNS).where(STAFF.c.username == sa.bindparam(
 class StaffColumns(Protocol):
     """A row with `STAFF_COLUMNS` (or a `StaffUser`)."""
 
-    @property
-    def username(self) -> str: ...
-    @property
-    def roles(self) -> str: ...
-    @property
-    def email(self) -> str | None: ...
-    @property
-    def disabled(self) -> bool: ...
+    username: str
+    roles: str
+    email: str | None
+    disabled: bool
 
 
 def staff_principal(user: StaffColumns | None) -> Principal:

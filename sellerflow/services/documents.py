@@ -19,6 +19,8 @@ from sellerflow.models import Application, Document, utcnow
 from sellerflow.policy.model import Policy
 from sellerflow.policy.onboarding import APPLICANT_STAGES
 from sellerflow.policy.requirements import document_date_error
+from sellerflow.principal import Principal
+from sellerflow.services.access import application_for
 from sellerflow.storage import ObjectStore, StoreUnavailable, check_document, file_check_pending
 from sellerflow.vocabulary import DocumentStatus, Stage
 
@@ -80,6 +82,20 @@ def download_url(store: ObjectStore, settings: Settings, doc: Document) -> str:
     if doc.sha256 is None:
         raise Conflict("the document has no stored file")
     return store.presigned_get(doc.object_key, doc.filename, settings.download_expiry_seconds)
+
+
+def download_link(
+    session: Session,
+    store: ObjectStore,
+    settings: Settings,
+    principal: Principal,
+    application_id: uuid.UUID,
+    document_id: uuid.UUID,
+) -> str:
+    """`download_url` of a document of an application the principal may read; a fresh link on
+    every call, so a page never holds a stale one."""
+    app = application_for(session, principal, application_id)
+    return download_url(store, settings, document_of(session, app, document_id))
 
 
 # --- writes ----------------------------------------------------------------------------------

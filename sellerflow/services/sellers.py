@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from sellerflow.db import count
+from sellerflow.db import page_of
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from sellerflow.models import Appeal, AuditLog, ScorecardRow, Seller, SellerAction, Task
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
@@ -72,15 +72,8 @@ def list_sellers(
         conditions.append(col(Seller.status) == filters.status.value)
     if filters.category:
         conditions.append(col(Seller.seller_category) == filters.category.value)
-    total = count(session, sa.select(sa.func.count()).select_from(Seller).where(*conditions))
-    rows = session.exec(
-        select(Seller)
-        .where(*conditions)
-        .order_by(col(Seller.score).desc().nulls_last(), col(Seller.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    order = [col(Seller.score).desc().nulls_last(), col(Seller.id)]
+    return page_of(session, Seller, conditions, order, limit=limit, offset=offset)
 
 
 def scorecard(session: Session, seller: Seller) -> list[ScorecardRow]:

@@ -17,14 +17,14 @@ from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from sellerflow import audit
-from sellerflow.db import count
+from sellerflow.db import page_of
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, TaskOutcome
 from sellerflow.principal import Principal
 from sellerflow.services.auth import STAFF, STAFF_COLUMNS
 from sellerflow.tables import APPLICATIONS, TASKS
-from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
+from sellerflow.vocabulary import TASK_ROLES, Decision, Role, TaskKind, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
@@ -35,35 +35,23 @@ ONBOARDING_KINDS = {TaskKind.onboarding_review, TaskKind.ssm_signoff}
 class TaskFields(Protocol):
     """What the checks read of a task: a `Task` or a row of `TASK_WITH_CONTACT`."""
 
-    @property
-    def id(self) -> uuid.UUID: ...
-    @property
-    def kind(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def assignee(self) -> str | None: ...
+    id: uuid.UUID
+    kind: TaskKind
+    status: TaskStatus
+    assignee: str | None
 
 
 class DecidableTask(TaskFields, Protocol):
     """A row of `TASK_WITH_CONTACT`: the task's columns and its application's contact."""
 
-    @property
-    def workflow_id(self) -> str: ...
-    @property
-    def completed_by(self) -> str | None: ...
-    @property
-    def decision(self) -> str | None: ...
-    @property
-    def reason_codes(self) -> list[str] | None: ...
-    @property
-    def comment(self) -> str | None: ...
-    @property
-    def document_verdicts(self) -> list[dict[str, Any]] | None: ...
-    @property
-    def checklist(self) -> dict[str, Any] | None: ...
-    @property
-    def contact_email(self) -> str | None: ...
+    workflow_id: str
+    completed_by: str | None
+    decision: Decision | None
+    reason_codes: list[str] | None
+    comment: str | None
+    document_verdicts: list[dict[str, Any]] | None
+    checklist: dict[str, Any] | None
+    contact_email: str | None
 
 
 @dataclass(frozen=True)
@@ -132,15 +120,8 @@ def list_tasks(
     if filters.overdue is not None:
         due = col(Task.due_at)
         conditions.append(due < now if filters.overdue else due >= now)
-    total = count(session, sa.select(sa.func.count()).select_from(Task).where(*conditions))
-    rows = session.exec(
-        select(Task)
-        .where(*conditions)
-        .order_by(col(Task.due_at), col(Task.priority).desc(), col(Task.id))
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    order = [col(Task.due_at), col(Task.priority).desc(), col(Task.id)]
+    return page_of(session, Task, conditions, order, limit=limit, offset=offset)
 
 
 def task_for(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:

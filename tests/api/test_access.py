@@ -109,6 +109,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", SELLER + "/actions"): Rule(OPS, json={"action": "warn", "reason": "test"}),
     ("POST", "/v1/order-events"): Rule(OPS, json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
+    ("GET", "/v1/ops/notifications"): Rule(OPS),
     ("POST", "/v1/ops/evaluations"): Rule(OPS),
     ("GET", "/v1/ops/evaluations/{evaluation_id}"): Rule(OPS),
 }
