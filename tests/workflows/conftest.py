@@ -3,14 +3,12 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
@@ -39,6 +37,7 @@ from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKi
 from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.workers import worker_on_new_queue
 from workflows.seller import SellerWorkflow
 
 MYSTERY_DECISIONS = TASK_DECISIONS[TaskKind.mystery_order]
@@ -184,12 +183,10 @@ async def harness(temporal_address: str) -> AsyncIterator[Harness]:
     client = await connect(Settings(temporal_address=temporal_address))
     policy = load_policy("default")
     rec = Recorded()
-    task_queue = f"seller-{uuid.uuid4()}"
-    async with Worker(
+    async with worker_on_new_queue(
         client,
-        task_queue=task_queue,
+        "seller",
         workflows=[SellerWorkflow],
         activities=fakes_in(RecordingActivities(rec, policy)),
-        activity_executor=ThreadPoolExecutor(4),
-    ):
+    ) as task_queue:
         yield Harness(client, TimeSkipper(client), rec, policy, task_queue)

@@ -10,7 +10,6 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,7 +17,6 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 from activities.applications import ApplicationActivities
 from activities.notifications import NotificationActivities
@@ -46,6 +44,7 @@ from sellerflow.vocabulary import Decision, Stage
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
 from tests.support.waiting import eventually
+from tests.support.workers import worker_on_new_queue
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -124,17 +123,14 @@ class Stubs(MovesOfParts):
 async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, Held]]:
     client = await connect(Settings(temporal_address=temporal_address))
     held, stages = Held(name=""), []
-    task_queue = f"onboarding-{uuid.uuid4()}"
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[OnboardingWorkflow],
-            activities=fakes_in(Stubs(held, stages)),
-            activity_executor=executor,
-        ):
-            yield Onboarding(client, task_queue, stages), held
-            held.release.set()
+    async with worker_on_new_queue(
+        client,
+        "onboarding",
+        workflows=[OnboardingWorkflow],
+        activities=fakes_in(Stubs(held, stages)),
+    ) as task_queue:
+        yield Onboarding(client, task_queue, stages), held
+        held.release.set()
 
 
 async def entered(onboarding: Onboarding, stage: Stage) -> None:

@@ -11,7 +11,6 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,7 +23,6 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from activities.applications import ApplicationActivities
 from activities.notifications import NotificationActivities
@@ -64,6 +62,7 @@ from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage,
 from tests.idle import wait_for_idle
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
+from tests.support.workers import worker_on_new_queue
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
 
@@ -173,16 +172,13 @@ class Rig:
 async def rig(temporal_address: str) -> AsyncIterator[tuple[Rig, Written]]:
     client = await connect(Settings(temporal_address=temporal_address))
     policy, written = load_policy("default"), Written()
-    task_queue = f"onboarding-random-{uuid.uuid4()}"
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[OnboardingWorkflow, SellerWorkflow],
-            activities=fakes_in(Recorders(written, policy)),
-            activity_executor=executor,
-        ):
-            yield Rig(client, TimeSkipper(client), task_queue, policy), written
+    async with worker_on_new_queue(
+        client,
+        "onboarding-random",
+        workflows=[OnboardingWorkflow, SellerWorkflow],
+        activities=fakes_in(Recorders(written, policy)),
+    ) as task_queue:
+        yield Rig(client, TimeSkipper(client), task_queue, policy), written
 
 
 Handle = WorkflowHandle[OnboardingWorkflow, OnboardingResult]

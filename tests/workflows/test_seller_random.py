@@ -11,7 +11,6 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, session_scope, upgrade_schema
@@ -38,6 +36,7 @@ from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.idle import wait_for_idle
 from tests.support.builders import application_row, seller_row
+from tests.support.workers import worker_on_new_queue
 from tests.workflows.conftest import Harness, Recorded
 from worker import build_activities
 from workflows.seller import SellerWorkflow
@@ -155,23 +154,20 @@ async def on_sqlite(
         session.add_all([app, seller])
         seller_id, app_id = str(seller.id), str(app.id)
     client = await connect(settings)
-    task_queue = f"seller-sqlite-{uuid.uuid4()}"
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
+    async with worker_on_new_queue(
+        client,
+        "seller-sqlite",
+        workflows=[SellerWorkflow],
+        activities=build_activities(engine, settings, policy),
+    ) as task_queue:
+        harness = Harness(client, TimeSkipper(client), Recorded(), policy, task_queue)
+        await client.start_workflow(
+            SellerWorkflow.run,
+            SellerInput(seller_id=seller_id, application_id=app_id, policy=policy),
+            id=f"seller-{seller_id}",
             task_queue=task_queue,
-            workflows=[SellerWorkflow],
-            activities=build_activities(engine, settings, policy),
-            activity_executor=executor,
-        ):
-            harness = Harness(client, TimeSkipper(client), Recorded(), policy, task_queue)
-            await client.start_workflow(
-                SellerWorkflow.run,
-                SellerInput(seller_id=seller_id, application_id=app_id, policy=policy),
-                id=f"seller-{seller_id}",
-                task_queue=task_queue,
-            )
-            yield harness, engine, seller_id
+        )
+        yield harness, engine, seller_id
     engine.dispose()
 
 
