@@ -19,12 +19,10 @@ from sellerflow.payloads import (
     CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
-    DeliverNotificationInput,
     EscalateTaskInput,
     NotifyInput,
     OpenTaskInput,
     RecordRefusalInput,
-    RecordStandingInput,
     SellerInput,
     TrialSnapshot,
     TrialSnapshotInput,
@@ -37,6 +35,7 @@ from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKi
 from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.no_ops import NoOpActivities
 from tests.support.workers import worker_on_new_queue
 from workflows.seller import SellerWorkflow
 
@@ -56,7 +55,7 @@ class Recorded:
     snapshot_eventually_due: bool = True
 
 
-class RecordingActivities:
+class RecordingActivities(NoOpActivities):
     """The seller workflow's activities as recorders (`rec`) of what they would write."""
 
     def __init__(self, rec: Recorded, policy: Policy) -> None:
@@ -87,10 +86,6 @@ class RecordingActivities:
     def record_refusal(self, inp: RecordRefusalInput) -> None:
         self.rec.refusals.append(inp)
 
-    @fake_of(SellerActivities.record_standing)
-    def record_standing(self, inp: RecordStandingInput) -> None:
-        return None
-
     @fake_of(SellerActivities.apply_status)
     def apply_status(self, inp: ApplySellerStatusInput) -> None:
         self.rec.statuses.append(inp.effect.status)
@@ -98,10 +93,6 @@ class RecordingActivities:
     @fake_of(NotificationActivities.notify)
     def notify(self, inp: NotifyInput) -> bool:
         self.rec.notices.append(inp.template)
-        return True
-
-    @fake_of(NotificationActivities.deliver_notification)
-    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
     @fake_of(SellerActivities.trial_snapshot)

@@ -23,19 +23,14 @@ from activities.notifications import NotificationActivities
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
-    ApplyVerdictsInput,
-    CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
-    DeliverNotificationInput,
     NotifyInput,
     OnboardingInput,
     OnboardingResult,
     OpenTaskInput,
     SetStageInput,
     SubmitInput,
-    VerifyApplicationInput,
-    VerifyApplicationResult,
     WithdrawInput,
 )
 from sellerflow.policy.model import load_policy
@@ -43,6 +38,7 @@ from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
+from tests.support.no_ops import NoOpActivities
 from tests.support.waiting import eventually
 from tests.support.workers import worker_on_new_queue
 from workflows.onboarding import OnboardingWorkflow
@@ -78,7 +74,7 @@ class Onboarding:
         )
 
 
-class Stubs(MovesOfParts):
+class Stubs(NoOpActivities, MovesOfParts):
     """The onboarding activities as stubs: the stages recorded, `held`'s activity held."""
 
     def __init__(self, held: Held, stages: list[Stage]) -> None:
@@ -93,14 +89,6 @@ class Stubs(MovesOfParts):
         self.held.hold(f"notify:{inp.template}")
         return True
 
-    @fake_of(NotificationActivities.deliver_notification)
-    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
-        return True
-
-    @fake_of(ApplicationActivities.verify_application)
-    def verify_application(self, inp: VerifyApplicationInput) -> VerifyApplicationResult:
-        return VerifyApplicationResult(problems=[])
-
     @fake_of(TaskActivities.open_task)
     def open_task(self, inp: OpenTaskInput) -> str:
         self.held.hold(f"open_task:{inp.kind.value}")
@@ -109,14 +97,6 @@ class Stubs(MovesOfParts):
     @fake_of(TaskActivities.close_task)
     def close_task(self, inp: CloseTaskInput) -> None:
         self.held.hold("close_task")
-
-    @fake_of(TaskActivities.cancel_tasks)
-    def cancel_tasks(self, inp: CancelTasksInput) -> int:
-        return 0
-
-    @fake_of(ApplicationActivities.apply_verdicts)
-    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
-        return None
 
 
 @pytest_asyncio.fixture

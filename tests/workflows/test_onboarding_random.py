@@ -25,25 +25,17 @@ from temporalio.client import (
 from temporalio.testing import TimeSkipper
 
 from activities.applications import ApplicationActivities
-from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import (
-    ApplySellerStatusInput,
-    ApplyVerdictsInput,
     CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
-    DeliverNotificationInput,
-    EscalateTaskInput,
-    NotifyInput,
     OnboardingInput,
     OnboardingResult,
     OpenTaskInput,
     Problem,
-    RecordRefusalInput,
-    RecordStandingInput,
     SetStageInput,
     SetupAccountInput,
     SetupAccountResult,
@@ -62,6 +54,7 @@ from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage,
 from tests.idle import wait_for_idle
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
+from tests.support.no_ops import NoOpActivities
 from tests.support.workers import worker_on_new_queue
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
@@ -90,7 +83,7 @@ class Written:
     fail_checks: bool = False
 
 
-class Recorders(MovesOfParts):
+class Recorders(NoOpActivities, MovesOfParts):
     """The activities as recorders of what they would write (`w`, the read model)."""
 
     def __init__(self, w: Written, policy: Policy) -> None:
@@ -122,42 +115,14 @@ class Recorders(MovesOfParts):
             self.w.cancelled = True
         return 0
 
-    @fake_of(TaskActivities.escalate_task)
-    def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
-        return []
-
-    @fake_of(ApplicationActivities.apply_verdicts)
-    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
-        return None
-
     @fake_of(ApplicationActivities.setup_account)
     def setup_account(self, inp: SetupAccountInput) -> SetupAccountResult:
         return SetupAccountResult(seller_id=str(uuid.uuid4()))
 
-    @fake_of(NotificationActivities.notify)
-    def notify(self, inp: NotifyInput) -> bool:
-        return True
-
-    @fake_of(NotificationActivities.deliver_notification)
-    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
-        return True
-
-    # The seller workflow started at approval runs on the same worker.
-    @fake_of(SellerActivities.apply_status)
-    def apply_status(self, inp: ApplySellerStatusInput) -> None:
-        return None
-
+    # The seller workflow started at approval runs on the same worker: its trial's scorecard.
     @fake_of(SellerActivities.trial_snapshot)
     def trial_snapshot(self, inp: TrialSnapshotInput) -> TrialSnapshot:
         return TrialSnapshot(entries=scorecard(self.policy, {}, in_trial=True))
-
-    @fake_of(SellerActivities.record_refusal)
-    def record_refusal(self, inp: RecordRefusalInput) -> None:
-        return None
-
-    @fake_of(SellerActivities.record_standing)
-    def record_standing(self, inp: RecordStandingInput) -> None:
-        return None
 
 
 @dataclass
