@@ -40,6 +40,12 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+@pytest_asyncio.fixture
+async def temporal_client(temporal_address: str) -> Client:
+    """A client of the session's Temporal server (time skipping)."""
+    return await connect(Settings(temporal_address=temporal_address))
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()

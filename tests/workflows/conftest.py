@@ -13,7 +13,6 @@ from temporalio.testing import TimeSkipper
 from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
     CancelTasksInput,
@@ -30,7 +29,6 @@ from sellerflow.payloads import (
 from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.policy.onboarding import NEEDS_REASON_CODES
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
 from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
@@ -170,14 +168,13 @@ class Harness:
 
 
 @pytest_asyncio.fixture
-async def harness(temporal_address: str) -> AsyncIterator[Harness]:
-    client = await connect(Settings(temporal_address=temporal_address))
+async def harness(temporal_client: Client) -> AsyncIterator[Harness]:
     policy = load_policy("default")
     rec = Recorded()
     async with worker_on_new_queue(
-        client,
+        temporal_client,
         "seller",
         workflows=[SellerWorkflow],
         activities=fakes_in(RecordingActivities(rec, policy)),
     ) as task_queue:
-        yield Harness(client, TimeSkipper(client), rec, policy, task_queue)
+        yield Harness(temporal_client, TimeSkipper(temporal_client), rec, policy, task_queue)

@@ -21,7 +21,6 @@ from temporalio.exceptions import ApplicationError
 from activities.applications import ApplicationActivities
 from activities.notifications import NotificationActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
     CloseTaskInput,
     CompleteTaskInput,
@@ -34,7 +33,6 @@ from sellerflow.payloads import (
     WithdrawInput,
 )
 from sellerflow.policy.model import load_policy
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
@@ -100,16 +98,15 @@ class Stubs(NoOpActivities, MovesOfParts):
 
 
 @pytest_asyncio.fixture
-async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, Held]]:
-    client = await connect(Settings(temporal_address=temporal_address))
+async def held_worker(temporal_client: Client) -> AsyncIterator[tuple[Onboarding, Held]]:
     held, stages = Held(name=""), []
     async with worker_on_new_queue(
-        client,
+        temporal_client,
         "onboarding",
         workflows=[OnboardingWorkflow],
         activities=fakes_in(Stubs(held, stages)),
     ) as task_queue:
-        yield Onboarding(client, task_queue, stages), held
+        yield Onboarding(temporal_client, task_queue, stages), held
         held.release.set()
 
 

@@ -27,7 +27,6 @@ from temporalio.testing import TimeSkipper
 from activities.applications import ApplicationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
     CancelTasksInput,
     CloseTaskInput,
@@ -49,7 +48,6 @@ from sellerflow.payloads import (
 from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.policy.onboarding import NEEDS_REASON_CODES, STAGE_MOVES
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage, TaskKind
 from tests.idle import wait_for_idle
 from tests.support.fakes import fake_of, fakes_in
@@ -134,16 +132,15 @@ class Rig:
 
 
 @pytest_asyncio.fixture
-async def rig(temporal_address: str) -> AsyncIterator[tuple[Rig, Written]]:
-    client = await connect(Settings(temporal_address=temporal_address))
+async def rig(temporal_client: Client) -> AsyncIterator[tuple[Rig, Written]]:
     policy, written = load_policy("default"), Written()
     async with worker_on_new_queue(
-        client,
+        temporal_client,
         "onboarding-random",
         workflows=[OnboardingWorkflow, SellerWorkflow],
         activities=fakes_in(Recorders(written, policy)),
     ) as task_queue:
-        yield Rig(client, TimeSkipper(client), task_queue, policy), written
+        yield Rig(temporal_client, TimeSkipper(temporal_client), task_queue, policy), written
 
 
 Handle = WorkflowHandle[OnboardingWorkflow, OnboardingResult]
