@@ -40,6 +40,12 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def policy() -> Policy:
+    """The default policy (frozen, so one for the session)."""
+    return load_policy("default")
+
+
 @pytest_asyncio.fixture
 async def temporal_client(temporal_address: str) -> Client:
     """A client of the session's Temporal server (time skipping)."""
