@@ -41,6 +41,18 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def policy() -> Policy:
+    """The default policy (frozen, so one for the session)."""
+    return load_policy("default")
+
+
+@pytest_asyncio.fixture
+async def temporal_client(temporal_address: str) -> Client:
+    """A client of the session's Temporal server (time skipping)."""
+    return await connect(Settings(temporal_address=temporal_address))
+
+
+@pytest.fixture(scope="session")
 def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"

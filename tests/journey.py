@@ -12,6 +12,7 @@ from tests.support.waiting import eventually
 
 PDF = b"%PDF-1.7\n% sellerflow test document\n" + b"0" * 2048 + b"\n%%EOF\n"
 DEV_PASSWORD = "dev-password"
+SIGNER = "Ada Example"
 
 APPLICATION = {
     "legal_name": "Refurb Works GmbH",
@@ -85,19 +86,28 @@ async def upload(
     )
 
 
-async def sign(http: httpx.AsyncClient, app_id: str, auth: dict[str, str], kind: str) -> None:
+async def post_signature(
+    http: httpx.AsyncClient, app_id: str, auth: dict[str, str], kind: str, signer: str = SIGNER
+) -> httpx.Response:
+    """Sign the current version of the agreement `kind`; the API's answer, whatever it is."""
     agreement = (await http.get(f"/v1/agreements/{kind}")).json()
-    signed = await http.post(
+    return await http.post(
         f"/v1/applications/{app_id}/agreements",
         headers=auth,
         json={
             "kind": kind,
             "version": agreement["version"],
             "sha256": agreement["sha256"],
-            "signer_name": "Ada Example",
+            "signer_name": signer,
             "signer_title": "Managing director",
         },
     )
+
+
+async def sign(
+    http: httpx.AsyncClient, app_id: str, auth: dict[str, str], kind: str, signer: str = SIGNER
+) -> None:
+    signed = await post_signature(http, app_id, auth, kind, signer)
     assert signed.status_code == 201, signed.text
 
 
@@ -108,6 +118,7 @@ async def complete_application(
     auth: dict[str, str],
     *,
     with_eventually_due: bool = True,
+    signer: str = SIGNER,
 ) -> None:
     kinds = required_documents(policy, SellerCategory(APPLICATION["seller_category"]), "DE")
     if with_eventually_due:
@@ -116,7 +127,7 @@ async def complete_application(
         done = await upload(http, app_id, auth, kind)
         assert done.status_code == 200, done.text
     for kind in required_agreements(policy, "DE"):
-        await sign(http, app_id, auth, kind)
+        await sign(http, app_id, auth, kind, signer)
 
 
 async def staff_token(http: httpx.AsyncClient, username: str) -> dict[str, str]:
@@ -171,11 +182,12 @@ async def wait_for_stage(
 
 
 async def approved_seller(
-    http: httpx.AsyncClient, policy: Policy
+    http: httpx.AsyncClient, policy: Policy, *, signer: str = SIGNER, **changes: Any
 ) -> tuple[str, str, dict[str, str]]:
-    """An application taken straight to approval: (application id, seller id, applicant auth)."""
-    app_id, auth = await create_application(http)
-    await complete_application(http, policy, app_id, auth)
+    """An application (APPLICATION with `changes`) taken straight to approval: (application id,
+    seller id, applicant auth)."""
+    app_id, auth = await create_application(http, **changes)
+    await complete_application(http, policy, app_id, auth, signer=signer)
     assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
     onboarding1 = await staff_token(http, "onboarding1")
     review = await wait_for_task(http, onboarding1, "onboarding_review", subject=app_id)

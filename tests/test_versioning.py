@@ -29,7 +29,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer, WorkflowReplayResult
 from temporalio.workflow import NondeterminismError
 
-from tests.histories import HISTORIES
+from tests.histories import HISTORIES, JOURNEYS
 from worker import ALL_WORKFLOWS
 from workflows.common import (
     ANSWER_AT_ONCE_PATCH,
@@ -107,10 +107,7 @@ def patch_markers(path: Path) -> list[str]:
 
 def test_a_new_onboarding_records_one_marker_where_it_recorded_one_per_change() -> None:
     assert [p.name for p in BEFORE_BASELINE] == [
-        "onboarding-approved-before-baseline.json",
-        "onboarding-changes-requested-before-baseline.json",
-        "onboarding-expired-before-baseline.json",
-        "seller-trial-graduated-before-baseline.json",
+        f"{journey}-before-baseline.json" for journey in JOURNEYS
     ]
     assert patch_markers(HISTORIES / "onboarding-approved-before-baseline.json") == [
         DELIVERY_PATCH,
@@ -138,10 +135,7 @@ def activity_names(path: Path) -> list[str]:
 
 def test_a_new_onboarding_writes_each_move_in_one_activity() -> None:
     assert [p.name for p in BEFORE_ONE_TRANSACTION] == [
-        "onboarding-approved-before-one-transaction.json",
-        "onboarding-changes-requested-before-one-transaction.json",
-        "onboarding-expired-before-one-transaction.json",
-        "seller-trial-graduated-before-one-transaction.json",
+        f"{journey}-before-one-transaction.json" for journey in JOURNEYS
     ]
     before = activity_names(HISTORIES / "onboarding-approved-before-one-transaction.json")
     after = activity_names(HISTORIES / "onboarding-approved.json")

@@ -3,7 +3,6 @@
 import json
 import logging
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -12,12 +11,12 @@ from temporalio import activity, workflow
 from temporalio.client import WorkflowFailureError
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.worker import Worker
 
 from sellerflow.cli.devstack import free_port
 from sellerflow.config import Settings
 from sellerflow.logs import JsonFormatter, RequestIdFilter, request_id
 from sellerflow.temporal import connect
+from tests.support.workers import worker_on_new_queue
 from worker import ActivityFailureCounter, build_runtime
 
 
@@ -44,6 +43,16 @@ class CallsAFailingActivity:
         )
 
 
+def failure_lines(scraped: str, activity_type: str) -> list[str]:
+    """The lines of the activity failure counter for one activity type."""
+    return [
+        line
+        for line in scraped.splitlines()
+        if line.startswith("sellerflow_activity_failures{")
+        and f'activity_type="{activity_type}"' in line
+    ]
+
+
 async def test_worker_runtime_serves_metrics_and_counts_activity_failures(
     temporal_address: str,
 ) -> None:
@@ -51,49 +60,37 @@ async def test_worker_runtime_serves_metrics_and_counts_activity_failures(
     settings = Settings(temporal_address=temporal_address, worker_metrics_port=port)
     runtime = build_runtime(settings)
     client = await connect(settings, runtime=runtime)
-    queue = f"metrics-{uuid.uuid4()}"
-    with ThreadPoolExecutor(max_workers=2) as executor:
-        async with Worker(
-            client,
-            task_queue=queue,
-            workflows=[CallsAFailingActivity],
-            activities=[always_fails, given_bad_input],
-            activity_executor=executor,
-            interceptors=[ActivityFailureCounter(runtime.metric_meter)],
-        ):
-            with pytest.raises(WorkflowFailureError):
-                await client.execute_workflow(
-                    CallsAFailingActivity.run,
-                    "always_fails",
-                    id=f"metrics-{uuid.uuid4()}",
-                    task_queue=queue,
-                )
-            with pytest.raises(WorkflowFailureError) as bad_input:
-                await client.execute_workflow(
-                    CallsAFailingActivity.run,
-                    "given_bad_input",
-                    id=f"metrics-{uuid.uuid4()}",
-                    task_queue=queue,
-                )
+    async with worker_on_new_queue(
+        client,
+        "metrics",
+        workflows=[CallsAFailingActivity],
+        activities=[always_fails, given_bad_input],
+        threads=2,
+        interceptors=[ActivityFailureCounter(runtime.metric_meter)],
+    ) as queue:
+        with pytest.raises(WorkflowFailureError):
+            await client.execute_workflow(
+                CallsAFailingActivity.run,
+                "always_fails",
+                id=f"metrics-{uuid.uuid4()}",
+                task_queue=queue,
+            )
+        with pytest.raises(WorkflowFailureError) as bad_input:
+            await client.execute_workflow(
+                CallsAFailingActivity.run,
+                "given_bad_input",
+                id=f"metrics-{uuid.uuid4()}",
+                task_queue=queue,
+            )
 
     async with httpx.AsyncClient() as http:
         scraped = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
-    failures = [
-        line
-        for line in scraped.splitlines()
-        if line.startswith("sellerflow_activity_failures{")
-        and 'activity_type="always_fails"' in line
-    ]
+    failures = failure_lines(scraped, "always_fails")
     assert len(failures) == 1, scraped
     assert 'error="ConnectionError"' in failures[0]
     assert failures[0].rsplit(" ", 1)[1] == "2"
     # Bad input is not retried: one attempt, failed as InvalidInput.
-    bad = [
-        line
-        for line in scraped.splitlines()
-        if line.startswith("sellerflow_activity_failures{")
-        and 'activity_type="given_bad_input"' in line
-    ]
+    bad = failure_lines(scraped, "given_bad_input")
     assert len(bad) == 1, scraped
     assert bad[0].rsplit(" ", 1)[1] == "1", scraped
     cause = bad_input.value.cause

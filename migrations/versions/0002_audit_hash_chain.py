@@ -1,11 +1,4 @@
-"""audit hash chain: prev_hash and hash on every audit row, and the one-row chain head
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-26 11:55:04.484553
-"""
-
-from collections.abc import Sequence
+"""audit hash chain: prev_hash and hash on every audit row, and the one-row chain head"""
 
 import sqlalchemy as sa
 import sqlmodel
@@ -17,8 +10,6 @@ from sellerflow.models import AuditLog
 
 revision: str = '0002'
 down_revision: str | None = '0001'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # The columns as they are at this revision (not the live model), to read and backfill rows.
 audit_log = sa.table(

@@ -1,11 +1,4 @@
-"""seller trial end
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-26 12:42:14.968798
-"""
-
-from collections.abc import Sequence
+"""seller trial end"""
 
 import sqlalchemy as sa
 import sqlmodel
@@ -16,8 +9,6 @@ import sellerflow.models
 
 revision: str = '0003'
 down_revision: str | None = '0002'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -1,11 +1,4 @@
-"""the standing the seller workflow applied, outbox delivery attempts, one running evaluation
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-05 12:00:00
-"""
-
-from collections.abc import Sequence
+"""the standing the seller workflow applied, outbox delivery attempts, one running evaluation"""
 
 import sqlalchemy as sa
 from alembic import op
@@ -15,8 +8,6 @@ import sellerflow.models
 
 revision: str = '0004'
 down_revision: str | None = '0003'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

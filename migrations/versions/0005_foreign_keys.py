@@ -1,18 +1,9 @@
-"""foreign keys: the rows of an application and of a seller name rows that exist
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-06 20:00:00
-"""
-
-from collections.abc import Sequence
+"""foreign keys: the rows of an application and of a seller name rows that exist"""
 
 from alembic import op
 
 revision: str = '0005'
 down_revision: str | None = '0004'
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 # (table, column, the table it names): every reference but the two between an application and
 # its seller, which the benchmarks' datasets seed apart (sellers without their applications).

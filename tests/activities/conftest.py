@@ -1,4 +1,4 @@
-"""A migrated SQLite database per test and the default policy, for activity tests."""
+"""A migrated SQLite database per test, for activity tests."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -7,7 +7,6 @@ import pytest
 import sqlalchemy as sa
 
 from sellerflow.db import make_engine, upgrade_schema
-from sellerflow.policy.model import Policy, load_policy
 
 
 @pytest.fixture
@@ -17,8 +16,3 @@ def engine(tmp_path: Path) -> Iterator[sa.Engine]:
     engine = make_engine(url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def policy() -> Policy:
-    return load_policy("default")

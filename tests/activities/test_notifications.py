@@ -42,6 +42,7 @@ from tests.mailbox import Mailbox
 from tests.support.builders import application_row, seller_row
 from tests.support.fakes import fake_of
 from tests.support.waiting import eventually
+from tests.support.workers import worker_on_new_queue
 from worker import SWEEP_EVERY, SWEEP_SCHEDULE_ID, ensure_sweep_schedule
 from workflows.common import ACTIVITY_OPTIONS
 from workflows.sweep import SweepWorkflow
@@ -207,21 +208,15 @@ async def deliver_through_worker(
     )
     client = await connect(settings)
     key = f"onboarding-{app.id}:received"
-    queue = f"notify-{uuid.uuid4()}"
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        async with Worker(
-            client,
+    async with worker_on_new_queue(
+        client, "notify", workflows=[NotifyThenDeliver], activities=[notes.notify, deliver]
+    ) as queue:
+        result = await client.execute_workflow(
+            NotifyThenDeliver.run,
+            NotifyInput(template="application_received", key=key, application_id=str(app.id)),
+            id=f"notify-{uuid.uuid4()}",
             task_queue=queue,
-            workflows=[NotifyThenDeliver],
-            activities=[notes.notify, deliver],
-            activity_executor=executor,
-        ):
-            result = await client.execute_workflow(
-                NotifyThenDeliver.run,
-                NotifyInput(template="application_received", key=key, application_id=str(app.id)),
-                id=f"notify-{uuid.uuid4()}",
-                task_queue=queue,
-            )
+        )
     return key, result
 
 
@@ -371,13 +366,22 @@ def outbox_rows(engine: sa.Engine) -> dict[str, Notification]:
         return {n.template: n for n in session.exec(select(Notification)).all()}
 
 
-def test_the_sweeper_delivers_what_was_left_unsent_once(engine: sa.Engine, policy: Policy) -> None:
+def unsent_receipt_and_suspension(
+    engine: sa.Engine, policy: Policy
+) -> tuple[NotificationActivities, Outage]:
+    """An application's receipt and a suspension notice in the outbox, never delivered (keys
+    `k-<template>`), and the activities that will deliver them through an `Outage` mailer."""
     app, _ = make_seller(engine, policy)
     mailer = Outage()
     notes = NotificationActivities(engine, Settings(smtp_url=DEAD_SMTP), policy, mailer)
     for template in ("application_received", "suspended"):
         inp = NotifyInput(template=template, key=f"k-{template}", application_id=str(app.id))
         ActivityEnvironment().run(notes.notify, inp)
+    return notes, mailer
+
+
+def test_the_sweeper_delivers_what_was_left_unsent_once(engine: sa.Engine, policy: Policy) -> None:
+    notes, mailer = unsent_receipt_and_suspension(engine, policy)
     now = utcnow()
     assert swept(notes, now) == (0, 0, 0), "messages younger than the cutoff are the workflow's"
     assert swept(notes, now + timedelta(minutes=10)) == (2, 0, 0)
@@ -389,12 +393,7 @@ def test_the_sweeper_delivers_what_was_left_unsent_once(engine: sa.Engine, polic
 def test_legal_notices_are_never_given_up_other_messages_are(
     engine: sa.Engine, policy: Policy
 ) -> None:
-    app, _ = make_seller(engine, policy)
-    mailer = Outage()
-    notes = NotificationActivities(engine, Settings(smtp_url=DEAD_SMTP), policy, mailer)
-    for template in ("application_received", "suspended"):
-        inp = NotifyInput(template=template, key=f"k-{template}", application_id=str(app.id))
-        ActivityEnvironment().run(notes.notify, inp)
+    notes, mailer = unsent_receipt_and_suspension(engine, policy)
     mailer.down = True
     now = utcnow()
     assert swept(notes, now + timedelta(hours=1)) == (0, 2, 0)

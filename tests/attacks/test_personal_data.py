@@ -14,19 +14,9 @@ import pytest
 from temporalio.client import Client
 
 from sellerflow.logs import JsonFormatter, RequestIdFilter
-from sellerflow.policy.requirements import required_agreements, required_documents
 from sellerflow.policy.vat import is_valid
-from sellerflow.vocabulary import SellerCategory
 from tests.conftest import Stack
-from tests.journey import (
-    APPLICATION,
-    create_application,
-    decide,
-    staff_token,
-    upload,
-    wait_for_stage,
-    wait_for_task,
-)
+from tests.journey import approved_seller
 
 VAT = next(f"DE27182818{d}" for d in range(10) if is_valid("DE", f"DE27182818{d}"))
 APPLICANT = {
@@ -79,38 +69,6 @@ def logged(level: int) -> Iterator[Lines]:
         root.removeHandler(lines)
 
 
-async def sign(stack: Stack, app_id: str, auth: dict[str, str], kind: str) -> None:
-    agreement = (await stack.http.get(f"/v1/agreements/{kind}")).json()
-    body = {
-        "kind": kind,
-        "version": agreement["version"],
-        "sha256": agreement["sha256"],
-        "signer_name": SIGNER,
-        "signer_title": "Managing director",
-    }
-    signed = await stack.http.post(f"/v1/applications/{app_id}/agreements", headers=auth, json=body)
-    assert signed.status_code == 201, signed.text
-
-
-async def approved_seller(stack: Stack) -> tuple[str, str]:
-    """tests.journey.approved_seller, with this applicant's data and signer."""
-    http, policy = stack.http, stack.policy
-    app_id, auth = await create_application(http, **APPLICANT)
-    category = SellerCategory(str(APPLICATION["seller_category"]))
-    for kind in required_documents(policy, category, "DE") + policy.requirements.eventually_due:
-        done = await upload(http, app_id, auth, kind)
-        assert done.status_code == 200, done.text
-    for kind in required_agreements(policy, "DE"):
-        await sign(stack, app_id, auth, kind)
-    assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
-    for user, kind in (("onboarding1", "onboarding_review"), ("ssm1", "ssm_signoff")):
-        staff = await staff_token(http, user)
-        task = await wait_for_task(http, staff, kind, subject=app_id)
-        assert (await decide(http, staff, task["id"], "approve")).status_code == 200
-    app = await wait_for_stage(http, auth, app_id, "approved")
-    return app_id, str(app["seller_id"])
-
-
 async def workflow_texts(client: Client, task_queue: str) -> dict[str, str]:
     """What Temporal shows of each workflow: id, search attributes and memo of all of them (the
     server is shared by the session), summary and details of those of this test's queue."""
@@ -155,7 +113,9 @@ def leaks(texts: dict[str, str]) -> list[str]:
 async def test_no_personal_data_in_workflows_or_logs(stack: Stack) -> None:
     # DEBUG, stricter than the INFO that `configure_logging` sets: nothing to find even then.
     with logged(logging.DEBUG) as logs:
-        app_id, seller_id = await approved_seller(stack)
+        app_id, seller_id, _ = await approved_seller(
+            stack.http, stack.policy, signer=SIGNER, **APPLICANT
+        )
     journey = [f"onboarding-{app_id}", f"seller-{seller_id}"]
     texts = await texts_once_visible(stack.temporal, stack.settings.temporal_task_queue, journey)
     assert all(any(key.startswith(wf) for key in texts) for wf in journey), sorted(texts)

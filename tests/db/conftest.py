@@ -10,7 +10,6 @@ from alembic.config import Config
 
 from sellerflow.config import PROJECT_ROOT
 from sellerflow.db import make_engine
-from sellerflow.policy.model import Policy, load_policy
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -42,8 +41,3 @@ def engine(database_url: str, alembic_config: Config) -> Iterator[sa.Engine]:
     engine = make_engine(database_url)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def policy() -> Policy:
-    return load_policy("default")

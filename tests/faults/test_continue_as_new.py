@@ -38,7 +38,6 @@ from activities.evaluation import EvaluationActivities
 from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
     BeginEvaluationInput,
@@ -66,7 +65,6 @@ from sellerflow.payloads import (
 )
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.policy.seller_state import MysteryOrder, ReasonRecord, SellerState, task_id_for
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
@@ -259,23 +257,22 @@ class Rig:
 
 
 @pytest_asyncio.fixture
-async def rig(temporal_address: str, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
+async def rig(temporal_client: Client, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Rig]:
     monkeypatch.setattr(seller_module, "MAX_EVENTS_PER_RUN", EVENTS_PER_RUN)
     monkeypatch.setattr(evaluation_module, "MAX_EVENTS_PER_RUN", EVALUATION_EVENTS_PER_RUN)
-    client = await connect(Settings(temporal_address=temporal_address))
     effects = Effects()
     market = Marketplace()
     racer = CloseRacer(asyncio.get_running_loop())
     task_queue = f"can-{uuid.uuid4()}"
     async with Worker(
-        client,
+        temporal_client,
         task_queue=task_queue,
         workflows=[SellerWorkflow, SellerEvaluationWorkflow],
         activities=[*fakes_in(RecordingActivities(effects)), *fakes_in(EvaluationFakes(market))],
         workflow_runner=UnsandboxedWorkflowRunner(),
         interceptors=[RacingInterceptor(racer)],
     ):
-        yield Rig(client, task_queue, load_policy("default"), effects, racer, market)
+        yield Rig(temporal_client, task_queue, load_policy("default"), effects, racer, market)
 
 
 def active_seller(mystery_orders: int = 0) -> SellerState:

@@ -29,6 +29,7 @@ from tests.journey import (
     complete_application,
     create_application,
     declare_document,
+    post_signature,
     post_to_s3,
     sign,
     staff_token,
@@ -95,17 +96,7 @@ async def test_s3_down_while_a_document_is_checked(
             app = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
             assert requirement(app, last)["status"] == "pending_verification"
             # Another request that needs S3: an answer to retry, not a crash.
-            resign = await http.get("/v1/agreements/terms")
-            signing = await http.post(
-                f"/v1/applications/{app_id}/agreements",
-                headers=auth,
-                json={
-                    **{k: resign.json()[k] for k in ("version", "sha256")},
-                    "kind": "terms",
-                    "signer_name": "Ada Example",
-                    "signer_title": "Managing director",
-                },
-            )
+            signing = await post_signature(http, app_id, auth, "terms")
             assert is_unavailable(signing), signing.text
 
             submitted = await http.post(f"/v1/applications/{app_id}/submit", headers=auth)

@@ -12,6 +12,14 @@ from pathlib import Path
 from tests.conftest import Stack
 
 HISTORIES = Path(__file__).parent
+# The journeys recorded (`name` of record_histories): `<journey>.json` is today's history,
+# `<journey>-before-<change>.json` one kept from before a workflow change.
+JOURNEYS = [
+    "onboarding-approved",
+    "onboarding-changes-requested",
+    "onboarding-expired",
+    "seller-trial-graduated",
+]
 
 
 async def record_histories(stack: Stack, workflow_id: str, *, name: str) -> None:

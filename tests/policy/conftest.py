@@ -1,4 +1,5 @@
-"""Shared fixtures for the policy tests: the policy files, loaded once."""
+"""Shared fixtures for the policy tests: the demo policy, loaded once (the default one is the
+suite's `policy` fixture), and Hypothesis's files kept out of the working tree."""
 
 import shutil
 import tempfile
@@ -24,11 +25,6 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     home = config.stash.get(_HYPOTHESIS_HOME, None)
     if home is not None:
         shutil.rmtree(home, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def policy() -> Policy:
-    return load_policy("default")
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,16 @@ def entry_for(entries: list[ScorecardEntry], kpi: KPI) -> ScorecardEntry:
     return found
 
 
+def rated(**values: list[float]) -> list[tuple[float, KpiStatus]]:
+    """(value, status) cases from the values a rule rates with each status (`good=[...]`)."""
+    return [(value, KpiStatus(status)) for status, rated in values.items() for value in rated]
+
+
+def counted(**counts: list[tuple[int, int]]) -> list[tuple[int, int, KpiStatus]]:
+    """(numerator, denominator, status) cases from the counts a rule rates with each status."""
+    return [(n, d, KpiStatus(status)) for status, rated in counts.items() for n, d in rated]
+
+
 def status_of(policy: Policy, kpi: KPI, numerator: float, denominator: int) -> KpiStatus:
     counts = {kpi: KpiCounts(numerator=numerator, denominator=denominator)}
     return entry_for(scorecard(policy, counts), kpi).status
@@ -42,15 +52,7 @@ def status_of(policy: Policy, kpi: KPI, numerator: float, denominator: int) -> K
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (0.0, KpiStatus.good),
-        (0.0099, KpiStatus.good),
-        (0.01, KpiStatus.warn),
-        (0.0199, KpiStatus.warn),
-        (0.02, KpiStatus.limit),
-        (0.5, KpiStatus.limit),
-    ],
+    ("value", "expected"), rated(good=[0.0, 0.0099], warn=[0.01, 0.0199], limit=[0.02, 0.5])
 )
 def test_order_defect_rate_edges(policy: Policy, value: float, expected: KpiStatus) -> None:
     rule = policy.kpis[KPI.order_defect_rate]
@@ -59,15 +61,7 @@ def test_order_defect_rate_edges(policy: Policy, value: float, expected: KpiStat
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (1.0, KpiStatus.good),
-        (0.95, KpiStatus.good),
-        (0.9499, KpiStatus.warn),
-        (0.90, KpiStatus.warn),
-        (0.8999, KpiStatus.limit),
-        (0.0, KpiStatus.limit),
-    ],
+    ("value", "expected"), rated(good=[1.0, 0.95], warn=[0.9499, 0.90], limit=[0.8999, 0.0])
 )
 def test_on_time_delivery_edges(policy: Policy, value: float, expected: KpiStatus) -> None:
     rule = policy.kpis[KPI.on_time_delivery]
@@ -76,31 +70,17 @@ def test_on_time_delivery_edges(policy: Policy, value: float, expected: KpiStatu
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        (5.0, KpiStatus.good),
-        (4.0, KpiStatus.good),
-        (3.99, KpiStatus.warn),
-        (3.0, KpiStatus.warn),
-        (2.99, KpiStatus.limit),
-        (1.0, KpiStatus.limit),
-    ],
+    ("value", "expected"), rated(good=[5.0, 4.0], warn=[3.99, 3.0], limit=[2.99, 1.0])
 )
 def test_review_rating_edges(policy: Policy, value: float, expected: KpiStatus) -> None:
     rule = policy.kpis[KPI.review_rating]
     assert kpi_status(rule, value, sample=10, min_sample=10) == expected
 
 
+# 1 of 101 is 0.99 % (good), 1 of 100 exactly 1 % (warn), 3 of 200 1.5 %, 1 of 50 exactly 2 %.
 @pytest.mark.parametrize(
     ("numerator", "denominator", "expected"),
-    [
-        (0, 100, KpiStatus.good),
-        (1, 101, KpiStatus.good),  # 0.99 %
-        (1, 100, KpiStatus.warn),  # exactly 1 %
-        (3, 200, KpiStatus.warn),  # 1.5 %
-        (1, 50, KpiStatus.limit),  # exactly 2 %
-        (5, 100, KpiStatus.limit),
-    ],
+    counted(good=[(0, 100), (1, 101)], warn=[(1, 100), (3, 200)], limit=[(1, 50), (5, 100)]),
 )
 def test_order_defect_rate_from_counts(
     policy: Policy, numerator: int, denominator: int, expected: KpiStatus
@@ -110,12 +90,7 @@ def test_order_defect_rate_from_counts(
 
 @pytest.mark.parametrize(
     ("numerator", "denominator", "expected"),
-    [
-        (95, 100, KpiStatus.good),
-        (94, 100, KpiStatus.warn),
-        (90, 100, KpiStatus.warn),
-        (89, 100, KpiStatus.limit),
-    ],
+    counted(good=[(95, 100)], warn=[(94, 100), (90, 100)], limit=[(89, 100)]),
 )
 def test_on_time_delivery_from_counts(
     policy: Policy, numerator: int, denominator: int, expected: KpiStatus

@@ -16,19 +16,15 @@ from sellerflow.policy.lifecycle import (
 from sellerflow.policy.model import Policy
 from sellerflow.policy.seller_checks import check_appeal
 from sellerflow.policy.seller_state import (
+    MysteryOrder,
     NoticeEffect,
     OpenTaskEffect,
+    SellerState,
     StatusEffect,
     capabilities_for,
     task_id_for,
 )
-from sellerflow.vocabulary import (
-    Decision,
-    SellerActionKind,
-    SellerStatus,
-    Standing,
-    TaskKind,
-)
+from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import (
     DAY,
     NOW,
@@ -268,14 +264,26 @@ def test_uphold_notice_is_not_repeated_or_postponed_by_the_appeal_deadline(
 # --- mystery-order blockers and probation ------------------------------------------------
 
 
-def test_first_blocker_opens_a_fix_window_and_a_follow_up(policy: Policy) -> None:
+def active_with_trial_orders(policy: Policy) -> SellerState:
+    """An active seller with a new trial's mystery orders scheduled, none opened yet."""
     state = seller(SellerStatus.active)
     state.mystery_orders = new_trial(policy).mystery_orders
-    order = state.mystery_orders[0]
+    return state
+
+
+def open_order(policy: Policy, state: SellerState, order: MysteryOrder) -> str:
+    """The order opened at its due time; returns its task id."""
     on_timers(policy, state, order.due_at)
     assert order.task_id is not None
+    return order.task_id
+
+
+def test_first_blocker_opens_a_fix_window_and_a_follow_up(policy: Policy) -> None:
+    state = active_with_trial_orders(policy)
+    order = state.mystery_orders[0]
+    task_id = open_order(policy, state, order)
     effects = on_task_decided(
-        policy, state, order.task_id, Decision.blocker, "lab-1", "fake parts", order.due_at
+        policy, state, task_id, Decision.blocker, "lab-1", "fake parts", order.due_at
     )
     assert only(effects, NoticeEffect).template == "mystery_order_finding"
     assert order.outcome == Decision.blocker
@@ -286,13 +294,11 @@ def test_first_blocker_opens_a_fix_window_and_a_follow_up(policy: Policy) -> Non
 
 
 def test_repeated_blocker_gives_offboarding_notice(policy: Policy) -> None:
-    state = seller(SellerStatus.active)
-    state.mystery_orders = new_trial(policy).mystery_orders
+    state = active_with_trial_orders(policy)
     for order in list(state.mystery_orders):
-        on_timers(policy, state, order.due_at)
-        assert order.task_id is not None
+        task_id = open_order(policy, state, order)
         effects = on_task_decided(
-            policy, state, order.task_id, Decision.blocker, "lab-1", "fake parts", order.due_at
+            policy, state, task_id, Decision.blocker, "lab-1", "fake parts", order.due_at
         )
     templates = [e.template for e in effects if isinstance(e, NoticeEffect)]
     assert templates == ["mystery_order_finding", "offboarding_notice"]
@@ -301,12 +307,10 @@ def test_repeated_blocker_gives_offboarding_notice(policy: Policy) -> None:
 
 
 def test_minor_issues_are_no_blocker(policy: Policy) -> None:
-    state = seller(SellerStatus.active)
-    state.mystery_orders = new_trial(policy).mystery_orders
+    state = active_with_trial_orders(policy)
     order = state.mystery_orders[0]
-    on_timers(policy, state, order.due_at)
-    assert order.task_id is not None
-    on_task_decided(policy, state, order.task_id, Decision.minor_issues, "lab", "", order.due_at)
+    task_id = open_order(policy, state, order)
+    on_task_decided(policy, state, task_id, Decision.minor_issues, "lab", "", order.due_at)
     assert state.blockers == 0
     assert state.blocker_fix_until is None
     assert len(state.mystery_orders) == 2

@@ -26,13 +26,7 @@ from sellerflow.policy.seller_state import (
     StatusEffect,
     task_id_for,
 )
-from sellerflow.vocabulary import (
-    Decision,
-    SellerActionKind,
-    SellerStatus,
-    Standing,
-    TaskKind,
-)
+from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import (
     DAY,
     NOW,

@@ -48,12 +48,9 @@ def test_a_low_standing_after_the_trial_schedules_a_mystery_order_now(
 @pytest.mark.parametrize(
     ("status", "standing"),
     [
-        (SellerStatus.active, Standing.good),
-        (SellerStatus.warned, Standing.good),
-        (SellerStatus.trial, Standing.warn),
-        (SellerStatus.trial, Standing.limit),
-        (SellerStatus.suspended, Standing.limit),
-        (SellerStatus.offboarded, Standing.limit),
+        *[(status, Standing.good) for status in (SellerStatus.active, SellerStatus.warned)],
+        *[(SellerStatus.trial, standing) for standing in LOW],
+        *[(status, Standing.limit) for status in (SellerStatus.suspended, SellerStatus.offboarded)],
     ],
 )
 def test_no_follow_up_for_good_standing_in_trial_or_once_suspended(

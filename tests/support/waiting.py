@@ -6,7 +6,7 @@ import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar, overload
+from typing import TypedDict, TypeVar, Unpack, overload
 
 T = TypeVar("T")
 
@@ -14,27 +14,27 @@ TIMEOUT = 20.0
 INTERVAL = 0.1
 
 
+class Patience(TypedDict, total=False):
+    """How long `eventually` keeps asking (its docstring says how each one counts)."""
+
+    timeout: float
+    interval: float
+    tries: int | None
+    ignoring: tuple[type[Exception], ...]
+
+
 @overload
 async def eventually(
     probe: Callable[[], Awaitable[T | None]],
     *,
     why: str | Callable[[], str],
-    timeout: float = TIMEOUT,
-    interval: float = INTERVAL,
-    tries: int | None = None,
-    ignoring: tuple[type[Exception], ...] = (),
+    **patience: Unpack[Patience],
 ) -> T: ...
 
 
 @overload
 async def eventually(
-    probe: Callable[[], T | None],
-    *,
-    why: str | Callable[[], str],
-    timeout: float = TIMEOUT,
-    interval: float = INTERVAL,
-    tries: int | None = None,
-    ignoring: tuple[type[Exception], ...] = (),
+    probe: Callable[[], T | None], *, why: str | Callable[[], str], **patience: Unpack[Patience]
 ) -> T: ...
 
 

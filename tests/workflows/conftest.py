@@ -3,30 +3,25 @@
 
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest_asyncio
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
     ApplySellerStatusInput,
     CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
-    DeliverNotificationInput,
     EscalateTaskInput,
     NotifyInput,
     OpenTaskInput,
     RecordRefusalInput,
-    RecordStandingInput,
     SellerInput,
     TrialSnapshot,
     TrialSnapshotInput,
@@ -34,11 +29,12 @@ from sellerflow.payloads import (
 from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.policy.onboarding import NEEDS_REASON_CODES
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
 from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.no_ops import NoOpActivities
+from tests.support.workers import worker_on_new_queue
 from workflows.seller import SellerWorkflow
 
 MYSTERY_DECISIONS = TASK_DECISIONS[TaskKind.mystery_order]
@@ -57,7 +53,7 @@ class Recorded:
     snapshot_eventually_due: bool = True
 
 
-class RecordingActivities:
+class RecordingActivities(NoOpActivities):
     """The seller workflow's activities as recorders (`rec`) of what they would write."""
 
     def __init__(self, rec: Recorded, policy: Policy) -> None:
@@ -88,10 +84,6 @@ class RecordingActivities:
     def record_refusal(self, inp: RecordRefusalInput) -> None:
         self.rec.refusals.append(inp)
 
-    @fake_of(SellerActivities.record_standing)
-    def record_standing(self, inp: RecordStandingInput) -> None:
-        return None
-
     @fake_of(SellerActivities.apply_status)
     def apply_status(self, inp: ApplySellerStatusInput) -> None:
         self.rec.statuses.append(inp.effect.status)
@@ -99,10 +91,6 @@ class RecordingActivities:
     @fake_of(NotificationActivities.notify)
     def notify(self, inp: NotifyInput) -> bool:
         self.rec.notices.append(inp.template)
-        return True
-
-    @fake_of(NotificationActivities.deliver_notification)
-    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
     @fake_of(SellerActivities.trial_snapshot)
@@ -180,16 +168,13 @@ class Harness:
 
 
 @pytest_asyncio.fixture
-async def harness(temporal_address: str) -> AsyncIterator[Harness]:
-    client = await connect(Settings(temporal_address=temporal_address))
+async def harness(temporal_client: Client) -> AsyncIterator[Harness]:
     policy = load_policy("default")
     rec = Recorded()
-    task_queue = f"seller-{uuid.uuid4()}"
-    async with Worker(
-        client,
-        task_queue=task_queue,
+    async with worker_on_new_queue(
+        temporal_client,
+        "seller",
         workflows=[SellerWorkflow],
         activities=fakes_in(RecordingActivities(rec, policy)),
-        activity_executor=ThreadPoolExecutor(4),
-    ):
-        yield Harness(client, TimeSkipper(client), rec, policy, task_queue)
+    ) as task_queue:
+        yield Harness(temporal_client, TimeSkipper(temporal_client), rec, policy, task_queue)

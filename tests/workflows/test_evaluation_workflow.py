@@ -2,16 +2,14 @@
 workflows are skipped), continue-as-new when its history grows, totals carried across runs."""
 
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from temporalio import workflow
-from temporalio.client import WorkflowExecutionStatus
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.worker import UnsandboxedWorkflowRunner
 
 import workflows.evaluation as evaluation
 from activities.evaluation import EvaluationActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
     BeginEvaluationInput,
     BeginEvaluationResult,
@@ -25,9 +23,9 @@ from sellerflow.payloads import (
     StandingChangedInput,
 )
 from sellerflow.policy.model import load_policy
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import Standing
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.workers import worker_on_new_queue
 from workflows.evaluation import SellerEvaluationWorkflow
 
 
@@ -89,39 +87,39 @@ def small_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(evaluation, "MAX_EVENTS_PER_RUN", 25)
 
 
-async def test_chunks_signals_and_continue_as_new(temporal_address: str, small_runs: None) -> None:
-    client = await connect(Settings(temporal_address=temporal_address))
-    task_queue = f"evaluation-{uuid.uuid4()}"
+async def test_chunks_signals_and_continue_as_new(
+    temporal_client: Client, small_runs: None
+) -> None:
     live = [str(uuid.uuid4()) for _ in range(6)]
     closed = str(uuid.uuid4())  # no workflow runs for this seller
     chunks = [live[0:2], [*live[2:4], closed], live[4:6], []]
     finished: list[FinishEvaluationInput] = []
 
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[SellerEvaluationWorkflow, SellerStub],
-            activities=fakes_in(ChunkedEvaluation(chunks, finished)),
-            activity_executor=executor,
-            workflow_runner=UnsandboxedWorkflowRunner(),
-        ):
-            sellers = [
-                await client.start_workflow(SellerStub.run, id=f"seller-{i}", task_queue=task_queue)
-                for i in live
-            ]
-            evaluation_id = f"evaluation-{uuid.uuid4()}"
-            handle = await client.start_workflow(
-                SellerEvaluationWorkflow.run,
-                EvaluationInput(policy=load_policy("default"), evaluation_id=evaluation_id),
-                id=evaluation_id,
-                task_queue=task_queue,
+    async with worker_on_new_queue(
+        temporal_client,
+        "evaluation",
+        workflows=[SellerEvaluationWorkflow, SellerStub],
+        activities=fakes_in(ChunkedEvaluation(chunks, finished)),
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ) as task_queue:
+        sellers = [
+            await temporal_client.start_workflow(
+                SellerStub.run, id=f"seller-{i}", task_queue=task_queue
             )
-            result = await handle.result()
-            received = [await s.query(SellerStub.events) for s in sellers]
-            runs = [w async for w in client.list_workflows(f"WorkflowId = '{evaluation_id}'")]
-            for seller in sellers:
-                await seller.terminate()
+            for i in live
+        ]
+        evaluation_id = f"evaluation-{uuid.uuid4()}"
+        handle = await temporal_client.start_workflow(
+            SellerEvaluationWorkflow.run,
+            EvaluationInput(policy=load_policy("default"), evaluation_id=evaluation_id),
+            id=evaluation_id,
+            task_queue=task_queue,
+        )
+        result = await handle.result()
+        received = [await s.query(SellerStub.events) for s in sellers]
+        runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = '{evaluation_id}'")]
+        for seller in sellers:
+            await seller.terminate()
 
     assert (result.sellers_scored, result.standing_changes) == (14, 7)
     assert received == [[f"{evaluation_id}:{i}"] for i in live]

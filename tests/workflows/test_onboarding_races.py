@@ -10,7 +10,6 @@ import asyncio
 import threading
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pytest
@@ -18,18 +17,13 @@ import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
-from temporalio.worker import Worker
 
 from activities.applications import ApplicationActivities
 from activities.notifications import NotificationActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
-    ApplyVerdictsInput,
-    CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
-    DeliverNotificationInput,
     NotifyInput,
     OnboardingInput,
     OnboardingResult,
@@ -41,11 +35,12 @@ from sellerflow.payloads import (
     WithdrawInput,
 )
 from sellerflow.policy.model import load_policy
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision, Stage
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
+from tests.support.no_ops import NoOpActivities
 from tests.support.waiting import eventually
+from tests.support.workers import worker_on_new_queue
 from workflows.onboarding import OnboardingWorkflow
 
 
@@ -79,7 +74,7 @@ class Onboarding:
         )
 
 
-class Stubs(MovesOfParts):
+class Stubs(NoOpActivities, MovesOfParts):
     """The onboarding activities as stubs: the stages recorded, `held`'s activity held."""
 
     def __init__(self, held: Held, stages: list[Stage]) -> None:
@@ -92,10 +87,6 @@ class Stubs(MovesOfParts):
     @fake_of(NotificationActivities.notify)
     def notify(self, inp: NotifyInput) -> bool:
         self.held.hold(f"notify:{inp.template}")
-        return True
-
-    @fake_of(NotificationActivities.deliver_notification)
-    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
         return True
 
     @fake_of(ApplicationActivities.verify_application)
@@ -112,30 +103,18 @@ class Stubs(MovesOfParts):
     def close_task(self, inp: CloseTaskInput) -> None:
         self.held.hold("close_task")
 
-    @fake_of(TaskActivities.cancel_tasks)
-    def cancel_tasks(self, inp: CancelTasksInput) -> int:
-        return 0
-
-    @fake_of(ApplicationActivities.apply_verdicts)
-    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
-        return None
-
 
 @pytest_asyncio.fixture
-async def held_worker(temporal_address: str) -> AsyncIterator[tuple[Onboarding, Held]]:
-    client = await connect(Settings(temporal_address=temporal_address))
+async def held_worker(temporal_client: Client) -> AsyncIterator[tuple[Onboarding, Held]]:
     held, stages = Held(name=""), []
-    task_queue = f"onboarding-{uuid.uuid4()}"
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[OnboardingWorkflow],
-            activities=fakes_in(Stubs(held, stages)),
-            activity_executor=executor,
-        ):
-            yield Onboarding(client, task_queue, stages), held
-            held.release.set()
+    async with worker_on_new_queue(
+        temporal_client,
+        "onboarding",
+        workflows=[OnboardingWorkflow],
+        activities=fakes_in(Stubs(held, stages)),
+    ) as task_queue:
+        yield Onboarding(temporal_client, task_queue, stages), held
+        held.release.set()
 
 
 async def entered(onboarding: Onboarding, stage: Stage) -> None:

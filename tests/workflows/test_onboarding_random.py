@@ -11,7 +11,6 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -24,28 +23,18 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from activities.applications import ApplicationActivities
-from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings
 from sellerflow.payloads import (
-    ApplySellerStatusInput,
-    ApplyVerdictsInput,
     CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
-    DeliverNotificationInput,
-    EscalateTaskInput,
-    NotifyInput,
     OnboardingInput,
     OnboardingResult,
     OpenTaskInput,
     Problem,
-    RecordRefusalInput,
-    RecordStandingInput,
     SetStageInput,
     SetupAccountInput,
     SetupAccountResult,
@@ -59,17 +48,21 @@ from sellerflow.payloads import (
 from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.policy.onboarding import NEEDS_REASON_CODES, STAGE_MOVES
-from sellerflow.temporal import connect
 from sellerflow.vocabulary import FINAL_STAGES, TASK_DECISIONS, Decision, Stage, TaskKind
-from tests.idle import wait_for_idle
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.moves import MovesOfParts
+from tests.support.no_ops import NoOpActivities
+from tests.support.workers import worker_on_new_queue
+from tests.workflows.random_runs import (
+    ANSWER_SECONDS,
+    jump_in_time,
+    random_run,
+    refused_in_seconds,
+)
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
 
 SEEDS = [3, 17, 29, 58]
-STEPS = 40
-ANSWER_SECONDS = 5
 JUMPS = [timedelta(hours=2), timedelta(days=1), timedelta(days=4), timedelta(days=15)]
 DECIDERS = {
     TaskKind.onboarding_review: ["onboarding1", "onboarding2"],
@@ -91,7 +84,7 @@ class Written:
     fail_checks: bool = False
 
 
-class Recorders(MovesOfParts):
+class Recorders(NoOpActivities, MovesOfParts):
     """The activities as recorders of what they would write (`w`, the read model)."""
 
     def __init__(self, w: Written, policy: Policy) -> None:
@@ -123,42 +116,14 @@ class Recorders(MovesOfParts):
             self.w.cancelled = True
         return 0
 
-    @fake_of(TaskActivities.escalate_task)
-    def escalate_task(self, inp: EscalateTaskInput) -> list[str]:
-        return []
-
-    @fake_of(ApplicationActivities.apply_verdicts)
-    def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:
-        return None
-
     @fake_of(ApplicationActivities.setup_account)
     def setup_account(self, inp: SetupAccountInput) -> SetupAccountResult:
         return SetupAccountResult(seller_id=str(uuid.uuid4()))
 
-    @fake_of(NotificationActivities.notify)
-    def notify(self, inp: NotifyInput) -> bool:
-        return True
-
-    @fake_of(NotificationActivities.deliver_notification)
-    def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
-        return True
-
-    # The seller workflow started at approval runs on the same worker.
-    @fake_of(SellerActivities.apply_status)
-    def apply_status(self, inp: ApplySellerStatusInput) -> None:
-        return None
-
+    # The seller workflow started at approval runs on the same worker: its trial's scorecard.
     @fake_of(SellerActivities.trial_snapshot)
     def trial_snapshot(self, inp: TrialSnapshotInput) -> TrialSnapshot:
         return TrialSnapshot(entries=scorecard(self.policy, {}, in_trial=True))
-
-    @fake_of(SellerActivities.record_refusal)
-    def record_refusal(self, inp: RecordRefusalInput) -> None:
-        return None
-
-    @fake_of(SellerActivities.record_standing)
-    def record_standing(self, inp: RecordStandingInput) -> None:
-        return None
 
 
 @dataclass
@@ -170,19 +135,15 @@ class Rig:
 
 
 @pytest_asyncio.fixture
-async def rig(temporal_address: str) -> AsyncIterator[tuple[Rig, Written]]:
-    client = await connect(Settings(temporal_address=temporal_address))
+async def rig(temporal_client: Client) -> AsyncIterator[tuple[Rig, Written]]:
     policy, written = load_policy("default"), Written()
-    task_queue = f"onboarding-random-{uuid.uuid4()}"
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
-            task_queue=task_queue,
-            workflows=[OnboardingWorkflow, SellerWorkflow],
-            activities=fakes_in(Recorders(written, policy)),
-            activity_executor=executor,
-        ):
-            yield Rig(client, TimeSkipper(client), task_queue, policy), written
+    async with worker_on_new_queue(
+        temporal_client,
+        "onboarding-random",
+        workflows=[OnboardingWorkflow, SellerWorkflow],
+        activities=fakes_in(Recorders(written, policy)),
+    ) as task_queue:
+        yield Rig(temporal_client, TimeSkipper(temporal_client), task_queue, policy), written
 
 
 Handle = WorkflowHandle[OnboardingWorkflow, OnboardingResult]
@@ -193,9 +154,7 @@ async def step(rig: Rig, w: Written, handle: Handle, rng: random.Random) -> str:
     choice = rng.choices(list(CHOICES), weights=list(CHOICES.values()))[0]
     try:
         if choice == "time":
-            jump = rng.choice(JUMPS)
-            await rig.skipper.fast_forward(handle, jump)
-            return f"time +{jump}"
+            return await jump_in_time(rig.skipper, handle, rng, JUMPS)
         if choice == "checks":
             w.fail_checks = not w.fail_checks
             return f"automated checks fail: {w.fail_checks}"
@@ -240,11 +199,7 @@ async def test_random_messages_and_time_keep_the_onboarding_workflow_answering(
         id=f"onboarding-{app_id}",
         task_queue=r.task_queue,
     )
-    steps: list[str] = []
-    for _ in range(STEPS):
-        steps.append(await step(r, w, handle, rng))
-        report = f"seed {seed}, steps: {steps}"
-        await asyncio.wait_for(wait_for_idle(handle), 30)
+    async for report in random_run(handle, seed, lambda _: step(r, w, handle, rng)):
         state = await asyncio.wait_for(handle.query(OnboardingWorkflow.state), ANSWER_SECONDS)
         assert w.stages[-1] == state.stage, report
         moves = list(zip(w.stages, w.stages[1:], strict=False))
@@ -258,11 +213,9 @@ async def test_random_messages_and_time_keep_the_onboarding_workflow_answering(
             assert state.stage in FINAL_STAGES, report
             return
         # An update answers (here: refused by its validator, no task has this id) in seconds.
-        with pytest.raises(WorkflowUpdateFailedError):
-            await asyncio.wait_for(
-                handle.execute_update(
-                    OnboardingWorkflow.complete_task,
-                    CompleteTaskInput(task_id="none", actor="x", decision=Decision.approve),
-                ),
-                ANSWER_SECONDS,
+        await refused_in_seconds(
+            handle.execute_update(
+                OnboardingWorkflow.complete_task,
+                CompleteTaskInput(task_id="none", actor="x", decision=Decision.approve),
             )
+        )

@@ -11,7 +11,6 @@ import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,6 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.testing import TimeSkipper
-from temporalio.worker import Worker
 
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, session_scope, upgrade_schema
@@ -36,16 +34,20 @@ from sellerflow.payloads import (
 from sellerflow.policy.model import load_policy
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import TASK_DECISIONS, SellerActionKind, SellerStatus, Standing, TaskKind
-from tests.idle import wait_for_idle
 from tests.support.builders import application_row, seller_row
+from tests.support.workers import worker_on_new_queue
 from tests.workflows.conftest import Harness, Recorded
+from tests.workflows.random_runs import (
+    ANSWER_SECONDS,
+    jump_in_time,
+    random_run,
+    refused_in_seconds,
+)
 from worker import build_activities
 from workflows.seller import SellerWorkflow
 
 # (seed, graduated first): half the runs start in the trial, half on the ladder.
 SEEDS = [(11, False), (23, True), (42, False), (77, True)]
-STEPS = 40
-ANSWER_SECONDS = 5
 JUMPS = [timedelta(hours=1), timedelta(days=1), timedelta(days=8), timedelta(days=31)]
 DECIDER = {
     TaskKind.mystery_order: "lab1",
@@ -75,9 +77,7 @@ async def step(
     )[0]
     try:
         if choice == "time":
-            jump = rng.choice(JUMPS)
-            await harness.skipper.fast_forward(handle, jump)
-            return f"time +{jump}"
+            return await jump_in_time(harness.skipper, handle, rng, JUMPS)
         if choice == "standing":
             standing = rng.choice(list(Standing))
             signal = StandingChangedInput(event_id=f"e{n}", standing=standing)
@@ -117,11 +117,7 @@ async def test_random_messages_and_time_keep_the_seller_workflow_answering(
     handle = await harness.start()
     if graduated:
         await harness.graduate(handle)
-    steps: list[str] = []
-    for n in range(STEPS):
-        steps.append(await step(harness, handle, rng, n))
-        report = f"seed {seed}, steps: {steps}"
-        await asyncio.wait_for(wait_for_idle(handle), 30)
+    async for report in random_run(handle, seed, lambda n: step(harness, handle, rng, n)):
         view = await asyncio.wait_for(handle.query(SellerWorkflow.view), ANSWER_SECONDS)
         assert written_status(harness) == view.status, report
         assert written_open_tasks(harness) == set(view.open_tasks), report
@@ -129,13 +125,11 @@ async def test_random_messages_and_time_keep_the_seller_workflow_answering(
             assert view.status == SellerStatus.offboarded, report
             return
         # An update answers (here: refused by its validator) within seconds.
-        with pytest.raises(WorkflowUpdateFailedError):
-            await asyncio.wait_for(
-                handle.execute_update(
-                    SellerWorkflow.withdraw_appeal, AppealWithdrawnInput(appeal_id="none")
-                ),
-                ANSWER_SECONDS,
+        await refused_in_seconds(
+            handle.execute_update(
+                SellerWorkflow.withdraw_appeal, AppealWithdrawnInput(appeal_id="none")
             )
+        )
 
 
 @pytest_asyncio.fixture
@@ -155,23 +149,20 @@ async def on_sqlite(
         session.add_all([app, seller])
         seller_id, app_id = str(seller.id), str(app.id)
     client = await connect(settings)
-    task_queue = f"seller-sqlite-{uuid.uuid4()}"
-    with ThreadPoolExecutor(4) as executor:
-        async with Worker(
-            client,
+    async with worker_on_new_queue(
+        client,
+        "seller-sqlite",
+        workflows=[SellerWorkflow],
+        activities=build_activities(engine, settings, policy),
+    ) as task_queue:
+        harness = Harness(client, TimeSkipper(client), Recorded(), policy, task_queue)
+        await client.start_workflow(
+            SellerWorkflow.run,
+            SellerInput(seller_id=seller_id, application_id=app_id, policy=policy),
+            id=f"seller-{seller_id}",
             task_queue=task_queue,
-            workflows=[SellerWorkflow],
-            activities=build_activities(engine, settings, policy),
-            activity_executor=executor,
-        ):
-            harness = Harness(client, TimeSkipper(client), Recorded(), policy, task_queue)
-            await client.start_workflow(
-                SellerWorkflow.run,
-                SellerInput(seller_id=seller_id, application_id=app_id, policy=policy),
-                id=f"seller-{seller_id}",
-                task_queue=task_queue,
-            )
-            yield harness, engine, seller_id
+        )
+        yield harness, engine, seller_id
     engine.dispose()
 
 
@@ -193,11 +184,7 @@ async def test_random_messages_keep_the_database_equal_to_the_workflow(
     harness, engine, seller_id = on_sqlite
     rng = random.Random(seed)
     handle = harness.client.get_workflow_handle_for(SellerWorkflow.run, f"seller-{seller_id}")
-    steps: list[str] = []
-    for n in range(STEPS):
-        steps.append(await step(harness, handle, rng, n))
-        report = f"seed {seed}, steps: {steps}"
-        await asyncio.wait_for(wait_for_idle(handle), 30)
+    async for report in random_run(handle, seed, lambda n: step(harness, handle, rng, n)):
         view = await asyncio.wait_for(handle.query(SellerWorkflow.view), ANSWER_SECONDS)
         written = database_read_model(engine, seller_id)
         assert written == (view.status.value, set(view.open_tasks)), report
