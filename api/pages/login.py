@@ -7,6 +7,7 @@ from api.pages.session import (
     CheckedFormDep,
     PageRoute,
     PageSessionDep,
+    is_local_path,
     new_visitor,
     redirect,
     render,
@@ -21,15 +22,16 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def _landing(next_path: str, roles: frozenset[str]) -> str:
-    """Only local paths are followed after login, never another site."""
-    if next_path.startswith("/") and not next_path.startswith("//"):
+    if is_local_path(next_path):
         return next_path
     return "/ops" if Role.ops.value in roles else "/staff"
 
 
 @router.get("/login")
 def login_page(request: Request, page: PageSessionDep, next: str = "") -> Response:
-    return render(request, page, "login.html", next=next, username="", message=None)
+    # The form carries `next` on to the POST only when it would be followed.
+    next_path = next if is_local_path(next) else ""
+    return render(request, page, "login.html", next=next_path, username="", message=None)
 
 
 @router.post("/login")
