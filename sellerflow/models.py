@@ -295,3 +295,16 @@ class EvaluationRun(SQLModel, table=True):
     sellers_scored: int = 0
     standing_changes: int = 0
     status: str = Field(default="running", max_length=16)
+
+
+# --- sign-in throttle (migration 0006) --------------------------------------------------------
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins of one username or one client address in the current window, keyed by an
+    HMAC of it with the secret key (sellerflow.services.login_throttle): no personal data."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    window_started_at: datetime = ts()

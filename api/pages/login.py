@@ -3,18 +3,20 @@
 from fastapi import APIRouter, Request, Response
 
 from api.deps import SessionDep, StateDep, principal_from_token
+from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
     PageSessionDep,
     is_local_path,
     new_visitor,
+    readable,
     redirect,
     render,
     signed_in,
     text,
 )
-from sellerflow.errors import Unauthorized
+from sellerflow.errors import TooManyAttempts, Unauthorized
 from sellerflow.services.auth import sign_in
 from sellerflow.vocabulary import Role
 
@@ -43,11 +45,14 @@ def login_submit(
     state: StateDep,
 ) -> Response:
     username, next_path = text(form, "username"), text(form, "next")
+    address = request.client.host if request.client else None
     try:
-        token = sign_in(session, state.settings, username, str(form.get("password")))
-    except Unauthorized as err:
-        context = {"next": next_path, "username": username, "message": err.detail}
-        return render(request, page, "login.html", 401, **context)
+        token = sign_in(session, state.settings, username, str(form.get("password")), address)
+    except (Unauthorized, TooManyAttempts) as err:
+        context = {"next": next_path, "username": username, "message": readable(err)}
+        response = render(request, page, "login.html", err.status_code, **context)
+        response.headers.update(retry_after(err) or {})
+        return response
     staff = principal_from_token(state, session, token)
     minutes = state.settings.sellerflow_token_minutes
     new_page = signed_in(state.settings, token, staff, minutes)

@@ -1,5 +1,8 @@
 """Staff sign-in and who a staff token names."""
 
+import secrets
+from datetime import UTC, datetime
+from functools import cache
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -10,7 +13,13 @@ from sellerflow.db import table_of
 from sellerflow.errors import Unauthorized
 from sellerflow.models import StaffUser, role_list
 from sellerflow.principal import Principal
-from sellerflow.security import issue_token, verify_password
+from sellerflow.security import hash_password, issue_token, verify_password
+from sellerflow.services.login_throttle import (
+    check_not_throttled,
+    forget_failures,
+    record_failure,
+    throttle_keys,
+)
 
 STAFF = table_of(StaffUser)
 # What a principal needs of a staff member's row.
@@ -44,13 +53,33 @@ def staff_member(session: Session, username: object) -> Principal:
     return staff_principal(user)
 
 
-def sign_in(session: Session, settings: Settings, username: str, password: str) -> str:
-    """A staff bearer token for the right password; the same answer for every failure."""
+@cache
+def _dummy_hash() -> str:
+    """Checked for an unknown or disabled user, so that failure costs as much as a wrong password
+    and its timing does not tell who exists."""
+    return hash_password(secrets.token_hex(16))
+
+
+def sign_in(
+    session: Session, settings: Settings, username: str, password: str, address: str | None
+) -> str:
+    """A staff bearer token for the right password; the same answer for every failure, and 429
+    for a username or client `address` out of attempts (`login_throttle`)."""
+    now = datetime.now(UTC)
+    keys = throttle_keys(settings.sellerflow_secret_key, username, address)
+    check_not_throttled(session.connection(), keys, now)
     user = session.execute(
         sa.select(STAFF.c.password_hash, *STAFF_COLUMNS).where(STAFF.c.username == username)
     ).first()
-    if user is None or user.disabled or not verify_password(user.password_hash, password):
+    if user is None or user.disabled:
+        verify_password(_dummy_hash(), password)  # the cost of a wrong password, for nothing
+        user = None
+    if user is None or not verify_password(user.password_hash, password):
+        record_failure(session.connection(), keys, now)
+        session.commit()
         raise Unauthorized("wrong username or password")
+    forget_failures(session.connection(), keys[0])
+    session.commit()
     return issue_token(
         settings.sellerflow_secret_key,
         user.username,

@@ -10,6 +10,7 @@ import httpx
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from fastapi import FastAPI
 
 from api.main import build_state, create_app
 from sellerflow.cli.devstack import seed_dev_users
@@ -38,6 +39,12 @@ class SignInApp:
     http: httpx.AsyncClient
     settings: Settings
     engine: sa.Engine
+    app: FastAPI
+
+    def client_at(self, address: str) -> httpx.AsyncClient:
+        """A client whose requests come from `address`."""
+        transport = httpx.ASGITransport(app=self.app, client=(address, 50000))
+        return httpx.AsyncClient(transport=transport, base_url="http://api")
 
 
 @pytest_asyncio.fixture
@@ -49,5 +56,5 @@ async def sign_in_app(tmp_path: Path) -> AsyncIterator[SignInApp]:
     app.state.sellerflow = state = build_state(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://api") as http:
-        yield SignInApp(http, settings, state.engine)
+        yield SignInApp(http, settings, state.engine, app)
     await state.close()
