@@ -57,6 +57,8 @@ class StaffUser(SQLModel, table=True):
     roles: str = Field(description="comma-separated roles")
     disabled: bool = False
     created_at: datetime = ts(default_now=True)
+    # Carried by the user's tokens; bumped to revoke them all (migration 0007, sellerflow.users).
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def role_list(self) -> list[str]:

@@ -17,7 +17,7 @@ from api.pages.session import (
     text,
 )
 from sellerflow.errors import TooManyAttempts, Unauthorized
-from sellerflow.services.auth import sign_in
+from sellerflow.services.auth import sign_in, sign_out
 from sellerflow.vocabulary import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -60,6 +60,11 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, _: CheckedFormDep, state: StateDep) -> Response:
+def logout(
+    request: Request, page: PageSessionDep, _: CheckedFormDep, session: SessionDep, state: StateDep
+) -> Response:
+    if page.principal is not None and page.principal.is_staff:
+        # Every token of the user stops working, a copy of this cookie included.
+        sign_out(session, page.principal.subject)
     # A fresh anonymous session replaces the signed-in cookie.
     return redirect(request, new_visitor(state.settings), "/login", ok="You are signed out")

@@ -3,7 +3,7 @@
 import secrets
 from datetime import UTC, datetime
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -23,7 +23,13 @@ from sellerflow.services.login_throttle import (
 
 STAFF = table_of(StaffUser)
 # What a principal needs of a staff member's row.
-STAFF_COLUMNS = (STAFF.c.username, STAFF.c.roles, STAFF.c.email, STAFF.c.disabled)
+STAFF_COLUMNS = (
+    STAFF.c.username,
+    STAFF.c.roles,
+    STAFF.c.email,
+    STAFF.c.disabled,
+    STAFF.c.token_version,
+)
 STAFF_MEMBER = sa.select(*STAFF_COLUMNS).where(STAFF.c.username == sa.bindparam("username"))
 
 
@@ -38,19 +44,34 @@ class StaffColumns(Protocol):
     def email(self) -> str | None: ...
     @property
     def disabled(self) -> bool: ...
+    @property
+    def token_version(self) -> int: ...
 
 
-def staff_principal(user: StaffColumns | None) -> Principal:
-    """The principal of a staff row; None (no such user) or a disabled one is a 401."""
+def staff_principal(user: StaffColumns | None, claims: dict[str, Any]) -> Principal:
+    """The principal of a staff row for a token's `claims`; None (no such user), a disabled one
+    or a token of an older `token_version` (revoked: sellerflow.users) is a 401."""
     if user is None or user.disabled:
         raise Unauthorized("unknown or disabled user")
+    # Tokens issued before versions existed carry none: they count as version 0.
+    if claims.get("ver", 0) != user.token_version:
+        raise Unauthorized("token revoked; sign in again")
     roles = frozenset(role_list(user.roles))
     return Principal(subject=user.username, roles=roles, email=user.email)
 
 
-def staff_member(session: Session, username: object) -> Principal:
-    user: StaffColumns | None = session.execute(STAFF_MEMBER, {"username": username}).first()
-    return staff_principal(user)
+def staff_member(session: Session, claims: dict[str, Any]) -> Principal:
+    """The staff member a token's claims name, read with the session."""
+    found = session.execute(STAFF_MEMBER, {"username": claims.get("sub")}).first()
+    user: StaffColumns | None = found
+    return staff_principal(user, claims)
+
+
+def sign_out(session: Session, username: str) -> None:
+    """Revoke every token of the user (the pages' logout): the next request signs in again."""
+    bump = STAFF.c.token_version + 1
+    session.execute(sa.update(STAFF).where(STAFF.c.username == username).values(token_version=bump))
+    session.commit()
 
 
 @cache
@@ -86,4 +107,5 @@ def sign_in(
         kind="staff",
         minutes=settings.sellerflow_token_minutes,
         roles=role_list(user.roles),
+        ver=user.token_version,
     )
