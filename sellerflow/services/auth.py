@@ -62,8 +62,8 @@ def staff_principal(user: StaffColumns | None, claims: dict[str, Any]) -> Princi
 
 def staff_member(session: Session, claims: dict[str, Any]) -> Principal:
     """The staff member a token's claims name, read with the session."""
-    found = session.execute(STAFF_MEMBER, {"username": claims.get("sub")}).first()
-    user: StaffColumns | None = found
+    username = claims.get("sub")
+    user: StaffColumns | None = session.execute(STAFF_MEMBER, {"username": username}).first()
     return staff_principal(user, claims)
 
 
