@@ -44,7 +44,7 @@ from activities.onboarding import OnboardingActivities
 from activities.sellers import SellerActivities
 from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
-from sellerflow.config import Settings, get_settings
+from sellerflow.config import Settings, get_settings, refuse_default_secrets
 from sellerflow.db import make_engine
 from sellerflow.logs import configure_logging
 from sellerflow.outbox import Mailer
@@ -240,6 +240,7 @@ async def ensure_sweep_schedule(client: Client, settings: Settings) -> None:
 async def main() -> None:
     configure_logging()
     settings = get_settings()
+    refuse_default_secrets(settings)
     policy = load_policy(settings.sellerflow_policy)
     engine = worker_engine(settings)
     client = await connect(settings, runtime=build_runtime(settings))

@@ -110,7 +110,7 @@ async def get_principal(
     _check_staff_kind(claims)
     async with state.reads.connect() as conn:
         user = (await conn.execute(STAFF_MEMBER, {"username": claims.get("sub")})).first()
-    return staff_principal(user)
+    return staff_principal(user, claims)
 
 
 async def get_staff_claims(
@@ -151,7 +151,7 @@ def _check_staff_kind(claims: dict[str, Any]) -> None:
 
 def _staff_member(session: Session, claims: dict[str, Any]) -> Principal:
     _check_staff_kind(claims)
-    return staff_member(session, claims.get("sub"))
+    return staff_member(session, claims)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

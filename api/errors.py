@@ -11,7 +11,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody
-from sellerflow.errors import DomainError
+from sellerflow.errors import DomainError, TooManyAttempts
 from sellerflow.storage import StoreUnavailable, is_outage
 
 log = logging.getLogger("sellerflow.api")
@@ -24,6 +24,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state (task already done or not yours, wrong stage)",
     413: "Too large",
     422: "Invalid input or decision",
+    429: "Too many failed attempts; retry after the seconds in the Retry-After header",
     503: "A backing service (Temporal, database, S3) is unavailable; retry",
 }
 
@@ -33,8 +34,18 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": _DESCRIPTIONS[code]} for code in codes}
 
 
-def _body(status: int, error: str, detail: Any) -> JSONResponse:
-    return JSONResponse(status_code=status, content={"error": error, "detail": detail})
+def _body(
+    status: int, error: str, detail: Any, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    content = {"error": error, "detail": detail}
+    return JSONResponse(status_code=status, content=content, headers=headers)
+
+
+def retry_after(exc: DomainError) -> dict[str, str] | None:
+    """The Retry-After header of a refusal that says when to retry."""
+    if isinstance(exc, TooManyAttempts):
+        return {"Retry-After": str(exc.retry_after)}
+    return None
 
 
 def install(app: FastAPI) -> None:
@@ -44,7 +55,8 @@ def install(app: FastAPI) -> None:
         codes = getattr(exc, "codes", None)
         if codes is not None:
             detail = {"message": exc.detail, "codes": codes}
-        return _body(exc.status_code, exc.name, detail)
+        headers = retry_after(exc)
+        return _body(exc.status_code, exc.name, detail, headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:

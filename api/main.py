@@ -26,7 +26,7 @@ from api.routes import (
     sellers,
     tasks,
 )
-from sellerflow.config import Settings, get_settings
+from sellerflow.config import Settings, get_settings, refuse_default_secrets
 from sellerflow.db import make_async_engine, make_engine
 from sellerflow.logs import configure_logging, request_id
 from sellerflow.policy.model import load_policy
@@ -101,6 +101,7 @@ def build_state(settings: Settings, temporal: Client | None = None) -> AppState:
 
 def create_app(settings: Settings | None = None, temporal: Client | None = None) -> FastAPI:
     settings = settings or get_settings()
+    refuse_default_secrets(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

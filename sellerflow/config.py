@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +62,47 @@ PRODUCTION_SETTINGS: tuple[str, ...] = (
     "mail_from",
     "sellerflow_public_url",
 )
+
+
+# Secret values this project has shipped (the defaults above, and those docker-compose.yml used
+# to fall back to): public, so a process outside dev mode refuses to start with any of them.
+SHIPPED_SECRETS: dict[str, frozenset[str]] = {
+    "sellerflow_secret_key": frozenset(
+        {
+            Settings.model_fields["sellerflow_secret_key"].default,
+            "compose-secret-key-change-me-0123456789abcdef",
+        }
+    ),
+    "s3_access_key_id": frozenset({Settings.model_fields["s3_access_key_id"].default}),
+    "s3_secret_access_key": frozenset(
+        {Settings.model_fields["s3_secret_access_key"].default, "sellerflow-compose-s3-secret"}
+    ),
+}
+SHIPPED_DATABASE_PASSWORDS = frozenset({"sellerflow"})
+
+
+def default_secrets(settings: Settings) -> list[str]:
+    """The environment variables whose secret still has a value this project ships."""
+    found = [
+        name.upper()
+        for name, shipped in SHIPPED_SECRETS.items()
+        if getattr(settings, name) in shipped
+    ]
+    password = urlsplit(settings.database_url).password
+    if password is not None and unquote(password) in SHIPPED_DATABASE_PASSWORDS:
+        found.append("DATABASE_URL (its password)")
+    return found
+
+
+def refuse_default_secrets(settings: Settings) -> None:
+    """Outside dev mode, stop the process with one line naming every secret left at its
+    shipped value (SystemExit: the line is printed without a traceback, the status is 1)."""
+    found = [] if settings.sellerflow_dev_mode else default_secrets(settings)
+    if found:
+        raise SystemExit(
+            "refusing to start with SELLERFLOW_DEV_MODE=false: "
+            f"{', '.join(found)} still set to the built-in default; set a secret of your own"
+        )
 
 
 @lru_cache

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Session, SQLModel, create_engine, select
 
 CONNECT_TIMEOUT_SECONDS = 5
+# A failed statement's error (and so its log line) shows the SQL without the values bound to
+# it: those are applicants' names, addresses and numbers.
+HIDE_PARAMETERS = True
 
 
 def table_of(model: type[SQLModel]) -> sa.Table:
@@ -28,7 +31,9 @@ def make_engine(url: str, *, pre_ping: bool = True) -> sa.Engine:
     replaces the pool's connections, and the retry finds a fresh one."""
     url, connect_args = _driver(url, sqlite_driver="sqlite")
     connect_args |= {"check_same_thread": False} if url.startswith("sqlite") else {}
-    engine = create_engine(url, pool_pre_ping=pre_ping, connect_args=connect_args)
+    engine = create_engine(
+        url, pool_pre_ping=pre_ping, connect_args=connect_args, hide_parameters=HIDE_PARAMETERS
+    )
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -42,7 +47,12 @@ def make_async_engine(url: str) -> AsyncEngine:
     SQLAlchemy then replaces every pooled connection.
     """
     url, connect_args = _driver(url, sqlite_driver="sqlite+aiosqlite")
-    engine = create_async_engine(url, isolation_level="AUTOCOMMIT", connect_args=connect_args)
+    engine = create_async_engine(
+        url,
+        isolation_level="AUTOCOMMIT",
+        connect_args=connect_args,
+        hide_parameters=HIDE_PARAMETERS,
+    )
     if url.startswith("sqlite"):
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

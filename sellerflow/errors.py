@@ -39,5 +39,15 @@ class MissingRequirements(InvalidRequest):
         self.codes = codes
 
 
+class TooManyAttempts(DomainError):
+    """Refused until `retry_after` seconds have passed (the answer's Retry-After header)."""
+
+    status_code = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503

@@ -107,6 +107,8 @@ class StaffUser(SQLModel, table=True):
     roles: str = Field(description="comma-separated roles")
     disabled: bool = False
     created_at: datetime = ts(default_now=True)
+    # Carried by the user's tokens; bumped to revoke them all (migration 0007, sellerflow.users).
+    token_version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def role_list(self) -> list[str]:
@@ -345,3 +347,16 @@ class EvaluationRun(SQLModel, table=True):
     sellers_scored: int = 0
     standing_changes: int = 0
     status: str = Field(default="running", max_length=16)
+
+
+# --- sign-in throttle (migration 0006) --------------------------------------------------------
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins of one username or one client address in the current window, keyed by an
+    HMAC of it with the secret key (sellerflow.services.login_throttle): no personal data."""
+
+    __tablename__ = "login_throttle"
+    key: str = Field(primary_key=True, max_length=64)
+    failures: int = 0
+    window_started_at: datetime = ts()

@@ -2,6 +2,7 @@
 
 import contextlib
 import smtplib
+import ssl
 import threading
 import uuid
 from datetime import datetime
@@ -86,8 +87,15 @@ def build_message(row: Stored, sender: str) -> EmailMessage:
     return mail
 
 
+class CleartextLoginRefused(smtplib.SMTPException):
+    """The server offers no STARTTLS: the password is not sent in clear text."""
+
+
 class Mailer:
     """Sends over SMTP: smtp://host:port, smtps:// for TLS, user:password@ for login.
+
+    TLS verifies the server's certificate and name against the system's trust store. With a
+    password, smtp:// upgrades with STARTTLS before logging in, and refuses a server without it.
 
     Each activity thread keeps its connection open between messages (one TCP and EHLO
     exchange per thread, not per message; the process's exit closes them). A kept connection
@@ -98,6 +106,7 @@ class Mailer:
     def __init__(self, smtp_url: str, timeout: float = 10) -> None:
         self.url, self.timeout = urlparse(smtp_url), timeout
         self._local = threading.local()
+        self._tls = ssl.create_default_context()
 
     def send(self, mail: EmailMessage) -> None:
         kept: smtplib.SMTP | None = getattr(self._local, "smtp", None)
@@ -119,20 +128,37 @@ class Mailer:
         self._local.smtp = smtp
 
     def _connect(self, mail: EmailMessage) -> smtplib.SMTP:
-        host, tls = self.url.hostname or "127.0.0.1", self.url.scheme == "smtps"
-        smtp_class = smtplib.SMTP_SSL if tls else smtplib.SMTP
-        port = self.url.port or (465 if tls else 25)
+        host, implicit_tls = self.url.hostname or "127.0.0.1", self.url.scheme == "smtps"
+        port = self.url.port or (465 if implicit_tls else 25)
         # Our name for EHLO, from the sender's domain: smtplib would otherwise look it up by
         # reverse DNS for every message (seconds where that lookup times out).
         local = str(mail["From"]).rpartition("@")[2].strip(" >") or "localhost"
-        smtp = smtp_class(host, port, local_hostname=local, timeout=self.timeout)
+        smtp = (
+            smtplib.SMTP_SSL(
+                host, port, local_hostname=local, timeout=self.timeout, context=self._tls
+            )
+            if implicit_tls
+            else smtplib.SMTP(host, port, local_hostname=local, timeout=self.timeout)
+        )
         try:
             if self.url.username:
+                if not implicit_tls:
+                    self._starttls(smtp, host, port)
                 smtp.login(unquote(self.url.username), unquote(self.url.password or ""))
         except BaseException:
             self._forget(smtp)
             raise
         return smtp
+
+    def _starttls(self, smtp: smtplib.SMTP, host: str, port: int) -> None:
+        smtp.ehlo()
+        if not smtp.has_extn("starttls"):
+            raise CleartextLoginRefused(
+                f"the mail server {host}:{port} offers no STARTTLS: refusing to send the SMTP "
+                "password in clear text (use smtps://, or a server with STARTTLS)"
+            )
+        smtp.starttls(context=self._tls)
+        smtp.ehlo()
 
     def _forget(self, smtp: smtplib.SMTP) -> None:
         if getattr(self._local, "smtp", None) is smtp:

@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from sellerflow.db import session_scope
-from sellerflow.models import StaffUser
+from sellerflow.models import StaffUser, role_list
 from sellerflow.security import hash_password
 from sellerflow.vocabulary import Role
 
@@ -33,3 +33,28 @@ def ensure_user(
             )
             session.add(user)
         return user
+
+
+# Each change below revokes the user's tokens: a token issued before it is refused (401), so a
+# reset password, a disabled user or new roles count at once, on every device.
+
+
+def revoke_tokens(user: StaffUser) -> None:
+    user.token_version += 1
+
+
+def reset_password(user: StaffUser, password: str) -> None:
+    user.password_hash = hash_password(password)
+    revoke_tokens(user)
+
+
+def set_disabled(user: StaffUser, disabled: bool) -> None:
+    if disabled and not user.disabled:
+        revoke_tokens(user)
+    user.disabled = disabled
+
+
+def set_roles(user: StaffUser, roles: list[str]) -> None:
+    if role_list(user.roles) != roles:
+        revoke_tokens(user)
+    user.roles = ",".join(roles)

@@ -3,33 +3,37 @@
 from fastapi import APIRouter, Request, Response
 
 from api.deps import SessionDep, StateDep, principal_from_token
+from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
     PageSessionDep,
+    is_local_path,
     new_visitor,
+    readable,
     redirect,
     render,
     signed_in,
     text,
 )
-from sellerflow.errors import Unauthorized
-from sellerflow.services.auth import sign_in
+from sellerflow.errors import TooManyAttempts, Unauthorized
+from sellerflow.services.auth import sign_in, sign_out
 from sellerflow.vocabulary import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 def _landing(next_path: str, roles: frozenset[str]) -> str:
-    """Only local paths are followed after login, never another site."""
-    if next_path.startswith("/") and not next_path.startswith("//"):
+    if is_local_path(next_path):
         return next_path
     return "/ops" if Role.ops.value in roles else "/staff"
 
 
 @router.get("/login")
 def login_page(request: Request, page: PageSessionDep, next: str = "") -> Response:
-    return render(request, page, "login.html", next=next, username="", message=None)
+    # The form carries `next` on to the POST only when it would be followed.
+    next_path = next if is_local_path(next) else ""
+    return render(request, page, "login.html", next=next_path, username="", message=None)
 
 
 @router.post("/login")
@@ -41,11 +45,14 @@ def login_submit(
     state: StateDep,
 ) -> Response:
     username, next_path = text(form, "username"), text(form, "next")
+    address = request.client.host if request.client else None
     try:
-        token = sign_in(session, state.settings, username, str(form.get("password")))
-    except Unauthorized as err:
-        context = {"next": next_path, "username": username, "message": err.detail}
-        return render(request, page, "login.html", 401, **context)
+        token = sign_in(session, state.settings, username, str(form.get("password")), address)
+    except (Unauthorized, TooManyAttempts) as err:
+        context = {"next": next_path, "username": username, "message": readable(err)}
+        response = render(request, page, "login.html", err.status_code, **context)
+        response.headers.update(retry_after(err) or {})
+        return response
     staff = principal_from_token(state, session, token)
     minutes = state.settings.sellerflow_token_minutes
     new_page = signed_in(state.settings, token, staff, minutes)
@@ -53,6 +60,11 @@ def login_submit(
 
 
 @router.post("/logout")
-def logout(request: Request, _: CheckedFormDep, state: StateDep) -> Response:
+def logout(
+    request: Request, page: PageSessionDep, _: CheckedFormDep, session: SessionDep, state: StateDep
+) -> Response:
+    if page.principal is not None and page.principal.is_staff:
+        # Every token of the user stops working, a copy of this cookie included.
+        sign_out(session, page.principal.subject)
     # A fresh anonymous session replaces the signed-in cookie.
     return redirect(request, new_visitor(state.settings), "/login", ok="You are signed out")

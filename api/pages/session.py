@@ -177,6 +177,20 @@ def render(
     return response
 
 
+def is_local_path(target: str) -> bool:
+    """A path on this site, the only kind of `next` a page follows.
+
+    Browsers read `\\` as `/` and drop tabs and newlines from a URL, so `/\\evil.com` and
+    `/<tab>/evil.com` lead to another host although they start with one slash.
+    """
+    return (
+        target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    )
+
+
 def redirect(
     request: Request, page: PageSession, url: str, *, ok: str = "", error: str = ""
 ) -> RedirectResponse:

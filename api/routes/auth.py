@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import SessionDep, StateDep
@@ -13,10 +13,13 @@ from sellerflow.services.auth import sign_in
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
 
-@router.post("/token", responses=errors(401, 422))
+@router.post("/token", responses=errors(401, 422, 429))
 def login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep, state: StateDep
+    request: Request,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    session: SessionDep,
+    state: StateDep,
 ) -> TokenResponse:
-    return TokenResponse(
-        access_token=sign_in(session, state.settings, form.username, form.password)
-    )
+    address = request.client.host if request.client else None
+    token = sign_in(session, state.settings, form.username, form.password, address)
+    return TokenResponse(access_token=token)

@@ -86,7 +86,7 @@ async def complete_task(
             tasks.STAFF_AND_TASK, {"username": claims.get("sub"), "task": task_id}
         )
         row = found.first()
-    staff = staff_principal(row)  # 401 for a user deleted or disabled since the token
+    staff = staff_principal(row, claims)  # 401: user deleted, disabled or token revoked
     if row is None or row.id is None:
         raise NotFound("no task with this id")
     decision = body.as_input(str(task_id), staff.subject)

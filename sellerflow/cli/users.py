@@ -1,4 +1,6 @@
-"""Manage staff users: `python -m sellerflow.cli.users add|disable|enable|reset-password|list`.
+"""Manage staff users: `python -m sellerflow.cli.users
+add|disable|enable|reset-password|set-roles|list`. Disabling, a reset password and new roles
+revoke the user's tokens.
 
 Uses DATABASE_URL.
 """
@@ -11,8 +13,7 @@ from sqlmodel import select
 from sellerflow.config import get_settings
 from sellerflow.db import make_engine, session_scope
 from sellerflow.models import StaffUser
-from sellerflow.security import hash_password
-from sellerflow.users import ensure_user
+from sellerflow.users import ensure_user, reset_password, set_disabled, set_roles
 from sellerflow.vocabulary import Role
 
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     reset = sub.add_parser("reset-password")
     reset.add_argument("username")
     reset.add_argument("--password", required=True)
+    roles = sub.add_parser("set-roles")
+    roles.add_argument("username")
+    roles.add_argument("--role", action="append", required=True, choices=[r.value for r in Role])
     sub.add_parser("list")
     args = parser.parse_args(argv)
     engine = make_engine(get_settings().database_url)
@@ -46,9 +50,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"no user {args.username}", file=sys.stderr)
             return 1
         if args.command == "reset-password":
-            found.password_hash = hash_password(args.password)
+            reset_password(found, args.password)
+        elif args.command == "set-roles":
+            set_roles(found, args.role)
         else:
-            found.disabled = args.command == "disable"
+            set_disabled(found, args.command == "disable")
         session.add(found)
     return 0
 

@@ -1,6 +1,9 @@
 """Staff sign-in and who a staff token names."""
 
-from typing import Protocol
+import secrets
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -10,11 +13,23 @@ from sellerflow.db import table_of
 from sellerflow.errors import Unauthorized
 from sellerflow.models import StaffUser, role_list
 from sellerflow.principal import Principal
-from sellerflow.security import issue_token, verify_password
+from sellerflow.security import hash_password, issue_token, verify_password
+from sellerflow.services.login_throttle import (
+    check_not_throttled,
+    forget_failures,
+    record_failure,
+    throttle_keys,
+)
 
 STAFF = table_of(StaffUser)
 # What a principal needs of a staff member's row.
-STAFF_COLUMNS = (STAFF.c.username, STAFF.c.roles, STAFF.c.email, STAFF.c.disabled)
+STAFF_COLUMNS = (
+    STAFF.c.username,
+    STAFF.c.roles,
+    STAFF.c.email,
+    STAFF.c.disabled,
+    STAFF.c.token_version,
+)
 STAFF_MEMBER = sa.select(*STAFF_COLUMNS).where(STAFF.c.username == sa.bindparam("username"))
 
 
@@ -25,32 +40,67 @@ class StaffColumns(Protocol):
     roles: str
     email: str | None
     disabled: bool
+    token_version: int
 
 
-def staff_principal(user: StaffColumns | None) -> Principal:
-    """The principal of a staff row; None (no such user) or a disabled one is a 401."""
+def staff_principal(user: StaffColumns | None, claims: dict[str, Any]) -> Principal:
+    """The principal of a staff row for a token's `claims`; None (no such user), a disabled one
+    or a token of an older `token_version` (revoked: sellerflow.users) is a 401."""
     if user is None or user.disabled:
         raise Unauthorized("unknown or disabled user")
+    # Tokens issued before versions existed carry none: they count as version 0.
+    if claims.get("ver", 0) != user.token_version:
+        raise Unauthorized("token revoked; sign in again")
     roles = frozenset(role_list(user.roles))
     return Principal(subject=user.username, roles=roles, email=user.email)
 
 
-def staff_member(session: Session, username: object) -> Principal:
+def staff_member(session: Session, claims: dict[str, Any]) -> Principal:
+    """The staff member a token's claims name, read with the session."""
+    username = claims.get("sub")
     user: StaffColumns | None = session.execute(STAFF_MEMBER, {"username": username}).first()
-    return staff_principal(user)
+    return staff_principal(user, claims)
 
 
-def sign_in(session: Session, settings: Settings, username: str, password: str) -> str:
-    """A staff bearer token for the right password; the same answer for every failure."""
+def sign_out(session: Session, username: str) -> None:
+    """Revoke every token of the user (the pages' logout): the next request signs in again."""
+    bump = STAFF.c.token_version + 1
+    session.execute(sa.update(STAFF).where(STAFF.c.username == username).values(token_version=bump))
+    session.commit()
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked for an unknown or disabled user, so that failure costs as much as a wrong password
+    and its timing does not tell who exists."""
+    return hash_password(secrets.token_hex(16))
+
+
+def sign_in(
+    session: Session, settings: Settings, username: str, password: str, address: str | None
+) -> str:
+    """A staff bearer token for the right password; the same answer for every failure, and 429
+    for a username or client `address` out of attempts (`login_throttle`)."""
+    now = datetime.now(UTC)
+    keys = throttle_keys(settings.sellerflow_secret_key, username, address)
+    check_not_throttled(session.connection(), keys, now)
     user = session.execute(
         sa.select(STAFF.c.password_hash, *STAFF_COLUMNS).where(STAFF.c.username == username)
     ).first()
-    if user is None or user.disabled or not verify_password(user.password_hash, password):
+    if user is None or user.disabled:
+        verify_password(_dummy_hash(), password)  # the cost of a wrong password, for nothing
+        user = None
+    if user is None or not verify_password(user.password_hash, password):
+        record_failure(session.connection(), keys, now)
+        session.commit()
         raise Unauthorized("wrong username or password")
+    forget_failures(session.connection(), keys[0])
+    session.commit()
     return issue_token(
         settings.sellerflow_secret_key,
         user.username,
         kind="staff",
         minutes=settings.sellerflow_token_minutes,
         roles=role_list(user.roles),
+        ver=user.token_version,
     )
