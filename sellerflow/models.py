@@ -136,6 +136,11 @@ class Application(SQLModel, table=True):
 
 class StageChange(SQLModel, table=True):
     __tablename__ = "stage_change"
+    # The ops figures' reads (migration 0008): each journey in order, the stages reached.
+    __table_args__ = (
+        sa.Index("ix_stage_change_journey", "application_id", "entered_at", "stage"),
+        sa.Index("ix_stage_change_reached", "stage", "application_id"),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
     stage: Stage = vocabulary(Stage, 32)

@@ -1,23 +1,15 @@
 """The ops dashboard's figures, from SQL aggregates over the read models."""
 
-import statistics
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
+from sellerflow.db import table_of
 from sellerflow.models import Application, Seller, StageChange, Task
 from sellerflow.vocabulary import SellerStatus, Stage, TaskStatus
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return round(values[0], 1)
-    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1], 1)
 
 
 def stats(session: Session) -> dict[str, Any]:
@@ -59,7 +51,7 @@ def stats(session: Session) -> dict[str, Any]:
             role: {"open": n, "overdue": int(late or 0)} for role, n, late in open_tasks
         },
         "sla_breaches": sum(int(late or 0) for _, _, late in open_tasks),
-        "time_in_stage_hours": _time_in_stage(session, now),
+        "time_in_stage_hours": _time_in_stage(session),
         "reviewer_throughput_7d": _reviewer_throughput(session, now - timedelta(days=7)),
         "score_distribution": _score_distribution(session),
     }
@@ -98,21 +90,105 @@ def _score_distribution(session: Session) -> dict[str, int]:
     }
 
 
-def _time_in_stage(session: Session, now: datetime) -> dict[str, dict[str, float | None]]:
+QS = (50, 90)
+
+
+def _time_in_stage(session: Session) -> dict[str, dict[str, float | None]]:
+    """Hours spent in each stage that applications have left, as p50, p90 and count.
+
+    Computed in the database; only the two order statistics each percentile interpolates
+    between come back, so the answer costs the same memory however many changes there are.
+    A stage an application is still in does not count (the dashboard shows stages left).
+    """
+    dialect = session.get_bind().dialect.name
+    changes = table_of(StageChange)
     # Stages entered by one move share its moment (submitted, then verifying): the order in
     # which the workflow enters them breaks the tie.
-    order = {stage.value: index for index, stage in enumerate(Stage)}
-    changes = sorted(
-        session.exec(select(StageChange)).all(),
-        key=lambda c: (c.application_id, c.entered_at, order.get(c.stage, len(order))),
+    stage_rank = sa.case(
+        {stage.value: index for index, stage in enumerate(Stage)},
+        value=changes.c.stage,
+        else_=len(Stage),
     )
-    durations: dict[str, list[float]] = defaultdict(list)
-    for current, following in zip(changes, [*changes[1:], None], strict=True):
-        if following is not None and following.application_id == current.application_id:
-            durations[current.stage].append(
-                (following.entered_at - current.entered_at).total_seconds() / 3600
-            )
+    entered = (changes.c.entered_at, stage_rank)
+    ordered = sa.select(
+        changes.c.stage,
+        stage_rank.label("stage_rank"),
+        changes.c.entered_at,
+        sa.func.lead(changes.c.entered_at, type_=changes.c.entered_at.type)
+        .over(partition_by=changes.c.application_id, order_by=entered)
+        .label("left_at"),
+        # Where the stage first appears in the changes read in that order: the answer lists
+        # the stages in that order, as it always has.
+        sa.func.row_number().over(order_by=(changes.c.application_id, *entered)).label("position"),
+    ).cte("ordered")
+    spent = _time_spent(ordered.c.left_at, ordered.c.entered_at, dialect)
+    in_stage = ordered.c.stage_rank
+    ranked = (
+        sa.select(
+            ordered.c.stage,
+            spent.label("spent"),
+            (sa.func.row_number().over(partition_by=in_stage, order_by=spent) - 1).label("k"),
+            sa.func.count().over(partition_by=in_stage).label("n"),
+            sa.func.min(ordered.c.position).over(partition_by=in_stage).label("first"),
+        )
+        .where(ordered.c.left_at.is_not(None))
+        .cte("ranked")
+    )
+    k, n = ranked.c.k, ranked.c.n
+    # The ranks j and j + 1 with j = floor(q * (n - 1) / 100), in integers on every backend.
+    interpolated = [((k - 1) * 100 <= q * (n - 1)) & (q * (n - 1) < (k + 1) * 100) for q in QS]
+    rows = session.execute(
+        sa.select(
+            ranked.c.stage, n, ranked.c.first, k, _microseconds(ranked.c.spent, dialect)
+        ).where(sa.or_(*interpolated))
+    ).all()
+    counts: dict[str, tuple[int, int]] = {}
+    hours: dict[str, dict[int, float]] = defaultdict(dict)
+    for stage, count, first, rank, microseconds in rows:
+        counts[stage] = (int(first), int(count))
+        # As timedelta.total_seconds() / 3600: exact microseconds, then two divisions.
+        hours[stage][int(rank)] = int(microseconds) / 10**6 / 3600
     return {
-        stage: {"p50": _percentile(values, 50), "p90": _percentile(values, 90), "n": len(values)}
-        for stage, values in durations.items()
+        stage: {
+            "p50": _percentile(hours[stage], count, 50),
+            "p90": _percentile(hours[stage], count, 90),
+            "n": count,
+        }
+        for stage, (_, count) in sorted(counts.items(), key=lambda item: item[1][0])
     }
+
+
+def _percentile(values_at: dict[int, float], n: int, q: int) -> float:
+    """`statistics.quantiles(values, n=100, method="inclusive")[q - 1]` rounded to 0.1, from the
+    values at the two ranks (0-based, ascending) it interpolates between."""
+    if n == 1:
+        return round(values_at[0], 1)
+    j, delta = divmod(q * (n - 1), 100)
+    return round((values_at[j] * (100 - delta) + values_at[j + 1] * delta) / 100, 1)
+
+
+def _time_spent(
+    left_at: sa.ColumnElement[Any], entered_at: sa.ColumnElement[Any], dialect: str
+) -> sa.ColumnElement[Any]:
+    """How long a stage lasted, as a value that sorts as the duration does: an interval on
+    PostgreSQL; whole microseconds on SQLite, whose date functions stop at milliseconds."""
+    if dialect == "postgresql":
+        return left_at - entered_at
+    return _sqlite_microseconds(left_at) - _sqlite_microseconds(entered_at)
+
+
+def _microseconds(spent: sa.ColumnElement[Any], dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.cast(sa.extract("epoch", spent) * 1_000_000, sa.BigInteger)
+    return spent
+
+
+def _sqlite_microseconds(moment: sa.ColumnElement[Any]) -> sa.ColumnElement[int]:
+    """Microseconds since 1970 of a timestamp as SQLite stores it: `YYYY-MM-DD HH:MM:SS.ffffff`
+    (the fraction padded in case a writer left it out)."""
+    text = sa.type_coerce(moment, sa.String)
+    # The whole seconds of the text without its fraction: SQLite reads a fraction to the
+    # millisecond, and .9995 s would round up into the next second.
+    seconds = sa.cast(sa.func.strftime("%s", sa.func.substr(text, 1, 19)), sa.BigInteger)
+    fraction = sa.cast(sa.func.substr(text.concat("000000"), 21, 6), sa.BigInteger)
+    return seconds * 1_000_000 + fraction

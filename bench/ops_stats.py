@@ -1,0 +1,282 @@
+"""Benchmark of the hot staff reads: the ops figures (`GET /v1/ops/stats`) and the seller ranking
+(`GET /v1/sellers`), on PostgreSQL or SQLite.
+
+Seeds applications with their stage changes (journeys of varying length, the changes-requested
+loop included, `submitted` and `verifying` entered at the same moment as the workflow enters
+them) and sellers (statuses as `bench.dataset` spreads them, most scored), set-based: `COPY` on
+PostgreSQL, `executemany` in batches of 50,000 on SQLite. Then sends the requests through the
+ASGI app in this process with httpx (no Temporal needed) and prints one JSON line per route.
+
+    python -m bench.ops_stats --db postgres|sqlite|both [--applications 100000]
+        [--stage-changes 1000000] [--sellers 100000] [--requests 200] [--stats-requests 50]
+"""
+
+import argparse
+import asyncio
+import json
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from api.main import build_state, create_app
+from bench.dataset import AS_OF, SELLER_COLUMNS, Dataset, batches, hourly_timestamps
+from bench.evaluation import sqlite_database
+from bench.seeding import APPLICATION
+from bench.stack import percentiles_ms, postgres_schema
+from sellerflow.cli.devstack import seed_dev_users
+from sellerflow.config import Settings
+from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.security import issue_token
+from sellerflow.vocabulary import Stage
+
+APPLICATION_COLUMNS = (
+    "id",
+    "legal_name",
+    "seller_category",
+    "country",
+    "registration_number",
+    "vat_number",
+    "contact_name",
+    "contact_email",
+    "product_categories",
+    "stage",
+    "stage_entered_at",
+    "policy_version",
+    "created_at",
+    "updated_at",
+)
+STAGE_CHANGE_COLUMNS = ("id", "application_id", "stage", "entered_at", "idempotency_key")
+SCORED_SELLER_COLUMNS = (*SELLER_COLUMNS, "score")
+
+# A journey's stages in the order the workflow enters them; a review asking for changes sends
+# the application round the loop again.
+JOURNEY = [Stage.draft, Stage.submitted, Stage.verifying, Stage.onboarding_review]
+CHANGES_LOOP = [Stage.changes_requested, Stage.submitted, Stage.verifying, Stage.onboarding_review]
+APPROVAL = [Stage.ssm_signoff, Stage.account_setup, Stage.approved]
+# Entered by the same move as the stage before them: the same moment.
+SAME_MOMENT = {Stage.verifying}
+
+# (query) of the seller ranking as the staff pages send it.
+SELLER_QUERIES: list[dict[str, str]] = [
+    {},
+    {"status": "active"},
+    {"category": "recycler"},
+    {"status": "trial", "category": "retailer"},
+    {"status": "warned"},
+    {"offset": "5000"},
+    {"status": "active", "offset": "20000", "limit": "200"},
+    {"category": "manufacturer", "offset": "1000"},
+]
+
+
+def journey(length: int, rng: random.Random) -> list[Stage]:
+    """`length` stages of one application, as the workflow enters them."""
+    stages = JOURNEY[:length]
+    while len(stages) + len(APPROVAL) < length:
+        stages += CHANGES_LOOP[: length - len(stages)]
+    stages += APPROVAL[: length - len(stages)]
+    if len(stages) >= 5 and rng.random() < 0.1:
+        stages[-1] = Stage.rejected
+    return stages
+
+
+def journey_lengths(applications: int, stage_changes: int, rng: random.Random) -> list[int]:
+    """At least one change per application, `stage_changes` in all."""
+    mean = stage_changes / applications
+    lengths = [rng.randint(1, max(1, round(2 * mean - 1))) for _ in range(applications)]
+    while (gap := stage_changes - sum(lengths)) != 0:
+        i = rng.randrange(applications)
+        if gap > 0 or lengths[i] > 1:
+            lengths[i] += 1 if gap > 0 else -1
+    return lengths
+
+
+def stamp(hours: float, suffix: str) -> str:
+    """AS_OF minus `hours`, to the microsecond, as the database reads a timestamp."""
+    return (AS_OF - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S.%f") + suffix
+
+
+def application_rows(
+    applications: int, stage_changes: int, suffix: str
+) -> tuple[list[tuple[Any, ...]], Iterator[tuple[Any, ...]]]:
+    """The application rows, and a generator of their stage changes."""
+    rng = random.Random(20261206)
+    ids = [uuid.UUID(int=rng.getrandbits(128), version=4).hex for _ in range(applications)]
+    lengths = journey_lengths(applications, stage_changes, rng)
+    plans = [journey(length, rng) for length in lengths]
+    started = [rng.uniform(24, 24 * 180) for _ in range(applications)]
+    apps, changes = [], []
+    for app_id, stages, hours_ago in zip(ids, plans, started, strict=True):
+        moments = []
+        for stage in stages:
+            if moments and stage not in SAME_MOMENT:
+                hours_ago = max(0.0, hours_ago - rng.expovariate(1 / 30))
+            moments.append(stamp(hours_ago, suffix))
+        changes.append((app_id, stages, moments))
+        fields = {**APPLICATION, "product_categories": json.dumps(["smartphones"])}
+        apps.append(
+            (
+                app_id,
+                *(fields[c] for c in APPLICATION_COLUMNS[1:9]),
+                stages[-1].value,
+                moments[-1],
+                "bench",
+                moments[0],
+                moments[-1],
+            )
+        )
+
+    def stage_change_rows() -> Iterator[tuple[Any, ...]]:
+        number = 0
+        for app_id, stages, moments in changes:
+            for stage, moment in zip(stages, moments, strict=True):
+                number += 1
+                row_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex
+                yield (row_id, app_id, stage.value, moment, f"bench-{number}")
+
+    return apps, stage_change_rows()
+
+
+def seller_rows(sellers: int, suffix: str) -> Iterator[tuple[Any, ...]]:
+    """`bench.dataset`'s sellers, nine in ten of them scored."""
+    rng = random.Random(20261207)
+    data = Dataset(sellers, 0, timestamps=hourly_timestamps(suffix))
+    for row in data.seller_rows():
+        yield (*row, round(rng.uniform(0, 100), 2) if rng.random() < 0.9 else None)
+
+
+def tables(args: argparse.Namespace, suffix: str) -> list[tuple[str, tuple[str, ...], Any]]:
+    apps, changes = application_rows(args.applications, args.stage_changes, suffix)
+    return [
+        ("application", APPLICATION_COLUMNS, iter(apps)),
+        ("stage_change", STAGE_CHANGE_COLUMNS, changes),
+        ("seller", SCORED_SELLER_COLUMNS, seller_rows(args.sellers, suffix)),
+    ]
+
+
+def load_postgres(engine: sa.Engine, args: argparse.Namespace) -> None:
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:  # type: ignore[attr-defined]
+            for table, columns, rows in tables(args, "+00"):
+                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+        raw.commit()
+        raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+        with raw.cursor() as cursor:  # type: ignore[attr-defined]
+            # What autovacuum does on a live database; the visibility map allows index-only scans.
+            cursor.execute("VACUUM ANALYZE")
+    finally:
+        raw.close()
+
+
+def load_sqlite(engine: sa.Engine, args: argparse.Namespace) -> None:
+    with engine.begin() as conn:
+        for table, columns, rows in tables(args, ""):
+            insert = (
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})"
+            )
+            for batch in batches(rows):
+                conn.exec_driver_sql(insert, batch)
+        conn.exec_driver_sql("ANALYZE")
+
+
+DATABASES = {
+    "postgres": (postgres_schema, load_postgres),
+    "sqlite": (sqlite_database, load_sqlite),
+}
+
+
+async def timed_gets(
+    http: httpx.AsyncClient, path: str, queries: list[dict[str, str]], count: int, warm_up: int
+) -> list[float]:
+    """`count + warm_up` GETs of `path`, the queries in turn; the durations after the warm-up."""
+    durations = []
+    for number in range(count + warm_up):
+        started = time.perf_counter()
+        response = await http.get(path, params=queries[number % len(queries)])
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, response.text
+        if number >= warm_up:
+            durations.append(elapsed)
+    return durations
+
+
+async def measure(settings: Settings, args: argparse.Namespace) -> dict[str, list[float]]:
+    app = create_app(settings)
+    app.state.sellerflow = state = build_state(settings)
+    token = issue_token(settings.sellerflow_secret_key, "ops1", kind="staff", minutes=60)
+    transport = httpx.ASGITransport(app=app)
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://api", headers=headers, timeout=600
+        ) as http:
+            return {
+                "/v1/ops/stats": await timed_gets(
+                    http, "/v1/ops/stats", [{}], args.stats_requests, args.warm_up
+                ),
+                "/v1/sellers": await timed_gets(
+                    http, "/v1/sellers", SELLER_QUERIES, args.requests, args.warm_up
+                ),
+            }
+    finally:
+        await state.close()
+
+
+def bench(db: str, args: argparse.Namespace) -> list[dict[str, Any]]:
+    database, load = DATABASES[db]
+    with database() as url:
+        settings = Settings(database_url=url, temporal_address="127.0.0.1:1")
+        upgrade_schema(url)
+        seed_dev_users(settings)
+        engine = make_engine(url)
+        started = time.perf_counter()
+        load(engine, args)
+        engine.dispose()
+        load_seconds = round(time.perf_counter() - started, 1)
+        timings = asyncio.run(measure(settings, args))
+    sizes = {
+        "applications": args.applications,
+        "stage_changes": args.stage_changes,
+        "sellers": args.sellers,
+    }
+    return [
+        {
+            "db": db,
+            "route": route,
+            **sizes,
+            "requests": len(seconds),
+            **percentiles_ms(seconds),
+            "max_ms": round(max(seconds) * 1000, 2),
+            "load_seconds": load_seconds,
+        }
+        for route, seconds in timings.items()
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=["postgres", "sqlite", "both"], default="both")
+    parser.add_argument("--applications", type=int, default=100_000)
+    parser.add_argument("--stage-changes", type=int, default=1_000_000)
+    parser.add_argument("--sellers", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=200, help="of GET /v1/sellers")
+    parser.add_argument("--stats-requests", type=int, default=50, help="of GET /v1/ops/stats")
+    parser.add_argument("--warm-up", type=int, default=3, help="requests of each, not counted")
+    args = parser.parse_args()
+    for db in ["sqlite", "postgres"] if args.db == "both" else [args.db]:
+        for line in bench(db, args):
+            print(json.dumps(line), flush=True)
+
+
+if __name__ == "__main__":
+    main()
