@@ -110,9 +110,6 @@ WITHDRAW_RACE_PATCH = "withdraw-against-pending-decision"
 # task, the notice) is written by one `transition` activity in one database transaction,
 # instead of one activity per write: 22 activities a journey became 10.
 ONE_TRANSACTION_PATCH = "one-transaction-per-move"
-# The submit update answers once the move it started is written, not as the workflow enters
-# the stage in memory (a document completed in between was taken: found under load).
-SUBMIT_WRITTEN_PATCH = "submit-answers-when-written"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

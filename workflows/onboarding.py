@@ -44,7 +44,6 @@ with workflow.unsafe.imports_passed_through():
         ONE_TRANSACTION_PATCH,
         STAGE_CHANGES_PATCH,
         SUBMIT_KEPT_PATCH,
-        SUBMIT_WRITTEN_PATCH,
         WITHDRAW_RACE_PATCH,
         accepts,
         deliver,
@@ -80,10 +79,6 @@ class OnboardingWorkflow:
         self.race_rules = False
         # The first stage after the applicant's last stage (draft, changes requested).
         self.left_applicant_for: Stage | None = None
-        # Moves out of the applicant's stages: entered in memory (not yet written), and how
-        # many have been written to the database.
-        self.leaving = False
-        self.leaves_written = 0
 
     @workflow.run
     async def run(self, inp: OnboardingInput) -> OnboardingResult:
@@ -251,7 +246,6 @@ class OnboardingWorkflow:
         if move.stages:
             self._publish_stage()  # once, with the stage the move ends in
         result = await ACTIVITY_OPTIONS.execute(OnboardingActivities.transition, move)
-        self._written()
         self._answer_decision()
         for notice in move.notices if deliver_notices else []:
             await deliver(notice.key)
@@ -345,15 +339,10 @@ class OnboardingWorkflow:
     def _enter_in_memory(self, stage: Stage, deadline: datetime | None) -> None:
         """The stage as the workflow's handlers see it."""
         if self.stage in rules.APPLICANT_STAGES and stage not in rules.APPLICANT_STAGES:
-            self.left_applicant_for, self.leaving = stage, True
+            self.left_applicant_for = stage
         self.stage, self.deadline = stage, deadline
         if stage == self.heading_to:
             self.heading_to = None
-
-    def _written(self) -> None:
-        """The stages entered in memory are in the database now."""
-        if self.leaving:
-            self.leaving, self.leaves_written = False, self.leaves_written + 1
 
     def _publish_stage(self) -> None:
         """The stage as the search attribute (the inbox filters, `temporal workflow list`) and
@@ -491,7 +480,6 @@ class OnboardingWorkflow:
         await ACTIVITY_OPTIONS.execute(
             ApplicationActivities.set_stage, self._stage(stage, deadline, reason)
         )
-        self._written()
         self._answer_decision()
 
     def _withdrawal_reason(self) -> str:
@@ -502,13 +490,7 @@ class OnboardingWorkflow:
     @workflow.update
     async def submit(self, inp: SubmitInput) -> str:
         self.submit_requested = True
-        leaves = self.leaves_written
-        if patched(SUBMIT_WRITTEN_PATCH):
-            # Answered once the move out of the applicant's stage is in the database: the API
-            # refuses a file completed after the submit by the stage it reads there.
-            await workflow.wait_condition(lambda: self.leaves_written > leaves)
-        else:
-            await workflow.wait_condition(lambda: self.stage not in rules.APPLICANT_STAGES)
+        await workflow.wait_condition(lambda: self.stage not in rules.APPLICANT_STAGES)
         # The stage the submit led to: `submitted`, though a move enters `verifying` with it.
         return (self.left_applicant_for or self.stage).value
 

@@ -1,8 +1,11 @@
 """Applications: who may see one, opening it (row and workflow), listing, submit, withdraw."""
 
+import asyncio
 import logging
+import time
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,6 +34,8 @@ from workflows.onboarding import OnboardingWorkflow
 log = logging.getLogger("sellerflow.applications")
 
 APPLICANT_TOKEN_MINUTES = 60 * 24 * 60
+# How long a submit's answer waits for the workflow's write of the stage it led to.
+SUBMIT_WRITE_SECONDS = 5.0
 # Application ids derived from a client's Idempotency-Key: a retried create is the same one.
 _CREATE_KEYS = uuid.UUID("6f1c2a52-3b7e-4d0a-9a41-2f5c8e1d7b90")
 
@@ -135,8 +140,34 @@ async def submit(session: Session, temporal: Client, policy: Policy, app: Applic
     missing = unmet(requirement_list(session, policy, app))
     if missing:
         raise MissingRequirements(missing)
+    entered = _stage_entered(session, app.id)
     handle = temporal.get_workflow_handle(onboarding_workflow_id(app.id))
-    return await call_workflow(handle.execute_update(OnboardingWorkflow.submit, SubmitInput()))
+    stage = await call_workflow(handle.execute_update(OnboardingWorkflow.submit, SubmitInput()))
+    await _next_stage_written(session, app.id, entered)
+    return stage
+
+
+def _stage_entered(session: Session, application_id: uuid.UUID) -> datetime:
+    session.rollback()  # a fresh snapshot: SQLite keeps a read transaction's view
+    query = select(Application.stage_entered_at).where(Application.id == application_id)
+    return session.exec(query).one()
+
+
+async def _next_stage_written(
+    session: Session, application_id: uuid.UUID, entered: datetime
+) -> None:
+    """Until the database holds a stage entered after `entered` (or `SUBMIT_WRITE_SECONDS`).
+
+    The workflow answers the submit as it enters the stage, a moment before its activity has
+    written it; the document routes refuse a late file by the stage they read in the database,
+    so the answer waits for that write: a file completed after the answer meets the new stage.
+    """
+    deadline = time.monotonic() + SUBMIT_WRITE_SECONDS
+    while _stage_entered(session, application_id) == entered:
+        if time.monotonic() > deadline:
+            log.warning("application %s: submitted, its stage not written yet", application_id)
+            return
+        await asyncio.sleep(0.02)
 
 
 async def withdraw(session: Session, temporal: Client, app: Application, reason: str) -> str:

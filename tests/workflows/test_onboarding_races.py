@@ -30,8 +30,6 @@ from sellerflow.payloads import (
     OpenTaskInput,
     SetStageInput,
     SubmitInput,
-    VerifyApplicationInput,
-    VerifyApplicationResult,
     WithdrawInput,
 )
 from sellerflow.policy.model import load_policy
@@ -88,11 +86,6 @@ class Stubs(NoOpActivities, MovesOfParts):
     def notify(self, inp: NotifyInput) -> bool:
         self.held.hold(f"notify:{inp.template}")
         return True
-
-    @fake_of(ApplicationActivities.verify_application)
-    def verify_application(self, inp: VerifyApplicationInput) -> VerifyApplicationResult:
-        self.held.hold("verify_application")
-        return VerifyApplicationResult(problems=[])
 
     @fake_of(TaskActivities.open_task)
     def open_task(self, inp: OpenTaskInput) -> str:
@@ -159,26 +152,6 @@ async def test_a_submit_sent_during_the_first_notice_is_kept(
         Stage.verifying,
         Stage.onboarding_review,
     ]
-
-
-async def test_a_submit_answers_once_its_stage_is_written(
-    held_worker: tuple[Onboarding, Held],
-) -> None:
-    """The API refuses a late document by the stage in the database: the submit's answer must
-    not come before the move that leaves the draft is written (it came as the workflow entered
-    `submitted` in memory, and a file completed in that moment was taken)."""
-    onboarding, held = held_worker
-    held.name = "verify_application"  # inside the move that writes submitted and verifying
-    handle = await onboarding.start()
-    await entered(onboarding, Stage.draft)
-    answer = asyncio.create_task(handle.execute_update(OnboardingWorkflow.submit, SubmitInput()))
-    assert await asyncio.to_thread(held.started.wait, 10)
-    await asyncio.sleep(1)
-    assert not answer.done(), "answered before its move was written"
-
-    held.release.set()
-    assert await answer == Stage.submitted
-    assert onboarding.stages[:3] == [Stage.draft, Stage.submitted, Stage.verifying]
 
 
 async def test_a_decision_made_as_the_task_is_being_opened_is_accepted(
