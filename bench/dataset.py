@@ -7,12 +7,13 @@ a precomputed table of timestamps, so generating two million rows stays cheap in
 
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from sellerflow.vocabulary import ReturnReason, SellerCategory, SellerStatus, Standing
@@ -233,38 +234,59 @@ def batches(rows: Iterator[tuple[Any, ...]], size: int = BATCH) -> Iterator[list
         yield batch
 
 
-def load_postgres(engine: sa.Engine, sellers: int, orders: int) -> None:
-    data = Dataset(sellers, orders, timestamps=hourly_timestamps("+00"))
+# (table, columns, rows): what a benchmark loads.
+Tables = Iterable[tuple[str, Sequence[str], Iterable[tuple[Any, ...]]]]
+
+
+def copy_into_postgres(engine: sa.Engine, tables: Tables) -> None:
+    """Each table's rows by `COPY`, then `VACUUM ANALYZE`."""
     raw = engine.raw_connection()
     try:
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            for table, columns, rows in (
-                ("seller", SELLER_COLUMNS, data.seller_rows()),
-                ("order_event", ORDER_COLUMNS, data.order_rows()),
-            ):
+        conn = raw.driver_connection
+        assert isinstance(conn, psycopg.Connection)
+        with conn.cursor() as cursor:
+            for table, columns, rows in tables:
                 with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-        raw.commit()
-        raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            # What autovacuum does on a live database; the visibility map allows index-only scans.
-            cursor.execute("VACUUM ANALYZE")
+        conn.commit()
+        conn.autocommit = True
+        # What autovacuum does on a live database; the visibility map allows index-only scans.
+        conn.execute("VACUUM ANALYZE")
     finally:
         raw.close()
 
 
-def load_sqlite(engine: sa.Engine, sellers: int, orders: int) -> None:
-    data = Dataset(sellers, orders, timestamps=hourly_timestamps(""))
+def insert_into_sqlite(engine: sa.Engine, tables: Tables) -> None:
+    """Each table's rows in batches, then `ANALYZE`."""
     with engine.begin() as conn:
-        for table, columns, rows in (
-            ("seller", SELLER_COLUMNS, data.seller_rows()),
-            ("order_event", ORDER_COLUMNS, data.order_rows()),
-        ):
+        for table, columns, rows in tables:
             insert = (
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})"
             )
-            for batch in batches(rows):
+            for batch in batches(iter(rows)):
                 conn.exec_driver_sql(insert, batch)
         conn.exec_driver_sql("ANALYZE")
+
+
+def load_postgres(engine: sa.Engine, sellers: int, orders: int) -> None:
+    data = Dataset(sellers, orders, timestamps=hourly_timestamps("+00"))
+    copy_into_postgres(
+        engine,
+        [
+            ("seller", SELLER_COLUMNS, data.seller_rows()),
+            ("order_event", ORDER_COLUMNS, data.order_rows()),
+        ],
+    )
+
+
+def load_sqlite(engine: sa.Engine, sellers: int, orders: int) -> None:
+    data = Dataset(sellers, orders, timestamps=hourly_timestamps(""))
+    insert_into_sqlite(
+        engine,
+        [
+            ("seller", SELLER_COLUMNS, data.seller_rows()),
+            ("order_event", ORDER_COLUMNS, data.order_rows()),
+        ],
+    )

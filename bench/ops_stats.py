@@ -25,7 +25,14 @@ import httpx
 import sqlalchemy as sa
 
 from api.main import build_state, create_app
-from bench.dataset import AS_OF, SELLER_COLUMNS, Dataset, batches, hourly_timestamps
+from bench.dataset import (
+    AS_OF,
+    SELLER_COLUMNS,
+    Dataset,
+    copy_into_postgres,
+    hourly_timestamps,
+    insert_into_sqlite,
+)
 from bench.evaluation import sqlite_database
 from bench.seeding import APPLICATION
 from bench.stack import percentiles_ms, postgres_schema
@@ -161,32 +168,11 @@ def tables(args: argparse.Namespace, suffix: str) -> list[tuple[str, tuple[str, 
 
 
 def load_postgres(engine: sa.Engine, args: argparse.Namespace) -> None:
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            for table, columns, rows in tables(args, "+00"):
-                with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-        raw.commit()
-        raw.driver_connection.autocommit = True  # type: ignore[union-attr]
-        with raw.cursor() as cursor:  # type: ignore[attr-defined]
-            # What autovacuum does on a live database; the visibility map allows index-only scans.
-            cursor.execute("VACUUM ANALYZE")
-    finally:
-        raw.close()
+    copy_into_postgres(engine, tables(args, "+00"))
 
 
 def load_sqlite(engine: sa.Engine, args: argparse.Namespace) -> None:
-    with engine.begin() as conn:
-        for table, columns, rows in tables(args, ""):
-            insert = (
-                f"INSERT INTO {table} ({', '.join(columns)}) "
-                f"VALUES ({', '.join('?' for _ in columns)})"
-            )
-            for batch in batches(rows):
-                conn.exec_driver_sql(insert, batch)
-        conn.exec_driver_sql("ANALYZE")
+    insert_into_sqlite(engine, tables(args, ""))
 
 
 DATABASES = {
