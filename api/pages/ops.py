@@ -20,7 +20,7 @@ from sellerflow.services import history
 from sellerflow.services.access import application_for
 from sellerflow.services.applications import ApplicationFilters, list_applications
 from sellerflow.services.notifications import recent_messages
-from sellerflow.services.stats import stats
+from sellerflow.services.stats import OpsStats, stats
 from sellerflow.vocabulary import Role
 
 router = APIRouter(prefix="/ops", route_class=PageRoute, include_in_schema=False)
@@ -34,6 +34,11 @@ def temporal_workflow_url(settings: Settings, workflow_id: str) -> str:
     return f"{base}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
 
 
+def _open_tasks(data: OpsStats, role: Role) -> dict[str, int]:
+    found = data.open_tasks_per_role.get(role.value)
+    return found.model_dump() if found else {}
+
+
 @router.get("")
 def dashboard(
     request: Request,
@@ -44,16 +49,16 @@ def dashboard(
 ) -> Response:
     data = stats(session)
     charts = [
-        bar_chart("Applications per stage", data["applications_per_stage"]),
-        bar_chart("Funnel", data["funnel"], centered=True),
-        bar_chart("Sellers per status", data["sellers_per_status"]),
+        bar_chart("Applications per stage", data.applications_per_stage),
+        bar_chart("Funnel", data.funnel.model_dump(), centered=True),
+        bar_chart("Sellers per status", data.sellers_per_status),
         grouped_bar_chart(
             "Open and overdue tasks per role",
-            {role.value: data["open_tasks_per_role"].get(role.value, {}) for role in Role},
+            {role.value: _open_tasks(data, role) for role in Role},
             ["open", "overdue"],
         ),
-        bar_chart("Tasks completed per reviewer, last 7 days", data["reviewer_throughput_7d"]),
-        bar_chart("Sellers per score band", data["score_distribution"]),
+        bar_chart("Tasks completed per reviewer, last 7 days", data.reviewer_throughput_7d),
+        bar_chart("Sellers per score band", data.score_distribution),
     ]
     recent, total = list_applications(
         session, ApplicationFilters(text=q or None), limit=25, offset=0

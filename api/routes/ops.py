@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
@@ -20,7 +20,7 @@ OpsDep = Annotated[Principal, require_role(Role.ops)]
 
 
 @router.get("/stats", responses=errors(401, 403))
-def stats(_: OpsDep, session: SessionDep) -> dict[str, Any]:
+def stats(_: OpsDep, session: SessionDep) -> ops_stats.OpsStats:
     return ops_stats.stats(session)
 
 

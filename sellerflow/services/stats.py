@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session, col
 
 from sellerflow.db import table_of
@@ -12,7 +13,42 @@ from sellerflow.models import Application, Seller, StageChange, Task
 from sellerflow.vocabulary import SellerStatus, Stage, TaskStatus
 
 
-def stats(session: Session) -> dict[str, Any]:
+class Funnel(BaseModel):
+    applied: int
+    submitted: int
+    # Reached the SSM's sign-off.
+    reviewed: int
+    approved: int
+    active_sellers: int
+
+
+class OpenTasks(BaseModel):
+    open: int
+    overdue: int
+
+
+class TimeInStage(BaseModel):
+    """Hours spent in a stage by the applications that left it."""
+
+    p50: float | None
+    p90: float | None
+    n: int
+
+
+class OpsStats(BaseModel):
+    applications_per_stage: dict[str, int]
+    sellers_per_status: dict[str, int]
+    funnel: Funnel
+    open_tasks_per_role: dict[str, OpenTasks]
+    # The open tasks past due.
+    sla_breaches: int
+    time_in_stage_hours: dict[str, TimeInStage]
+    reviewer_throughput_7d: dict[str, int]
+    # Scored sellers in bands of 20 points.
+    score_distribution: dict[str, int]
+
+
+def stats(session: Session) -> OpsStats:
     now = datetime.now(UTC)
     per_stage: dict[str, int] = dict(
         session.execute(
@@ -37,24 +73,26 @@ def stats(session: Session) -> dict[str, Any]:
             ).group_by(col(StageChange.stage))
         ).all()
     )
-    return {
-        "applications_per_stage": {s.value: per_stage.get(s.value, 0) for s in Stage},
-        "sellers_per_status": {s.value: per_status.get(s.value, 0) for s in SellerStatus},
-        "funnel": {
-            "applied": sum(per_stage.values()),
-            "submitted": reached.get(Stage.submitted.value, 0),
-            "reviewed": reached.get(Stage.ssm_signoff.value, 0),
-            "approved": reached.get(Stage.approved.value, 0),
-            "active_sellers": per_status.get(SellerStatus.active.value, 0),
+    return OpsStats(
+        applications_per_stage={s.value: per_stage.get(s.value, 0) for s in Stage},
+        sellers_per_status={s.value: per_status.get(s.value, 0) for s in SellerStatus},
+        funnel=Funnel(
+            applied=sum(per_stage.values()),
+            submitted=reached.get(Stage.submitted.value, 0),
+            reviewed=reached.get(Stage.ssm_signoff.value, 0),
+            approved=reached.get(Stage.approved.value, 0),
+            active_sellers=per_status.get(SellerStatus.active.value, 0),
+        ),
+        open_tasks_per_role={
+            str(role): OpenTasks(open=n, overdue=int(late or 0)) for role, n, late in open_tasks
         },
-        "open_tasks_per_role": {
-            role: {"open": n, "overdue": int(late or 0)} for role, n, late in open_tasks
+        sla_breaches=sum(int(late or 0) for _, _, late in open_tasks),
+        time_in_stage_hours={
+            str(stage): TimeInStage(**figures) for stage, figures in _time_in_stage(session).items()
         },
-        "sla_breaches": sum(int(late or 0) for _, _, late in open_tasks),
-        "time_in_stage_hours": _time_in_stage(session),
-        "reviewer_throughput_7d": _reviewer_throughput(session, now - timedelta(days=7)),
-        "score_distribution": _score_distribution(session),
-    }
+        reviewer_throughput_7d=_reviewer_throughput(session, now - timedelta(days=7)),
+        score_distribution=_score_distribution(session),
+    )
 
 
 def _reviewer_throughput(session: Session, since: datetime) -> dict[str, int]:

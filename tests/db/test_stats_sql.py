@@ -118,4 +118,4 @@ def test_time_in_stage_of_many_journeys(engine: sa.Engine) -> None:
         figures = stats(session)
 
     assert expected[Stage.submitted]["n"] > 100
-    assert list(figures["time_in_stage_hours"].items()) == list(expected.items())
+    assert list(figures.model_dump()["time_in_stage_hours"].items()) == list(expected.items())
