@@ -16,11 +16,13 @@ from sqlmodel import Session
 
 from sellerflow.models import Appeal, EvaluationRun, Task
 from sellerflow.security import issue_token
+from sellerflow.services.integrations import create_key
 from tests.conftest import Stack
 from tests.journey import APPLICATION, DEV_PASSWORD, bearer, create_application, upload
 from tests.support.builders import seller_row
 
-ANONYMOUS = ("nobody", "expired", "forged", "forged_owner")
+# An integration's API key counts as no token anywhere but on the routes it is for.
+ANONYMOUS = ("nobody", "expired", "forged", "forged_owner", "integration")
 STAFF = ("onboarding", "ssm", "lab", "ops")
 EVERYONE = frozenset({*ANONYMOUS, "owner", "other_applicant", *STAFF})
 OWNER = frozenset({"owner"})
@@ -111,7 +113,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", SELLER + "/appeals/{appeal_id}"): Rule(OWNER_OR_STAFF, scoped=True),
     ("POST", SELLER + "/appeals/{appeal_id}/withdraw"): Rule(OWNER, scoped=True),
     ("POST", SELLER + "/actions"): Rule(OPS, json={"action": "warn", "reason": "test"}),
-    ("POST", "/v1/order-events"): Rule(OPS, json=[]),
+    ("POST", "/v1/order-events"): Rule(frozenset({"ops", "integration"}), json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
     ("GET", "/v1/ops/notifications"): Rule(OPS),
     ("POST", "/v1/ops/evaluations"): Rule(OPS),
@@ -212,6 +214,8 @@ async def build_world(stack: Stack) -> World:
         "kind": "terms",
         **insert_records(stack, app_id),
     }
+    with Session(stack.engine) as session:
+        integration = {"X-Api-Key": create_key(session, "order-feed")}
     wrong = "another-secret-key-that-is-long-enough-0123456789"
     callers = {
         "nobody": {},
@@ -220,6 +224,7 @@ async def build_world(stack: Stack) -> World:
         "forged_owner": bearer(issue_token(wrong, app_id, kind="applicant", minutes=5)),
         "owner": owner,
         "other_applicant": other,
+        "integration": integration,
         **staff_tokens(secret),
     }
     return World(params=params, callers=callers)
