@@ -113,6 +113,10 @@ ONE_TRANSACTION_PATCH = "one-transaction-per-move"
 # The submit update answers once the move it started is written, not as the workflow enters
 # the stage in memory (a document completed in between was taken: found under load).
 SUBMIT_WRITTEN_PATCH = "submit-answers-when-written"
+# The applicant's rejected and changes-requested notices give the public text of the reviewer's
+# reasons (policy.disclosure: no internal codes, the comment only when it asks for changes);
+# the stage change keeps the full text for staff. Runs from before told the full text.
+PUBLIC_REASONS_PATCH = "public-reasons-in-notices"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

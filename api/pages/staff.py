@@ -89,7 +89,7 @@ async def task_view(
         status_code,
         task=task_public(task),
         seller=seller_summary(seller) if seller else None,
-        app=application_public(session, state.policy, app) if app else None,
+        app=application_public(session, state.policy, app, for_staff=True) if app else None,
         documents=[document_public(d) for d in documents.documents_of(session, app)] if app else [],
         verdict_documents=[d for d in to_review if d.status in REVIEWABLE]
         if kind in REVIEW_KINDS

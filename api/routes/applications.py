@@ -87,7 +87,7 @@ async def get_application(
     row = await read_application(reads, application_id)
     if row is None:
         raise NotFound("no application with this id")
-    return application_view(row, state.policy)
+    return application_view(row, state.policy, for_staff=principal.is_staff)
 
 
 @router.get("", responses=errors(401, 403))
