@@ -18,6 +18,7 @@ from sellerflow.payloads import (
     SweepOutboxInput,
     SweepOutboxResult,
 )
+from sellerflow.policy.disclosure import public_summary
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.policy.seller_state import LEGAL_NOTICES
@@ -223,6 +224,9 @@ def store_notice(conn: sa.Connection, policy: Policy, inp: NotifyInput) -> bool:
         "notice_ends_at": "",
     }
     context.update(inp.context)
+    # The seller workflow's notices carry its reason records' summaries, which name the staff
+    # member who decided ("extend by ssm1: ..."): the seller is told what, not who.
+    context["reason"] = public_summary(str(context["reason"]))
     stored = outbox.enqueue(
         conn,
         key=inp.key,

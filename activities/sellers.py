@@ -16,6 +16,7 @@ from sellerflow.payloads import (
     TrialSnapshot,
     TrialSnapshotInput,
 )
+from sellerflow.policy.disclosure import public_summary
 from sellerflow.policy.requirements import document_date_error
 from sellerflow.policy.seller_state import notice_template
 from sellerflow.queries.documents import latest_documents
@@ -86,7 +87,7 @@ class SellerActivities:
                 context={
                     "recipient_name": app.contact_name,
                     "legal_name": app.legal_name,
-                    "reason": effect.reason.summary,
+                    "reason": public_summary(effect.reason.summary),
                     "status": effect.status.value,
                     "improve_by": mail_time(effect.improve_by),
                     "notice_ends_at": mail_time(effect.notice_ends_at),

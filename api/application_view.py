@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from api.fields import copied
 from api.schemas import ApplicationPublic, DecisionPublic
+from sellerflow.policy.disclosure import public_comment, public_reason_codes, public_reasons
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import Requirement
 from sellerflow.queries.applications import (
@@ -18,22 +19,28 @@ from sellerflow.queries.applications import (
 )
 from sellerflow.queries.documents import states_of
 from sellerflow.queries.requirements import requirements_of
-from sellerflow.vocabulary import SellerStatus
+from sellerflow.vocabulary import REASON_CODES, SellerStatus
 
 
-def application_view(row: sa.Row[Any], policy: Policy) -> ApplicationPublic:
-    """The answer from a row of `application_statement`."""
+def application_view(row: sa.Row[Any], policy: Policy, *, for_staff: bool) -> ApplicationPublic:
+    """The answer from a row of `application_statement`; the applicant's (`for_staff` false)
+    without who decided, internal reason codes and comments (`policy.disclosure`)."""
     trial_ends_at = (
         row.seller_trial_ends_at if row.seller_status == SellerStatus.trial.value else None
     )
     signed = {s.kind: s.version for s in records(row.signatures, SIGNATURE_FIELDS)}
     documents = states_of(records(row.documents, DOCUMENT_FIELDS))
     requirements = requirements_of(policy, row, documents, signed, trial_ends_at)
-    return public_view(row, requirements, records(row.decisions, DECISION_FIELDS))
+    decisions = records(row.decisions, DECISION_FIELDS)
+    return public_view(row, requirements, decisions, for_staff=for_staff)
 
 
 def public_view(
-    app: sa.Row[Any], requirements: list[Requirement], decisions: Sequence[Any]
+    app: sa.Row[Any],
+    requirements: list[Requirement],
+    decisions: Sequence[Any],
+    *,
+    for_staff: bool,
 ) -> ApplicationPublic:
     """`app` is a row of `APPLICATION`; `decisions` have `DECISION_FIELDS`."""
     return copied(
@@ -43,15 +50,20 @@ def public_view(
         deadline=app.deadline_at,
         seller_id=str(app.seller_id) if app.seller_id else None,
         requirements=requirements,
-        decisions=[
-            copied(
-                DecisionPublic,
-                t,
-                task_id=str(uuid.UUID(str(t.id))),  # SQLite's JSON carries the bare hex
-                decision=t.decision or "",
-                actor=t.completed_by,
-                decided_at=t.completed_at,
-            )
-            for t in decisions
-        ],
+        decisions=[decision_view(t, for_staff=for_staff) for t in decisions],
+    )
+
+
+def decision_view(task: Any, *, for_staff: bool) -> DecisionPublic:
+    """`task` has `DECISION_FIELDS`."""
+    decision, codes = task.decision or "", list(task.reason_codes or [])
+    return DecisionPublic(
+        task_id=str(uuid.UUID(str(task.id))),  # SQLite's JSON carries the bare hex
+        kind=task.kind,
+        decision=decision,
+        actor=task.completed_by if for_staff else None,
+        reason_codes=codes if for_staff else public_reason_codes(codes),
+        reasons=[REASON_CODES.get(c, c) for c in codes] if for_staff else public_reasons(codes),
+        comment=task.comment if for_staff else public_comment(decision, task.comment),
+        decided_at=task.completed_at,
     )

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
-from fastapi.security import OAuth2PasswordBearer
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Session
 from temporalio.client import Client
@@ -19,6 +19,7 @@ from sellerflow.policy.model import Policy
 from sellerflow.principal import Principal
 from sellerflow.security import read_token
 from sellerflow.services.auth import STAFF_MEMBER, staff_member, staff_principal
+from sellerflow.services.integrations import integration_principal
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Role
@@ -164,6 +165,32 @@ async def get_staff(principal: PrincipalDep) -> Principal:
 
 
 StaffDep = Annotated[Principal, Depends(get_staff)]
+
+# Read only by the routes an integration may call (order ingestion): anywhere else the key is
+# not looked at, and the call is one without a token (401).
+api_key = APIKeyHeader(
+    name="X-Api-Key",
+    auto_error=False,
+    description="an integration's API key (`python -m sellerflow.cli.integrations create`)",
+)
+
+
+async def get_integration_or_principal(
+    state: StateDep,
+    key: Annotated[str | None, Depends(api_key)],
+    token: Annotated[str | None, Depends(oauth2)],
+) -> Principal:
+    """The integration an `X-Api-Key` names, else the bearer token's caller."""
+    if key is None:
+        return await get_principal(state, token)
+    async with state.reads.connect() as conn:
+        integration = await integration_principal(conn, key)
+    if integration is None:
+        raise Unauthorized("unknown or revoked API key")
+    return integration
+
+
+IntegrationOrPrincipalDep = Annotated[Principal, Depends(get_integration_or_principal)]
 
 
 def require_role(*roles: Role) -> Any:

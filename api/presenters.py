@@ -45,9 +45,11 @@ def application_summary(app: Application) -> ApplicationSummary:
     )
 
 
-def application_public(session: Session, policy: Policy, app: Application) -> ApplicationPublic:
+def application_public(
+    session: Session, policy: Policy, app: Application, *, for_staff: bool
+) -> ApplicationPublic:
     """The same view as `GET /v1/applications/{id}`, read in the caller's session."""
-    return application_view(application_row(session, app.id), policy)
+    return application_view(application_row(session, app.id), policy, for_staff=for_staff)
 
 
 def notification_public(message: Notification) -> NotificationPublic:

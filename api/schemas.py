@@ -79,6 +79,7 @@ class DecisionPublic(BaseModel):
     decision: str
     actor: str | None
     reason_codes: list[str]
+    reasons: list[str] = Field(description="the public text of each reason")
     comment: str | None
     decided_at: datetime | None
 

@@ -365,3 +365,18 @@ class LoginThrottle(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     failures: int = 0
     window_started_at: datetime = ts()
+
+
+# --- integration keys (migration 0009) --------------------------------------------------------
+
+
+class IntegrationKey(SQLModel, table=True):
+    """A service account's API key (sellerflow.services.integrations): its SHA-256 only, the key
+    itself is shown once at creation."""
+
+    __tablename__ = "integration_key"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    name: str = Field(unique=True, max_length=64)
+    key_sha256: str = Field(unique=True, max_length=64)
+    created_at: datetime = ts(default_now=True)
+    revoked_at: datetime | None = ts(nullable=True)

@@ -1,4 +1,5 @@
-"""Who is acting: a staff member with roles, or an applicant scoped to one application."""
+"""Who is acting: a staff member with roles, an applicant scoped to one application, or an
+integration (a service account with an API key, for order ingestion only)."""
 
 import uuid
 from dataclasses import dataclass
@@ -12,10 +13,11 @@ class Principal:
     roles: frozenset[str] = frozenset()
     application_id: uuid.UUID | None = None
     email: str | None = None
+    integration: str | None = None
 
     @property
     def is_staff(self) -> bool:
-        return self.application_id is None
+        return self.application_id is None and self.integration is None
 
     def has(self, *roles: Role) -> bool:
         return any(r.value in self.roles for r in roles)

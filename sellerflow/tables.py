@@ -4,10 +4,20 @@
 import sqlalchemy as sa
 
 from sellerflow.db import table_of
-from sellerflow.models import Application, Document, Seller, Signature, Task
+from sellerflow.models import (
+    Application,
+    Document,
+    IntegrationKey,
+    Seller,
+    SellerAction,
+    Signature,
+    Task,
+)
 
 APPLICATIONS: sa.Table = table_of(Application)
 DOCUMENTS: sa.Table = table_of(Document)
+INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
 SELLERS: sa.Table = table_of(Seller)
+SELLER_ACTIONS: sa.Table = table_of(SellerAction)
 SIGNATURES: sa.Table = table_of(Signature)
 TASKS: sa.Table = table_of(Task)

@@ -197,6 +197,11 @@ REASON_CODES: dict[str, str] = {
     "other": "Other reason, see comment",
 }
 
+# Reason codes for staff only: an applicant or a seller is given NEUTRAL_REASON instead (telling
+# a suspect what gave them away helps them hide it next time).
+INTERNAL_REASON_CODES = frozenset({"suspected_fraud"})
+NEUTRAL_REASON = "The application does not meet the marketplace's requirements"
+
 # ISO 3166-1 alpha-2 codes.
 ISO_COUNTRIES = frozenset(
     """AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ

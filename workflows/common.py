@@ -110,6 +110,10 @@ WITHDRAW_RACE_PATCH = "withdraw-against-pending-decision"
 # task, the notice) is written by one `transition` activity in one database transaction,
 # instead of one activity per write: 22 activities a journey became 10.
 ONE_TRANSACTION_PATCH = "one-transaction-per-move"
+# The applicant's rejected and changes-requested notices give the public text of the reviewer's
+# reasons (policy.disclosure: no internal codes, the comment only when it asks for changes);
+# the stage change keeps the full text for staff. Runs from before told the full text.
+PUBLIC_REASONS_PATCH = "public-reasons-in-notices"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         WithdrawInput,
     )
     from sellerflow.policy import onboarding as rules
+    from sellerflow.policy.disclosure import public_reasons_text
     from sellerflow.policy.model import add_duration
     from sellerflow.search_attributes import STAGE
     from sellerflow.vocabulary import FINAL_STAGES, Decision, Stage, TaskKind
@@ -42,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         ESCALATE_TO_ROLE_PATCH,
         IN_REVIEW_PATCH,
         ONE_TRANSACTION_PATCH,
+        PUBLIC_REASONS_PATCH,
         STAGE_CHANGES_PATCH,
         SUBMIT_KEPT_PATCH,
         WITHDRAW_RACE_PATCH,
@@ -132,10 +134,14 @@ class OnboardingWorkflow:
                 after = rules.stage_after(kind, decision.decision)
                 reason = rules.reasons_text(decision)
                 if after == Stage.rejected:
-                    return await self._end(after, reason, self._closing(kind, decision))
+                    told = self._told(decision, reason)
+                    return await self._end(after, reason, self._closing(kind, decision), told)
                 if after == Stage.changes_requested:
                     move, deadline = self._changes_requested(
-                        [reason], round_no, self._closing(kind, decision)
+                        [reason],
+                        round_no,
+                        self._closing(kind, decision),
+                        told=[self._told(decision, reason)],
                     )
                     break
                 if kind == rules.FIRST_TASK:
@@ -166,6 +172,12 @@ class OnboardingWorkflow:
             self.decided_task = decision.task_id
         return decision
 
+    def _told(self, decision: CompleteTaskInput, reason: str) -> str:
+        """What the applicant's notice says of a decision whose record says `reason`."""
+        if not patched(PUBLIC_REASONS_PATCH):
+            return reason
+        return public_reasons_text(decision.decision, decision.reason_codes, decision.comment)
+
     def _closing(
         self, kind: TaskKind, decision: CompleteTaskInput, *stages: SetStageInput
     ) -> TransitionInput:
@@ -184,22 +196,37 @@ class OnboardingWorkflow:
         )
 
     def _changes_requested(
-        self, reasons: list[str], round_no: int, closing: TransitionInput | None = None
+        self,
+        reasons: list[str],
+        round_no: int,
+        closing: TransitionInput | None = None,
+        told: list[str] | None = None,
     ) -> tuple[TransitionInput, datetime]:
+        """`told`: what the notice says, when it is not `reasons` (the stage's record)."""
         deadline = add_duration(workflow.now(), self.policy.durations.changes_deadline)
         move = TransitionInput(
             close=closing.close if closing else None,
             verdicts=closing.verdicts if closing else None,
             stages=[self._stage(Stage.changes_requested, deadline, reason="; ".join(reasons))],
             notices=[
-                self._notice("changes_requested", f"changes-{round_no}", {"reasons": reasons})
+                self._notice(
+                    "changes_requested",
+                    f"changes-{round_no}",
+                    {"reasons": reasons if told is None else told},
+                )
             ],
         )
         return move, deadline
 
     async def _end(
-        self, stage: Stage, reason: str, closing: TransitionInput | None = None
+        self,
+        stage: Stage,
+        reason: str,
+        closing: TransitionInput | None = None,
+        told: str | None = None,
     ) -> OnboardingResult:
+        """`told`: what the notice says, when it is not `reason` (the stage's record)."""
+        told = reason if told is None else told
         await self._move(
             TransitionInput(
                 close=closing.close if closing else None,
@@ -207,7 +234,7 @@ class OnboardingWorkflow:
                 cancel=CancelTasksInput(workflow_id=workflow.info().workflow_id, at=workflow.now()),
                 stages=[self._stage(stage, reason=reason)],
                 notices=[
-                    self._notice(stage.value, stage.value, {"reasons": [reason] if reason else []})
+                    self._notice(stage.value, stage.value, {"reasons": [told] if told else []})
                 ],
             )
         )

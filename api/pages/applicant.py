@@ -133,7 +133,7 @@ def dashboard(
         request,
         page,
         "apply_dashboard.html",
-        app=application_public(session, state.policy, app),
+        app=application_public(session, state.policy, app, for_staff=False),
         documents=[document_public(d) for d in documents.documents_of(session, app)],
         rules=state.policy.documents,
         extensions=FILE_EXTENSIONS,

@@ -96,7 +96,7 @@ async def history_page(
         request,
         page,
         "ops_history.html",
-        app=application_public(session, state.policy, app),
+        app=application_public(session, state.policy, app, for_staff=True),
         seller=session.get(Seller, app.seller_id) if app.seller_id else None,
         timeline=[TimelineEntry(**vars(e)) for e in found.entries] if found else [],
         history_error=history_error,

@@ -21,7 +21,7 @@ from api.pages.session import (
     render,
     text,
 )
-from api.presenters import application_public, document_public, task_public
+from api.presenters import application_public, document_public, seller_summary, task_public
 from api.schemas import DocumentVerdictBody, TaskComplete, TimelineEntry
 from sellerflow.errors import DomainError
 from sellerflow.models import Application, Seller, Task
@@ -29,6 +29,7 @@ from sellerflow.policy.mystery import MysteryChecklist
 from sellerflow.principal import Principal
 from sellerflow.queries.documents import latest_documents
 from sellerflow.services import documents, history, tasks
+from sellerflow.services.access import may_read
 from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, DocumentStatus, TaskKind
 
 router = APIRouter(prefix="/staff", route_class=PageRoute, include_in_schema=False)
@@ -42,11 +43,15 @@ REVIEW_KINDS = {TaskKind.onboarding_review, TaskKind.ssm_signoff}
 REVIEWABLE = {DocumentStatus.uploaded.value, DocumentStatus.verified.value}
 
 
-def _application_of(session: SessionDep, task: Task) -> Application | None:
-    if task.application_id is not None:
-        return session.get(Application, task.application_id)
-    seller = session.get(Seller, task.seller_id) if task.seller_id else None
-    return session.get(Application, seller.application_id) if seller else None
+def _application_of(session: SessionDep, task: Task, staff: Principal) -> Application | None:
+    """The application behind the task, if the caller may read it (the lab may not)."""
+    app_id = task.application_id
+    if app_id is None:
+        seller = session.get(Seller, task.seller_id) if task.seller_id else None
+        app_id = seller.application_id if seller else None
+    if app_id is None or not may_read(session, staff, app_id):
+        return None
+    return session.get(Application, app_id)
 
 
 async def _history(
@@ -73,7 +78,8 @@ async def task_view(
 ) -> Response:
     task = tasks.task_for(session, task_id, staff)
     kind = TaskKind(task.kind)
-    app = _application_of(session, task)
+    app = _application_of(session, task, staff)
+    seller = session.get(Seller, task.seller_id) if task.seller_id else None
     timeline, history_error = await _history(app, staff, session, state) if app else ([], None)
     to_review = latest_documents(session, app.id).values() if app else []
     return render(
@@ -82,7 +88,8 @@ async def task_view(
         "staff_task.html",
         status_code,
         task=task_public(task),
-        app=application_public(session, state.policy, app) if app else None,
+        seller=seller_summary(seller) if seller else None,
+        app=application_public(session, state.policy, app, for_staff=True) if app else None,
         documents=[document_public(d) for d in documents.documents_of(session, app)] if app else [],
         verdict_documents=[d for d in to_review if d.status in REVIEWABLE]
         if kind in REVIEW_KINDS

@@ -30,7 +30,7 @@ from sellerflow.errors import NotFound
 from sellerflow.queries.applications import read_application
 from sellerflow.queries.requirements import requirement_list
 from sellerflow.services import applications
-from sellerflow.services.access import check_may_read, owner_application
+from sellerflow.services.access import check_may_read_async, owner_application, readable_by
 from sellerflow.vocabulary import SellerCategory, Stage
 
 router = APIRouter(prefix="/v1/applications", tags=["applications"])
@@ -78,21 +78,21 @@ async def create_application(
     return created
 
 
-@router.get("/{application_id}", responses=errors(401, 404))
+@router.get("/{application_id}", responses=errors(401, 403, 404))
 async def get_application(
     application_id: uuid.UUID, principal: PrincipalDep, reads: ReadsDep, state: StateDep
 ) -> ApplicationPublic:
     """One statement, awaited on the event loop: the most frequent read of the API."""
-    check_may_read(principal, application_id)
+    await check_may_read_async(reads, principal, application_id)
     row = await read_application(reads, application_id)
     if row is None:
         raise NotFound("no application with this id")
-    return application_view(row, state.policy)
+    return application_view(row, state.policy, for_staff=principal.is_staff)
 
 
 @router.get("", responses=errors(401, 403))
 def list_applications(
-    _: StaffDep,
+    staff: StaffDep,
     session: SessionDep,
     stage: Stage | None = None,
     category: SellerCategory | None = None,
@@ -102,7 +102,9 @@ def list_applications(
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[ApplicationSummary]:
     filters = applications.ApplicationFilters(stage, category, country, q)
-    rows, total = applications.list_applications(session, filters, limit=limit, offset=offset)
+    rows, total = applications.list_applications(
+        session, filters, limit=limit, offset=offset, readable=readable_by(staff)
+    )
     data = [application_summary(a) for a in rows]
     return Page(data=data, count=total, limit=limit, offset=offset)
 

@@ -52,7 +52,7 @@ async def complete_document(
     "/{document_id}/download",
     status_code=307,
     response_class=RedirectResponse,
-    responses=errors(401, 404, 409),
+    responses=errors(401, 403, 404, 409),
 )
 def download_document(
     application_id: uuid.UUID,
@@ -67,7 +67,7 @@ def download_document(
     return RedirectResponse(url, status_code=307)
 
 
-@router.get("", responses=errors(401, 404))
+@router.get("", responses=errors(401, 403, 404))
 def list_documents(
     application_id: uuid.UUID, principal: PrincipalDep, session: SessionDep
 ) -> Page[DocumentPublic]:

@@ -21,6 +21,8 @@ from api.schemas import (
     SellerPublic,
     SellerSummary,
 )
+from sellerflow.models import SellerAction
+from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.principal import Principal
 from sellerflow.services import sellers
 from sellerflow.services.sellers import seller_for
@@ -61,16 +63,24 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
             for c in sellers.scorecard(session, seller)
         ],
         actions=[
-            SellerActionPublic(
-                at=a.created_at,
-                from_status=a.from_status,
-                to_status=a.to_status,
-                action=a.action,
-                actor=a.actor,
-                reason=a.reason,
-            )
+            action_public(a, for_staff=principal.is_staff)
             for a in sellers.actions_of(session, seller)
         ],
+    )
+
+
+def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPublic:
+    """The seller is told whether a person or the system decided, not who (`policy.disclosure`)."""
+    reason = action.reason
+    if not for_staff:
+        reason = {**reason, "summary": public_summary(str(reason.get("summary", "")))}
+    return SellerActionPublic(
+        at=action.created_at,
+        from_status=action.from_status,
+        to_status=action.to_status,
+        action=action.action,
+        actor=action.actor if for_staff else public_actor(action.actor),
+        reason=reason,
     )
 
 

@@ -60,10 +60,15 @@ class ApplicationFilters:
 
 
 def list_applications(
-    session: Session, filters: ApplicationFilters, *, limit: int, offset: int
+    session: Session,
+    filters: ApplicationFilters,
+    *,
+    limit: int,
+    offset: int,
+    readable: sa.ColumnElement[bool] | None = None,
 ) -> tuple[list[Application], int]:
-    """Newest first, and how many match."""
-    conditions: list[sa.ColumnElement[bool]] = []
+    """Newest first, and how many match; `readable` is the caller's `access.readable_by`."""
+    conditions: list[sa.ColumnElement[bool]] = [] if readable is None else [readable]
     if filters.stage:
         conditions.append(col(Application.stage) == filters.stage.value)
     if filters.category:

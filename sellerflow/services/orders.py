@@ -17,9 +17,10 @@ from sellerflow.vocabulary import Role
 MAX_BATCH = 10_000
 
 
-def check_may_post(staff: Principal, size: int) -> None:
-    if not staff.has(Role.ops):
-        raise Forbidden("needs role ops (or the integration account)")
+def check_may_post(caller: Principal, size: int) -> None:
+    """Ops (manual corrections) and the integration accounts post order events."""
+    if caller.integration is None and not (caller.is_staff and caller.has(Role.ops)):
+        raise Forbidden("needs role ops (or an integration key)")
     if size > MAX_BATCH:
         raise InvalidRequest(f"at most {MAX_BATCH} events per call")
 

@@ -23,7 +23,7 @@ from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, TaskOutcome
 from sellerflow.principal import Principal
 from sellerflow.services.auth import STAFF, STAFF_COLUMNS
-from sellerflow.tables import APPLICATIONS, TASKS
+from sellerflow.tables import APPLICATIONS, SELLER_ACTIONS, TASKS
 from sellerflow.vocabulary import TASK_ROLES, Decision, Role, TaskKind, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow
@@ -42,7 +42,8 @@ class TaskFields(Protocol):
 
 
 class DecidableTask(TaskFields, Protocol):
-    """A row of `TASK_WITH_CONTACT`: the task's columns and its application's contact."""
+    """A row of `TASK_WITH_CONTACT`: the task's columns, its application's contact and who
+    made the seller's last status change before the task opened."""
 
     workflow_id: str
     completed_by: str | None
@@ -52,6 +53,7 @@ class DecidableTask(TaskFields, Protocol):
     document_verdicts: list[dict[str, Any]] | None
     checklist: dict[str, Any] | None
     contact_email: str | None
+    restricted_by: str | None
 
 
 @dataclass(frozen=True)
@@ -135,8 +137,24 @@ def task_for(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
 
 # A task with its application's contact (for the four-eyes rule).
 _TASK_WITH_CONTACT = TASKS.outerjoin(APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id)
+# Who decided the restriction an appeal review is about: the seller's last status change
+# before the review opened. Both times are the seller workflow's clock, and the workflow writes
+# the status change (apply_status) before it opens the review (open_task) of an appeal filed
+# after it, so the row is there whenever the task is.
+RESTRICTED_BY = (
+    sa.select(SELLER_ACTIONS.c.actor)
+    .where(
+        SELLER_ACTIONS.c.seller_id == TASKS.c.seller_id,
+        SELLER_ACTIONS.c.created_at <= TASKS.c.created_at,
+    )
+    .order_by(SELLER_ACTIONS.c.created_at.desc())
+    .limit(1)
+    .correlate(TASKS)
+    .scalar_subquery()
+    .label("restricted_by")
+)
 TASK_WITH_CONTACT = (
-    sa.select(TASKS, APPLICATIONS.c.contact_email)
+    sa.select(TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY)
     .select_from(_TASK_WITH_CONTACT)
     .where(TASKS.c.id == sa.bindparam("task"))
 )
@@ -144,7 +162,7 @@ TASK_WITH_CONTACT = (
 
 # The caller's staff row, and the task if there is one (one round trip for both).
 STAFF_AND_TASK = (
-    sa.select(*STAFF_COLUMNS, TASKS, APPLICATIONS.c.contact_email)
+    sa.select(*STAFF_COLUMNS, TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY)
     .select_from(STAFF.outerjoin(_TASK_WITH_CONTACT, TASKS.c.id == sa.bindparam("task")))
     .where(STAFF.c.username == sa.bindparam("username"))
 )
@@ -233,6 +251,8 @@ async def decide(
     contact = task.contact_email
     if contact and staff.email and contact.lower() == staff.email.lower():
         raise Conflict("nobody may review an application whose contact is themselves")
+    if kind == TaskKind.appeal_review and task.restricted_by == staff.subject:
+        raise Conflict("four eyes: the appeal against a restriction you decided is for another")
     handle = temporal.get_workflow_handle(task.workflow_id)
     update = (
         OnboardingWorkflow.complete_task
