@@ -78,16 +78,6 @@ class OnboardingState(Payload):
 # --- seller workflow ---------------------------------------------------------------------
 
 
-class SellerInput(Payload):
-    seller_id: str
-    application_id: str
-    policy: Policy
-    state: SellerState | None = None
-    # The trial-started notice, when the onboarding's account move stored it: the first run
-    # only delivers it.
-    trial_notice_key: str | None = None
-
-
 class StandingChangedInput(Payload):
     event_id: str
     standing: Standing
@@ -109,6 +99,28 @@ class ManualActionInput(Payload):
     actor: str
     reason: str
     fraud: bool = False
+
+
+class CarriedMessage(Payload):
+    """A message a run received by signal and left to the next one: one field is set."""
+
+    decision: CompleteTaskInput | None = None
+    standing: StandingChangedInput | None = None
+    appeal_filed: AppealFiledInput | None = None
+    appeal_withdrawn: AppealWithdrawnInput | None = None
+    manual_action: ManualActionInput | None = None
+
+
+class SellerInput(Payload):
+    seller_id: str
+    application_id: str
+    policy: Policy
+    state: SellerState | None = None
+    # The trial-started notice, when the onboarding's account move stored it: the first run
+    # only delivers it.
+    trial_notice_key: str | None = None
+    # Messages the run before received and left, oldest first: they come before any other.
+    carried: list[CarriedMessage] = []
 
 
 class SellerView(Payload):

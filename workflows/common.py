@@ -114,6 +114,10 @@ ONE_TRANSACTION_PATCH = "one-transaction-per-move"
 # reasons (policy.disclosure: no internal codes, the comment only when it asks for changes);
 # the stage change keeps the full text for staff. Runs from before told the full text.
 PUBLIC_REASONS_PATCH = "public-reasons-in-notices"
+# A seller run that must continue as new while messages keep coming answers its updates, then
+# carries the messages that came by signal to the next run (before, it handled them first, and
+# under a stream that never stopped it never continued as new).
+CARRY_MESSAGES_PATCH = "carry-messages-over"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

@@ -6,7 +6,7 @@ carries out the effects it returns. It continues as new before its history grows
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TypeVar, assert_never
+from typing import NoReturn, TypeVar, assert_never, cast
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         AppealWithdrawnInput,
         ApplySellerStatusInput,
         CancelTasksInput,
+        CarriedMessage,
         CloseTaskInput,
         CompleteTaskInput,
         ManualActionInput,
@@ -51,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
     from sellerflow.search_attributes import SELLER_STATUS
     from workflows.common import (
         ACTIVITY_OPTIONS,
+        CARRY_MESSAGES_PATCH,
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
         LIFECYCLE_PATCH,
@@ -93,8 +95,10 @@ class SellerWorkflow:
         # State is set here, not in run: a run's first workflow task may carry signals and
         # updates (sent while it was being started, or right after a continue-as-new), and
         # their handlers and validators run before `run` does.
-        self.inbox: list[Message] = []
+        self.inbox: list[Message] = [_uncarried(c) for c in inp.carried]
         self.answers: dict[str, Answer] = {}
+        # The keys updates are waiting on: their messages must be handled in this run.
+        self.owed: set[str] = set()
         self.refused: list[str] = []
         self.effects_done = 0
         # The task whose decision is being carried out (its message is out of the inbox).
@@ -134,20 +138,16 @@ class SellerWorkflow:
             await self._record_standing()
             self._describe()
             if self._should_continue_as_new():
-                # A message arriving meanwhile is handled first (next loop), never stranded.
+                if self._carrying():
+                    await self._close_run()
+                # A message arriving meanwhile is handled first (next loop), never stranded;
+                # under a stream that never stops the run never closed (CARRY_MESSAGES_PATCH).
                 await workflow.wait_condition(
                     lambda: workflow.all_handlers_finished() or bool(self.inbox)
                 )
                 if self.inbox:
                     continue
-                workflow.continue_as_new(
-                    SellerInput(
-                        seller_id=self.seller_id,
-                        application_id=self.application_id,
-                        policy=self.policy,
-                        state=self.s,
-                    )
-                )
+                self._continue_as_new()
         # Updates accepted just before the offboarding are answered, not left waiting.
         while True:
             await workflow.wait_condition(
@@ -159,8 +159,41 @@ class SellerWorkflow:
 
     async def _handle_inbox(self) -> None:
         while self.inbox:
+            # Closing, messages are still handled in the order they came, up to the last one an
+            # update waits on; the rest goes to the next run.
+            if self._should_continue_as_new() and not self._owed_in_inbox() and self._carrying():
+                return
             message = self.inbox.pop(0)
             await ROUTES[type(message)].apply(self, message)
+
+    def _carrying(self) -> bool:
+        """Whether a run closing with messages in its inbox carries them to the next run."""
+        return patched(CARRY_MESSAGES_PATCH)
+
+    def _owed_in_inbox(self) -> bool:
+        return any(_key_of(m) in self.owed for m in self.inbox)
+
+    async def _close_run(self) -> NoReturn:
+        """Continue as new once every update is answered: the messages of updates are handled
+        here, those that came by signal are carried to the next run, in their order."""
+        while True:
+            await workflow.wait_condition(
+                lambda: workflow.all_handlers_finished() or self._owed_in_inbox()
+            )
+            if not self._owed_in_inbox():
+                self._continue_as_new()
+            await self._handle_inbox()
+
+    def _continue_as_new(self) -> NoReturn:
+        workflow.continue_as_new(
+            SellerInput(
+                seller_id=self.seller_id,
+                application_id=self.application_id,
+                policy=self.policy,
+                state=self.s,
+                carried=[_carried(m) for m in self.inbox],
+            )
+        )
 
     async def _decide_trial(self) -> None:
         snapshot = await ACTIVITY_OPTIONS.execute(
@@ -381,8 +414,10 @@ class SellerWorkflow:
         )
 
     async def _answer(self, message: Message, key: str) -> str:
+        self.owed.add(key)
         self.inbox.append(message)
         await workflow.wait_condition(lambda: key in self.answers)
+        self.owed.discard(key)
         # Read, not popped: two updates with the same key (a retried request) may both be
         # waiting, and both wake on the one answer. The answers last only as long as the run.
         answer = self.answers[key]
@@ -563,6 +598,26 @@ ROUTES: dict[type[Payload], Route] = dict(
         ),
     ]
 )
+
+
+# The field of `CarriedMessage` each kind of message travels in.
+_CARRIED_AS: dict[type[Payload], str] = {
+    CompleteTaskInput: "decision",
+    StandingChangedInput: "standing",
+    AppealFiledInput: "appeal_filed",
+    AppealWithdrawnInput: "appeal_withdrawn",
+    ManualActionInput: "manual_action",
+}
+
+
+def _carried(message: Message) -> CarriedMessage:
+    return CarriedMessage.model_validate({_CARRIED_AS[type(message)]: message})
+
+
+def _uncarried(carried: CarriedMessage) -> Message:
+    found = [getattr(carried, name) for name in _CARRIED_AS.values()]
+    [message] = [m for m in found if m is not None]
+    return cast(Message, message)
 
 
 def _key_of(message: Message) -> str:

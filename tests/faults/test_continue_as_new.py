@@ -609,3 +609,36 @@ async def test_evaluations_signal_each_seller_once_while_both_roll_over(rig: Rig
     assert min(evaluation_runs) >= 2, evaluation_runs
     seller_runs = [len(await run_chain(rig.client, h.id)) for h in handles]
     assert min(seller_runs) >= 2, seller_runs
+
+
+STREAM = 160  # standings sent back to back: many runs' worth of work, faster than it is done
+
+
+async def test_a_stream_of_standings_faster_than_the_run_still_continues_as_new(
+    rig: Rig,
+) -> None:
+    """Standings sent back to back, each changing the status (so the run is always in an
+    activity when the next ones arrive): the run still continues as new near its limit,
+    carrying the standings it has not applied, instead of handling messages for ever; every
+    standing is applied once, in order, across the runs."""
+    handle = await rig.start(active_seller())
+    seller_id = handle.id.removeprefix("seller-")
+    for sent in range(STREAM):
+        standing = (Standing.warn, Standing.good)[sent % 2]
+        inp = StandingChangedInput(event_id=f"stream-{sent}", standing=standing)
+        await handle.signal(SellerWorkflow.standing_changed, inp)
+    await eventually(
+        lambda: len(rig.effects.by_seller[seller_id]) >= STREAM or None,
+        timeout=SETTLE_SECONDS,
+        why=lambda: f"{len(rig.effects.by_seller[seller_id])} of {STREAM} standings applied",
+    )
+
+    runs = await run_chain(rig.client, handle.id)
+    assert len(runs) >= 3, f"{len(runs)} runs of {[len(r) for r in runs]} events"
+    # A run checks its length before each message: past the limit by the events of one message,
+    # and of the signals that reach it while it closes (the server refuses a closing that new
+    # signals reached, and the run closes again, carrying them): a bound of its own, not the
+    # stream's length.
+    assert max(len(events) for events in runs) <= 5 * EVENTS_PER_RUN, [len(r) for r in runs]
+    statuses = [status for status, _ in rig.effects.by_seller[seller_id]]
+    assert statuses == [(SellerStatus.warned, SellerStatus.active)[i % 2] for i in range(STREAM)]
