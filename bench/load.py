@@ -727,6 +727,9 @@ def running_stack(options: LoadOptions, workdir: Path) -> Iterator[Stack]:
             "sellerflow_policy": "default",
             "sellerflow_public_url": api_url,
             "smtp_url": "",
+            # Every journey comes from one address, most with one e-mail: no creation limits.
+            "applications_per_address_per_hour": "0",
+            "applications_per_email_per_day": "0",
         }
         settings = Settings(**values)  # type: ignore[arg-type]
         names = ["temporal", "s3", "api", *(f"worker{i}" for i in range(options.workers))]

@@ -358,8 +358,9 @@ class EvaluationRun(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins of one username or one client address in the current window, keyed by an
-    HMAC of it with the secret key (sellerflow.services.login_throttle): no personal data."""
+    """Attempts counted under a named limit (failed sign-ins of a username or an address,
+    applications of an address or an e-mail address) in the current window, keyed by an HMAC
+    of it with the secret key (sellerflow.services.throttle): no personal data."""
 
     __tablename__ = "login_throttle"
     key: str = Field(primary_key=True, max_length=64)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import ValidationError
 
 from api.deps import SessionDep, StateDep, TemporalDep
+from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
@@ -102,8 +103,9 @@ async def start_application(
         body = ApplicationCreate.model_validate(
             {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
         )
+        address = request.client.host if request.client else None
         opened = await applications.open_application(
-            session, temporal, state.settings, state.policy, body.record_fields()
+            session, temporal, state.settings, state.policy, body.record_fields(), None, address
         )
     except ValidationError as err:
         messages = validation_messages(err)
@@ -111,7 +113,9 @@ async def start_application(
             request, page, 422, values=values, products_chosen=products, messages=messages
         )
     except DomainError as err:
-        return _start_form(request, page, err.status_code, values=values, messages=[readable(err)])
+        shown = _start_form(request, page, err.status_code, values=values, messages=[readable(err)])
+        shown.headers.update(retry_after(err) or {})
+        return shown
     app_id = opened.application.id
     owner = Principal(subject="applicant", application_id=app_id)
     new_page = signed_in(state.settings, opened.applicant_token, owner, APPLICANT_TOKEN_MINUTES)

@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.application_view import application_view
 from api.deps import (
@@ -42,10 +42,17 @@ async def open_application(
     session: SessionDep,
     temporal: TemporalDep,
     idempotency_key: str | None = None,
+    address: str | None = None,
 ) -> tuple[ApplicationCreated, bool]:
     """The application stored and its workflow started; whether Temporal confirmed the start."""
     opened = await applications.open_application(
-        session, temporal, state.settings, state.policy, body.record_fields(), idempotency_key
+        session,
+        temporal,
+        state.settings,
+        state.policy,
+        body.record_fields(),
+        idempotency_key,
+        address,
     )
     app = opened.application
     created = ApplicationCreated(
@@ -60,9 +67,13 @@ async def open_application(
 @router.post(
     "",
     status_code=201,
-    responses={**errors(409, 422, 503), 202: {"description": "stored; its workflow is starting"}},
+    responses={
+        **errors(409, 422, 429, 503),
+        202: {"description": "stored; its workflow is starting"},
+    },
 )
 async def create_application(
+    request: Request,
     body: ApplicationCreate,
     state: StateDep,
     session: SessionDep,
@@ -71,8 +82,12 @@ async def create_application(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> ApplicationCreated:
     """201 once the workflow runs; 202 when Temporal did not confirm the start in time (the
-    application is stored and its workflow starts shortly: poll it with the token)."""
-    created, started = await open_application(body, state, session, temporal, idempotency_key)
+    application is stored and its workflow starts shortly: poll it with the token); 429 beyond
+    the applications allowed per client address and per e-mail address."""
+    address = request.client.host if request.client else None
+    created, started = await open_application(
+        body, state, session, temporal, idempotency_key, address
+    )
     if not started:
         response.status_code = 202
     return created
