@@ -80,7 +80,7 @@ def build_activities(
     sellers = SellerActivities(engine)
     evaluation = EvaluationActivities(engine)
     starts = OnboardingStarts(engine, settings, policy)
-    moves = OnboardingActivities(engine, policy, apps)
+    moves = OnboardingActivities(engine, settings, policy, apps)
     return [
         moves.transition,
         apps.set_stage,

@@ -132,6 +132,9 @@ class Application(SQLModel, table=True):
     seller_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = ts(default_now=True, index=True)
     updated_at: datetime = ts(default_now=True)
+    # When the applicant opened the link of the first mail (migration 0010): documents are
+    # declared only after it (sellerflow.services.email_confirmation).
+    email_confirmed_at: datetime | None = ts(nullable=True)
 
 
 class StageChange(SQLModel, table=True):

@@ -22,6 +22,8 @@ from api.schemas import (
     ApplicationCreated,
     ApplicationPublic,
     ApplicationSummary,
+    EmailConfirmationBody,
+    EmailConfirmed,
     Page,
     StageResult,
     WithdrawBody,
@@ -29,7 +31,7 @@ from api.schemas import (
 from sellerflow.errors import NotFound
 from sellerflow.queries.applications import read_application
 from sellerflow.queries.requirements import requirement_list
-from sellerflow.services import applications
+from sellerflow.services import applications, email_confirmation
 from sellerflow.services.access import check_may_read, owner_application
 from sellerflow.vocabulary import SellerCategory, Stage
 
@@ -120,6 +122,18 @@ def list_applications(
     rows, total = applications.list_applications(session, filters, limit=limit, offset=offset)
     data = [application_summary(a) for a in rows]
     return Page(data=data, count=total, limit=limit, offset=offset)
+
+
+@router.post("/{application_id}/email-confirmation", responses=errors(401, 404, 422))
+def confirm_email(
+    application_id: uuid.UUID, body: EmailConfirmationBody, session: SessionDep, state: StateDep
+) -> EmailConfirmed:
+    """The token of the link in the first mail confirms the contact e-mail address (again: the
+    first time is kept); no other token does."""
+    confirmed_at = email_confirmation.confirm_email(
+        session, state.settings, application_id, body.token
+    )
+    return EmailConfirmed(id=str(application_id), email_confirmed_at=confirmed_at)
 
 
 @router.post("/{application_id}/submit", responses=errors(401, 403, 404, 409, 422, 503))
