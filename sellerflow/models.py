@@ -135,6 +135,9 @@ class Application(SQLModel, table=True):
     # When the applicant opened the link of the first mail (migration 0010): documents are
     # declared only after it (sellerflow.services.email_confirmation).
     email_confirmed_at: datetime | None = ts(nullable=True)
+    # When its personal data and files were erased after the policy's retention period
+    # (migration 0011, sellerflow.services.retention).
+    personal_data_erased_at: datetime | None = ts(nullable=True)
 
 
 class StageChange(SQLModel, table=True):
