@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from temporalio.client import (
     Client,
     Schedule,
@@ -80,7 +80,7 @@ def build_activities(
     sellers = SellerActivities(engine)
     evaluation = EvaluationActivities(engine)
     starts = OnboardingStarts(engine, settings, policy)
-    moves = OnboardingActivities(engine, policy, apps)
+    moves = OnboardingActivities(engine, settings, policy, apps)
     return [
         moves.transition,
         apps.set_stage,
@@ -136,13 +136,8 @@ class _CountFailures(ActivityInboundInterceptor):
         except Exception as err:
             name = getattr(input.fn, "__name__", "unknown")
             self.counter.failures.add(1, {"activity_type": name, "error": type(err).__name__})
-            if isinstance(err, OperationalError):
-                # The driver's chained tracebacks exceed the server's failure size limit: the
-                # history would only say "Failure exceeds size limit". The first line says why.
-                reason = str(err.orig or err).splitlines()[0][:300]
-                raise ApplicationError(
-                    f"database unavailable: {reason}", type="DatabaseUnavailable"
-                ) from None
+            if isinstance(err, SQLAlchemyError):
+                raise database_failure(name, err) from None
             if isinstance(err, ValueError) and not isinstance(err, ApplicationError):
                 # Bad input (a malformed id, a payload that does not validate) fails the same way
                 # on every attempt: retrying it forever would wedge the workflow that sent it.
@@ -152,6 +147,43 @@ class _CountFailures(ActivityInboundInterceptor):
                     non_retryable=True,
                 ) from None
             raise
+
+
+def database_failure(activity_name: str, err: SQLAlchemyError) -> ApplicationError:
+    """What Temporal records of a failed statement: a fixed text naming the error class and the
+    activity. The driver's text may quote the row (PostgreSQL's DETAIL: `Key (email)=(...)`,
+    a NOT NULL violation's whole row), and a failure is kept in the history, shown in the UI
+    and copied into every retry; so the worker's log alone gets the statement (its values
+    hidden by the engines), the driver's error code and the constraint, without that text.
+
+    Retries are as before: an OperationalError (`DatabaseUnavailable`) and every other class
+    (typed by its name) are retried until the database answers."""
+    error = type(err).__name__
+    orig = getattr(err, "orig", None)
+    diag = getattr(orig, "diag", None)
+    log.warning(
+        "activity %s: %s from the database (%s, code %s, constraint %s): %s",
+        activity_name,
+        error,
+        type(orig).__name__ if orig is not None else "-",
+        getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None),
+        getattr(diag, "constraint_name", None),
+        getattr(err, "statement", None),
+    )
+    if isinstance(err, OperationalError):
+        # Why the database is unreachable (refused, timed out, locked) is the operator's clue.
+        log.warning("activity %s: database unavailable: %s", activity_name, _first_line(orig))
+        return ApplicationError(
+            f"database unavailable: {activity_name}: {error} (details in the worker's log)",
+            type="DatabaseUnavailable",
+        )
+    return ApplicationError(
+        f"{activity_name}: {error} in the database (details in the worker's log)", type=error
+    )
+
+
+def _first_line(orig: object) -> str:
+    return str(orig).splitlines()[0][:300] if str(orig) else "-"
 
 
 def compile_workflow_modules() -> None:
@@ -168,6 +200,12 @@ def worker_engine(settings: Settings) -> sa.Engine:
     return make_engine(settings.database_url, pre_ping=False)
 
 
+def worker_interceptors(client: Client) -> list[Interceptor]:
+    """The interceptors every worker runs with (the tests' workers too)."""
+    runtime = client.service_client.config.runtime or Runtime.default()
+    return [ActivityFailureCounter(runtime.metric_meter)]
+
+
 def build_worker(
     client: Client,
     engine: sa.Engine,
@@ -176,7 +214,6 @@ def build_worker(
     executor: ThreadPoolExecutor,
     task_queue: str | None = None,
 ) -> Worker:
-    runtime = client.service_client.config.runtime or Runtime.default()
     compile_workflow_modules()
     return Worker(
         client,
@@ -188,7 +225,7 @@ def build_worker(
         # A stop (deploy, SIGTERM) lets running activities finish and report: an SMTP hand-off
         # cut off before `sent_at` commits would be retried and the mail sent twice.
         graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
-        interceptors=[ActivityFailureCounter(runtime.metric_meter)],
+        interceptors=worker_interceptors(client),
     )
 
 

@@ -23,6 +23,7 @@ from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.policy.seller_state import LEGAL_NOTICES
 from sellerflow.queries.requirements import requirement_list
+from sellerflow.services.email_confirmation import confirmation_url
 from sellerflow.tables import APPLICATIONS, SELLERS
 from sellerflow.templating import notification_variables
 
@@ -105,7 +106,7 @@ class NotificationActivities:
     def notify(self, inp: NotifyInput) -> bool:
         """Store the message once per key; `deliver_notification` sends it."""
         with self.engine.begin() as conn:
-            return store_notice(conn, self.policy, inp)
+            return store_notice(conn, self.settings, self.policy, inp)
 
     @activity.defn
     def deliver_notification(self, inp: DeliverNotificationInput) -> bool:
@@ -196,7 +197,7 @@ def refusal_codes(err: smtplib.SMTPRecipientsRefused | smtplib.SMTPSenderRefused
     return ", ".join(sorted({str(code) for code, _ in err.recipients.values()}))
 
 
-def store_notice(conn: sa.Connection, policy: Policy, inp: NotifyInput) -> bool:
+def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: NotifyInput) -> bool:
     """Store the message once per key, in the caller's transaction (False: stored before)."""
     if inp.seller_id and not inp.application_id:
         found = conn.execute(_BY_SELLER, {"seller_id": uuid.UUID(inp.seller_id)})
@@ -207,14 +208,13 @@ def store_notice(conn: sa.Connection, policy: Policy, inp: NotifyInput) -> bool:
     if app is None:
         raise ValueError(f"no application behind notification {inp.key}")
     has_seller = app.seller_row_id is not None
+    variables = notification_variables(inp.template)
     context: dict[str, Any] = {
         "recipient_name": app.contact_name,
         "legal_name": app.legal_name,
         "deadline": mail_time(app.deadline_at),
         # Four queries, for the one template (the reminder) that lists them.
-        "missing": unmet(requirement_list(conn, policy, app))
-        if "missing" in notification_variables(inp.template)
-        else [],
+        "missing": unmet(requirement_list(conn, policy, app)) if "missing" in variables else [],
         "reasons": [],
         "reason": "",
         "ssm": (app.ssm_username or "") if has_seller else "",
@@ -223,6 +223,8 @@ def store_notice(conn: sa.Connection, policy: Policy, inp: NotifyInput) -> bool:
         "improve_by": "",
         "notice_ends_at": "",
     }
+    if "confirmation_url" in variables:
+        context["confirmation_url"] = confirmation_url(settings, app.id)
     context.update(inp.context)
     # The seller workflow's notices carry its reason records' summaries, which name the staff
     # member who decided ("extend by ssm1: ..."): the seller is told what, not who.

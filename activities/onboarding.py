@@ -11,13 +11,20 @@ from activities.applications import (
 )
 from activities.notifications import store_notice
 from activities.tasks import cancel_open, close_decided, insert_task
+from sellerflow.config import Settings
 from sellerflow.payloads import TransitionInput, TransitionResult
 from sellerflow.policy.model import Policy
 
 
 class OnboardingActivities:
-    def __init__(self, engine: sa.Engine, policy: Policy, checks: ApplicationActivities) -> None:
-        self.engine, self.policy, self.checks = engine, policy, checks
+    def __init__(
+        self,
+        engine: sa.Engine,
+        settings: Settings,
+        policy: Policy,
+        checks: ApplicationActivities,
+    ) -> None:
+        self.engine, self.settings, self.policy, self.checks = engine, settings, policy, checks
 
     @activity.defn
     def transition(self, inp: TransitionInput) -> TransitionResult:
@@ -40,7 +47,7 @@ class OnboardingActivities:
             if inp.open is not None:
                 insert_task(conn, inp.open)
             for notice in inp.notices:
-                store_notice(conn, self.policy, notice)
+                store_notice(conn, self.settings, self.policy, notice)
         if inp.check is None:
             return TransitionResult(seller_id=seller_id)
         found = self.checks.verify_application(inp.check)

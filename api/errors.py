@@ -24,7 +24,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state (task already done or not yours, wrong stage)",
     413: "Too large",
     422: "Invalid input or decision",
-    429: "Too many failed attempts; retry after the seconds in the Retry-After header",
+    429: "Too many attempts; retry after the seconds in the Retry-After header",
     503: "A backing service (Temporal, database, S3) is unavailable; retry",
 }
 

@@ -126,6 +126,15 @@ class StageResult(BaseModel):
     stage: str
 
 
+class EmailConfirmationBody(Strict):
+    token: str = Field(min_length=1, max_length=2000)
+
+
+class EmailConfirmed(BaseModel):
+    id: str
+    email_confirmed_at: datetime
+
+
 class WithdrawBody(Strict):
     reason: str = Field(default="", max_length=2000)
 

@@ -359,6 +359,9 @@ async def run(args: argparse.Namespace, workdir: Path, database_url: str) -> dic
             temporal_address=f"127.0.0.1:{port}",
             temporal_task_queue=TASK_QUEUE,
             sellerflow_policy="default",
+            # Every journey comes from one address, most with one e-mail: no creation limits.
+            applications_per_address_per_hour=0,
+            applications_per_email_per_day=0,
         )
         return await drain(args, settings, workdir)
     finally:

@@ -53,6 +53,7 @@ from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.models import Application, Document, Seller, Signature, Task
 from sellerflow.policy import vat
 from sellerflow.search_attributes import STAGE
+from sellerflow.services.email_confirmation import token_in
 from sellerflow.storage import make_s3_client
 from sellerflow.temporal import connect
 from sellerflow.users import ensure_user
@@ -200,6 +201,7 @@ class Driver:
         self.stats = Stats()
         self.done = asyncio.Event()
         self.rng = random.Random(seed)
+        self.ops_auth: dict[str, str] | None = None
 
     async def call(
         self, method: str, path: str, *, expect: int, auth: dict[str, str] | None = None, **kw: Any
@@ -231,6 +233,7 @@ class Driver:
         app_id, auth = created["id"], bearer(created["applicant_token"])
         tracked.app_id = app_id
         self.tracked[app_id] = tracked
+        await self.confirm_email(app_id)
         await self.satisfy(tracked, auth, created["requirements"], tracked.applicant.eventually_due)
         for _ in range(3):
             app = await self.call("GET", f"/v1/applications/{app_id}", expect=200, auth=auth)
@@ -243,6 +246,26 @@ class Driver:
             self.stats.resubmissions += 1
             await self.satisfy(tracked, auth, app["requirements"], eventually_due=False)
         raise JourneyFailed("changes requested three times")
+
+    async def confirm_email(self, app_id: str) -> None:
+        """Open the link of the first mail, read from the outbox as ops read it (no SMTP here)."""
+        if self.ops_auth is None:
+            login = {"username": "ops1", "password": PASSWORD}
+            token = await self.call("POST", "/v1/auth/token", expect=200, data=login)
+            self.ops_auth = bearer(token["access_token"])
+        mail = {"application_id": app_id, "template": "application_received"}
+        for _ in range(600):
+            listed = await self.call(
+                "GET", "/v1/ops/notifications", expect=200, auth=self.ops_auth, params=mail
+            )
+            found = [token_in(m["body_text"], app_id) for m in listed["data"]]
+            token = next((t for t in found if t), None)
+            if token:
+                path = f"/v1/applications/{app_id}/email-confirmation"
+                await self.call("POST", path, expect=200, json={"token": token})
+                return
+            await asyncio.sleep(0.1)
+        raise JourneyFailed(f"no confirmation mail for {app_id}")
 
     async def satisfy(
         self, tracked: Tracked, auth: dict[str, str], requirements: list[Any], eventually_due: bool
@@ -727,6 +750,9 @@ def running_stack(options: LoadOptions, workdir: Path) -> Iterator[Stack]:
             "sellerflow_policy": "default",
             "sellerflow_public_url": api_url,
             "smtp_url": "",
+            # Every journey comes from one address, most with one e-mail: no creation limits.
+            "applications_per_address_per_hour": "0",
+            "applications_per_email_per_day": "0",
         }
         settings = Settings(**values)  # type: ignore[arg-type]
         names = ["temporal", "s3", "api", *(f"worker{i}" for i in range(options.workers))]

@@ -49,7 +49,14 @@ def seed_applications(engine: sa.Engine, policy: Policy, count: int) -> list[uui
     ids = [uuid.uuid4() for _ in range(count)]
     apps, docs, signatures = [], [], []
     for app_id in ids:
-        apps.append({**APPLICATION, "id": app_id, "policy_version": policy.version})
+        apps.append(
+            {
+                **APPLICATION,
+                "id": app_id,
+                "policy_version": policy.version,
+                "email_confirmed_at": now,
+            }
+        )
         for kind in kinds:
             doc_id = uuid.uuid4()
             docs.append(

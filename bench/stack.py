@@ -116,6 +116,9 @@ async def bench_stack(*, smtp: bool = True) -> AsyncIterator[BenchStack]:
             temporal_task_queue=f"bench-{uuid.uuid4().hex[:8]}",
             sellerflow_policy="default",
             smtp_url=smtp_url,
+            # Every journey comes from one address, most with one e-mail: no creation limits.
+            applications_per_address_per_hour=0,
+            applications_per_email_per_day=0,
         )
         upgrade_schema(settings.database_url)
         seed_dev_users(settings)

@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "no-reply@sellerflow.local"
     worker_metrics_port: int = 9464
+    # Applications created per client address in an hour and per contact e-mail address in a
+    # day before a create is refused (429; docs/operations.md). 0 turns a limit off.
+    applications_per_address_per_hour: int = 10
+    applications_per_email_per_day: int = 3
 
 
 # Fields a deployment must set explicitly rather than inherit the embedded defaults.

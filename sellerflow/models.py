@@ -132,6 +132,12 @@ class Application(SQLModel, table=True):
     seller_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = ts(default_now=True, index=True)
     updated_at: datetime = ts(default_now=True)
+    # When the applicant opened the link of the first mail (migration 0010): documents are
+    # declared only after it (sellerflow.services.email_confirmation).
+    email_confirmed_at: datetime | None = ts(nullable=True)
+    # When its personal data and files were erased after the policy's retention period
+    # (migration 0011, sellerflow.services.retention).
+    personal_data_erased_at: datetime | None = ts(nullable=True)
 
 
 class StageChange(SQLModel, table=True):
@@ -358,8 +364,9 @@ class EvaluationRun(SQLModel, table=True):
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failed sign-ins of one username or one client address in the current window, keyed by an
-    HMAC of it with the secret key (sellerflow.services.login_throttle): no personal data."""
+    """Attempts counted under a named limit (failed sign-ins of a username or an address,
+    applications of an address or an e-mail address) in the current window, keyed by an HMAC
+    of it with the secret key (sellerflow.services.throttle): no personal data."""
 
     __tablename__ = "login_throttle"
     key: str = Field(primary_key=True, max_length=64)

@@ -180,6 +180,15 @@ class ObjectStore:
         with _outage_as_unavailable():
             self.client.delete_object(Bucket=self.bucket, Key=key)
 
+    def keys_under(self, prefix: str) -> list[str]:
+        """Every key that starts with `prefix`."""
+        keys: list[str] = []
+        with _outage_as_unavailable():
+            pages = self.client.get_paginator("list_objects_v2")
+            for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
+                keys += [item["Key"] for item in page.get("Contents", [])]
+        return keys
+
     def copy(self, source: str, target: str) -> bool:
         """Copy an object to another key; False if there is no object at `source`."""
         with _outage_as_unavailable():

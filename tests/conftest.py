@@ -74,6 +74,10 @@ def make_settings(
         "temporal_task_queue": f"test-{uuid.uuid4()}",
         "s3_endpoint_url": s3_endpoint,
         "sellerflow_policy": "default",
+        # The suite's applications share one client address and mostly one e-mail address;
+        # tests/attacks/test_application_flood.py sets the limits it tests.
+        "applications_per_address_per_hour": 0,
+        "applications_per_email_per_day": 0,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -1,12 +1,17 @@
 """Steps of the applicant's and the staff's journeys over HTTP, shared by the tests."""
 
+import uuid
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
+from sellerflow.config import Settings
+from sellerflow.outbox import NOTIFICATIONS
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import required_agreements, required_documents
+from sellerflow.services.email_confirmation import confirmation_url, token_in
 from sellerflow.vocabulary import SellerCategory
 from tests.support.waiting import eventually
 
@@ -30,11 +35,76 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def create_application(http: httpx.AsyncClient, **changes: Any) -> tuple[str, dict[str, str]]:
+async def create_application(
+    http: httpx.AsyncClient,
+    *,
+    confirm_email: bool = True,
+    settings: Settings | None = None,
+    **changes: Any,
+) -> tuple[str, dict[str, str]]:
+    """A new application (APPLICATION with `changes`), its e-mail address confirmed with the link
+    of its first mail, read from the outbox (which needs a worker); without one, pass the API's
+    `settings` (the link is made from them) or `confirm_email=False`."""
     response = await http.post("/v1/applications", json={**APPLICATION, **changes})
     assert response.status_code == 201, response.text
     body = response.json()
+    if confirm_email:
+        await confirm_contact_email(http, body["id"], settings)
     return body["id"], bearer(body["applicant_token"])
+
+
+async def confirmation_token(http: httpx.AsyncClient, app_id: str) -> str:
+    """The token of the confirmation link in the application's first mail, read from the outbox
+    as ops read it, once the workflow stored the mail."""
+    ops = await staff_token(http, "ops1")
+
+    async def mailed_token() -> str | None:
+        listed = await http.get(
+            "/v1/ops/notifications",
+            headers=ops,
+            params={"application_id": app_id, "template": "application_received"},
+        )
+        assert listed.status_code == 200, listed.text
+        for message in listed.json()["data"]:
+            token = token_in(message["body_text"], app_id)
+            if token:
+                return token
+        return None
+
+    return await eventually(mailed_token, why=f"no confirmation mail for {app_id}")
+
+
+async def outbox_token(engine: sa.Engine, app_id: str) -> str:
+    """The same token, read from the outbox table itself (no staff sign-in)."""
+
+    def stored_token() -> str | None:
+        with engine.connect() as conn:
+            texts = conn.execute(
+                sa.select(NOTIFICATIONS.c.body_text).where(
+                    NOTIFICATIONS.c.application_id == uuid.UUID(app_id),
+                    NOTIFICATIONS.c.template == "application_received",
+                )
+            ).scalars()
+            return next((t for t in (token_in(text, app_id) for text in texts) if t), None)
+
+    return await eventually(stored_token, why=f"no confirmation mail for {app_id}")
+
+
+async def confirm_contact_email(
+    http: httpx.AsyncClient, app_id: str, settings: Settings | None = None
+) -> None:
+    """Open the confirmation link: the mailed one, or the one `settings` make for `app_id`."""
+    if settings is None:
+        token = await confirmation_token(http, app_id)
+    else:
+        link = confirmation_url(settings, uuid.UUID(app_id))
+        found = token_in(link, app_id)
+        assert found is not None, link
+        token = found
+    confirmed = await http.post(
+        f"/v1/applications/{app_id}/email-confirmation", json={"token": token}
+    )
+    assert confirmed.status_code == 200, confirmed.text
 
 
 async def declare_document(

@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from api.deps import SessionDep, StateDep, TemporalDep
+from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
@@ -27,7 +28,7 @@ from sellerflow.errors import DomainError, NotFound
 from sellerflow.models import Document, Signature
 from sellerflow.policy.onboarding import APPLICANT_STAGES, WITHDRAWABLE_STAGES
 from sellerflow.principal import Principal
-from sellerflow.services import agreements, applications, documents
+from sellerflow.services import agreements, applications, documents, email_confirmation
 from sellerflow.services.access import application_for, owner_application
 from sellerflow.services.applications import APPLICANT_TOKEN_MINUTES
 from sellerflow.templating import current_agreement
@@ -102,8 +103,9 @@ async def start_application(
         body = ApplicationCreate.model_validate(
             {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
         )
+        address = request.client.host if request.client else None
         opened = await applications.open_application(
-            session, temporal, state.settings, state.policy, body.record_fields()
+            session, temporal, state.settings, state.policy, body.record_fields(), None, address
         )
     except ValidationError as err:
         messages = validation_messages(err)
@@ -111,7 +113,9 @@ async def start_application(
             request, page, 422, values=values, products_chosen=products, messages=messages
         )
     except DomainError as err:
-        return _start_form(request, page, err.status_code, values=values, messages=[readable(err)])
+        shown = _start_form(request, page, err.status_code, values=values, messages=[readable(err)])
+        shown.headers.update(retry_after(err) or {})
+        return shown
     app_id = opened.application.id
     owner = Principal(subject="applicant", application_id=app_id)
     new_page = signed_in(state.settings, opened.applicant_token, owner, APPLICANT_TOKEN_MINUTES)
@@ -141,6 +145,53 @@ def dashboard(
         editable=stage in APPLICANT_STAGES,
         withdrawable=stage in WITHDRAWABLE_STAGES,
         reason_labels=REASON_CODES,
+        email_confirmed=app.email_confirmed_at is not None,
+        contact_email=app.contact_email,
+    )
+
+
+@router.get("/{application_id}/confirm-email")
+def email_confirmation_page(
+    application_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    token: Annotated[str, Query(min_length=1, max_length=2000)],
+) -> Response:
+    """The link of the first mail: a form that confirms, so that a mail scanner fetching the
+    link confirms nothing."""
+    return render(
+        request,
+        page,
+        "apply_confirm_email.html",
+        application_id=application_id,
+        token=token,
+        confirmed=False,
+    )
+
+
+@router.post("/{application_id}/confirm-email")
+def confirm_email(
+    application_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    token = text(form, "token")
+    try:
+        email_confirmation.confirm_email(session, state.settings, application_id, token)
+    except DomainError as err:
+        return render(
+            request,
+            page,
+            "error.html",
+            err.status_code,
+            title="This link does not work",
+            message=readable(err),
+        )
+    return render(
+        request, page, "apply_confirm_email.html", application_id=application_id, confirmed=True
     )
 
 

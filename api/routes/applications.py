@@ -3,7 +3,7 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
 from api.application_view import application_view
 from api.deps import (
@@ -22,6 +22,8 @@ from api.schemas import (
     ApplicationCreated,
     ApplicationPublic,
     ApplicationSummary,
+    EmailConfirmationBody,
+    EmailConfirmed,
     Page,
     StageResult,
     WithdrawBody,
@@ -29,7 +31,7 @@ from api.schemas import (
 from sellerflow.errors import NotFound
 from sellerflow.queries.applications import read_application
 from sellerflow.queries.requirements import requirement_list
-from sellerflow.services import applications
+from sellerflow.services import applications, email_confirmation
 from sellerflow.services.access import check_may_read_async, owner_application, readable_by
 from sellerflow.vocabulary import SellerCategory, Stage
 
@@ -42,10 +44,17 @@ async def open_application(
     session: SessionDep,
     temporal: TemporalDep,
     idempotency_key: str | None = None,
+    address: str | None = None,
 ) -> tuple[ApplicationCreated, bool]:
     """The application stored and its workflow started; whether Temporal confirmed the start."""
     opened = await applications.open_application(
-        session, temporal, state.settings, state.policy, body.record_fields(), idempotency_key
+        session,
+        temporal,
+        state.settings,
+        state.policy,
+        body.record_fields(),
+        idempotency_key,
+        address,
     )
     app = opened.application
     created = ApplicationCreated(
@@ -60,9 +69,13 @@ async def open_application(
 @router.post(
     "",
     status_code=201,
-    responses={**errors(409, 422, 503), 202: {"description": "stored; its workflow is starting"}},
+    responses={
+        **errors(409, 422, 429, 503),
+        202: {"description": "stored; its workflow is starting"},
+    },
 )
 async def create_application(
+    request: Request,
     body: ApplicationCreate,
     state: StateDep,
     session: SessionDep,
@@ -71,8 +84,12 @@ async def create_application(
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> ApplicationCreated:
     """201 once the workflow runs; 202 when Temporal did not confirm the start in time (the
-    application is stored and its workflow starts shortly: poll it with the token)."""
-    created, started = await open_application(body, state, session, temporal, idempotency_key)
+    application is stored and its workflow starts shortly: poll it with the token); 429 beyond
+    the applications allowed per client address and per e-mail address."""
+    address = request.client.host if request.client else None
+    created, started = await open_application(
+        body, state, session, temporal, idempotency_key, address
+    )
     if not started:
         response.status_code = 202
     return created
@@ -107,6 +124,18 @@ def list_applications(
     )
     data = [application_summary(a) for a in rows]
     return Page(data=data, count=total, limit=limit, offset=offset)
+
+
+@router.post("/{application_id}/email-confirmation", responses=errors(401, 404, 422))
+def confirm_email(
+    application_id: uuid.UUID, body: EmailConfirmationBody, session: SessionDep, state: StateDep
+) -> EmailConfirmed:
+    """The token of the link in the first mail confirms the contact e-mail address (again: the
+    first time is kept); no other token does."""
+    confirmed_at = email_confirmation.confirm_email(
+        session, state.settings, application_id, body.token
+    )
+    return EmailConfirmed(id=str(application_id), email_confirmed_at=confirmed_at)
 
 
 @router.post("/{application_id}/submit", responses=errors(401, 403, 404, 409, 422, 503))

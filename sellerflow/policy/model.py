@@ -137,6 +137,17 @@ class EvaluationRules(Frozen):
     chunk_size: int
 
 
+class RetentionRules(Frozen):
+    # How long the personal data and files of an application that ended without a seller
+    # (rejected, withdrawn, expired) are kept after it ended (sellerflow.services.retention).
+    closed_applications: Duration = "180 days"
+
+    @field_validator("closed_applications")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        return _check_duration(value)
+
+
 class Policy(Frozen):
     version: str
     documents: DocumentRules
@@ -148,6 +159,8 @@ class Policy(Frozen):
     kpis: dict[KPI, KpiRule]
     score: ScoreRules
     evaluation: EvaluationRules
+    # With a default: the rules copied into workflows started before it had none.
+    retention: RetentionRules = RetentionRules()
 
 
 def load_policy(name_or_path: str) -> Policy:

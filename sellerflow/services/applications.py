@@ -5,7 +5,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -27,6 +27,7 @@ from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.queries.requirements import requirement_list
 from sellerflow.security import issue_token
+from sellerflow.services.throttle import Counter, Limit, check_not_throttled, count_attempt, counter
 from sellerflow.vocabulary import SellerCategory, Stage
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow
@@ -95,6 +96,28 @@ def legal_names(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
 # --- writes ----------------------------------------------------------------------------------
 
 
+def creation_counters(settings: Settings, email: str, address: str | None) -> list[Counter]:
+    """The limits a new application counts against: its contact e-mail address (case-folded)
+    and the client address it comes from (settings `applications_per_*`)."""
+    secret = settings.sellerflow_secret_key
+    per_email = Limit(
+        "application",
+        settings.applications_per_email_per_day,
+        timedelta(days=1),
+        "too many applications for this e-mail address today; try again later",
+    )
+    counters = [counter(secret, per_email, "email", email.casefold())]
+    if address:
+        per_address = Limit(
+            "application",
+            settings.applications_per_address_per_hour,
+            timedelta(hours=1),
+            "too many applications from this address; try again later",
+        )
+        counters.append(counter(secret, per_address, "address", address))
+    return counters
+
+
 async def open_application(
     session: Session,
     temporal: Client,
@@ -102,16 +125,24 @@ async def open_application(
     policy: Policy,
     fields: dict[str, Any],
     idempotency_key: str | None = None,
+    address: str | None = None,
 ) -> Opened:
     """Store the application and start its workflow.
 
     The row is committed before the start, so the workflow's first activity finds it, and it is
     never deleted afterwards: a start that timed out may have happened. An unconfirmed start is
     made again by the outbox sweeper (and by a retry with the same Idempotency-Key), each start
-    finding the running workflow rather than starting a second one."""
+    finding the running workflow rather than starting a second one.
+
+    A new application counts against its e-mail address's and its client `address`'s limits
+    (TooManyAttempts beyond them); a retry of one already stored does not."""
     app_id = uuid.uuid5(_CREATE_KEYS, idempotency_key) if idempotency_key else uuid.uuid4()
     app = session.get(Application, app_id)
     if app is None:
+        now = datetime.now(UTC)
+        counters = creation_counters(settings, str(fields["contact_email"]), address)
+        check_not_throttled(session.connection(), counters, now)
+        count_attempt(session.connection(), counters, now)
         app = Application(id=app_id, **fields, policy_version=policy.version)
         session.add(app)
         session.commit()

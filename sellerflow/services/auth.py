@@ -14,12 +14,8 @@ from sellerflow.errors import Unauthorized
 from sellerflow.models import StaffUser, role_list
 from sellerflow.principal import Principal
 from sellerflow.security import hash_password, issue_token, verify_password
-from sellerflow.services.login_throttle import (
-    check_not_throttled,
-    forget_failures,
-    record_failure,
-    throttle_keys,
-)
+from sellerflow.services.login_throttle import throttle_keys
+from sellerflow.services.throttle import check_not_throttled, count_attempt, forget
 
 STAFF = table_of(StaffUser)
 # What a principal needs of a staff member's row.
@@ -91,10 +87,10 @@ def sign_in(
         verify_password(_dummy_hash(), password)  # the cost of a wrong password, for nothing
         user = None
     if user is None or not verify_password(user.password_hash, password):
-        record_failure(session.connection(), keys, now)
+        count_attempt(session.connection(), keys, now)
         session.commit()
         raise Unauthorized("wrong username or password")
-    forget_failures(session.connection(), keys[0])
+    forget(session.connection(), keys[0])
     session.commit()
     return issue_token(
         settings.sellerflow_secret_key,

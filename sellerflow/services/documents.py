@@ -21,6 +21,7 @@ from sellerflow.policy.onboarding import APPLICANT_STAGES
 from sellerflow.policy.requirements import document_date_error
 from sellerflow.principal import Principal
 from sellerflow.services.access import application_for
+from sellerflow.services.email_confirmation import check_email_confirmed
 from sellerflow.storage import ObjectStore, StoreUnavailable, check_document, file_check_pending
 from sellerflow.vocabulary import DocumentStatus, Stage
 
@@ -119,6 +120,7 @@ def declare(
     rules = policy.documents
     if not may_upload(policy, app, kind):
         raise Conflict(f"documents cannot be uploaded in stage {app.stage}")
+    check_email_confirmed(app)
     if content_type not in rules.content_types:
         raise InvalidRequest(
             f"type_not_supported: {content_type}; use one of {', '.join(rules.content_types)}"

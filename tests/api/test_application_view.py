@@ -96,7 +96,7 @@ def fill(session: Session, app_id: uuid.UUID) -> None:
 
 async def test_the_one_statement_read_says_what_the_models_say(api_on_either_database: Api) -> None:
     http = api_on_either_database.http
-    app_id, auth = await create_application(http)
+    app_id, auth = await create_application(http, confirm_email=False)
     with Session(api_on_either_database.engine) as session:
         fill(session, uuid.UUID(app_id))
     applicant = await http.get(f"/v1/applications/{app_id}", headers=auth)
@@ -138,7 +138,7 @@ async def test_an_application_without_rows_of_its_own_reads_empty_lists(
     api_on_either_database: Api,
 ) -> None:
     http = api_on_either_database.http
-    app_id, auth = await create_application(http)
+    app_id, auth = await create_application(http, confirm_email=False)
     body = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
     assert body["decisions"] == []
     assert body["seller_id"] is None

@@ -99,7 +99,7 @@ async def api(tmp_path: Path, temporal_address: str, s3_endpoint: str) -> AsyncI
 async def claimed_review(api: Api) -> tuple[str, str, dict[str, str]]:
     """An application in onboarding review whose task onboarding1 has claimed."""
     http = api.http
-    app_id, auth = await create_application(http)
+    app_id, auth = await create_application(http, settings=api.settings)
     await complete_application(http, load_policy(api.settings.sellerflow_policy), app_id, auth)
     assert (await http.post(f"/v1/applications/{app_id}/submit", headers=auth)).status_code == 200
     reviewer = await staff_token(http, "onboarding1")

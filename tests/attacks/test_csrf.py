@@ -28,6 +28,8 @@ FORMS: dict[str, dict[str, str]] = {
     },
     **APPLICANT_FORMS,
     "/apply/{application_id}/submit": {},
+    # Anyone with the mailed link may confirm (the token is the proof), but only from the page.
+    "/apply/{application_id}/confirm-email": {"token": "not-a-token"},
     "/staff/tasks/{task_id}/claim": {},
     "/staff/tasks/{task_id}/release": {},
     "/staff/tasks/{task_id}/complete": {"decision": "approve"},

@@ -9,6 +9,7 @@ for a document asked for under another application.
 
 import itertools
 import re
+import uuid
 from typing import Any
 from urllib.parse import unquote
 
@@ -16,6 +17,7 @@ import httpx
 from fastapi.routing import iter_route_contexts
 
 from api.pages.session import FLASH_COOKIE, SESSION_COOKIE, csrf_for
+from sellerflow.services.email_confirmation import confirmation_url, token_in
 from tests.api.test_access import RULES, asgi_app
 from tests.attacks.world import APPLICANT_FORMS, Party, party, snapshot
 from tests.conftest import Stack
@@ -42,6 +44,14 @@ API_BODIES: dict[str, Any] = {
     },
     "/v1/sellers/{seller_id}/appeals": {"root_cause": "a", "actions": "b", "prevention": "c"},
     "/v1/sellers/{seller_id}/actions": {"action": "suspend", "reason": "not mine"},
+}
+
+# The e-mail confirmation's credential is the token mailed for one application, not the
+# session: A's own token does not confirm B's application (401), and the link's page (GET)
+# only shows the form that posts it.
+CONFIRMATION = {
+    "/v1/applications/{application_id}/email-confirmation",
+    "/apply/{application_id}/confirm-email",
 }
 
 
@@ -72,21 +82,28 @@ def mixes(template: str, mine: Party, theirs: Party) -> list[tuple[str, dict[str
 
 
 async def as_applicant(
-    http: httpx.AsyncClient, method: str, path: str, template: str, page: bool, me: Party, csrf: str
+    stack: Stack, method: str, path: str, template: str, page: bool, me: Party, csrf: str
 ) -> httpx.Response:
+    http = stack.http
+    mine = confirmation_url(stack.settings, uuid.UUID(me.ids["application_id"]))
+    token = token_in(mine, me.ids["application_id"]) if template in CONFIRMATION else None
     if not page:
-        return await http.request(method, path, headers=me.auth, json=API_BODIES.get(template))
+        body = {"token": token} if token else API_BODIES.get(template)
+        return await http.request(method, path, headers=me.auth, json=body)
     http.cookies.set(SESSION_COOKIE, me.token)
     try:
         if method == "GET":
-            return await http.get(path)
-        return await http.post(path, data={**APPLICANT_FORMS.get(template, {}), "csrf_token": csrf})
+            return await http.get(path, params={"token": token} if token else None)
+        form = {**APPLICANT_FORMS.get(template, {}), **({"token": token} if token else {})}
+        return await http.post(path, data={**form, "csrf_token": csrf})
     finally:
         http.cookies.clear()
 
 
 def refused(response: httpx.Response, method: str, template: str, page: bool, me: Party) -> bool:
     """Whether an applicant was refused a route about someone else's objects."""
+    if template in CONFIRMATION:
+        return response.status_code == (200 if page and method == "GET" else 401)
     if not page:
         return response.status_code == (404 if RULES[(method, template)].scoped else 403)
     if not template.startswith("/apply/"):  # a staff page: to the login form
@@ -131,7 +148,7 @@ async def test_no_route_serves_or_changes_another_applicants_objects(stack: Stac
     for method, template, page in routes:
         for mix, ids in mixes(template, a, b):
             path = template.format(**ids)
-            response = await as_applicant(stack.http, method, path, template, page, a, csrf)
+            response = await as_applicant(stack, method, path, template, page, a, csrf)
             if not refused(response, method, template, page, a):
                 wrong.append(f"{method} {template} with {mix}: {response.status_code}")
     wrong += await staff_mixes(stack, a, b)

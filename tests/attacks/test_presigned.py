@@ -20,7 +20,7 @@ HTML = b"<html><body><script>alert(document.cookie)</script></body></html>" + b"
 
 async def uploaded(live: Site) -> tuple[str, dict[str, str], dict[str, object]]:
     """An application with one checked PDF: (application id, its auth, the declaration)."""
-    app_id, auth = await create_application(live.http)
+    app_id, auth = await create_application(live.http, settings=live.settings)
     declared = await declare_document(live.http, app_id, auth, KIND)
     assert declared.status_code == 201, declared.text
     doc = declared.json()

@@ -49,11 +49,13 @@ class World:
 
 async def build_world(live: Site) -> World:
     """A draft application for the applicant, a submitted one with its task for the staff."""
-    draft_id, applicant = await create_application(live.http)
+    draft_id, applicant = await create_application(live.http, settings=live.settings)
     uploaded = await upload(live.http, draft_id, applicant, "company_registration_extract")
     assert uploaded.status_code == 200, uploaded.text
 
-    submitted_id, owner = await create_application(live.http, legal_name="Submitted Ltd")
+    submitted_id, owner = await create_application(
+        live.http, settings=live.settings, legal_name="Submitted Ltd"
+    )
     await complete_application(live.http, live.policy, submitted_id, owner)
     sent = await live.http.post(f"/v1/applications/{submitted_id}/submit", headers=owner)
     assert sent.status_code == 200, sent.text

@@ -130,7 +130,7 @@ def fuzz_download_names(http: httpx.Client, path: str, auth: dict[str, str]) -> 
 
 @pytest.mark.e2e
 async def test_fuzzed_uploads_are_accepted_or_refused_never_a_server_error(live: Site) -> None:
-    app_id, auth = await create_application(live.http)
+    app_id, auth = await create_application(live.http, settings=live.settings)
     path = f"/v1/applications/{app_id}"
 
     def fuzz() -> None:

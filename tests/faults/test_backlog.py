@@ -84,7 +84,9 @@ async def outage(
 
 async def test_backlog_drains_after_workers_were_down(outage: Outage, mailbox: Mailbox) -> None:
     emails = [f"applicant-{i}-{uuid.uuid4().hex[:6]}@example.com" for i in range(APPLICATIONS)]
-    created = [await create_application(outage.http, contact_email=e) for e in emails]
+    created = [
+        await create_application(outage.http, confirm_email=False, contact_email=e) for e in emails
+    ]
     app_ids = [app_id for app_id, _ in created]
     withdrawn = set(app_ids[::WITHDRAWN_EVERY])
     for app_id in withdrawn:

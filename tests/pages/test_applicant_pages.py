@@ -9,7 +9,7 @@ from playwright.async_api import Browser, Page, expect
 from sellerflow.policy.requirements import required_agreements, required_documents
 from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import SellerCategory
-from tests.journey import APPLICATION, PDF
+from tests.journey import APPLICATION, PDF, outbox_token
 from tests.pages.conftest import PHONE, Screenshots, new_page
 from tests.serve import Site
 
@@ -31,6 +31,20 @@ async def start_application(page: Page, shots: Screenshots) -> str:
     assert match, page.url
     await shots.take(page, "dashboard")
     return match.group(1)
+
+
+async def confirm_email(page: Page, shots: Screenshots, site: Site, app_id: str) -> None:
+    """Until the link of the first mail is opened, the page asks for it and offers no upload."""
+    notice = page.locator("#confirm-email")
+    await expect(notice).to_contain_text("Confirm your e-mail address")
+    await expect(page.locator("form.upload")).to_have_count(0)
+    token = await outbox_token(site.engine, app_id)
+    await page.goto(f"/apply/{app_id}/confirm-email?token={token}")
+    await shots.take(page, "confirm-email")
+    await page.get_by_role("button", name="Confirm my e-mail address").click()
+    await expect(page.get_by_role("status")).to_contain_text("Your e-mail address is confirmed")
+    await page.get_by_role("link", name="Go to your application").click()
+    await expect(notice).to_have_count(0)
 
 
 async def upload_document(page: Page, shots: Screenshots, kind: str, s3_endpoint: str) -> None:
@@ -75,6 +89,7 @@ async def test_applicant_journey_in_the_browser(site: Site, browser: Browser) ->
     cookie = next(c for c in await context.cookies() if c["name"] == "sellerflow_session")
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Lax"
+    await confirm_email(page, shots, site, app_id)
 
     category = SellerCategory.refurbishing_factory
     for kind in required_documents(site.policy, category, "DE"):

@@ -67,7 +67,7 @@ async def test_review_sign_off_and_a_task_held_by_someone_else(
     site: Site, browser: Browser
 ) -> None:
     shots = Screenshots("staff")
-    app_id, auth = await create_application(site.http)
+    app_id, auth = await create_application(site.http, settings=site.settings)
     await complete_application(site.http, site.policy, app_id, auth)
     submitted = await site.http.post(f"/v1/applications/{app_id}/submit", headers=auth)
     assert submitted.status_code == 200, submitted.text

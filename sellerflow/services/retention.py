@@ -1,0 +1,125 @@
+"""Retention: the personal data and files of applications that ended without a seller (rejected,
+withdrawn, expired) are erased once the policy's `retention.closed_applications` has passed.
+
+Erased: every S3 object under the application's prefix (document files, signature evidence),
+the contact person's name and e-mail address, the signers' names, titles, addresses and user
+agents, the documents' file names, and the outbox messages' recipients and texts. Kept: the
+company's identifiers (legal name, registration and VAT numbers: the company's, not a person's,
+and what the duplicate checks compare), stages, dates and checksums. The audit log, a hash
+chain that cannot be edited, gets one entry per erasure holding the SHA-256 of each erased
+value, not the values.
+"""
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from sellerflow import audit
+from sellerflow.models import Application, Document, Notification, Signature
+from sellerflow.policy.model import Policy
+from sellerflow.policy.retention import ERASABLE_STAGES, erasure_cutoff
+from sellerflow.storage import ObjectStore
+
+PERSONAL_FIELDS = ("contact_name", "contact_email")
+SIGNER_FIELDS = ("signer_name", "signer_title", "ip", "user_agent")
+
+
+@dataclass(frozen=True)
+class Erasable:
+    """An application due for erasure and what of it would be erased."""
+
+    application_id: uuid.UUID
+    stage: str
+    ended_at: datetime
+    documents: list[str]  # "kind: object key"
+    signatures: list[str]  # "kind: archive key"
+    messages: int
+
+    @property
+    def prefix(self) -> str:
+        return f"applications/{self.application_id}/"
+
+
+def due_for_erasure(session: Session, policy: Policy, now: datetime) -> list[Erasable]:
+    """The applications past their retention period and not erased yet, oldest end first."""
+    apps = session.exec(
+        select(Application)
+        .where(
+            col(Application.stage).in_([stage.value for stage in ERASABLE_STAGES]),
+            col(Application.stage_entered_at) < erasure_cutoff(policy, now),
+            col(Application.personal_data_erased_at).is_(None),
+        )
+        .order_by(col(Application.stage_entered_at))
+    ).all()
+    return [_erasable(session, app) for app in apps]
+
+
+def _erasable(session: Session, app: Application) -> Erasable:
+    docs = session.exec(select(Document).where(Document.application_id == app.id)).all()
+    signed = session.exec(select(Signature).where(Signature.application_id == app.id)).all()
+    messages = session.execute(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(col(Notification.application_id) == app.id)
+    ).scalar_one()
+    return Erasable(
+        application_id=app.id,
+        stage=str(app.stage),
+        ended_at=app.stage_entered_at,
+        documents=[f"{d.kind}: {d.object_key}" for d in docs],
+        signatures=[f"{s.kind}: {s.archive_key}" for s in signed],
+        messages=messages,
+    )
+
+
+def _digest(value: str | None) -> str | None:
+    return hashlib.sha256(value.encode()).hexdigest() if value else None
+
+
+def erase(session: Session, store: ObjectStore, item: Erasable, now: datetime) -> int:
+    """Erase one application's files, then its personal data (one transaction, with its audit
+    entry); the number of objects deleted. Repeatable: a run cut short is finished by the
+    next, as the objects go first and the row is marked last."""
+    keys = store.keys_under(item.prefix)
+    for key in keys:
+        store.delete(key)
+    app = session.get(Application, item.application_id)
+    assert app is not None
+    hashes: dict[str, str | None] = {name: _digest(getattr(app, name)) for name in PERSONAL_FIELDS}
+    for name in PERSONAL_FIELDS:
+        setattr(app, name, "")
+    for signature in session.exec(select(Signature).where(Signature.application_id == app.id)):
+        for name in SIGNER_FIELDS:
+            hashes[f"signature.{signature.kind}.{name}"] = _digest(getattr(signature, name))
+        signature.signer_name = signature.signer_title = ""
+        signature.ip = signature.user_agent = None
+        session.add(signature)
+    for doc in session.exec(select(Document).where(Document.application_id == app.id)):
+        hashes[f"document.{doc.id}.filename"] = _digest(doc.filename)
+        doc.filename = ""
+        session.add(doc)
+    session.execute(
+        sa.update(Notification)
+        .where(col(Notification.application_id) == app.id)
+        .values(recipient="", body_text="", body_html="", last_error=None)
+    )
+    app.personal_data_erased_at = now
+    session.add(app)
+    audit.record(
+        session,
+        key=f"erase:{app.id}",
+        actor="retention",
+        action="personal_data_erased",
+        subject_type="application",
+        subject_id=str(app.id),
+        before=json.dumps(hashes, sort_keys=True),
+        reason=f"{item.stage} since {item.ended_at.isoformat()}; {len(keys)} objects deleted",
+        at=now,
+    )
+    session.commit()
+    return len(keys)
