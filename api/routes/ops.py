@@ -11,7 +11,7 @@ from api.errors import errors
 from api.presenters import notification_public
 from api.schemas import EvaluationPublic, NotificationPublic, Page
 from sellerflow.principal import Principal
-from sellerflow.services import evaluations, notifications
+from sellerflow.services import evaluations, exports, notifications
 from sellerflow.services import stats as ops_stats
 from sellerflow.vocabulary import Role
 
@@ -42,6 +42,12 @@ def list_notifications(
     rows, total = notifications.list_messages(session, filters, limit=limit, offset=offset)
     data = [notification_public(n) for n in rows]
     return Page(data=data, count=total, limit=limit, offset=offset)
+
+
+@router.get("/exports/applications/{application_id}", responses=errors(401, 403, 404, 422))
+def export_application(application_id: uuid.UUID, _: OpsDep, session: SessionDep) -> exports.Export:
+    """Everything held about an applicant and the seller it became (an access request)."""
+    return exports.export_application(session, application_id)
 
 
 @router.post("/evaluations", status_code=202, responses=errors(401, 403, 409, 503))

@@ -127,6 +127,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/v1/order-events"): Rule(frozenset({"ops", "integration"}), json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
     ("GET", "/v1/ops/notifications"): Rule(OPS),
+    ("GET", "/v1/ops/exports/applications/{application_id}"): Rule(OPS),
     ("POST", "/v1/ops/evaluations"): Rule(OPS),
     ("GET", "/v1/ops/evaluations/{evaluation_id}"): Rule(OPS),
 }
