@@ -270,23 +270,18 @@ def insert_into_sqlite(engine: sa.Engine, tables: Tables) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
+def dataset_tables(sellers: int, orders: int, utc_suffix: str) -> Tables:
+    """The sellers and their orders, timestamps written as the database reads them."""
+    data = Dataset(sellers, orders, timestamps=hourly_timestamps(utc_suffix))
+    return [
+        ("seller", SELLER_COLUMNS, data.seller_rows()),
+        ("order_event", ORDER_COLUMNS, data.order_rows()),
+    ]
+
+
 def load_postgres(engine: sa.Engine, sellers: int, orders: int) -> None:
-    data = Dataset(sellers, orders, timestamps=hourly_timestamps("+00"))
-    copy_into_postgres(
-        engine,
-        [
-            ("seller", SELLER_COLUMNS, data.seller_rows()),
-            ("order_event", ORDER_COLUMNS, data.order_rows()),
-        ],
-    )
+    copy_into_postgres(engine, dataset_tables(sellers, orders, "+00"))
 
 
 def load_sqlite(engine: sa.Engine, sellers: int, orders: int) -> None:
-    data = Dataset(sellers, orders, timestamps=hourly_timestamps(""))
-    insert_into_sqlite(
-        engine,
-        [
-            ("seller", SELLER_COLUMNS, data.seller_rows()),
-            ("order_event", ORDER_COLUMNS, data.order_rows()),
-        ],
-    )
+    insert_into_sqlite(engine, dataset_tables(sellers, orders, ""))

@@ -267,3 +267,16 @@ async def approved_seller(
     assert (await decide(http, ssm1, signoff["id"], "approve")).status_code == 200
     app = await wait_for_stage(http, auth, app_id, "approved")
     return app_id, str(app["seller_id"]), auth
+
+
+async def suspend(
+    http: httpx.AsyncClient, seller_id: str, ops: dict[str, str], reason: str = "counterfeit report"
+) -> httpx.Response:
+    """A manual suspension by the ops member of `ops`, which must succeed."""
+    suspended = await http.post(
+        f"/v1/sellers/{seller_id}/actions",
+        headers=ops,
+        json={"action": "suspend", "reason": reason},
+    )
+    assert suspended.status_code == 200, suspended.text
+    return suspended

@@ -14,7 +14,7 @@ from temporalio.worker import Replayer, Worker
 from sellerflow import history
 from sellerflow.cli import history as history_cli
 from tests.conftest import Stack
-from tests.journey import approved_seller, decide, staff_token, wait_for_task
+from tests.journey import approved_seller, decide, staff_token, suspend, wait_for_task
 from worker import ALL_WORKFLOWS
 
 
@@ -22,12 +22,7 @@ async def test_a_sellers_history_has_its_workflow_and_audit_rows(stack: Stack) -
     http = stack.http
     app_id, seller_id, seller_auth = await approved_seller(http, stack.policy)
     ops1 = await staff_token(http, "ops1")
-    suspended = await http.post(
-        f"/v1/sellers/{seller_id}/actions",
-        headers=ops1,
-        json={"action": "suspend", "reason": "counterfeit report"},
-    )
-    assert suspended.status_code == 200, suspended.text
+    await suspend(http, seller_id, ops1)
     appeal = await http.post(
         f"/v1/sellers/{seller_id}/appeals",
         headers=seller_auth,

@@ -13,6 +13,7 @@ from tests.journey import (
     create_application,
     decide,
     staff_token,
+    suspend,
     wait_for_task,
 )
 from tests.support.waiting import eventually
@@ -178,12 +179,7 @@ async def test_seller_routes_orders_evaluation_actions_and_appeal(stack: Stack) 
         ),
         409,
     )
-    suspended = await http.post(
-        f"/v1/sellers/{seller_id}/actions",
-        headers=ops1,
-        json={"action": "suspend", "reason": "counterfeit report"},
-    )
-    assert suspended.status_code == 200, suspended.text
+    suspended = await suspend(http, seller_id, ops1)
     assert suspended.json()["status"] == "suspended"
     assert is_error(
         await http.post(

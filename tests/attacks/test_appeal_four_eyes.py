@@ -3,7 +3,7 @@ suspends a seller by hand, so ops1 may not decide the seller's appeal; another o
 
 from sellerflow.users import ensure_user
 from tests.conftest import Stack
-from tests.journey import DEV_PASSWORD, approved_seller, decide, staff_token, wait_for_task
+from tests.journey import DEV_PASSWORD, approved_seller, decide, staff_token, suspend, wait_for_task
 
 PLAN = {"root_cause": "a supplier batch", "actions": "recalled it", "prevention": "checks"}
 
@@ -13,12 +13,7 @@ async def test_ops_cannot_decide_the_appeal_against_their_own_suspension(stack: 
     _, seller_id, seller_auth = await approved_seller(http, stack.policy)
     ensure_user(stack.engine, "ops2", ["ops"], DEV_PASSWORD)
     ops1, ops2 = await staff_token(http, "ops1"), await staff_token(http, "ops2")
-    suspended = await http.post(
-        f"/v1/sellers/{seller_id}/actions",
-        headers=ops1,
-        json={"action": "suspend", "reason": "counterfeit report"},
-    )
-    assert suspended.status_code == 200, suspended.text
+    await suspend(http, seller_id, ops1)
     appeal = await http.post(f"/v1/sellers/{seller_id}/appeals", headers=seller_auth, json=PLAN)
     assert appeal.status_code == 201, appeal.text
     review = await wait_for_task(http, ops1, "appeal_review", subject=seller_id)

@@ -14,6 +14,7 @@ from tests.journey import (
     create_application,
     decide,
     staff_token,
+    suspend,
     wait_for_stage,
     wait_for_task,
 )
@@ -81,12 +82,7 @@ async def test_a_suspended_seller_is_not_told_who_suspended_it(stack: Stack) -> 
     http = stack.http
     _, seller_id, seller_auth = await approved_seller(http, stack.policy)
     ops1 = await staff_token(http, "ops1")
-    suspended = await http.post(
-        f"/v1/sellers/{seller_id}/actions",
-        headers=ops1,
-        json={"action": "suspend", "reason": "counterfeit report"},
-    )
-    assert suspended.status_code == 200, suspended.text
+    await suspend(http, seller_id, ops1)
 
     seen = (await http.get(f"/v1/sellers/{seller_id}", headers=seller_auth)).json()
     action = next(a for a in seen["actions"] if a["action"] == "suspend")
