@@ -1,14 +1,14 @@
-"""Staff sign-in: OAuth2 password form in, signed bearer token out."""
+"""Staff sign-in: OAuth2 password form in, signed bearer token out; sign-out revokes them."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import SessionDep, StateDep
+from api.deps import SessionDep, StaffDep, StateDep
 from api.errors import errors
 from api.schemas import TokenResponse
-from sellerflow.services.auth import sign_in
+from sellerflow.services.auth import sign_in, sign_out
 
 router = APIRouter(prefix="/v1/auth", tags=["auth"])
 
@@ -23,3 +23,10 @@ def login(
     address = request.client.host if request.client else None
     token = sign_in(session, state.settings, form.username, form.password, address)
     return TokenResponse(access_token=token)
+
+
+@router.post("/logout", status_code=204, responses=errors(401))
+def logout(staff: StaffDep, session: SessionDep) -> Response:
+    """Every token of the caller stops working at once (this one and copies of it)."""
+    sign_out(session, staff.subject)
+    return Response(status_code=204)

@@ -51,10 +51,10 @@ async def application_history(
     responses=errors(401, 403, 404, 503),
 )
 async def seller_history(
-    seller_id: uuid.UUID, _: StaffDep, session: SessionDep, temporal: TemporalDep
+    seller_id: uuid.UUID, staff: StaffDep, session: SessionDep, temporal: TemporalDep
 ) -> SellerHistory:
     """Every run of the seller's workflow (across continue-as-new) and its audit rows."""
-    seller = history.seller_of(session, seller_id)
+    seller = history.seller_of(session, staff, seller_id)
     found = await history.seller_timeline(session, temporal, seller)
     return SellerHistory(
         seller_id=str(seller.id),

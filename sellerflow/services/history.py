@@ -15,6 +15,8 @@ from sellerflow.history import (
     seller_audit_entries,
 )
 from sellerflow.models import Application, Seller
+from sellerflow.principal import Principal
+from sellerflow.services.access import check_may_read
 from sellerflow.services.sellers import seller_workflow_id
 from sellerflow.timeline import Entry
 from sellerflow.workflow_calls import call_workflow
@@ -39,10 +41,14 @@ async def application_timeline(session: Session, temporal: Client, app: Applicat
     return Timeline(workflow_ids, len(histories), entries)
 
 
-def seller_of(session: Session, seller_id: uuid.UUID) -> Seller:
+def seller_of(session: Session, staff: Principal, seller_id: uuid.UUID) -> Seller:
+    """The seller whose history the staff member may read: its timeline begins with the
+    onboarding of its application, so the same rule as for reading that application holds
+    (the lab reads none)."""
     seller = session.get(Seller, seller_id)
     if seller is None:
         raise NotFound("no seller with this id")
+    check_may_read(session, staff, seller.application_id)
     return seller
 
 

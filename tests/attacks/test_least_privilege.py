@@ -65,6 +65,8 @@ async def test_the_lab_sees_the_seller_but_not_the_application(stack: Stack) -> 
         f"{app}/documents/{doc_id}/download",
         f"{app}/history",
         "/v1/applications",
+        # The seller's history begins with the onboarding of its application.
+        f"/v1/sellers/{seller_id}/history",
     ):
         response = await stack.http.get(path, headers=lab)
         assert response.status_code == 403, f"{path}: {response.status_code}"

@@ -96,3 +96,21 @@ async def test_signing_out_revokes_every_token_of_the_user(sign_in_app: SignInAp
     assert (await http.get("/v1/tasks", headers=api_token)).status_code == 401
     assert (await http.get("/v1/tasks", headers=other)).status_code == 200
     assert (await http.get("/v1/tasks", headers=await staff_token(http, "ops1"))).status_code == 200
+
+
+async def test_signing_out_on_the_api_revokes_every_token_of_the_user(
+    sign_in_app: SignInApp,
+) -> None:
+    http = sign_in_app.http
+    cookie = await page_login(http, "ops1")
+    first, second = await staff_token(http, "ops1"), await staff_token(http, "ops1")
+    other = await staff_token(http, "ssm1")
+    http.cookies.clear()
+
+    out = await http.post("/v1/auth/logout", headers=first)
+
+    assert out.status_code == 204, out.text
+    assert await opens(http, second, cookie) == (401, 303)
+    assert (await http.post("/v1/auth/logout", headers=first)).status_code == 401
+    assert (await http.post("/v1/auth/logout")).status_code == 401
+    assert (await http.get("/v1/tasks", headers=other)).status_code == 200
