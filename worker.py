@@ -45,7 +45,7 @@ from activities.sellers import SellerActivities
 from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings, get_settings, refuse_default_secrets
-from sellerflow.db import make_engine
+from sellerflow.db import make_engine, unreachable_because
 from sellerflow.logs import configure_logging
 from sellerflow.outbox import Mailer
 from sellerflow.payloads import EvaluationInput
@@ -172,7 +172,9 @@ def database_failure(activity_name: str, err: SQLAlchemyError) -> ApplicationErr
     )
     if isinstance(err, OperationalError):
         # Why the database is unreachable (refused, timed out, locked) is the operator's clue.
-        log.warning("activity %s: database unavailable: %s", activity_name, _first_line(orig))
+        log.warning(
+            "activity %s: database unavailable: %s", activity_name, unreachable_because(err)
+        )
         return ApplicationError(
             f"database unavailable: {activity_name}: {error} (details in the worker's log)",
             type="DatabaseUnavailable",
@@ -180,10 +182,6 @@ def database_failure(activity_name: str, err: SQLAlchemyError) -> ApplicationErr
     return ApplicationError(
         f"{activity_name}: {error} in the database (details in the worker's log)", type=error
     )
-
-
-def _first_line(orig: object) -> str:
-    return str(orig).splitlines()[0][:300] if str(orig) else "-"
 
 
 def compile_workflow_modules() -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException
 
 from api.schemas import ErrorBody
+from sellerflow.db import unreachable_because
 from sellerflow.errors import DomainError, TooManyAttempts
 from sellerflow.storage import StoreUnavailable, is_outage
 
@@ -80,7 +81,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def database_down(_: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc)
+        log.warning("database unavailable: %s", unreachable_because(exc))
         return _body(503, "ServiceUnavailable", "the database is unavailable; retry")
 
     @app.exception_handler(StoreUnavailable)

@@ -83,6 +83,13 @@ def connection_of(db: Session | sa.Connection) -> sa.Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
+def unreachable_because(err: sa.exc.DBAPIError) -> str:
+    """Why the database did not answer, from the first line of the driver's message (refused,
+    timed out, locked): never the statement or a row, which the rest may quote."""
+    text = str(err.orig) if err.orig is not None else ""
+    return text.splitlines()[0][:300] if text else "-"
+
+
 def count(session: Session, query: sa.Select[Any]) -> int:
     """The one number a `SELECT count(...)` query returns (list totals)."""
     return int(session.execute(query).scalar_one())
