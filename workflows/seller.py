@@ -129,6 +129,10 @@ class SellerWorkflow:
                     "trial-started",
                     {"trial_ends_at": mail_time(self.s.trial_ends_at)},
                 )
+        if inp.carried:
+            # What the run before left is handled first, before any timer, as it would have been
+            # there (only runs continued under CARRY_MESSAGES_PATCH carry messages).
+            await self._handle_inbox()
         while not self.s.finished:
             await wait_until(lambda: bool(self.inbox), lifecycle.next_wakeup(self.s))
             await self._apply(lifecycle.on_timers(self.policy, self.s, workflow.now()))

@@ -25,7 +25,7 @@ def login(
     return TokenResponse(access_token=token)
 
 
-@router.post("/logout", status_code=204, responses=errors(401))
+@router.post("/logout", status_code=204, responses=errors(401, 403))
 def logout(staff: StaffDep, session: SessionDep) -> Response:
     """Every token of the caller stops working at once (this one and copies of it)."""
     sign_out(session, staff.subject)
