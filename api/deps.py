@@ -44,6 +44,12 @@ class AppState:
         await self.reads.dispose()
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address as the connection gives it (behind a proxy: uvicorn's
+    `--proxy-headers`), for the throttles and the signature evidence."""
+    return request.client.host if request.client else None
+
+
 async def get_state(request: Request) -> AppState:
     state: AppState = request.app.state.sellerflow
     return state

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
-from api.deps import SessionDep, StateDep, TemporalDep
+from api.deps import SessionDep, StateDep, TemporalDep, client_address
 from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
@@ -103,7 +103,7 @@ async def start_application(
         body = ApplicationCreate.model_validate(
             {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
         )
-        address = request.client.host if request.client else None
+        address = client_address(request)
         opened = await applications.open_application(
             session, temporal, state.settings, state.policy, body.record_fields(), None, address
         )
@@ -311,7 +311,7 @@ async def sign(
             state.store,
             owner_application(session, owner, application_id),
             **body.model_dump(),
-            ip=request.client.host if request.client else None,
+            ip=client_address(request),
             user_agent=request.headers.get("user-agent") or "",
         )
     except ValidationError as err:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import SessionDep, StateDep, principal_from_token
+from api.deps import SessionDep, StateDep, client_address, principal_from_token
 from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
@@ -45,7 +45,7 @@ def login_submit(
     state: StateDep,
 ) -> Response:
     username, next_path = text(form, "username"), text(form, "next")
-    address = request.client.host if request.client else None
+    address = client_address(request)
     try:
         token = sign_in(session, state.settings, username, str(form.get("password")), address)
     except (Unauthorized, TooManyAttempts) as err:

@@ -4,7 +4,7 @@ import uuid
 
 from fastapi import APIRouter, Request
 
-from api.deps import PrincipalDep, SessionDep, StateDep
+from api.deps import PrincipalDep, SessionDep, StateDep, client_address
 from api.errors import errors
 from api.schemas import AgreementPublic, SignatureCreate, SignaturePublic
 from sellerflow.services import agreements
@@ -42,7 +42,7 @@ async def sign_agreement(
         state.store,
         app,
         **body.model_dump(),
-        ip=request.client.host if request.client else None,
+        ip=client_address(request),
         user_agent=request.headers.get("user-agent") or "",
     )
     return SignaturePublic(

@@ -14,6 +14,7 @@ from api.deps import (
     StaffDep,
     StateDep,
     TemporalDep,
+    client_address,
 )
 from api.errors import errors
 from api.presenters import application_summary
@@ -86,7 +87,7 @@ async def create_application(
     """201 once the workflow runs; 202 when Temporal did not confirm the start in time (the
     application is stored and its workflow starts shortly: poll it with the token); 429 beyond
     the applications allowed per client address and per e-mail address."""
-    address = request.client.host if request.client else None
+    address = client_address(request)
     created, started = await open_application(
         body, state, session, temporal, idempotency_key, address
     )

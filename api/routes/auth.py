@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 
-from api.deps import SessionDep, StaffDep, StateDep
+from api.deps import SessionDep, StaffDep, StateDep, client_address
 from api.errors import errors
 from api.schemas import TokenResponse
 from sellerflow.services.auth import sign_in, sign_out
@@ -20,7 +20,7 @@ def login(
     session: SessionDep,
     state: StateDep,
 ) -> TokenResponse:
-    address = request.client.host if request.client else None
+    address = client_address(request)
     token = sign_in(session, state.settings, form.username, form.password, address)
     return TokenResponse(access_token=token)
 
