@@ -33,8 +33,9 @@ from sellerflow.queries.agreements import current_versions, signed_versions
 from sellerflow.queries.documents import DOCUMENTS_OF, latest_documents, newest_of_each_kind
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
 from sellerflow.services.documents import settle_pending_files
+from sellerflow.services.seller_accounts import new_account
 from sellerflow.storage import ObjectStore, StoreUnavailable
-from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLERS
+from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLER_ACCOUNTS, SELLERS
 from sellerflow.vocabulary import DocumentStatus, SellerCategory, SellerStatus
 
 SELLER_NAMESPACE = uuid.UUID("0b6f8a52-8f0e-4e0c-a6c1-7f3c5d2e9a10")
@@ -75,7 +76,10 @@ _SET_VERDICT = (
     )
 )
 _COMPANY = sa.select(
-    APPLICATIONS.c.legal_name, APPLICATIONS.c.seller_category, APPLICATIONS.c.country
+    APPLICATIONS.c.legal_name,
+    APPLICATIONS.c.seller_category,
+    APPLICATIONS.c.country,
+    APPLICATIONS.c.contact_email,
 ).where(APPLICATIONS.c.id == sa.bindparam("app_id"))
 _LINK_SELLER = (
     sa.update(APPLICATIONS)
@@ -329,5 +333,7 @@ def create_seller(conn: sa.Connection, inp: SetupAccountInput) -> SetupAccountRe
             at=inp.at,
             new_key=True,  # written only here, with the seller's row
         )
+    # The contact person's sign-in, activated through the link of the account_ready mail.
+    insert_once(conn, SELLER_ACCOUNTS, "seller_id", new_account(seller_id, app.contact_email))
     conn.execute(_LINK_SELLER, {"app_id": app_id, "new_seller_id": seller_id})
     return SetupAccountResult(seller_id=str(seller_id))

@@ -24,6 +24,7 @@ from sellerflow.policy.requirements import unmet
 from sellerflow.policy.seller_state import LEGAL_NOTICES
 from sellerflow.queries.requirements import requirement_list
 from sellerflow.services.email_confirmation import confirmation_url
+from sellerflow.services.seller_accounts import account_of_seller, new_link, remember_link
 from sellerflow.tables import APPLICATIONS, SELLERS
 from sellerflow.templating import notification_variables
 
@@ -222,9 +223,15 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
         "trial_ends_at": mail_time(app.trial_ends_at) if has_seller else "",
         "improve_by": "",
         "notice_ends_at": "",
+        "activation_url": "",
     }
     if "confirmation_url" in variables:
         context["confirmation_url"] = confirmation_url(settings, app.id)
+    link = None
+    account_id = account_of_seller(conn, app.seller_row_id) if has_seller else None
+    if "activation_url" in variables and account_id is not None:
+        link = new_link(settings, account_id)
+        context["activation_url"] = link.url
     context.update(inp.context)
     # The seller workflow's notices carry its reason records' summaries, which name the staff
     # member who decided ("extend by ssm1: ..."): the seller is told what, not who.
@@ -238,4 +245,6 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
         application_id=app.id,
         seller_id=app.seller_row_id,
     )
+    if stored and link is not None and account_id is not None:
+        remember_link(conn, account_id, link)  # only the link of the stored mail works
     return stored

@@ -20,6 +20,14 @@ from sellerflow.principal import Principal
 from sellerflow.security import read_token
 from sellerflow.services.auth import STAFF_MEMBER, staff_member, staff_principal
 from sellerflow.services.integrations import integration_principal
+from sellerflow.services.seller_accounts import (
+    ACCOUNT_OF_TOKEN,
+    account_id_of,
+    seller_principal,
+)
+from sellerflow.services.seller_accounts import (
+    TOKEN_KIND as SELLER_TOKEN,
+)
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Role
@@ -102,18 +110,27 @@ def principal_from_token(state: AppState, session: Session, token: str | None) -
     """The caller a bearer token names; a staff member is looked up (and may be disabled)."""
     claims = _claims(state, token)
     applicant = _applicant(claims)
-    return applicant if applicant is not None else _staff_member(session, claims)
+    if applicant is not None:
+        return applicant
+    if claims.get("kind") == SELLER_TOKEN:
+        account = session.execute(ACCOUNT_OF_TOKEN, {"account_id": account_id_of(claims)}).first()
+        return seller_principal(account, claims)
+    return _staff_member(session, claims)
 
 
 async def get_principal(
     state: StateDep, token: Annotated[str | None, Depends(oauth2)]
 ) -> Principal:
-    """An applicant's token is enough on its own; a staff member is looked up in the database
+    """An applicant's token is enough on its own; a staff member or a seller account is looked up
     (a short read of the read pool, awaited)."""
     claims = _claims(state, token)
     applicant = _applicant(claims)
     if applicant is not None:
         return applicant
+    if claims.get("kind") == SELLER_TOKEN:
+        async with state.reads.connect() as conn:
+            found = await conn.execute(ACCOUNT_OF_TOKEN, {"account_id": account_id_of(claims)})
+            return seller_principal(found.first(), claims)
     _check_staff_kind(claims)
     async with state.reads.connect() as conn:
         user = (await conn.execute(STAFF_MEMBER, {"username": claims.get("sub")})).first()
@@ -126,7 +143,7 @@ async def get_staff_claims(
     """A staff member's checked token, before the database is asked who they are: a route that
     reads other rows too asks in the same statement (`STAFF_COLUMNS`, `staff_principal`)."""
     claims = _claims(state, token)
-    if _applicant(claims) is not None:
+    if _applicant(claims) is not None or claims.get("kind") == SELLER_TOKEN:
         raise Forbidden("staff only")
     _check_staff_kind(claims)
     return claims

@@ -23,6 +23,7 @@ _DESCRIPTIONS = {
     403: "The caller's role does not allow this",
     404: "Not found, or not visible to the caller",
     409: "Conflicts with the current state (task already done or not yours, wrong stage)",
+    410: "Gone: a one-time link used, replaced by a newer one, or expired",
     413: "Too large",
     422: "Invalid input or decision",
     429: "Too many attempts; retry after the seconds in the Retry-After header",

@@ -207,6 +207,19 @@ class TokenResponse(BaseModel):
     token_type: str = "bearer"
 
 
+class ActivationBody(Strict):
+    token: str = Field(max_length=2000)
+    password: str = Field(min_length=12, max_length=200)
+
+
+class Activated(BaseModel):
+    seller_id: str
+
+
+class ActivationRequest(Strict):
+    email: EmailStr
+
+
 class TaskPublic(BaseModel):
     id: str
     kind: str

@@ -29,6 +29,12 @@ class Conflict(DomainError):
     status_code = 409
 
 
+class Gone(DomainError):
+    """Was valid once and never will be again (a used or replaced one-time link)."""
+
+    status_code = 410
+
+
 class InvalidRequest(DomainError):
     status_code = 422
 

@@ -387,3 +387,23 @@ class IntegrationKey(SQLModel, table=True):
     key_sha256: str = Field(unique=True, max_length=64)
     created_at: datetime = ts(default_now=True)
     revoked_at: datetime | None = ts(nullable=True)
+
+
+# --- seller accounts (migration 0012) ---------------------------------------------------------
+
+
+class SellerAccount(SQLModel, table=True):
+    """The seller's own sign-in, made at account setup for the application's contact person
+    (sellerflow.services.seller_accounts). The password is set through a one-time link: the link
+    names `link_nonce`, which setting the password clears, and a new link replaces."""
+
+    __tablename__ = "seller_account"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(unique=True, foreign_key="seller.id")
+    email: str = Field(index=True, max_length=254)
+    password_hash: str | None = None
+    link_nonce: str | None = Field(default=None, max_length=64)
+    activated_at: datetime | None = ts(nullable=True)
+    disabled: bool = False
+    token_version: int = 0
+    created_at: datetime = ts(default_now=True)

@@ -9,6 +9,7 @@ from sellerflow.models import (
     Document,
     IntegrationKey,
     Seller,
+    SellerAccount,
     SellerAction,
     Signature,
     Task,
@@ -18,6 +19,7 @@ APPLICATIONS: sa.Table = table_of(Application)
 DOCUMENTS: sa.Table = table_of(Document)
 INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
 SELLERS: sa.Table = table_of(Seller)
+SELLER_ACCOUNTS: sa.Table = table_of(SellerAccount)
 SELLER_ACTIONS: sa.Table = table_of(SellerAction)
 SIGNATURES: sa.Table = table_of(Signature)
 TASKS: sa.Table = table_of(Task)

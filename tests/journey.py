@@ -11,6 +11,7 @@ from sellerflow.config import Settings
 from sellerflow.outbox import NOTIFICATIONS
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import required_agreements, required_documents
+from sellerflow.services import seller_accounts
 from sellerflow.services.email_confirmation import confirmation_url, token_in
 from sellerflow.vocabulary import SellerCategory
 from tests.support.waiting import eventually
@@ -280,3 +281,34 @@ async def suspend(
     )
     assert suspended.status_code == 200, suspended.text
     return suspended
+
+
+SELLER_PASSWORD = "a long seller password"
+
+
+async def seller_token(
+    http: httpx.AsyncClient, app_id: str, *, password: str = SELLER_PASSWORD
+) -> dict[str, str]:
+    """The seller's own sign-in after approval, as the contact person does it: the link of the
+    account_ready mail (read from the outbox as ops read it), a password, then the e-mail."""
+    ops = await staff_token(http, "ops1")
+
+    async def mailed() -> tuple[str, str] | None:
+        listed = await http.get(
+            "/v1/ops/notifications",
+            headers=ops,
+            params={"application_id": app_id, "template": "account_ready"},
+        )
+        assert listed.status_code == 200, listed.text
+        for message in listed.json()["data"]:
+            token = seller_accounts.token_in(message["body_text"])
+            if token:
+                return token, message["recipient"]
+        return None
+
+    token, email = await eventually(mailed, why=f"no account_ready mail for {app_id}")
+    activated = await http.post("/v1/auth/activate", json={"token": token, "password": password})
+    assert activated.status_code == 200, activated.text
+    signed_in = await http.post("/v1/auth/token", data={"username": email, "password": password})
+    assert signed_in.status_code == 200, signed_in.text
+    return bearer(signed_in.json()["access_token"])

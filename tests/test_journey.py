@@ -15,6 +15,7 @@ from tests.journey import (
     complete_application,
     create_application,
     decide,
+    seller_token,
     staff_token,
     upload,
     wait_for_stage,
@@ -45,6 +46,8 @@ async def test_applicant_to_active_seller(stack: Stack) -> None:
 
     app = await wait_for_stage(http, auth, app_id, "approved")
     seller_id = app["seller_id"]
+    # From here on the seller follows its account with its own sign-in, not the application's.
+    auth = await seller_token(http, app_id)
     seller = (await http.get(f"/v1/sellers/{seller_id}", headers=auth)).json()
     assert seller["status"] == "trial"
     assert seller["capabilities"]["listing_cap"] == stack.policy.trial.listing_cap

@@ -66,7 +66,7 @@ def sign_out(session: Session, username: str) -> None:
 
 
 @cache
-def _dummy_hash() -> str:
+def dummy_hash() -> str:
     """Checked for an unknown or disabled user, so that failure costs as much as a wrong password
     and its timing does not tell who exists."""
     return hash_password(secrets.token_hex(16))
@@ -84,7 +84,7 @@ def sign_in(
         sa.select(STAFF.c.password_hash, *STAFF_COLUMNS).where(STAFF.c.username == username)
     ).first()
     if user is None or user.disabled:
-        verify_password(_dummy_hash(), password)  # the cost of a wrong password, for nothing
+        verify_password(dummy_hash(), password)  # the cost of a wrong password, for nothing
         user = None
     if user is None or not verify_password(user.password_hash, password):
         count_attempt(session.connection(), keys, now)

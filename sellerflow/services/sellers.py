@@ -54,10 +54,13 @@ def _request_id(*parts: object) -> uuid.UUID:
 
 
 def seller_for(session: Session, principal: Principal, seller_id: uuid.UUID) -> Seller:
-    """The seller if the caller is staff or that seller's own applicant; otherwise 404."""
+    """The seller if the caller is staff, that seller's own account or its applicant (the
+    application's token, until it expires); otherwise 404."""
     seller = session.get(Seller, seller_id)
-    if seller is None or (
-        not principal.is_staff and principal.application_id != seller.application_id
+    if seller is None or not (
+        principal.is_staff
+        or principal.seller_id == seller.id
+        or principal.application_id == seller.application_id
     ):
         raise NotFound("no seller with this id")
     return seller

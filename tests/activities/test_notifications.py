@@ -21,7 +21,7 @@ from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.db import session_scope
-from sellerflow.models import Application, Notification, Seller, Task, utcnow
+from sellerflow.models import Application, Notification, Seller, SellerAccount, Task, utcnow
 from sellerflow.outbox import Mailer, message_id
 from sellerflow.payloads import (
     ApplySellerStatusInput,
@@ -33,6 +33,9 @@ from sellerflow.payloads import (
 )
 from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.seller_state import ReasonRecord, StatusEffect
+from sellerflow.security import read_token
+from sellerflow.services import seller_accounts
+from sellerflow.services.seller_accounts import new_account
 from sellerflow.templating import TEMPLATES
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import SellerActionKind, SellerStatus
@@ -58,6 +61,8 @@ def make_seller(engine: sa.Engine, policy: Policy) -> tuple[Application, Seller]
         seller = seller_row(app, ssm_username="ssm1", trial_ends_at=NOW + timedelta(days=90))
         app.seller_id = seller.id
         session.add_all([app, seller])
+        session.flush()
+        session.add(SellerAccount(**new_account(seller.id, app.contact_email)))
     return app, seller
 
 
@@ -124,6 +129,9 @@ def test_every_template_renders_with_the_context_the_activities_give_it(
             )
         )
     env.run(TaskActivities(engine).escalate_task, EscalateTaskInput(task_id=str(task_id), at=NOW))
+    # The one mail a request of the API stores, not an activity: a new activation link.
+    with Session(engine) as session:
+        seller_accounts.mail_link(session, Settings(), app.contact_email, None)
 
     with Session(engine) as session:
         rows = session.exec(select(Notification)).all()
@@ -301,6 +309,19 @@ def test_account_ready_names_the_ssm_and_the_trial_end(engine: sa.Engine, policy
     text = notified_text(engine, policy, "account_ready")
     assert "Your Seller Success Manager is ssm1." in text
     assert (NOW + timedelta(days=90)).strftime("%Y-%m-%d") in text
+
+
+def test_account_ready_carries_the_only_activation_link_of_the_account(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    text = notified_text(engine, policy, "account_ready")
+    token = seller_accounts.token_in(text)
+    assert token is not None
+    claims = read_token(Settings().sellerflow_secret_key, token)
+    with session_scope(engine) as session:
+        account = session.exec(select(SellerAccount)).one()
+        assert account.link_nonce == claims["nonce"]
+        assert str(account.id) == claims["sub"]
 
 
 def test_a_reminder_lists_what_is_missing(engine: sa.Engine, policy: Policy) -> None:

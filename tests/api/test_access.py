@@ -14,9 +14,10 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
-from sellerflow.models import Appeal, EvaluationRun, Task
+from sellerflow.models import Appeal, EvaluationRun, SellerAccount, Task
 from sellerflow.security import issue_token
 from sellerflow.services.integrations import create_key
+from sellerflow.services.seller_accounts import new_account, new_link, remember_link, token_in
 from tests.conftest import Stack
 from tests.journey import (
     APPLICATION,
@@ -31,9 +32,13 @@ from tests.support.builders import seller_row
 # An integration's API key counts as no token anywhere but on the routes it is for.
 ANONYMOUS = ("nobody", "expired", "forged", "forged_owner", "integration")
 STAFF = ("onboarding", "ssm", "lab", "ops")
-EVERYONE = frozenset({*ANONYMOUS, "owner", "other_applicant", *STAFF})
+# "seller" holds the account of the table's seller, "other_seller" that of another seller: a
+# seller token reaches its own seller only (every application answers it 404).
+SELLERS = ("seller", "other_seller")
+EVERYONE = frozenset({*ANONYMOUS, "owner", "other_applicant", *SELLERS, *STAFF})
 OWNER = frozenset({"owner"})
-OWNER_OR_STAFF = frozenset({"owner", *STAFF})
+SELLER_SIDE = frozenset({"owner", "seller"})
+SELLER_SIDE_OR_STAFF = frozenset({*SELLER_SIDE, *STAFF})
 ALL_STAFF = frozenset(STAFF)
 OPS = frozenset({"ops"})
 # The application of the table is a draft with an onboarding review open: in the onboarding
@@ -57,7 +62,7 @@ class Rule:
     def expected_denial(self, caller: str) -> int:
         if caller in ANONYMOUS:
             return 401
-        if caller == "other_applicant" and self.scoped:
+        if caller in ("other_applicant", *SELLERS) and self.scoped:
             return 404
         return 403
 
@@ -76,6 +81,7 @@ DECLARE = {
 }
 
 CONFIRMATION = {"token": "the application's confirmation token"}
+ACTIVATION = {"token": "a seller account's activation token", "password": DEV_PASSWORD * 2}
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): Rule(EVERYONE),
@@ -86,7 +92,11 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/docs/oauth2-redirect"): Rule(EVERYONE),
     ("GET", "/redoc"): Rule(EVERYONE),
     ("POST", "/v1/auth/token"): Rule(EVERYONE, form={"username": "lab1", "password": DEV_PASSWORD}),
-    ("POST", "/v1/auth/logout"): Rule(ALL_STAFF, revokes=True),
+    ("POST", "/v1/auth/logout"): Rule(frozenset({*ALL_STAFF, *SELLERS}), revokes=True),
+    # The mailed link is the credential, whoever sends it; the first call uses it, the others
+    # get 410 (the world's link is put in).
+    ("POST", "/v1/auth/activate"): Rule(EVERYONE, json=ACTIVATION),
+    ("POST", "/v1/auth/activation"): Rule(EVERYONE, json={"email": "nobody@example.com"}),
     ("GET", "/v1/agreements/{kind}"): Rule(EVERYONE),
     ("POST", APPS): Rule(EVERYONE, json=APPLICATION),
     ("GET", APPS): Rule(frozenset({"onboarding", "ssm", "ops"})),
@@ -120,13 +130,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", TASK + "/assign"): Rule(OPS, json={"assignee": "onboarding2"}),
     ("POST", TASK + "/complete"): Rule(frozenset({"onboarding"}), json={"decision": "approve"}),
     ("GET", "/v1/sellers"): Rule(ALL_STAFF),
-    ("GET", SELLER): Rule(OWNER_OR_STAFF, scoped=True),
+    ("GET", SELLER): Rule(SELLER_SIDE_OR_STAFF, scoped=True),
     ("GET", SELLER + "/history"): Rule(QUEUE),  # as its application's history
     ("POST", SELLER + "/appeals"): Rule(
-        OWNER, scoped=True, json={"root_cause": "a", "actions": "b", "prevention": "c"}
+        SELLER_SIDE, scoped=True, json={"root_cause": "a", "actions": "b", "prevention": "c"}
     ),
-    ("GET", SELLER + "/appeals/{appeal_id}"): Rule(OWNER_OR_STAFF, scoped=True),
-    ("POST", SELLER + "/appeals/{appeal_id}/withdraw"): Rule(OWNER, scoped=True),
+    ("GET", SELLER + "/appeals/{appeal_id}"): Rule(SELLER_SIDE_OR_STAFF, scoped=True),
+    ("POST", SELLER + "/appeals/{appeal_id}/withdraw"): Rule(SELLER_SIDE, scoped=True),
     ("POST", SELLER + "/actions"): Rule(OPS, json={"action": "warn", "reason": "test"}),
     ("POST", "/v1/order-events"): Rule(frozenset({"ops", "integration"}), json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
@@ -181,11 +191,46 @@ def staff_tokens(secret: str) -> dict[str, dict[str, str]]:
     return tokens
 
 
+def seller_token(stack: Stack, app_id: str) -> dict[str, str]:
+    """The bearer header of the account of a new seller of the application."""
+    seller_id = uuid.uuid4()
+    with Session(stack.engine) as session:
+        session.add(seller_row(app_id, id=seller_id))
+        session.flush()
+        account = SellerAccount(**new_account(seller_id, f"{seller_id}@example.com"))
+        session.add(account)
+        session.commit()
+        account_id = str(account.id)
+    secret = stack.settings.sellerflow_secret_key
+    return bearer(
+        issue_token(secret, account_id, kind="seller", minutes=5, seller=str(seller_id), ver=0)
+    )
+
+
+def activation_token(stack: Stack, app_id: str) -> str:
+    """The token of the activation link of a new seller's account."""
+    seller_id = uuid.uuid4()
+    with Session(stack.engine) as session:
+        session.add(seller_row(app_id, id=seller_id))
+        session.flush()
+        account = SellerAccount(**new_account(seller_id, f"{seller_id}@example.com"))
+        session.add(account)
+        session.flush()
+        link = new_link(stack.settings, account.id)
+        remember_link(session.connection(), account.id, link)
+        session.commit()
+    token = token_in(link.url)
+    assert token is not None
+    return token
+
+
 def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
     """A seller, an onboarding task and an evaluation run, without waiting for workflows."""
     seller_id, evaluation_id = uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
     with Session(stack.engine) as session:
         session.add(seller_row(app_id, id=seller_id))
+        session.flush()
+        session.add(SellerAccount(**new_account(seller_id, "seller@example.com")))
         session.add(EvaluationRun(id=evaluation_id))
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)
@@ -221,7 +266,8 @@ def insert_task(stack: Stack, app_id: str) -> str:
 async def build_world(stack: Stack) -> World:
     secret = stack.settings.sellerflow_secret_key
     app_id, owner = await create_application(stack.http)
-    _, other = await create_application(stack.http, legal_name="Other Ltd")
+    other_id, other = await create_application(stack.http, legal_name="Other Ltd")
+    third_id, _ = await create_application(stack.http, legal_name="Third Ltd")
     uploaded = await upload(stack.http, app_id, owner, "company_registration_extract")
     assert uploaded.status_code == 200, uploaded.text
     params = {
@@ -231,6 +277,12 @@ async def build_world(stack: Stack) -> World:
         "confirmation_token": await confirmation_token(stack.http, app_id),
         **insert_records(stack, app_id),
     }
+    records = params
+    account = f"{uuid.uuid5(uuid.UUID(records['seller_id']), 'seller-account')}"
+    own_seller = bearer(
+        issue_token(secret, account, kind="seller", minutes=5, seller=records["seller_id"], ver=0)
+    )
+    activation = activation_token(stack, third_id)
     with Session(stack.engine) as session:
         integration = {"X-Api-Key": create_key(session, "order-feed")}
     wrong = "another-secret-key-that-is-long-enough-0123456789"
@@ -242,9 +294,11 @@ async def build_world(stack: Stack) -> World:
         "owner": owner,
         "other_applicant": other,
         "integration": integration,
+        "seller": own_seller,
+        "other_seller": seller_token(stack, other_id),
         **staff_tokens(secret),
     }
-    return World(params=params, callers=callers)
+    return World(params={**params, "activation_token": activation}, callers=callers)
 
 
 async def call(
@@ -262,6 +316,8 @@ async def test_every_route_answers_each_caller_as_the_table_says(stack: Stack) -
         rule = RULES[(method, template)]
         if rule.json is CONFIRMATION:
             rule = replace(rule, json={"token": world.params["confirmation_token"]})
+        if rule.json is ACTIVATION:
+            rule = replace(rule, json={**ACTIVATION, "token": world.params["activation_token"]})
         path = template.format(**world.params)
         # Refusals first: the allowed calls may change state (a claim, a withdrawal).
         callers = sorted(world.callers, key=lambda c: c in rule.allowed)
