@@ -1,9 +1,10 @@
-"""Server-rendered pages for applicants, staff and ops, over the API's own route functions."""
+"""Server-rendered pages for applicants, sellers, staff and ops, over the API's own route
+functions."""
 
 from fastapi import APIRouter
 
-from api.pages import applicant, inbox, login, ops, staff
+from api.pages import applicant, inbox, login, ops, seller, staff
 
 router = APIRouter(include_in_schema=False)
-for module in (login, applicant, inbox, staff, ops):
+for module in (login, applicant, seller, inbox, staff, ops):
     router.include_router(module.router)

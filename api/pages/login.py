@@ -17,6 +17,7 @@ from api.pages.session import (
     text,
 )
 from sellerflow.errors import TooManyAttempts, Unauthorized
+from sellerflow.services import seller_accounts
 from sellerflow.services.auth import sign_in, sign_out
 from sellerflow.vocabulary import Role
 
@@ -63,8 +64,12 @@ def login_submit(
 def logout(
     request: Request, page: PageSessionDep, _: CheckedFormDep, session: SessionDep, state: StateDep
 ) -> Response:
-    if page.principal is not None and page.principal.is_staff:
-        # Every token of the user stops working, a copy of this cookie included.
-        sign_out(session, page.principal.subject)
+    who = page.principal
+    # Every token of the user stops working, a copy of this cookie included.
+    if who is not None and who.account_id is not None:
+        seller_accounts.sign_out(session, who.account_id)
+    elif who is not None and who.is_staff:
+        sign_out(session, who.subject)
     # A fresh anonymous session replaces the signed-in cookie.
-    return redirect(request, new_visitor(state.settings), "/login", ok="You are signed out")
+    target = "/seller" if who is not None and who.seller_id is not None else "/login"
+    return redirect(request, new_visitor(state.settings), target, ok="You are signed out")

@@ -83,7 +83,7 @@ def page_session(request: Request, state: StateDep, session: SessionDep) -> Page
         try:
             claims = read_token(secret, token)
             principal = None
-            if claims.get("kind") in ("staff", "applicant"):
+            if claims.get("kind") in ("staff", "applicant", "seller"):
                 principal = principal_from_token(state, session, token)
             return PageSession(token, csrf_for(secret, token), principal, max_age=0)
         except Unauthorized:

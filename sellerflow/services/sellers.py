@@ -93,6 +93,14 @@ def actions_of(session: Session, seller: Seller) -> list[SellerAction]:
     return list(rows)
 
 
+def appeals_of(session: Session, seller: Seller) -> list[Appeal]:
+    """The seller's appeals, newest first."""
+    rows = session.exec(
+        select(Appeal).where(Appeal.seller_id == seller.id).order_by(col(Appeal.created_at).desc())
+    ).all()
+    return list(rows)
+
+
 def _refusal_recorded(session: Session, seller_id: uuid.UUID, key: str) -> bool:
     """Whether the seller workflow saw this message and refused it when it came to apply it."""
     found = session.exec(

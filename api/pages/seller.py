@@ -1,0 +1,206 @@
+"""The seller's portal: activate the account through the mailed link, sign in with the e-mail
+address, follow the status, capabilities and KPIs, read the reasons of each status change,
+and appeal a suspension. The session carries the seller token, scoped to one seller."""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import ValidationError
+
+from api.deps import SessionDep, StateDep, TemporalDep, client_address, principal_from_token
+from api.errors import retry_after
+from api.pages.session import (
+    CheckedFormDep,
+    PageRoute,
+    PageSession,
+    PageSessionDep,
+    readable,
+    redirect,
+    render,
+    signed_in,
+    text,
+)
+from api.routes.sellers import action_public
+from api.schemas import AppealCreate
+from sellerflow.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
+from sellerflow.models import Seller
+from sellerflow.principal import Principal
+from sellerflow.services import seller_accounts, sellers
+from sellerflow.vocabulary import KPI, SellerStatus
+
+router = APIRouter(prefix="/seller", route_class=PageRoute, include_in_schema=False)
+
+# What each status means for the seller, in plain words.
+STATUS_MEANING = {
+    SellerStatus.trial: "Your launching phase: you sell within the caps below while we check "
+    "a few mystery orders. When it ends well, the caps are lifted.",
+    SellerStatus.active: "Your account is in good standing: you sell without caps.",
+    SellerStatus.warned: "A KPI is beyond its warning threshold. Nothing is restricted yet; "
+    "bring it back under the threshold to avoid a limit.",
+    SellerStatus.limited: "A KPI is beyond its limit: your caps below are lowered until it "
+    "recovers.",
+    SellerStatus.suspended: "Your listings are hidden and payouts are held. You can appeal "
+    "with a plan of action within the appeal window.",
+    SellerStatus.offboarded: "Your account is closed.",
+}
+
+
+def kpi_text(kpi: KPI | str, value: float | None) -> str:
+    """A KPI's value as the seller reads it: a rate in per cent, the rating out of 5."""
+    if value is None:
+        return "not enough data yet"
+    if kpi == KPI.review_rating:
+        return f"{value:.2f} / 5"
+    return f"{value * 100:.2f} %"
+
+
+def seller_of_page(page: PageSessionDep) -> Principal | None:
+    """The signed-in seller, or None (the sign-in form is shown)."""
+    if page.principal is not None and page.principal.seller_id is not None:
+        return page.principal
+    return None
+
+
+SellerPageDep = Annotated[Principal | None, Depends(seller_of_page)]
+
+
+def own_seller(session: SessionDep, who: Principal | None) -> Seller:
+    """The signed-in seller's row; 403 without a seller session."""
+    if who is None or who.seller_id is None:
+        raise Forbidden("sign in to the seller pages first")
+    return sellers.seller_for(session, who, who.seller_id)
+
+
+def _login_form(
+    request: Request, page: PageSession, status: int = 200, **context: object
+) -> Response:
+    values = {"email": "", "message": None, **context}
+    return render(request, page, "seller_login.html", status, **values)
+
+
+@router.get("")
+def dashboard(
+    request: Request, page: PageSessionDep, who: SellerPageDep, session: SessionDep
+) -> Response:
+    if who is None:
+        return _login_form(request, page)
+    seller = own_seller(session, who)
+    return render(request, page, "seller_dashboard.html", **_dashboard(session, seller))
+
+
+def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
+    appeals = [
+        sellers.appeal_state(session, seller, a.id) for a in sellers.appeals_of(session, seller)
+    ]
+    return {
+        "seller": seller,
+        "meaning": STATUS_MEANING[seller.status],
+        "scorecard": sellers.scorecard(session, seller),
+        "kpi_text": kpi_text,
+        "actions": [
+            action_public(a, for_staff=False) for a in reversed(sellers.actions_of(session, seller))
+        ],
+        "appeals": appeals,
+        "may_appeal": seller.status == SellerStatus.suspended
+        and not any(a.status in ("pending", "in_review") for a in appeals),
+    }
+
+
+@router.post("/login")
+def login_submit(
+    request: Request,
+    page: PageSessionDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    email, password = text(form, "email"), str(form.get("password") or "")
+    address = client_address(request)
+    try:
+        token = seller_accounts.sign_in(session, state.settings, email, password, address)
+    except (Unauthorized, TooManyAttempts) as err:
+        response = _login_form(request, page, err.status_code, email=email, message=readable(err))
+        response.headers.update(retry_after(err) or {})
+        return response
+    who = principal_from_token(state, session, token)
+    minutes = state.settings.sellerflow_token_minutes
+    return redirect(request, signed_in(state.settings, token, who, minutes), "/seller")
+
+
+@router.get("/activate")
+def activate_form(
+    request: Request, page: PageSessionDep, token: Annotated[str, Query(max_length=2000)] = ""
+) -> Response:
+    return render(request, page, "seller_activate.html", token=token, message=None)
+
+
+@router.post("/activate")
+def activate_submit(
+    request: Request,
+    page: PageSessionDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    token, password = text(form, "token"), str(form.get("password") or "")
+    if password != str(form.get("confirm") or ""):
+        message = "The two passwords differ."
+        return render(request, page, "seller_activate.html", 422, token=token, message=message)
+    try:
+        seller_accounts.activate(session, state.settings, token, password)
+    except DomainError as err:
+        context = {"token": token, "message": readable(err)}
+        return render(request, page, "seller_activate.html", err.status_code, **context)
+    return redirect(
+        request, page, "/seller", ok="Your password is set: sign in with your e-mail address"
+    )
+
+
+@router.get("/activation")
+def activation_form(request: Request, page: PageSessionDep) -> Response:
+    return render(request, page, "seller_activation.html", email="", message=None)
+
+
+@router.post("/activation")
+def activation_submit(
+    request: Request,
+    page: PageSessionDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    email = text(form, "email")
+    try:
+        seller_accounts.mail_link(session, state.settings, email, client_address(request))
+    except TooManyAttempts as err:
+        context = {"email": email, "message": readable(err)}
+        response = render(request, page, "seller_activation.html", 429, **context)
+        response.headers.update(retry_after(err) or {})
+        return response
+    ok = "If a seller account has this address, a link is on its way to it"
+    return redirect(request, page, "/seller", ok=ok)
+
+
+@router.post("/appeals")
+async def appeal_submit(
+    request: Request,
+    page: PageSessionDep,
+    who: SellerPageDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> Response:
+    seller = own_seller(session, who)
+    assert who is not None
+    fields = {name: text(form, name) for name in ("root_cause", "actions", "prevention")}
+    try:
+        body = AppealCreate.model_validate(fields)
+        _, status = await sellers.file_appeal(
+            session, temporal, who, seller, body.model_dump(), body.model_dump_json()
+        )
+    except ValidationError as err:
+        missing = ", ".join(str(e["loc"][-1]).replace("_", " ") for e in err.errors())
+        return redirect(request, page, "/seller", error=f"Fill in: {missing}")
+    except DomainError as err:
+        return redirect(request, page, "/seller", error=readable(err))
+    return redirect(request, page, "/seller", ok=f"Your appeal is received ({status or 'pending'})")
