@@ -26,21 +26,27 @@ from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.principal import Principal
 from sellerflow.services import sellers
 from sellerflow.services.sellers import seller_for
-from sellerflow.vocabulary import Role, SellerCategory, SellerStatus
+from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
 
 
-@router.get("", responses=errors(401, 403))
+@router.get("", responses=errors(401, 403, 422))
 def list_sellers(
-    _: StaffDep,
+    staff: StaffDep,
     session: SessionDep,
     status: SellerStatus | None = None,
     category: SellerCategory | None = None,
+    standing: Standing | None = None,
+    ssm: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    at_risk: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[SellerSummary]:
-    filters = sellers.SellerFilters(status, category)
+    """`ssm=me` is the caller's portfolio; `at_risk=true` puts the sellers at risk first."""
+    filters = sellers.SellerFilters(
+        status, category, standing, sellers.ssm_named(ssm, staff), at_risk_first=at_risk
+    )
     rows, total = sellers.list_sellers(session, filters, limit=limit, offset=offset)
     return Page(data=[seller_summary(s) for s in rows], count=total, limit=limit, offset=offset)
 
