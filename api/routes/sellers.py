@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import MAX_OFFSET, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
-from api.presenters import seller_summary
+from api.presenters import action_public, seller_summary
 from api.schemas import (
     AppealCreate,
     AppealCreated,
@@ -16,13 +16,10 @@ from api.schemas import (
     Page,
     ScorecardPublic,
     SellerActionCreate,
-    SellerActionPublic,
     SellerActionResult,
     SellerPublic,
     SellerSummary,
 )
-from sellerflow.models import SellerAction
-from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.principal import Principal
 from sellerflow.services import sellers
 from sellerflow.services.sellers import seller_for
@@ -72,21 +69,6 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
             action_public(a, for_staff=principal.is_staff)
             for a in sellers.actions_of(session, seller)
         ],
-    )
-
-
-def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPublic:
-    """The seller is told whether a person or the system decided, not who (`policy.disclosure`)."""
-    reason = action.reason
-    if not for_staff:
-        reason = {**reason, "summary": public_summary(str(reason.get("summary", "")))}
-    return SellerActionPublic(
-        at=action.created_at,
-        from_status=action.from_status,
-        to_status=action.to_status,
-        action=action.action,
-        actor=action.actor if for_staff else public_actor(action.actor),
-        reason=reason,
     )
 
 
