@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from api.pages import applicant, inbox, login, ops, staff
+from api.pages import applicant, inbox, login, ops, sellers, staff
 
 router = APIRouter(include_in_schema=False)
-for module in (login, applicant, inbox, staff, ops):
+for module in (login, applicant, inbox, sellers, staff, ops):
     router.include_router(module.router)
