@@ -129,7 +129,9 @@ async def manual_action(
     seller_id: uuid.UUID,
     request: Request,
     page: PageSessionDep,
-    # The form's token is checked before the role: a forged post is refused as forged.
+    # Signed in (else to the login), then the form's token, then the role: a forged post is
+    # refused as forged whoever's session it rides on.
+    _: StaffPageDep,
     form: CheckedFormDep,
     ops: OpsPageDep,
     session: SessionDep,
