@@ -11,10 +11,12 @@ from api.schemas import (
     ApplicationSummary,
     DocumentPublic,
     NotificationPublic,
+    SellerActionPublic,
     SellerSummary,
     TaskPublic,
 )
-from sellerflow.models import Application, Document, Notification, Seller, Task
+from sellerflow.models import Application, Document, Notification, Seller, SellerAction, Task
+from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.policy.model import Policy
 from sellerflow.queries.applications import application_row
 from sellerflow.vocabulary import TaskStatus
@@ -64,3 +66,18 @@ def notification_public(message: Notification) -> NotificationPublic:
 
 def seller_summary(seller: Seller) -> SellerSummary:
     return copied(SellerSummary, seller, id=str(seller.id))
+
+
+def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPublic:
+    """The seller is told whether a person or the system decided, not who (`policy.disclosure`)."""
+    reason = action.reason
+    if not for_staff:
+        reason = {**reason, "summary": public_summary(str(reason.get("summary", "")))}
+    return SellerActionPublic(
+        at=action.created_at,
+        from_status=action.from_status,
+        to_status=action.to_status,
+        action=action.action,
+        actor=action.actor if for_staff else public_actor(action.actor),
+        reason=reason,
+    )

@@ -20,7 +20,7 @@ from api.pages.session import (
     signed_in,
     text,
 )
-from api.routes.sellers import action_public
+from api.presenters import action_public
 from api.schemas import AppealCreate
 from sellerflow.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
 from sellerflow.models import Seller
@@ -89,9 +89,7 @@ def dashboard(
 
 
 def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
-    appeals = [
-        sellers.appeal_state(session, seller, a.id) for a in sellers.appeals_of(session, seller)
-    ]
+    appeals = sellers.appeals_of(session, seller)
     return {
         "seller": seller,
         "meaning": STATUS_MEANING[seller.status],

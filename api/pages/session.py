@@ -212,6 +212,12 @@ def _error_page(request: Request, status: int, title: str, message: str) -> HTML
     return render(request, nobody, "error.html", status, title=title, message=message)
 
 
+def _invalid_address(err: RequestValidationError) -> str:
+    """Which part of the address is wrong (a filter's value, a malformed id), and why."""
+    parts = [f"{e['loc'][-1]}: {e['msg']}" for e in err.errors() if e.get("loc")]
+    return "Check the link and retry" + (" (" + "; ".join(parts) + ")." if parts else ".")
+
+
 class PageRoute(APIRoute):
     """Routes that answer HTML: failures become a readable page or a redirect to the login."""
 
@@ -228,8 +234,8 @@ class PageRoute(APIRoute):
                 return _error_page(request, 404, "Not found", readable(err))
             except DomainError as err:
                 return _error_page(request, err.status_code, err.name, readable(err))
-            except RequestValidationError:
-                return _error_page(request, 422, "Invalid address", "Check the link and retry.")
+            except RequestValidationError as err:
+                return _error_page(request, 422, "Invalid address", _invalid_address(err))
             except Exception:
                 log.exception("page failed: %s", request.url.path)
                 message = "Something went wrong on our side; it has been logged. Please retry."

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import MAX_OFFSET, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
-from api.presenters import seller_summary
+from api.presenters import action_public, seller_summary
 from api.schemas import (
     AppealCreate,
     AppealCreated,
@@ -16,31 +16,34 @@ from api.schemas import (
     Page,
     ScorecardPublic,
     SellerActionCreate,
-    SellerActionPublic,
     SellerActionResult,
     SellerPublic,
     SellerSummary,
 )
-from sellerflow.models import SellerAction
-from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.principal import Principal
 from sellerflow.services import sellers
 from sellerflow.services.sellers import seller_for
-from sellerflow.vocabulary import Role, SellerCategory, SellerStatus
+from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
 
 
-@router.get("", responses=errors(401, 403))
+@router.get("", responses=errors(401, 403, 422))
 def list_sellers(
-    _: StaffDep,
+    staff: StaffDep,
     session: SessionDep,
     status: SellerStatus | None = None,
     category: SellerCategory | None = None,
+    standing: Standing | None = None,
+    ssm: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    at_risk: bool = False,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Page[SellerSummary]:
-    filters = sellers.SellerFilters(status, category)
+    """`ssm=me` is the caller's portfolio; `at_risk=true` puts the sellers at risk first."""
+    filters = sellers.SellerFilters(
+        status, category, standing, sellers.ssm_named(ssm, staff), at_risk_first=at_risk
+    )
     rows, total = sellers.list_sellers(session, filters, limit=limit, offset=offset)
     return Page(data=[seller_summary(s) for s in rows], count=total, limit=limit, offset=offset)
 
@@ -66,21 +69,6 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
             action_public(a, for_staff=principal.is_staff)
             for a in sellers.actions_of(session, seller)
         ],
-    )
-
-
-def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPublic:
-    """The seller is told whether a person or the system decided, not who (`policy.disclosure`)."""
-    reason = action.reason
-    if not for_staff:
-        reason = {**reason, "summary": public_summary(str(reason.get("summary", "")))}
-    return SellerActionPublic(
-        at=action.created_at,
-        from_status=action.from_status,
-        to_status=action.to_status,
-        action=action.action,
-        actor=action.actor if for_staff else public_actor(action.actor),
-        reason=reason,
     )
 
 

@@ -15,11 +15,25 @@ from temporalio.client import Client
 
 from sellerflow.db import page_of
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
-from sellerflow.models import Appeal, AuditLog, ScorecardRow, Seller, SellerAction, Task
+from sellerflow.models import (
+    Appeal,
+    AuditLog,
+    Notification,
+    ScorecardRow,
+    Seller,
+    SellerAction,
+    Task,
+)
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
 from sellerflow.policy.seller_state import task_id_for
 from sellerflow.principal import Principal
-from sellerflow.vocabulary import SellerActionKind, SellerCategory, SellerStatus, TaskStatus
+from sellerflow.vocabulary import (
+    SellerActionKind,
+    SellerCategory,
+    SellerStatus,
+    Standing,
+    TaskStatus,
+)
 from sellerflow.workflow_calls import call_workflow
 from workflows.seller import SellerWorkflow
 
@@ -31,6 +45,11 @@ _REQUEST_IDS = uuid.UUID("0d8b7c1e-52f4-4e36-b0b9-7a6f3e2c9d15")
 class SellerFilters:
     status: SellerStatus | None = None
     category: SellerCategory | None = None
+    standing: Standing | None = None
+    # The SSM's username: that manager's portfolio.
+    ssm: str | None = None
+    # Sellers at risk (`at_risk`) before the others, each group best score first.
+    at_risk_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,17 +85,82 @@ def seller_for(session: Session, principal: Principal, seller_id: uuid.UUID) -> 
     return seller
 
 
-def list_sellers(
-    session: Session, filters: SellerFilters, *, limit: int, offset: int
-) -> tuple[list[Seller], int]:
-    """Best score first (unscored last), and how many match."""
+def ssm_named(ssm: str | None, staff: Principal) -> str | None:
+    """The SSM a filter names: `me` is the staff member asking."""
+    return staff.subject if ssm == "me" else ssm
+
+
+def _conditions(filters: SellerFilters) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if filters.status:
         conditions.append(col(Seller.status) == filters.status.value)
     if filters.category:
         conditions.append(col(Seller.seller_category) == filters.category.value)
-    order = [col(Seller.score).desc().nulls_last(), col(Seller.id)]
-    return page_of(session, Seller, conditions, order, limit=limit, offset=offset)
+    if filters.standing:
+        conditions.append(col(Seller.standing) == filters.standing.value)
+    if filters.ssm:
+        conditions.append(col(Seller.ssm_username) == filters.ssm)
+    return conditions
+
+
+def _under_notice() -> sa.ColumnElement[bool]:
+    """An offboarding notice was sent and no reinstatement came after it (the status does not
+    change with a notice: the outbox holds it, and a reinstatement is what withdraws it)."""
+    reinstated = sa.exists().where(
+        col(SellerAction.seller_id) == col(Notification.seller_id),
+        col(SellerAction.action) == SellerActionKind.reinstate.value,
+        col(SellerAction.created_at) > col(Notification.created_at),
+    )
+    return sa.and_(
+        col(Seller.status) != SellerStatus.offboarded.value,
+        sa.exists().where(
+            col(Notification.seller_id) == col(Seller.id),
+            col(Notification.template) == "offboarding_notice",
+            ~reinstated,
+        ),
+    )
+
+
+def at_risk() -> sa.ColumnElement[bool]:
+    """Standing below good, limited or suspended, or under an offboarding notice."""
+    return sa.or_(
+        col(Seller.standing) != Standing.good.value,
+        col(Seller.status).in_([SellerStatus.limited.value, SellerStatus.suspended.value]),
+        _under_notice(),
+    )
+
+
+def list_sellers(
+    session: Session, filters: SellerFilters, *, limit: int, offset: int
+) -> tuple[list[Seller], int]:
+    """Best score first (unscored last), at-risk sellers before the rest if asked, and how many
+    match."""
+    order: list[sa.SQLColumnExpression[Any]] = [
+        col(Seller.score).desc().nulls_last(),
+        col(Seller.id),
+    ]
+    if filters.at_risk_first:
+        order.insert(0, sa.case((at_risk(), 0), else_=1))
+    return page_of(session, Seller, _conditions(filters), order, limit=limit, offset=offset)
+
+
+def status_counts(session: Session, filters: SellerFilters) -> dict[str, int]:
+    """How many of the matching sellers are in each status (statuses with none left out)."""
+    query = (
+        sa.select(col(Seller.status), sa.func.count())
+        .where(*_conditions(filters))
+        .group_by(col(Seller.status))
+    )
+    found = {str(status): int(n) for status, n in session.execute(query).all()}
+    return {s.value: found[s.value] for s in SellerStatus if s.value in found}
+
+
+def at_risk_ids(session: Session, ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these sellers are at risk (to mark them in a list)."""
+    if not ids:
+        return set()
+    query = sa.select(col(Seller.id)).where(col(Seller.id).in_(ids), at_risk())
+    return set(session.execute(query).scalars())
 
 
 def scorecard(session: Session, seller: Seller) -> list[ScorecardRow]:
@@ -93,12 +177,14 @@ def actions_of(session: Session, seller: Seller) -> list[SellerAction]:
     return list(rows)
 
 
-def appeals_of(session: Session, seller: Seller) -> list[Appeal]:
-    """The seller's appeals, newest first."""
+def appeals_of(session: Session, seller: Seller) -> list[AppealState]:
+    """The seller's appeals with their status, newest first."""
     rows = session.exec(
-        select(Appeal).where(Appeal.seller_id == seller.id).order_by(col(Appeal.created_at).desc())
+        select(Appeal.id)
+        .where(Appeal.seller_id == seller.id)
+        .order_by(col(Appeal.created_at).desc(), col(Appeal.id))
     ).all()
-    return list(rows)
+    return [appeal_state(session, seller, appeal_id) for appeal_id in rows]
 
 
 def _refusal_recorded(session: Session, seller_id: uuid.UUID, key: str) -> bool:

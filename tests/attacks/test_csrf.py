@@ -33,6 +33,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/staff/tasks/{task_id}/claim": {},
     "/staff/tasks/{task_id}/release": {},
     "/staff/tasks/{task_id}/complete": {"decision": "approve"},
+    "/staff/sellers/{seller_id}/actions": {"action": "suspend", "reason": "forged"},
 }
 
 

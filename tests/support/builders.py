@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlmodel import Session
 
 from sellerflow.db import table_of
-from sellerflow.models import Application, OrderEvent, Seller
+from sellerflow.models import Application, Notification, OrderEvent, Seller
 from sellerflow.vocabulary import SellerCategory, SellerStatus, Standing
 from tests.journey import APPLICATION
 
@@ -38,6 +39,57 @@ def seller_row(of: Application | uuid.UUID | str, **overrides: Any) -> Seller:
         company = {k: APPLICATION[k] for k in ("legal_name", "seller_category", "country")}
     fields = {"id": uuid.uuid4(), "application_id": app_id, **company, **overrides}
     return Seller(**{**fields, "seller_category": SellerCategory(fields["seller_category"])})
+
+
+# The seller ranking of the page and API tests, by legal name: status, standing, score,
+# category, SSM. Best score first: Foxtrot, Alpha, Bravo, Charlie, Delta, Echo (unscored); at
+# risk: Foxtrot (suspended, limit), Bravo (warn), Charlie (limited), Delta (offboarding notice).
+RANKING: dict[str, tuple[str, str, float | None, str, str | None]] = {
+    "Alpha Refurb": ("active", "good", 90.0, "repair_workshop", "ssm1"),
+    "Bravo Refurb": ("warned", "warn", 80.0, "repair_workshop", "ssm1"),
+    "Charlie Refurb": ("limited", "good", 70.0, "repair_workshop", "ssm2"),
+    "Delta Refurb": ("active", "good", 60.0, "retailer", "ssm2"),
+    "Echo Refurb": ("trial", "good", None, "retailer", None),
+    "Foxtrot Refurb": ("suspended", "limit", 95.0, "recycler", "ssm1"),
+}
+
+
+def ranked_sellers(engine: sa.Engine) -> dict[str, uuid.UUID]:
+    """The sellers of `RANKING` (without applications) and Delta's offboarding notice: their
+    ids by legal name."""
+    ids = {}
+    with Session(engine) as session:
+        for name, (status, standing, score, category, ssm) in RANKING.items():
+            seller = Seller(
+                id=uuid.uuid4(),
+                application_id=uuid.uuid4(),
+                legal_name=name,
+                seller_category=SellerCategory(category),
+                country="FR",
+                status=SellerStatus(status),
+                standing=Standing(standing),
+                applied_standing=Standing(standing),
+                score=score,
+                category_percentile=None if score is None else score / 100,
+                ssm_username=ssm,
+                evaluated_at=None if score is None else AS_OF,
+            )
+            session.add(seller)
+            ids[name] = seller.id
+        session.commit()
+        session.add(
+            Notification(
+                idempotency_key=f"notice:{ids['Delta Refurb']}",
+                template="offboarding_notice",
+                recipient="delta@refurb.example",
+                subject="Offboarding notice",
+                body_text="30 days",
+                body_html="<p>30 days</p>",
+                seller_id=ids["Delta Refurb"],
+            )
+        )
+        session.commit()
+    return ids
 
 
 # --- rows inserted with SQLAlchemy Core on a caller's connection (the database tests) ----------

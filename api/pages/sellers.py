@@ -1,0 +1,165 @@
+"""Staff seller pages: the ranking with filters, counts and paging; a seller's card (scorecard,
+reason records, appeals) with the manual-action form for ops."""
+
+import uuid
+from dataclasses import dataclass
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from api.deps import MAX_OFFSET, SessionDep, StateDep, get_temporal
+from api.pages.applicant import validation_messages
+from api.pages.session import (
+    CheckedFormDep,
+    OpsPageDep,
+    PageRoute,
+    PageSession,
+    PageSessionDep,
+    StaffPageDep,
+    readable,
+    redirect,
+    render,
+    text,
+)
+from api.presenters import action_public
+from api.schemas import SellerActionCreate
+from sellerflow.errors import DomainError
+from sellerflow.principal import Principal
+from sellerflow.services import sellers
+from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
+
+router = APIRouter(prefix="/staff/sellers", route_class=PageRoute, include_in_schema=False)
+
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class RankingQuery:
+    """The list's filters as the address carries them (`ssm=me` kept as written)."""
+
+    status: SellerStatus | None = None
+    standing: Standing | None = None
+    category: SellerCategory | None = None
+    ssm: str | None = None
+    at_risk: bool = False
+
+    def href(self, limit: int, offset: int) -> str:
+        params = {k: str(v) for k, v in vars(self).items() if v not in (None, False)}
+        if self.at_risk:
+            params["at_risk"] = "1"
+        if limit != PAGE_SIZE:
+            params["limit"] = str(limit)
+        if offset:
+            params["offset"] = str(offset)
+        return "/staff/sellers" + ("?" + urlencode(params) if params else "")
+
+
+@router.get("")
+def ranking(
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    session: SessionDep,
+    status: SellerStatus | None = None,
+    standing: Standing | None = None,
+    category: SellerCategory | None = None,
+    ssm: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    at_risk: bool = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> Response:
+    query = RankingQuery(status, standing, category, ssm, at_risk)
+    filters = sellers.SellerFilters(
+        status, category, standing, sellers.ssm_named(ssm, staff), at_risk_first=at_risk
+    )
+    rows, total = sellers.list_sellers(session, filters, limit=limit, offset=offset)
+    previous = max(0, offset - limit)
+    return render(
+        request,
+        page,
+        "staff_sellers.html",
+        sellers=rows,
+        at_risk=sellers.at_risk_ids(session, [s.id for s in rows]),
+        total=total,
+        per_status=sellers.status_counts(session, filters),
+        query=query,
+        statuses=list(SellerStatus),
+        standings=list(Standing),
+        categories=list(SellerCategory),
+        first=offset + 1 if rows else 0,
+        last=offset + len(rows),
+        previous_href=query.href(limit, previous) if offset > 0 else None,
+        next_href=query.href(limit, offset + limit) if offset + limit < total else None,
+    )
+
+
+def seller_view(
+    request: Request, page: PageSession, staff: Principal, session: Session, seller_id: uuid.UUID
+) -> Response:
+    seller = sellers.seller_for(session, staff, seller_id)
+    return render(
+        request,
+        page,
+        "staff_seller.html",
+        seller=seller,
+        scorecard=sellers.scorecard(session, seller),
+        actions=[action_public(a, for_staff=True) for a in sellers.actions_of(session, seller)],
+        appeals=sellers.appeals_of(session, seller),
+        is_ops=staff.has(Role.ops),
+        action_kinds=list(SellerActionKind),
+    )
+
+
+@router.get("/{seller_id}")
+def seller_card(
+    seller_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    staff: StaffPageDep,
+    session: SessionDep,
+) -> Response:
+    return seller_view(request, page, staff, session, seller_id)
+
+
+@router.post("/{seller_id}/actions")
+async def manual_action(
+    seller_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    # Signed in (else to the login), then the form's token, then the role: a forged post is
+    # refused as forged whoever's session it rides on.
+    _: StaffPageDep,
+    form: CheckedFormDep,
+    ops: OpsPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Sent to the seller's workflow as the API does; back to the card with what came of it."""
+    seller = sellers.seller_for(session, ops, seller_id)
+    card = f"/staff/sellers/{seller.id}"
+    try:
+        body = SellerActionCreate.model_validate(
+            {"action": text(form, "action"), "reason": text(form, "reason")}
+            | {"fraud": form.get("fraud") == "on"}
+        )
+        temporal = await get_temporal(state)
+        status = await sellers.manual_action(
+            temporal,
+            ops,
+            seller,
+            action=body.action,
+            reason=body.reason,
+            fraud=body.fraud,
+            request_key=body.model_dump_json(),
+        )
+    except ValidationError as err:
+        return redirect(
+            request, page, card, error="Check the form: " + "; ".join(validation_messages(err))
+        )
+    except DomainError as err:
+        return redirect(request, page, card, error=readable(err))
+    done = f"Action {body.action.value} recorded: the seller is {status.replace('_', ' ')}"
+    return redirect(request, page, card, ok=done)

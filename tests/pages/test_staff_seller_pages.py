@@ -1,0 +1,245 @@
+"""The staff seller pages: the ranking with its filters, counts and pages; a seller's card with
+its scorecard, reason records and appeals; the manual-action form (ops only, CSRF-checked);
+refusals for visitors who are not staff and for bad addresses."""
+
+import re
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+import httpx
+from playwright.async_api import Browser, expect
+from sqlmodel import Session
+
+from api.pages.session import SESSION_COOKIE, csrf_for
+from sellerflow.models import Appeal, ScorecardRow, SellerAction
+from sellerflow.vocabulary import KPI, KpiStatus, SellerStatus
+from tests.journey import approved_seller, create_application, staff_token
+from tests.pages.conftest import Screenshots
+from tests.pages.test_staff_pages import sign_in
+from tests.serve import Site
+from tests.support.builders import ranked_sellers
+
+LISTED = re.compile(r'<a href="/staff/sellers/[0-9a-f-]{36}">(\w+) Refurb</a>')
+FORGED = "did not come from this site"
+
+
+@asynccontextmanager
+async def visitor(site: Site, username: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client: signed in as a staff member (the API's token as the page's
+    session cookie), or anonymous."""
+    async with httpx.AsyncClient(base_url=site.url, timeout=30) as http:
+        if username:
+            token = (await staff_token(http, username))["Authorization"].removeprefix("Bearer ")
+            http.cookies.set(SESSION_COOKIE, token)
+        yield http
+
+
+def listed(page: httpx.Response) -> list[str]:
+    assert page.status_code == 200, page.text
+    return LISTED.findall(page.text)
+
+
+def link(page: httpx.Response, rel: str) -> str | None:
+    found = re.search(rf'<a class="button secondary" href="([^"]+)" rel="{rel}">', page.text)
+    return found[1].replace("&amp;", "&") if found else None
+
+
+async def test_the_ranking_filters_counts_and_pages(site: Site) -> None:
+    ranked_sellers(site.engine)
+    async with visitor(site, "ops1") as ops:
+        everyone = await ops.get("/staff/sellers")
+        assert listed(everyone) == ["Foxtrot", "Alpha", "Bravo", "Charlie", "Delta", "Echo"]
+        assert '<span class="muted small" id="total">6 matching</span>' in everyone.text
+        assert 'href="/staff/sellers">Sellers</a>' in everyone.text  # in the navigation
+
+        active = await ops.get("/staff/sellers", params={"status": "active"})
+        assert listed(active) == ["Alpha", "Delta"]
+        per_status = re.search(r'<p id="per-status">(.*?)</p>', active.text, re.S)
+        assert per_status is not None
+        assert "active</span> 2" in per_status[1]
+        assert "suspended" not in per_status[1]
+
+        assert listed(await ops.get("/staff/sellers?standing=warn")) == ["Bravo"]
+        assert listed(await ops.get("/staff/sellers?category=retailer")) == ["Delta", "Echo"]
+
+        first = await ops.get("/staff/sellers", params={"at_risk": "1", "limit": "2"})
+        assert listed(first) == ["Foxtrot", "Bravo"]
+        assert first.text.count("at risk</span>") == 2
+        assert link(first, "prev") is None
+        second_href = link(first, "next")
+        assert second_href == "/staff/sellers?at_risk=1&limit=2&offset=2"
+        second = await ops.get(second_href)
+        assert listed(second) == ["Charlie", "Delta"]
+        assert link(second, "prev") == "/staff/sellers?at_risk=1&limit=2"
+        third_href = link(second, "next")
+        assert third_href is not None
+        third = await ops.get(third_href)
+        assert listed(third) == ["Alpha", "Echo"]
+        assert "at risk</span>" not in third.text
+        assert link(third, "next") is None
+        assert '<span id="shown">5 to 6 of 6</span>' in third.text
+
+
+async def test_ssm_me_is_the_signed_in_managers_portfolio(site: Site) -> None:
+    ranked_sellers(site.engine)
+    async with visitor(site, "ssm1") as ssm1, visitor(site, "ssm2") as ssm2:
+        assert listed(await ssm1.get("/staff/sellers?ssm=me")) == ["Foxtrot", "Alpha", "Bravo"]
+        assert listed(await ssm2.get("/staff/sellers?ssm=me")) == ["Charlie", "Delta"]
+        assert listed(await ssm2.get("/staff/sellers?ssm=ssm1&status=warned")) == ["Bravo"]
+
+
+async def test_a_bad_filter_is_a_readable_4xx_page(site: Site) -> None:
+    ranked_sellers(site.engine)
+    async with visitor(site, "ops1") as ops:
+        for query, field in [
+            ("standing=excellent", "standing"),
+            ("status=gone", "status"),
+            ("at_risk=perhaps", "at_risk"),
+            ("limit=0", "limit"),
+        ]:
+            answer = await ops.get(f"/staff/sellers?{query}")
+            assert answer.status_code == 422, query
+            assert "<h1>Invalid address</h1>" in answer.text
+            assert f"Check the link and retry ({field}:" in answer.text
+        unknown = await ops.get(f"/staff/sellers/{uuid.uuid4()}")
+        assert unknown.status_code == 404
+        assert "No seller with this id" in unknown.text
+        assert (await ops.get("/staff/sellers/not-an-id")).status_code == 422
+
+
+async def test_applicants_and_anonymous_visitors_cannot_see_the_seller_pages(site: Site) -> None:
+    ids = ranked_sellers(site.engine)
+    _, applicant = await create_application(site.http, settings=site.settings)
+    card = f"/staff/sellers/{ids['Alpha Refurb']}"
+    async with visitor(site) as stranger:
+        for path in ("/staff/sellers", card):
+            anonymous = await stranger.get(path)
+            assert anonymous.status_code == 303, path
+            assert anonymous.headers["location"] == f"/login?next={path}"
+            stranger.cookies.set(SESSION_COOKIE, applicant["Authorization"][len("Bearer ") :])
+            signed_in = await stranger.get(path)
+            stranger.cookies.clear()
+            assert signed_in.status_code == 303, path
+            assert signed_in.headers["location"].startswith("/login?next=")
+            assert "Alpha Refurb" not in signed_in.text
+
+
+def card_records(site: Site, seller_id: uuid.UUID) -> None:
+    """Two KPIs (one without enough data), a status change and an appeal."""
+    at = datetime(2026, 6, 30, 12, tzinfo=UTC)
+    with Session(site.engine) as session:
+        for kpi, value, status in [
+            (KPI.late_shipment_rate, 0.031, KpiStatus.good),
+            (KPI.review_rating, None, KpiStatus.not_enough_data),
+        ]:
+            session.add(
+                ScorecardRow(
+                    seller_id=seller_id,
+                    kpi=kpi,
+                    window_days=30,
+                    numerator=1 if value else 0,
+                    denominator=32 if value else 3,
+                    value=value,
+                    warn=0.04,
+                    limit=0.06,
+                    status=status,
+                    evaluated_at=at,
+                )
+            )
+        session.add(
+            SellerAction(
+                seller_id=seller_id,
+                idempotency_key=f"test:{seller_id}",
+                from_status=SellerStatus.active,
+                to_status=SellerStatus.suspended,
+                action="suspend",
+                actor="ops2",
+                reason={"summary": "manual suspend: counterfeit report"},
+                created_at=at,
+            )
+        )
+        session.add(
+            Appeal(seller_id=seller_id, root_cause="a bad batch", actions="b", prevention="c")
+        )
+        session.commit()
+
+
+async def test_the_seller_card_and_who_gets_the_manual_action_form(site: Site) -> None:
+    ids = ranked_sellers(site.engine)
+    seller_id = ids["Foxtrot Refurb"]
+    card_records(site, seller_id)
+    card = f"/staff/sellers/{seller_id}"
+    async with visitor(site, "ops1") as ops, visitor(site, "onboarding1") as onboarding:
+        seen = await ops.get(card)
+        assert seen.status_code == 200, seen.text
+        scorecard = re.search(r'<table id="scorecard".*?</table>', seen.text, re.S)
+        assert scorecard is not None
+        rows = re.findall(r"<tr><td>(.*?)</td>\s*<td>(.*?)</td>", scorecard[0], re.S)
+        assert [(kpi, "not enough data yet" in value) for kpi, value in rows] == [
+            ("late shipment rate", False),
+            ("review rating", True),
+        ]
+        assert "<td>0.031</td>" in scorecard[0]
+        assert "manual suspend: counterfeit report" in seen.text
+        assert "<td>ops2</td>" in seen.text  # staff see who decided
+        assert "a bad batch" in seen.text
+        assert 'class="badge pending">pending</span>' in seen.text
+        assert 'id="manual-action"' in seen.text
+        assert 'href="/ops/applications/' in seen.text
+
+        not_ops = await onboarding.get(card)
+        assert not_ops.status_code == 200
+        assert "not enough data yet" in not_ops.text
+        assert 'id="manual-action"' not in not_ops.text
+        assert 'href="/ops/applications/' not in not_ops.text
+
+        action = {"action": "warn", "reason": "late shipments"}
+        forged = await ops.post(f"{card}/actions", data=action)
+        assert forged.status_code == 403
+        assert FORGED in forged.text
+        secret = site.settings.sellerflow_secret_key
+        ops_csrf = csrf_for(secret, ops.cookies[SESSION_COOKIE])
+        onboarding_csrf = csrf_for(secret, onboarding.cookies[SESSION_COOKIE])
+        refused = await onboarding.post(
+            f"{card}/actions", data={**action, "csrf_token": onboarding_csrf}
+        )
+        assert refused.status_code == 403
+        assert "This page is for the ops role" in refused.text
+
+        # No workflow runs for a seller written straight to the database: the refusal is shown.
+        sent = await ops.post(f"{card}/actions", data={**action, "csrf_token": ops_csrf})
+        assert sent.status_code == 303
+        assert sent.headers["location"] == card
+        back = await ops.get(card)
+        assert re.search(
+            r'class="flash error" role="alert">The workflow has already finished', back.text
+        )
+        empty = await ops.post(f"{card}/actions", data={"action": "warn", "csrf_token": ops_csrf})
+        assert empty.status_code == 303
+        assert "Check the form: reason:" in (await ops.get(card)).text
+
+
+async def test_ops_suspend_a_seller_from_its_card(site: Site, browser: Browser) -> None:
+    shots = Screenshots("sellers")
+    _, seller_id, _ = await approved_seller(site.http, site.policy)
+    ops = await sign_in(browser, site, "ops1", shots)
+    await ops.get_by_role("link", name="Sellers", exact=True).click()
+    await expect(ops.locator("#total")).to_have_text("1 matching")
+    await shots.take(ops, "ranking")
+    await ops.get_by_role("link", name=re.compile("Refurb")).first.click()
+    assert ops.url.endswith(f"/staff/sellers/{seller_id}")
+    await expect(ops.locator("#status")).to_have_text("trial")
+    await ops.get_by_label("Action", exact=True).select_option("suspend")
+    await ops.get_by_label("Reason").fill("counterfeit report")
+    await ops.get_by_role("button", name="Apply the action").click()
+    await expect(ops.get_by_role("status")).to_have_text(
+        "Action suspend recorded: the seller is suspended"
+    )
+    await expect(ops.locator("#status")).to_have_text("suspended")
+    await expect(ops.locator("#actions")).to_contain_text(
+        "manual suspend by ops1: counterfeit report"
+    )
+    await shots.take(ops, "suspended")
+    await ops.context.close()
