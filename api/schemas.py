@@ -220,6 +220,12 @@ class ActivationRequest(Strict):
     email: EmailStr
 
 
+class ActivationRequested(BaseModel):
+    """The same answer whether or not an account has the address."""
+
+    status: str = "accepted"
+
+
 class TaskPublic(BaseModel):
     id: str
     kind: str

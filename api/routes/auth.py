@@ -8,7 +8,13 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import PrincipalDep, SessionDep, StateDep, client_address
 from api.errors import errors
-from api.schemas import Activated, ActivationBody, ActivationRequest, TokenResponse
+from api.schemas import (
+    Activated,
+    ActivationBody,
+    ActivationRequest,
+    ActivationRequested,
+    TokenResponse,
+)
 from sellerflow.errors import Forbidden
 from sellerflow.services import auth, seller_accounts
 
@@ -53,8 +59,8 @@ def activate(body: ActivationBody, session: SessionDep, state: StateDep) -> Acti
 @router.post("/activation", status_code=202, responses=errors(422, 429))
 def ask_for_activation(
     body: ActivationRequest, request: Request, session: SessionDep, state: StateDep
-) -> Response:
+) -> ActivationRequested:
     """Mail a new activation (or password reset) link to the seller accounts of this address;
     202 whether or not there is one."""
     seller_accounts.mail_link(session, state.settings, body.email, client_address(request))
-    return Response(status_code=202)
+    return ActivationRequested()

@@ -34,6 +34,21 @@ FORMS: dict[str, dict[str, str]] = {
     "/staff/tasks/{task_id}/release": {},
     "/staff/tasks/{task_id}/complete": {"decision": "approve"},
     "/staff/sellers/{seller_id}/actions": {"action": "suspend", "reason": "forged"},
+    "/seller/login": {"email": "seller@example.com", "password": "forged password"},
+    "/seller/activate": {"token": "not-a-token", "password": "x" * 12, "confirm": "x" * 12},
+    "/seller/activation": {"email": "seller@example.com"},
+    "/seller/appeals": {"root_cause": "a", "actions": "b", "prevention": "c"},
+}
+
+
+PRE_SESSION = ("/login", "/apply", "/seller/login", "/seller/activate", "/seller/activation")
+# The page that shows each of those forms.
+FORM_PAGES = {
+    "/login": "/login",
+    "/apply": "/apply",
+    "/seller/login": "/seller",
+    "/seller/activate": "/seller/activate?token=x",
+    "/seller/activation": "/seller/activation",
 }
 
 
@@ -74,7 +89,7 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
 
     def cookie_for(template: str) -> str:
         """The session cookie the victim's browser sends with this form."""
-        if template in ("/login", "/apply"):
+        if template in PRE_SESSION:
             return visitor
         return victim.token if template.startswith("/apply/") else staff
 
@@ -106,8 +121,8 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
                 accepted.append(f"POST {template} with {name}: {response.status_code}")
     # A forging site without the victim's cookie: a token from a page it fetched itself just
     # now, and no cookie (so the victim's request starts a session of its own).
-    for template in ("/login", "/apply"):
-        page = await stack.http.get(template)
+    for template, form_page in FORM_PAGES.items():
+        page = await stack.http.get(form_page)
         token = re.search(r'name="csrf_token" value="([0-9a-f]{64})"', page.text)
         assert token is not None, template
         response = await post(
