@@ -14,10 +14,10 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
-from sellerflow.models import Appeal, EvaluationRun, SellerAccount, Task
+from sellerflow.models import Appeal, EvaluationRun, Task
 from sellerflow.security import issue_token
 from sellerflow.services.integrations import create_key
-from sellerflow.services.seller_accounts import new_account, new_link, remember_link, token_in
+from sellerflow.services.seller_accounts import new_link, remember_link, token_in
 from tests.conftest import Stack
 from tests.journey import (
     APPLICATION,
@@ -27,7 +27,7 @@ from tests.journey import (
     create_application,
     upload,
 )
-from tests.support.builders import seller_row
+from tests.support.builders import add_seller_with_account, seller_bearer_token
 
 # An integration's API key counts as no token anywhere but on the routes it is for.
 ANONYMOUS = ("nobody", "expired", "forged", "forged_owner", "integration")
@@ -193,31 +193,18 @@ def staff_tokens(secret: str) -> dict[str, dict[str, str]]:
 
 def seller_token(stack: Stack, app_id: str) -> dict[str, str]:
     """The bearer header of the account of a new seller of the application."""
-    seller_id = uuid.uuid4()
     with Session(stack.engine) as session:
-        session.add(seller_row(app_id, id=seller_id))
-        session.flush()
-        account = SellerAccount(**new_account(seller_id, f"{seller_id}@example.com"))
-        session.add(account)
+        seller_id, account_id = add_seller_with_account(session, app_id, "other@example.com")
         session.commit()
-        account_id = str(account.id)
-    secret = stack.settings.sellerflow_secret_key
-    return bearer(
-        issue_token(secret, account_id, kind="seller", minutes=5, seller=str(seller_id), ver=0)
-    )
+    return bearer(seller_bearer_token(stack.settings.sellerflow_secret_key, seller_id, account_id))
 
 
 def activation_token(stack: Stack, app_id: str) -> str:
     """The token of the activation link of a new seller's account."""
-    seller_id = uuid.uuid4()
     with Session(stack.engine) as session:
-        session.add(seller_row(app_id, id=seller_id))
-        session.flush()
-        account = SellerAccount(**new_account(seller_id, f"{seller_id}@example.com"))
-        session.add(account)
-        session.flush()
-        link = new_link(stack.settings, account.id)
-        remember_link(session.connection(), account.id, link)
+        _, account_id = add_seller_with_account(session, app_id, "third@example.com")
+        link = new_link(stack.settings, account_id)
+        remember_link(session.connection(), account_id, link)
         session.commit()
     token = token_in(link.url)
     assert token is not None
@@ -226,11 +213,9 @@ def activation_token(stack: Stack, app_id: str) -> str:
 
 def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
     """A seller, an onboarding task and an evaluation run, without waiting for workflows."""
-    seller_id, evaluation_id = uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
+    evaluation_id = f"evaluation-{uuid.uuid4()}"
     with Session(stack.engine) as session:
-        session.add(seller_row(app_id, id=seller_id))
-        session.flush()
-        session.add(SellerAccount(**new_account(seller_id, "seller@example.com")))
+        seller_id, account_id = add_seller_with_account(session, app_id, "seller@example.com")
         session.add(EvaluationRun(id=evaluation_id))
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)
@@ -239,6 +224,7 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
     task_id = insert_task(stack, app_id)
     return {
         "seller_id": str(seller_id),
+        "account_id": str(account_id),
         "task_id": task_id,
         "evaluation_id": evaluation_id,
         "appeal_id": appeal_id,
@@ -277,10 +263,8 @@ async def build_world(stack: Stack) -> World:
         "confirmation_token": await confirmation_token(stack.http, app_id),
         **insert_records(stack, app_id),
     }
-    records = params
-    account = f"{uuid.uuid5(uuid.UUID(records['seller_id']), 'seller-account')}"
     own_seller = bearer(
-        issue_token(secret, account, kind="seller", minutes=5, seller=records["seller_id"], ver=0)
+        seller_bearer_token(secret, uuid.UUID(params["seller_id"]), uuid.UUID(params["account_id"]))
     )
     activation = activation_token(stack, third_id)
     with Session(stack.engine) as session:

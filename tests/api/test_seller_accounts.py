@@ -9,10 +9,10 @@ from sqlmodel import Session, select
 from sellerflow.models import Notification, SellerAccount
 from sellerflow.security import issue_token
 from sellerflow.services import seller_accounts
-from sellerflow.services.seller_accounts import LINK_KIND, new_account
+from sellerflow.services.seller_accounts import LINK_KIND
 from tests.conftest import Stack
 from tests.journey import bearer, create_application
-from tests.support.builders import seller_row
+from tests.support.builders import add_seller_with_account
 
 PASSWORD = "correct horse battery staple"
 
@@ -20,11 +20,8 @@ PASSWORD = "correct horse battery staple"
 async def a_seller(stack: Stack, email: str) -> tuple[str, str]:
     """(seller id, application id) of a seller with a not yet activated account."""
     app_id, _ = await create_application(stack.http, contact_email=email)
-    seller_id = uuid.uuid4()
     with Session(stack.engine) as session:
-        session.add(seller_row(app_id, id=seller_id))
-        session.flush()
-        session.add(SellerAccount(**new_account(seller_id, email)))
+        seller_id, _ = add_seller_with_account(session, app_id, email)
         session.commit()
     return str(seller_id), app_id
 

@@ -17,6 +17,7 @@ from tests.api.test_access import asgi_app, insert_task
 from tests.attacks.world import APPLICANT_FORMS, party, snapshot
 from tests.conftest import Stack
 from tests.journey import APPLICATION, staff_token
+from tests.support.builders import seller_bearer_token
 
 REFUSAL = "did not come from this site"
 FORMS: dict[str, dict[str, str]] = {
@@ -84,6 +85,9 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
     victim = await party(stack, "Victim Ltd")
     staff = (await staff_token(stack.http, "onboarding1"))["Authorization"].removeprefix("Bearer ")
     params = {**victim.ids, "task_id": insert_task(stack, victim.ids["application_id"])}
+    seller = seller_bearer_token(
+        secret, uuid.UUID(victim.ids["seller_id"]), uuid.UUID(victim.ids["account_id"])
+    )
     visitor = new_visitor(stack.settings).token
     attacker = new_visitor(stack.settings)
 
@@ -91,6 +95,8 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
         """The session cookie the victim's browser sends with this form."""
         if template in PRE_SESSION:
             return visitor
+        if template.startswith("/seller/"):
+            return seller
         return victim.token if template.startswith("/apply/") else staff
 
     routes = form_routes(stack)

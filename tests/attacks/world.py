@@ -21,7 +21,7 @@ from sellerflow.models import (
 )
 from tests.conftest import Stack
 from tests.journey import create_application, upload
-from tests.support.builders import seller_row
+from tests.support.builders import add_seller_with_account
 from tests.support.waiting import eventually
 
 RECORDS: tuple[type[SQLModel], ...] = (
@@ -67,9 +67,10 @@ async def party(stack: Stack, legal_name: str) -> Party:
     app_id, auth = await create_application(stack.http, legal_name=legal_name)
     uploaded = await upload(stack.http, app_id, auth, "company_registration_extract")
     assert uploaded.status_code == 200, uploaded.text
-    seller_id = uuid.uuid4()
     with Session(stack.engine) as session:
-        session.add(seller_row(app_id, id=seller_id, legal_name=legal_name))
+        seller_id, account_id = add_seller_with_account(
+            session, app_id, f"{uuid.uuid4()}@example.com", legal_name=legal_name
+        )
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)
         session.commit()
@@ -79,6 +80,7 @@ async def party(stack: Stack, legal_name: str) -> Party:
         "application_id": app_id,
         "document_id": uploaded.json()["document_id"],
         "seller_id": str(seller_id),
+        "account_id": str(account_id),
         "appeal_id": appeal_id,
         "kind": "terms",
     }

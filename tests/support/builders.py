@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from sellerflow.db import table_of
-from sellerflow.models import Application, Notification, OrderEvent, Seller
+from sellerflow.models import Application, Notification, OrderEvent, Seller, SellerAccount
+from sellerflow.security import issue_token
+from sellerflow.services.seller_accounts import TOKEN_KIND, new_account
 from sellerflow.vocabulary import SellerCategory, SellerStatus, Standing
 from tests.journey import APPLICATION
 
@@ -90,6 +92,26 @@ def ranked_sellers(engine: sa.Engine) -> dict[str, uuid.UUID]:
         )
         session.commit()
     return ids
+
+
+def add_seller_with_account(
+    session: Session, of: Application | uuid.UUID | str, email: str, **overrides: Any
+) -> tuple[uuid.UUID, uuid.UUID]:
+    """A seller of the application and its not yet activated account, added to the session:
+    (seller id, account id)."""
+    seller = seller_row(of, **overrides)
+    session.add(seller)
+    session.flush()
+    account = new_account(seller.id, email)
+    session.add(SellerAccount(**account))
+    return seller.id, account["id"]
+
+
+def seller_bearer_token(secret: str, seller_id: uuid.UUID, account_id: uuid.UUID) -> str:
+    """A seller token of the account, as `seller_accounts.sign_in` issues it (version 0)."""
+    return issue_token(
+        secret, str(account_id), kind=TOKEN_KIND, minutes=5, seller=str(seller_id), ver=0
+    )
 
 
 # --- rows inserted with SQLAlchemy Core on a caller's connection (the database tests) ----------
