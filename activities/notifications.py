@@ -228,10 +228,11 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
     if "confirmation_url" in variables:
         context["confirmation_url"] = confirmation_url(settings, app.id)
     link = None
-    account_id = account_of_seller(conn, app.seller_row_id) if has_seller else None
-    if "activation_url" in variables and account_id is not None:
-        link = new_link(settings, account_id)
-        context["activation_url"] = link.url
+    if "activation_url" in variables and has_seller:
+        # Read for the one template (account_ready) that holds the link.
+        account_id = account_of_seller(conn, app.seller_row_id)
+        link = new_link(settings, account_id) if account_id is not None else None
+        context["activation_url"] = link.url if link is not None else ""
     context.update(inp.context)
     # The seller workflow's notices carry its reason records' summaries, which name the staff
     # member who decided ("extend by ssm1: ..."): the seller is told what, not who.
@@ -245,6 +246,6 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
         application_id=app.id,
         seller_id=app.seller_row_id,
     )
-    if stored and link is not None and account_id is not None:
-        remember_link(conn, account_id, link)  # only the link of the stored mail works
+    if stored and link is not None:
+        remember_link(conn, link)  # only the link of the stored mail works
     return stored

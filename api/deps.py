@@ -20,14 +20,8 @@ from sellerflow.principal import Principal
 from sellerflow.security import read_token
 from sellerflow.services.auth import STAFF_MEMBER, staff_member, staff_principal
 from sellerflow.services.integrations import integration_principal
-from sellerflow.services.seller_accounts import (
-    ACCOUNT_OF_TOKEN,
-    account_id_of,
-    seller_principal,
-)
-from sellerflow.services.seller_accounts import (
-    TOKEN_KIND as SELLER_TOKEN,
-)
+from sellerflow.services.seller_accounts import ACCOUNT_OF_TOKEN, account_id_of, seller_principal
+from sellerflow.services.seller_accounts import TOKEN_KIND as SELLER_TOKEN
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Role

@@ -1,6 +1,8 @@
-"""Password hashing and signed bearer tokens for staff and applicants."""
+"""Password hashing and signed bearer tokens for staff, applicants and sellers."""
 
+import secrets
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
 import jwt
@@ -22,6 +24,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def dummy_hash() -> str:
+    """The hash checked for an unknown or disabled user, so that a failed sign-in costs as much
+    as a wrong password and its timing does not tell who exists."""
+    return hash_password(secrets.token_hex(16))
 
 
 def issue_token(secret: str, subject: str, *, kind: str, minutes: int, **claims: Any) -> str:

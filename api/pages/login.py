@@ -3,22 +3,20 @@
 from fastapi import APIRouter, Request, Response
 
 from api.deps import SessionDep, StateDep, client_address, principal_from_token
-from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
     PageSessionDep,
     is_local_path,
     new_visitor,
-    readable,
     redirect,
+    refused_form,
     render,
     signed_in,
     text,
 )
 from sellerflow.errors import TooManyAttempts, Unauthorized
-from sellerflow.services import seller_accounts
-from sellerflow.services.auth import sign_in, sign_out
+from sellerflow.services.auth import sign_in, sign_out_caller
 from sellerflow.vocabulary import Role
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -50,10 +48,8 @@ def login_submit(
     try:
         token = sign_in(session, state.settings, username, str(form.get("password")), address)
     except (Unauthorized, TooManyAttempts) as err:
-        context = {"next": next_path, "username": username, "message": readable(err)}
-        response = render(request, page, "login.html", err.status_code, **context)
-        response.headers.update(retry_after(err) or {})
-        return response
+        context = {"next": next_path, "username": username}
+        return refused_form(request, page, "login.html", err, **context)
     staff = principal_from_token(state, session, token)
     minutes = state.settings.sellerflow_token_minutes
     new_page = signed_in(state.settings, token, staff, minutes)
@@ -65,11 +61,9 @@ def logout(
     request: Request, page: PageSessionDep, _: CheckedFormDep, session: SessionDep, state: StateDep
 ) -> Response:
     who = page.principal
-    # Every token of the user stops working, a copy of this cookie included.
-    if who is not None and who.account_id is not None:
-        seller_accounts.sign_out(session, who.account_id)
-    elif who is not None and who.is_staff:
-        sign_out(session, who.subject)
+    if who is not None:
+        # Every token of the user stops working, a copy of this cookie included.
+        sign_out_caller(session, who)
     # A fresh anonymous session replaces the signed-in cookie.
     target = "/seller" if who is not None and who.seller_id is not None else "/login"
     return redirect(request, new_visitor(state.settings), target, ok="You are signed out")

@@ -8,14 +8,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from api.deps import SessionDep, StateDep, TemporalDep, client_address, principal_from_token
-from api.errors import retry_after
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
-    PageSession,
     PageSessionDep,
     readable,
     redirect,
+    refused_form,
     render,
     signed_in,
     text,
@@ -64,18 +63,20 @@ def seller_of_page(page: PageSessionDep) -> Principal | None:
 SellerPageDep = Annotated[Principal | None, Depends(seller_of_page)]
 
 
-def own_seller(session: SessionDep, who: Principal | None) -> Seller:
-    """The signed-in seller's row; 403 without a seller session."""
-    if who is None or who.seller_id is None:
+def signed_in_seller(who: SellerPageDep) -> Principal:
+    """The signed-in seller of a form that needs one; 403 without a seller session."""
+    if who is None:
         raise Forbidden("sign in to the seller pages first")
+    return who
+
+
+SignedInSellerDep = Annotated[Principal, Depends(signed_in_seller)]
+
+
+def own_seller(session: SessionDep, who: Principal) -> Seller:
+    """The signed-in seller's row."""
+    assert who.seller_id is not None  # `seller_of_page` gives sellers only
     return sellers.seller_for(session, who, who.seller_id)
-
-
-def _login_form(
-    request: Request, page: PageSession, status: int = 200, **context: object
-) -> Response:
-    values = {"email": "", "message": None, **context}
-    return render(request, page, "seller_login.html", status, **values)
 
 
 @router.get("")
@@ -83,7 +84,7 @@ def dashboard(
     request: Request, page: PageSessionDep, who: SellerPageDep, session: SessionDep
 ) -> Response:
     if who is None:
-        return _login_form(request, page)
+        return render(request, page, "seller_login.html", email="", message=None)
     seller = own_seller(session, who)
     return render(request, page, "seller_dashboard.html", **_dashboard(session, seller))
 
@@ -117,9 +118,7 @@ def login_submit(
     try:
         token = seller_accounts.sign_in(session, state.settings, email, password, address)
     except (Unauthorized, TooManyAttempts) as err:
-        response = _login_form(request, page, err.status_code, email=email, message=readable(err))
-        response.headers.update(retry_after(err) or {})
-        return response
+        return refused_form(request, page, "seller_login.html", err, email=email)
     who = principal_from_token(state, session, token)
     minutes = state.settings.sellerflow_token_minutes
     return redirect(request, signed_in(state.settings, token, who, minutes), "/seller")
@@ -147,8 +146,7 @@ def activate_submit(
     try:
         seller_accounts.activate(session, state.settings, token, password)
     except DomainError as err:
-        context = {"token": token, "message": readable(err)}
-        return render(request, page, "seller_activate.html", err.status_code, **context)
+        return refused_form(request, page, "seller_activate.html", err, token=token)
     return redirect(
         request, page, "/seller", ok="Your password is set: sign in with your e-mail address"
     )
@@ -171,10 +169,7 @@ def activation_submit(
     try:
         seller_accounts.mail_link(session, state.settings, email, client_address(request))
     except TooManyAttempts as err:
-        context = {"email": email, "message": readable(err)}
-        response = render(request, page, "seller_activation.html", 429, **context)
-        response.headers.update(retry_after(err) or {})
-        return response
+        return refused_form(request, page, "seller_activation.html", err, email=email)
     ok = "If a seller account has this address, a link is on its way to it"
     return redirect(request, page, "/seller", ok=ok)
 
@@ -183,13 +178,12 @@ def activation_submit(
 async def appeal_submit(
     request: Request,
     page: PageSessionDep,
-    who: SellerPageDep,
+    who: SignedInSellerDep,
     form: CheckedFormDep,
     session: SessionDep,
     temporal: TemporalDep,
 ) -> Response:
     seller = own_seller(session, who)
-    assert who is not None
     fields = {name: text(form, name) for name in ("root_cause", "actions", "prevention")}
     try:
         body = AppealCreate.model_validate(fields)

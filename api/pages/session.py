@@ -17,6 +17,7 @@ from fastapi.routing import APIRoute
 from starlette.datastructures import FormData
 
 from api.deps import SessionDep, StateDep, principal_from_token
+from api.errors import retry_after
 from sellerflow.config import Settings
 from sellerflow.errors import DomainError, Forbidden, NotFound, Unauthorized
 from sellerflow.principal import Principal
@@ -174,6 +175,16 @@ def render(
         response.delete_cookie(FLASH_COOKIE)
     _write_session(response, page, _secure(request))
     _security_headers(request, response)
+    return response
+
+
+def refused_form(
+    request: Request, page: PageSession, template: str, err: DomainError, **context: Any
+) -> HTMLResponse:
+    """The form again with the refusal as its message, the refusal's status, and Retry-After
+    when it says when to try again."""
+    response = render(request, page, template, err.status_code, message=readable(err), **context)
+    response.headers.update(retry_after(err) or {})
     return response
 
 

@@ -39,11 +39,7 @@ def login(
 @router.post("/logout", status_code=204, responses=errors(401, 403))
 def logout(principal: PrincipalDep, session: SessionDep) -> Response:
     """Every token of the caller stops working at once (this one and copies of it)."""
-    if principal.account_id is not None:
-        seller_accounts.sign_out(session, principal.account_id)
-    elif principal.is_staff:
-        auth.sign_out(session, principal.subject)
-    else:
+    if not auth.sign_out_caller(session, principal):
         raise Forbidden("an application's token ends with its application")
     return Response(status_code=204)
 

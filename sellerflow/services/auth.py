@@ -1,8 +1,5 @@
-"""Staff sign-in and who a staff token names."""
+"""Staff sign-in, who a staff token names, and signing out (staff and sellers)."""
 
-import secrets
-from datetime import UTC, datetime
-from functools import cache
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -13,9 +10,9 @@ from sellerflow.db import table_of
 from sellerflow.errors import Unauthorized
 from sellerflow.models import StaffUser, role_list
 from sellerflow.principal import Principal
-from sellerflow.security import hash_password, issue_token, verify_password
-from sellerflow.services.login_throttle import throttle_keys
-from sellerflow.services.throttle import check_not_throttled, count_attempt, forget
+from sellerflow.security import dummy_hash, issue_token, verify_password
+from sellerflow.services import seller_accounts
+from sellerflow.services.login_throttle import throttled_sign_in
 
 STAFF = table_of(StaffUser)
 # What a principal needs of a staff member's row.
@@ -65,11 +62,16 @@ def sign_out(session: Session, username: str) -> None:
     session.commit()
 
 
-@cache
-def dummy_hash() -> str:
-    """Checked for an unknown or disabled user, so that failure costs as much as a wrong password
-    and its timing does not tell who exists."""
-    return hash_password(secrets.token_hex(16))
+def sign_out_caller(session: Session, caller: Principal) -> bool:
+    """Revoke every token of a staff member or a seller account (the API's and the pages'
+    logout); False for a caller without tokens of its own to revoke (an applicant)."""
+    if caller.account_id is not None:
+        seller_accounts.sign_out(session, caller.account_id)
+    elif caller.is_staff:
+        sign_out(session, caller.subject)
+    else:
+        return False
+    return True
 
 
 def sign_in(
@@ -77,21 +79,18 @@ def sign_in(
 ) -> str:
     """A staff bearer token for the right password; the same answer for every failure, and 429
     for a username or client `address` out of attempts (`login_throttle`)."""
-    now = datetime.now(UTC)
-    keys = throttle_keys(settings.sellerflow_secret_key, username, address)
-    check_not_throttled(session.connection(), keys, now)
-    user = session.execute(
-        sa.select(STAFF.c.password_hash, *STAFF_COLUMNS).where(STAFF.c.username == username)
-    ).first()
-    if user is None or user.disabled:
-        verify_password(dummy_hash(), password)  # the cost of a wrong password, for nothing
-        user = None
-    if user is None or not verify_password(user.password_hash, password):
-        count_attempt(session.connection(), keys, now)
-        session.commit()
-        raise Unauthorized("wrong username or password")
-    forget(session.connection(), keys[0])
-    session.commit()
+
+    def check() -> sa.Row[Any] | None:
+        user = session.execute(
+            sa.select(STAFF.c.password_hash, *STAFF_COLUMNS).where(STAFF.c.username == username)
+        ).first()
+        if user is None or user.disabled:
+            verify_password(dummy_hash(), password)  # the cost of a wrong password
+            return None
+        return user if verify_password(user.password_hash, password) else None
+
+    secret = settings.sellerflow_secret_key
+    user = throttled_sign_in(session, secret, username, address, check)
     return issue_token(
         settings.sellerflow_secret_key,
         user.username,

@@ -22,10 +22,15 @@ from sellerflow.config import Settings
 from sellerflow.errors import Gone, InvalidRequest, Unauthorized
 from sellerflow.models import SellerAccount, utcnow
 from sellerflow.principal import Principal
-from sellerflow.security import hash_password, issue_token, read_token, verify_password
-from sellerflow.services.auth import dummy_hash
-from sellerflow.services.login_throttle import throttle_keys
-from sellerflow.services.throttle import Limit, check_not_throttled, count_attempt, counter, forget
+from sellerflow.security import (
+    dummy_hash,
+    hash_password,
+    issue_token,
+    read_token,
+    verify_password,
+)
+from sellerflow.services.login_throttle import throttled_sign_in
+from sellerflow.services.throttle import Limit, check_not_throttled, count_attempt, counter
 from sellerflow.tables import APPLICATIONS, SELLER_ACCOUNTS, SELLERS
 
 LINK_KIND = "seller_link"
@@ -83,6 +88,7 @@ class AccountColumns(Protocol):
 
 @dataclass(frozen=True)
 class Link:
+    account_id: uuid.UUID
     url: str
     nonce: str
 
@@ -115,14 +121,14 @@ def new_link(settings: Settings, account_id: uuid.UUID) -> Link:
         nonce=nonce,
     )
     base = settings.sellerflow_public_url.rstrip("/")
-    return Link(url=f"{base}/seller/activate?token={quote(token)}", nonce=nonce)
+    return Link(account_id, f"{base}/seller/activate?token={quote(token)}", nonce)
 
 
-def remember_link(conn: sa.Connection, account_id: uuid.UUID, link: Link) -> None:
+def remember_link(conn: sa.Connection, link: Link) -> None:
     """The account's only valid link from now on: the earlier one answers 410."""
     conn.execute(
         sa.update(SELLER_ACCOUNTS)
-        .where(SELLER_ACCOUNTS.c.id == account_id)
+        .where(SELLER_ACCOUNTS.c.id == link.account_id)
         .values(link_nonce=link.nonce)
     )
 
@@ -159,7 +165,7 @@ def mail_link(session: Session, settings: Settings, email: str, address: str | N
             },
             seller_id=account.seller_id,
         )
-        remember_link(conn, account.id, link)
+        remember_link(conn, link)
     session.commit()
 
 
@@ -178,7 +184,7 @@ def activate(session: Session, settings: Settings, token: str, password: str) ->
         raise Unauthorized("invalid token")
     if len(password) < MIN_PASSWORD:
         raise InvalidRequest(f"password: at least {MIN_PASSWORD} characters")
-    account = session.get(SellerAccount, uuid.UUID(str(claims.get("sub"))))
+    account = session.get(SellerAccount, account_id_of(claims))
     nonce = claims.get("nonce")
     if account is None or account.disabled or not nonce or account.link_nonce != nonce:
         raise Gone("this link was used or replaced by a newer one; ask for a new one")
@@ -207,27 +213,23 @@ def sign_in(
 
     One contact person may hold the accounts of several sellers (a seller offboarded and set
     up again): the newest account whose password matches is the one signed in."""
-    now = datetime.now(UTC)
     email = normalised(email)
-    keys = throttle_keys(settings.sellerflow_secret_key, email, address)
-    check_not_throttled(session.connection(), keys, now)
-    accounts = [a for a in session.execute(_BY_EMAIL, {"email": email}) if a.password_hash]
-    if not accounts:
-        verify_password(dummy_hash(), password)  # the cost of a wrong password, for nothing
-    matched = next((a for a in accounts if verify_password(a.password_hash, password)), None)
-    if matched is None:
-        count_attempt(session.connection(), keys, now)
-        session.commit()
-        raise Unauthorized("wrong username or password")
-    forget(session.connection(), keys[0])
-    session.commit()
+
+    def check() -> sa.Row[Any] | None:
+        accounts = [a for a in session.execute(_BY_EMAIL, {"email": email}) if a.password_hash]
+        if not accounts:
+            verify_password(dummy_hash(), password)  # the cost of a wrong password
+        return next((a for a in accounts if verify_password(a.password_hash, password)), None)
+
+    secret = settings.sellerflow_secret_key
+    account = throttled_sign_in(session, secret, email, address, check)
     return issue_token(
-        settings.sellerflow_secret_key,
-        str(matched.id),
+        secret,
+        str(account.id),
         kind=TOKEN_KIND,
         minutes=settings.sellerflow_token_minutes,
-        seller=str(matched.seller_id),
-        ver=matched.token_version,
+        seller=str(account.seller_id),
+        ver=account.token_version,
     )
 
 

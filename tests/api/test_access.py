@@ -204,7 +204,7 @@ def activation_token(stack: Stack, app_id: str) -> str:
     with Session(stack.engine) as session:
         _, account_id = add_seller_with_account(session, app_id, "third@example.com")
         link = new_link(stack.settings, account_id)
-        remember_link(session.connection(), account_id, link)
+        remember_link(session.connection(), link)
         session.commit()
     token = token_in(link.url)
     assert token is not None
