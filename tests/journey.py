@@ -1,6 +1,7 @@
 """Steps of the applicant's and the staff's journeys over HTTP, shared by the tests."""
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -54,25 +55,35 @@ async def create_application(
     return body["id"], bearer(body["applicant_token"])
 
 
-async def confirmation_token(http: httpx.AsyncClient, app_id: str) -> str:
-    """The token of the confirmation link in the application's first mail, read from the outbox
-    as ops read it, once the workflow stored the mail."""
+async def mailed_link(
+    http: httpx.AsyncClient, app_id: str, template: str, token_of: Callable[[str], str | None]
+) -> tuple[str, dict[str, Any]]:
+    """The token of the link `token_of` finds in the application's mail of `template`, and the
+    message, read from the outbox as ops read it, once the workflow stored the mail."""
     ops = await staff_token(http, "ops1")
 
-    async def mailed_token() -> str | None:
+    async def mailed() -> tuple[str, dict[str, Any]] | None:
         listed = await http.get(
             "/v1/ops/notifications",
             headers=ops,
-            params={"application_id": app_id, "template": "application_received"},
+            params={"application_id": app_id, "template": template},
         )
         assert listed.status_code == 200, listed.text
         for message in listed.json()["data"]:
-            token = token_in(message["body_text"], app_id)
+            token = token_of(message["body_text"])
             if token:
-                return token
+                return token, message
         return None
 
-    return await eventually(mailed_token, why=f"no confirmation mail for {app_id}")
+    return await eventually(mailed, why=f"no {template} mail with a link for {app_id}")
+
+
+async def confirmation_token(http: httpx.AsyncClient, app_id: str) -> str:
+    """The token of the confirmation link in the application's first mail."""
+    token, _ = await mailed_link(
+        http, app_id, "application_received", lambda text: token_in(text, app_id)
+    )
+    return token
 
 
 async def outbox_token(engine: sa.Engine, app_id: str) -> str:
@@ -291,22 +302,8 @@ async def seller_token(
 ) -> dict[str, str]:
     """The seller's own sign-in after approval, as the contact person does it: the link of the
     account_ready mail (read from the outbox as ops read it), a password, then the e-mail."""
-    ops = await staff_token(http, "ops1")
-
-    async def mailed() -> tuple[str, str] | None:
-        listed = await http.get(
-            "/v1/ops/notifications",
-            headers=ops,
-            params={"application_id": app_id, "template": "account_ready"},
-        )
-        assert listed.status_code == 200, listed.text
-        for message in listed.json()["data"]:
-            token = seller_accounts.token_in(message["body_text"])
-            if token:
-                return token, message["recipient"]
-        return None
-
-    token, email = await eventually(mailed, why=f"no account_ready mail for {app_id}")
+    token, message = await mailed_link(http, app_id, "account_ready", seller_accounts.token_in)
+    email = message["recipient"]
     activated = await http.post("/v1/auth/activate", json={"token": token, "password": password})
     assert activated.status_code == 200, activated.text
     signed_in = await http.post("/v1/auth/token", data={"username": email, "password": password})
