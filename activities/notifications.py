@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from sellerflow import outbox
+from sellerflow import outbox, statements
 from sellerflow.config import Settings
 from sellerflow.models import UTCDateTime, utcnow
 from sellerflow.outbox import NOTIFICATIONS, Mailer, build_message, mail_time
@@ -20,6 +20,7 @@ from sellerflow.payloads import (
 )
 from sellerflow.policy.disclosure import public_summary
 from sellerflow.policy.model import Policy
+from sellerflow.policy.notices import of_notice, statement_text
 from sellerflow.policy.requirements import unmet
 from sellerflow.policy.seller_state import LEGAL_NOTICES
 from sellerflow.queries.requirements import requirement_list
@@ -224,6 +225,7 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
         "improve_by": "",
         "notice_ends_at": "",
         "activation_url": "",
+        "statement": "",
     }
     if "confirmation_url" in variables:
         context["confirmation_url"] = confirmation_url(settings, app.id)
@@ -234,6 +236,11 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
         link = new_link(settings, account_id) if account_id is not None else None
         context["activation_url"] = link.url if link is not None else ""
     context.update(inp.context)
+    notice = None
+    if inp.notice is not None and has_seller:
+        notice = of_notice(inp.template, inp.notice, inp.at or utcnow())
+    if notice is not None:
+        context["statement"] = statement_text(notice)
     # The seller workflow's notices carry its reason records' summaries, which name the staff
     # member who decided ("extend by ssm1: ..."): the seller is told what, not who.
     context["reason"] = public_summary(str(context["reason"]))
@@ -248,4 +255,6 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
     )
     if stored and link is not None:
         remember_link(conn, link)  # only the link of the stored mail works
+    if stored and notice is not None:
+        statements.record(conn, app.seller_row_id, inp.key, notice)
     return stored

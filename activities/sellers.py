@@ -5,7 +5,7 @@ from sqlmodel import select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from sellerflow import audit, outbox
+from sellerflow import audit, outbox, statements
 from sellerflow.db import parse_id, session_scope
 from sellerflow.models import Application, Seller, SellerAction, utcnow
 from sellerflow.outbox import mail_time
@@ -17,6 +17,7 @@ from sellerflow.payloads import (
     TrialSnapshotInput,
 )
 from sellerflow.policy.disclosure import public_summary
+from sellerflow.policy.notices import of_status_change, statement_text
 from sellerflow.policy.requirements import document_date_error
 from sellerflow.policy.seller_state import notice_template
 from sellerflow.queries.documents import latest_documents
@@ -79,6 +80,11 @@ class SellerActivities:
                 at=inp.at,
             )
             template = notice_template(effect, inp.from_status)
+            notice = of_status_change(effect, inp.at)
+            if notice is not None:
+                statements.record(
+                    session.connection(), seller.id, f"seller-notice:{inp.key}", notice
+                )
             outbox.enqueue(
                 session,
                 key=f"seller-notice:{inp.key}",
@@ -91,6 +97,7 @@ class SellerActivities:
                     "status": effect.status.value,
                     "improve_by": mail_time(effect.improve_by),
                     "notice_ends_at": mail_time(effect.notice_ends_at),
+                    "statement": statement_text(notice) if notice is not None else "",
                 },
                 application_id=app.id,
                 seller_id=seller.id,

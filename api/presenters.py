@@ -1,5 +1,6 @@
 """Records as the API shows them: one presenter per resource, shared by routes and pages."""
 
+import uuid
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -10,14 +11,17 @@ from api.schemas import (
     ApplicationPublic,
     ApplicationSummary,
     DocumentPublic,
+    NoticePublic,
     NotificationPublic,
     SellerActionPublic,
     SellerSummary,
     TaskPublic,
 )
+from sellerflow import statements
 from sellerflow.models import Application, Document, Notification, Seller, SellerAction, Task
 from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.policy.model import Policy
+from sellerflow.policy.notices import Statement
 from sellerflow.queries.applications import application_row
 from sellerflow.vocabulary import TaskStatus
 
@@ -80,4 +84,25 @@ def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPubli
         action=action.action,
         actor=action.actor if for_staff else public_actor(action.actor),
         reason=reason,
+    )
+
+
+def notices_public(session: Session, seller: Seller, *, for_staff: bool) -> list[NoticePublic]:
+    """The seller's statements of reasons, newest first."""
+    return [
+        notice_public(notice_id, notice, for_staff=for_staff)
+        for notice_id, notice in statements.notices_of(session.connection(), seller.id)
+    ]
+
+
+def notice_public(notice_id: uuid.UUID, notice: Statement, *, for_staff: bool) -> NoticePublic:
+    """As `action_public`: the seller reads the facts without the staff member's name."""
+    facts = notice.facts
+    if not for_staff:
+        facts = [f.model_copy(update={"summary": public_summary(f.summary)}) for f in facts]
+    return NoticePublic(
+        **notice.model_dump(exclude={"facts", "actor"}),
+        id=str(notice_id),
+        facts=facts,
+        actor=notice.actor if for_staff else None,
     )

@@ -6,6 +6,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
+from sellerflow.policy.notices import Automation, Fact, Ground, Redress, Scope
 from sellerflow.policy.requirements import Requirement
 from sellerflow.vocabulary import (
     ISO_COUNTRIES,
@@ -337,6 +338,22 @@ class SellerSummary(BaseModel):
     category_percentile: float | None
 
 
+class NoticePublic(BaseModel):
+    """A statement of reasons (DSA art. 17, P2B art. 4); `actor` is shown to staff only."""
+
+    id: str
+    decision: str
+    scope: Scope
+    starts_at: datetime
+    ends_at: datetime | None
+    facts: list[Fact]
+    automated: Automation
+    ground: Ground
+    redress: Redress
+    issued_at: datetime
+    actor: str | None = None
+
+
 class SellerPublic(SellerSummary):
     application_id: str
     ssm: str | None
@@ -344,6 +361,7 @@ class SellerPublic(SellerSummary):
     standing: str
     scorecard: list[ScorecardPublic]
     actions: list[SellerActionPublic]
+    notices: list[NoticePublic] = Field(description="statements of reasons, newest first")
 
 
 class OrderEventBody(BaseModel):

@@ -14,6 +14,7 @@ from sellerflow.vocabulary import (
     Decision,
     DocumentStatus,
     KpiStatus,
+    NoticeDecision,
     Role,
     SellerCategory,
     SellerStatus,
@@ -407,3 +408,23 @@ class SellerAccount(SQLModel, table=True):
     disabled: bool = False
     token_version: int = 0
     created_at: datetime = ts(default_now=True)
+
+
+# --- notices (migration 0013) -----------------------------------------------------------------
+
+
+class SellerNotice(SQLModel, table=True):
+    """A statement of reasons (sellerflow.policy.notices), stored with the restriction it
+    announces, in the same transaction as the status change and its e-mail."""
+
+    __tablename__ = "seller_notice"
+    __table_args__ = (sa.Index("ix_seller_notice_seller_issued", "seller_id", "issued_at"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(foreign_key="seller.id")
+    # The key of the change or message it goes with: stored once, however often retried.
+    idempotency_key: str = Field(unique=True, max_length=200)
+    decision: NoticeDecision = vocabulary(NoticeDecision, 32)
+    issued_at: datetime = ts()
+    ends_at: datetime | None = ts(nullable=True)
+    # The whole statement (`policy.notices.Statement`), as the seller and staff read it.
+    statement: dict[str, Any] = json_col({})

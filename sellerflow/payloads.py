@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sellerflow.policy.kpis import ScorecardEntry
 from sellerflow.policy.model import Capabilities, Policy
-from sellerflow.policy.seller_state import ReasonRecord, SellerState, StatusEffect
+from sellerflow.policy.seller_state import NoticeEffect, ReasonRecord, SellerState, StatusEffect
 from sellerflow.vocabulary import (
     Decision,
     SellerActionKind,
@@ -257,6 +257,10 @@ class NotifyInput(Payload):
     application_id: str | None = None
     seller_id: str | None = None
     context: dict[str, Any] = {}
+    # A lifecycle notice (offboarding notice, trial extension): its statement of reasons is
+    # stored with the message. `at` is when the workflow gave it.
+    notice: NoticeEffect | None = None
+    at: datetime | None = None
 
 
 # Outbox ids derive from the idempotency key, so a workflow knows which row to deliver

@@ -11,6 +11,7 @@ from sellerflow.models import (
     Seller,
     SellerAccount,
     SellerAction,
+    SellerNotice,
     Signature,
     Task,
 )
@@ -21,5 +22,6 @@ INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
 SELLERS: sa.Table = table_of(Seller)
 SELLER_ACCOUNTS: sa.Table = table_of(SellerAccount)
 SELLER_ACTIONS: sa.Table = table_of(SellerAction)
+SELLER_NOTICES: sa.Table = table_of(SellerNotice)
 SIGNATURES: sa.Table = table_of(Signature)
 TASKS: sa.Table = table_of(Task)

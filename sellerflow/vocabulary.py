@@ -183,6 +183,17 @@ class SellerActionKind(StrEnum):
     offboard = "offboard"
 
 
+class NoticeDecision(StrEnum):
+    """What a statement of reasons announces (DSA art. 17, P2B art. 4)."""
+
+    warn = "warn"
+    limit = "limit"
+    suspend = "suspend"
+    offboard_notice = "offboard_notice"
+    offboard = "offboard"
+    trial_extend = "trial_extend"
+
+
 REASON_CODES: dict[str, str] = {
     "document_unreadable": "A document cannot be read",
     "document_expired": "A document is expired or too old",

@@ -393,6 +393,8 @@ class SellerWorkflow:
                     "reason": effect.reason.summary,
                     "notice_ends_at": mail_time(self.s.notice_ends_at),
                 },
+                notice=effect,
+                at=workflow.now(),
             ),
         )
         await deliver(key)

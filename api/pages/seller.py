@@ -19,7 +19,7 @@ from api.pages.session import (
     signed_in,
     text,
 )
-from api.presenters import action_public
+from api.presenters import action_public, notices_public
 from api.schemas import AppealCreate
 from sellerflow.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
 from sellerflow.models import Seller
@@ -100,6 +100,7 @@ def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
             action_public(a, for_staff=False) for a in reversed(sellers.actions_of(session, seller))
         ],
         "appeals": appeals,
+        "notices": notices_public(session, seller, for_staff=False),
         "may_appeal": seller.status == SellerStatus.suspended
         and not any(a.status in ("pending", "in_review") for a in appeals),
     }

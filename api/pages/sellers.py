@@ -24,7 +24,7 @@ from api.pages.session import (
     render,
     text,
 )
-from api.presenters import action_public
+from api.presenters import action_public, notices_public
 from api.schemas import SellerActionCreate
 from sellerflow.errors import DomainError
 from sellerflow.principal import Principal
@@ -108,6 +108,7 @@ def seller_view(
         scorecard=sellers.scorecard(session, seller),
         actions=[action_public(a, for_staff=True) for a in sellers.actions_of(session, seller)],
         appeals=sellers.appeals_of(session, seller),
+        notices=notices_public(session, seller, for_staff=True),
         is_ops=staff.has(Role.ops),
         action_kinds=list(SellerActionKind),
     )

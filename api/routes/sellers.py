@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import MAX_OFFSET, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
-from api.presenters import action_public, seller_summary
+from api.presenters import action_public, notices_public, seller_summary
 from api.schemas import (
     AppealCreate,
     AppealCreated,
@@ -69,6 +69,7 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
             action_public(a, for_staff=principal.is_staff)
             for a in sellers.actions_of(session, seller)
         ],
+        notices=notices_public(session, seller, for_staff=principal.is_staff),
     )
 
 

@@ -144,6 +144,7 @@ def _move(
         actor=actor,
         notice_ends_at=state.notice_ends_at,
         improve_by=state.improve_by,
+        appeal_by=state.appeal_deadline,
     )
 
 
@@ -186,7 +187,7 @@ def _offboard_with_notice(
         return _offboard_now(policy, state, reason, actor)
     if state.legacy:
         state.notice_ends_at = add_duration(now, policy.durations.offboarding_notice)
-        return [NoticeEffect(template="offboarding_notice", reason=reason)]
+        return [_termination_notice(state, reason, actor)]
     if state.notice_ends_at is not None:
         return []  # the notice already given stands: a second ground does not postpone it
     effects: list[Effect] = []
@@ -195,7 +196,13 @@ def _offboard_with_notice(
         state.appeal_task = None
     state.notice_ends_at = add_duration(now, policy.durations.offboarding_notice)
     state.notice_given_at = now
-    return [*effects, NoticeEffect(template="offboarding_notice", reason=reason)]
+    return [*effects, _termination_notice(state, reason, actor)]
+
+
+def _termination_notice(state: SellerState, reason: ReasonRecord, actor: str) -> NoticeEffect:
+    return NoticeEffect(
+        template="offboarding_notice", reason=reason, actor=actor, ends_at=state.notice_ends_at
+    )
 
 
 def _open_mystery_order(
@@ -235,7 +242,9 @@ def _kpi_reason(state: SellerState, summary: str) -> ReasonRecord:
     if state.breaches and not state.legacy:
         first = state.breaches[0]
         return first.model_copy(update={"summary": f"{first.summary}: {summary}"})
-    return ReasonRecord(summary=f"KPIs still {state.standing.value} {summary}")
+    return ReasonRecord(
+        summary=f"KPIs still {state.standing.value} {summary}", ground="performance"
+    )
 
 
 def _after_improvement_period(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
@@ -273,7 +282,10 @@ def _suspend(
             _move(policy, state, SellerStatus.suspended, SellerActionKind.suspend, reason, actor)
         ]
         return effects + _offboard_with_notice(
-            policy, state, now, ReasonRecord(summary="repeated failure while on probation")
+            policy,
+            state,
+            now,
+            ReasonRecord(summary="repeated failure while on probation", ground="performance"),
         )
     state.appeal_deadline = add_duration(now, policy.durations.appeal_window)
     return [_move(policy, state, SellerStatus.suspended, SellerActionKind.suspend, reason, actor)]
@@ -365,7 +377,11 @@ def on_standing(
         return []
     if new != Standing.good:
         _follow_up_low_scorer(state, now)
-    reason = reasons[0] if reasons else ReasonRecord(summary=f"KPI standing is {new.value}")
+    reason = (
+        reasons[0]
+        if reasons
+        else ReasonRecord(summary=f"KPI standing is {new.value}", ground="performance")
+    )
     if new == Standing.good:
         state.improve_by = None
         recovered = ReasonRecord(summary="KPIs recovered")
@@ -418,7 +434,7 @@ def decide_trial(
         ]
     if kpi_standing == Standing.limit and state.trial_extended:
         return _offboard_with_notice(
-            policy, state, now, ReasonRecord(summary="trial failed after extension")
+            policy, state, now, ReasonRecord(summary="trial failed after extension", ground="trial")
         )
     number = int(state.trial_extended) if state.legacy else state.trial_reviews
     state.trial_reviews += 1
@@ -447,7 +463,10 @@ def on_task_decided(
     state.task_due.pop(task_id, None)
     if task_id in state.escalated:
         state.escalated.remove(task_id)
-    reason = ReasonRecord(summary=f"{decision.value} by {actor}: {comment}".rstrip(": "))
+    reason = ReasonRecord(
+        summary=f"{decision.value} by {actor}: {comment}".rstrip(": "),
+        ground=_TASK_GROUNDS.get(kind) if kind is not None else None,
+    )
     if kind == TaskKind.mystery_order:
         return _on_mystery_order(policy, state, task_id, decision, reason, now)
     if kind == TaskKind.trial_review:
@@ -458,7 +477,10 @@ def on_task_decided(
         if decision == Decision.extend and not state.trial_extended:
             state.trial_extended = True
             state.trial_ends_at = add_duration(now, policy.durations.trial_extension)
-            return [NoticeEffect(template="trial_extended", reason=reason)]
+            notice = NoticeEffect(
+                template="trial_extended", reason=reason, actor=actor, ends_at=state.trial_ends_at
+            )
+            return [notice]
         return _offboard_with_notice(policy, state, now, reason, actor)
     if kind == TaskKind.appeal_review:
         state.appeal_task = None
@@ -466,6 +488,10 @@ def on_task_decided(
             return _reinstate(policy, state, now, reason, actor)
         return _offboard_with_notice(policy, state, now, reason, actor)
     return []
+
+
+# The clause a task's decision rests on (`policy.notices.GROUNDS`).
+_TASK_GROUNDS = {TaskKind.trial_review: "trial", TaskKind.mystery_order: "mystery_orders"}
 
 
 def _on_mystery_order(
@@ -488,7 +514,11 @@ def _on_mystery_order(
             policy,
             state,
             now,
-            ReasonRecord(summary="repeated blocker in mystery orders", evidence=reason.evidence),
+            ReasonRecord(
+                summary="repeated blocker in mystery orders",
+                evidence=reason.evidence,
+                ground="mystery_orders",
+            ),
         )
     state.blocker_fix_until = add_duration(now, policy.durations.blocker_fix)
     schedule_follow_up(state, now, state.blocker_fix_until)
@@ -524,7 +554,10 @@ def on_manual_action(
     *,
     fraud: bool = False,
 ) -> list[Effect]:
-    reason = ReasonRecord(summary=f"manual {action.value} by {actor}: {reason_text}")
+    reason = ReasonRecord(
+        summary=f"manual {action.value} by {actor}: {reason_text}",
+        ground="fraud" if fraud and action == SellerActionKind.offboard else None,
+    )
     if action == SellerActionKind.warn:
         state.improve_by = add_duration(now, policy.durations.improvement_period)
         return [_move(policy, state, SellerStatus.warned, action, reason, actor)]

@@ -29,6 +29,8 @@ class ReasonRecord(BaseModel):
     window_days: int | None = None
     sample: int | None = None
     evidence: list[str] = []
+    # The kind of clause the decision rests on, where the rule knows it (`policy.notices`).
+    ground: str | None = None
 
 
 class MysteryOrder(BaseModel):
@@ -57,6 +59,8 @@ class StatusEffect(BaseModel):
     actor: str = "system"
     notice_ends_at: datetime | None = None
     improve_by: datetime | None = None
+    # Until when the seller may appeal this change (a suspension's appeal window).
+    appeal_by: datetime | None = None
 
 
 class EscalateEffect(BaseModel):
@@ -68,6 +72,9 @@ class NoticeEffect(BaseModel):
     model_config = ConfigDict(frozen=True)
     template: str
     reason: ReasonRecord
+    actor: str = "system"
+    # When what it announces takes effect or ends (the notice period, the extended trial).
+    ends_at: datetime | None = None
 
 
 class CancelTasksEffect(BaseModel):

@@ -88,9 +88,17 @@ async def test_a_suspended_seller_is_not_told_who_suspended_it(stack: Stack) -> 
     action = next(a for a in seen["actions"] if a["action"] == "suspend")
     assert action["actor"] == "staff"
     assert action["reason"]["summary"] == "manual suspend: counterfeit report"
+    [notice] = seen["notices"]
+    assert notice["decision"] == "suspend"
+    assert notice["actor"] is None
+    assert notice["automated"] == {"detected": False, "decided": False}
+    assert notice["facts"][0]["summary"] == "manual suspend: counterfeit report"
+    assert notice["redress"]["appeal"] is True
     mail = await mail_of(http, ops1, "suspended", seller_id=seller_id)
     for text in (str(seen), mail):
         assert "ops1" not in text, text
     assert "counterfeit report" in mail
+    assert "How to contest: before " in mail
     full = (await http.get(f"/v1/sellers/{seller_id}", headers=ops1)).json()
     assert any(a["actor"] == "ops1" for a in full["actions"])
+    assert [n["actor"] for n in full["notices"]] == ["ops1"]

@@ -115,6 +115,7 @@ def test_the_rows_of_an_application_and_a_seller_name_rows_that_exist(
         ("scorecard", "seller_id", "seller"),
         ("appeal", "seller_id", "seller"),
         ("seller_account", "seller_id", "seller"),
+        ("seller_notice", "seller_id", "seller"),
     }
     if not database_url.startswith("postgresql"):
         return  # SQLite keeps foreign keys in the schema without enforcing them

@@ -73,10 +73,17 @@ async def test_a_seller_activates_signs_in_appeals_a_suspension_and_is_reinstate
         return await page.get_by_role("heading", name="Status: suspended").count() > 0
 
     await eventually(suspended, why="the dashboard never showed the suspension")
-    notices = page.locator("ol.timeline")
-    await expect(notices).to_contain_text("trial → suspended (suspend)")
-    await expect(notices).to_contain_text("decided by a member of staff")
-    await expect(notices).not_to_contain_text("ops1")
+    notice = page.locator("#notices li.notice[data-decision=suspend]")
+    await expect(notice).to_contain_text("counterfeit report from a buyer")
+    await expect(notice).to_contain_text("a person decided it")
+    await expect(notice).to_contain_text("Terms §2-§4")
+    await expect(notice).to_contain_text("Before ")  # the end of the appeal window
+    await expect(notice).to_contain_text("Out-of-court mediation")
+    await expect(page.locator("#notices")).not_to_contain_text("ops1")
+    history = page.locator("ol.timeline").last
+    await expect(history).to_contain_text("trial → suspended (suspend)")
+    await expect(history).to_contain_text("decided by a member of staff")
+    await expect(history).not_to_contain_text("ops1")
     await page.get_by_label("What caused the problem").fill("a supplier batch with fake parts")
     await page.get_by_label("What you have done about it").fill("recalled the batch")
     await page.get_by_label("How you will keep it from happening again").fill("incoming checks")

@@ -241,5 +241,9 @@ async def test_ops_suspend_a_seller_from_its_card(site: Site, browser: Browser) 
     await expect(ops.locator("#actions")).to_contain_text(
         "manual suspend by ops1: counterfeit report"
     )
+    # Staff read the statement the seller was given, and who decided it.
+    notice = ops.locator("#notices li.notice[data-decision=suspend]")
+    await expect(notice).to_contain_text("a person decided it (ops1)")
+    await expect(notice).to_contain_text("Listings offline, no new orders, payouts held.")
     await shots.take(ops, "suspended")
     await ops.context.close()

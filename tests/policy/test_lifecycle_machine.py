@@ -22,6 +22,7 @@ from sellerflow.payloads import CompleteTaskInput
 from sellerflow.policy import Refused, lifecycle, seller_checks
 from sellerflow.policy.kpis import KpiCounts, ScorecardEntry, scorecard, standing
 from sellerflow.policy.model import add_duration, load_policy
+from sellerflow.policy.notices import GROUNDS, of_notice, of_status_change
 from sellerflow.policy.onboarding import check_decision_allowed
 from sellerflow.policy.seller_state import (
     LADDER,
@@ -49,6 +50,15 @@ from tests.policy.sellers import NOW, PASSING_CHECKLIST, SELLER
 POLICY = load_policy("default")
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "notifications"
 SANCTIONS = {SellerActionKind.warn, SellerActionKind.limit, SellerActionKind.suspend}
+# How much a status restricts the seller: a move up this scale is a restriction.
+RESTRICTIVENESS = {
+    SellerStatus.trial: 0,
+    SellerStatus.active: 0,
+    SellerStatus.warned: 1,
+    SellerStatus.limited: 2,
+    SellerStatus.suspended: 3,
+    SellerStatus.offboarded: 4,
+}
 
 
 def _counts_for(kpi: KPI, quality: str, raw: int) -> KpiCounts:
@@ -117,6 +127,8 @@ class Step:
     """What one rule did, for the invariants."""
 
     effects: list[Effect] = field(default_factory=list)
+    # When each effect was returned (a step may run many timers).
+    times: list[datetime] = field(default_factory=list)
     # (status before, effect) of every status change, in order.
     moves: list[tuple[SellerStatus, StatusEffect]] = field(default_factory=list)
     trial_decided: bool = False
@@ -160,6 +172,7 @@ class SellerLifecycle(RuleBasedStateMachine):
         """Carry out effects as the activities would; keep what the invariants need."""
         for effect in effects:
             self.step.effects.append(effect)
+            self.step.times.append(self.now)
             if isinstance(effect, OpenTaskEffect):
                 assert effect.task_id not in self.opened, f"task {effect.task_id} opened twice"
                 self.opened.add(effect.task_id)
@@ -422,6 +435,56 @@ class SellerLifecycle(RuleBasedStateMachine):
         self.state = carried
 
     # --- invariants ------------------------------------------------------------------------
+
+    @invariant()
+    def every_restriction_has_its_statement_of_reasons(self) -> None:
+        """DSA art. 17: a status change that restricts more, and a termination notice, come
+        with a statement naming facts, ground, scope, end and how to contest, built as the
+        activities build it; a suspension names the appeal window the seller then has."""
+        statements = []
+        moved_at = [
+            t
+            for e, t in zip(self.step.effects, self.step.times, strict=True)
+            if isinstance(e, StatusEffect)
+        ]
+        for (before, effect), at in zip(self.step.moves, moved_at, strict=True):
+            notice = of_status_change(effect, at)
+            if RESTRICTIVENESS[effect.status] > RESTRICTIVENESS[before]:
+                assert notice is not None, f"{before} -> {effect.status} without a statement"
+            if notice is None:
+                continue
+            statements.append(notice)
+            assert notice.decision.value == effect.action
+            if notice.decision.value in ("warn", "limit"):
+                assert notice.ends_at is not None
+                assert notice.ends_at > at
+            # The seller still suspended and not under notice may appeal until the date the
+            # suspension's statement gave.
+            last = effect is self.step.moves[-1][1]
+            if notice.decision.value == "suspend" and last and self._still_suspended(effect):
+                assert notice.redress.appeal
+                assert notice.redress.appeal_by == self.state.appeal_deadline
+                assert notice.redress.appeal_by is not None
+                assert notice.redress.appeal_by > at
+        for effect, at in zip(self.step.effects, self.step.times, strict=True):
+            if isinstance(effect, NoticeEffect) and effect.template == "offboarding_notice":
+                notice = of_notice(effect.template, effect, at)
+                assert notice is not None
+                assert notice.ends_at is not None
+                assert notice.ends_at == add_duration(at, POLICY.durations.offboarding_notice)
+                statements.append(notice)
+        for notice in statements:
+            assert notice.facts
+            assert all(fact.summary for fact in notice.facts)
+            assert notice.ground.text == GROUNDS[notice.ground.clause]
+            assert notice.automated.decided == (notice.actor == "system")
+            assert notice.redress.how
+            assert notice.redress.mediator
+        if self.step.fraud and self.state.status == SellerStatus.offboarded:
+            assert any(n.ground.clause == "fraud" for n in statements)
+
+    def _still_suspended(self, effect: StatusEffect) -> bool:
+        return self.state.notice_ends_at is None and self.state.status == effect.status
 
     @invariant()
     def survives_serialisation(self) -> None:
