@@ -226,6 +226,7 @@ def store_notice(conn: sa.Connection, settings: Settings, policy: Policy, inp: N
         "notice_ends_at": "",
         "activation_url": "",
         "statement": "",
+        "against": "",
     }
     if "confirmation_url" in variables:
         context["confirmation_url"] = confirmation_url(settings, app.id)

@@ -1,5 +1,6 @@
 """Request and response bodies of the HTTP API."""
 
+import uuid
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
@@ -402,6 +403,11 @@ class OrderEventsResult(BaseModel):
 
 
 class AppealCreate(Strict):
+    notice_id: uuid.UUID | None = Field(
+        default=None,
+        description="the notice of the restriction appealed against; the newest appealable "
+        "notice when left out",
+    )
     root_cause: str = Field(min_length=1, max_length=4000)
     actions: str = Field(min_length=1, max_length=4000)
     prevention: str = Field(min_length=1, max_length=4000)

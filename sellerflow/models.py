@@ -291,6 +291,8 @@ class Appeal(SQLModel, table=True):
     actions: str = Field(max_length=4000)
     prevention: str = Field(max_length=4000)
     evidence: list[str] = json_col([])
+    # The notice of the restriction appealed against (migration 0013; none before).
+    notice_id: uuid.UUID | None = Field(default=None, foreign_key="seller_notice.id")
     created_at: datetime = ts(default_now=True)
 
 
@@ -424,6 +426,8 @@ class SellerNotice(SQLModel, table=True):
     # The key of the change or message it goes with: stored once, however often retried.
     idempotency_key: str = Field(unique=True, max_length=200)
     decision: NoticeDecision = vocabulary(NoticeDecision, 32)
+    # Who decided the restriction (a username or `system`): not the one to decide its appeal.
+    actor: str = Field(max_length=64)
     issued_at: datetime = ts()
     ends_at: datetime | None = ts(nullable=True)
     # The whole statement (`policy.notices.Statement`), as the seller and staff read it.

@@ -11,6 +11,7 @@ from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.seller_state import NoticeEffect, ReasonRecord, SellerState, StatusEffect
 from sellerflow.vocabulary import (
     Decision,
+    NoticeDecision,
     SellerActionKind,
     SellerStatus,
     Stage,
@@ -86,6 +87,8 @@ class StandingChangedInput(Payload):
 
 class AppealFiledInput(Payload):
     appeal_id: str
+    # The restriction the appeal's notice announced; None (before rules 3): whichever is open.
+    against: NoticeDecision | None = None
 
 
 class AppealWithdrawnInput(Payload):

@@ -28,6 +28,7 @@ def record(conn: sa.Connection, seller_id: uuid.UUID, key: str, notice: Statemen
             "seller_id": seller_id,
             "idempotency_key": key,
             "decision": notice.decision.value,
+            "actor": notice.actor,
             "issued_at": notice.issued_at,
             "ends_at": notice.ends_at,
             "statement": notice.model_dump(mode="json"),

@@ -118,6 +118,9 @@ PUBLIC_REASONS_PATCH = "public-reasons-in-notices"
 # carries the messages that came by signal to the next run (before, it handled them first, and
 # under a stream that never stopped it never continued as new).
 CARRY_MESSAGES_PATCH = "carry-messages-over"
+# The seller lifecycle rules of version 3: a limit and an offboarding notice may be appealed
+# too, once each within the appeal window; an appeal names the restriction it is against.
+APPEAL_ANY_PATCH = "lifecycle-rules-3-appeals"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

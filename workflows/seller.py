@@ -50,8 +50,10 @@ with workflow.unsafe.imports_passed_through():
         StatusEffect,
     )
     from sellerflow.search_attributes import SELLER_STATUS
+    from sellerflow.vocabulary import NoticeDecision
     from workflows.common import (
         ACTIVITY_OPTIONS,
+        APPEAL_ANY_PATCH,
         CARRY_MESSAGES_PATCH,
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
@@ -117,8 +119,11 @@ class SellerWorkflow:
 
     @workflow.run
     async def run(self, inp: SellerInput) -> str:
-        # Runs that started before the rules of version 2 replay under the rules they recorded.
-        self.s.rules = CURRENT_RULES if patched(LIFECYCLE_PATCH) else 1
+        # Runs that started under earlier rules replay under the rules they recorded.
+        if patched(APPEAL_ANY_PATCH):
+            self.s.rules = CURRENT_RULES
+        else:
+            self.s.rules = 2 if patched(LIFECYCLE_PATCH) else 1
         self._describe()
         if inp.state is None and patched(DELIVERY_PATCH):
             if inp.trial_notice_key is not None:
@@ -256,6 +261,7 @@ class SellerWorkflow:
             return
         now = workflow.now()
         appeal_decided = message.task_id == self.s.appeal_task
+        against = self.s.appeal_against or NoticeDecision.suspend
         self.deciding = message.task_id
         await ACTIVITY_OPTIONS.execute(
             TaskActivities.close_task,
@@ -275,6 +281,7 @@ class SellerWorkflow:
             context: dict[str, object] = {
                 "decision": message.decision.value,
                 "reason": message.comment,
+                "against": against.value,
             }
             await self._send("appeal_decided", f"appeal-decided:{message.task_id}", context)
         await self._apply(effects)
@@ -468,7 +475,7 @@ class SellerWorkflow:
     def validate_file_appeal(self, inp: AppealFiledInput) -> None:
         if f"appeal:{inp.appeal_id}" in self.s.seen_events:
             return  # the same appeal again: answered, not opened twice
-        refusing(lambda: seller_checks.check_appeal(self.s))
+        refusing(lambda: seller_checks.check_appeal(self.s, workflow.now(), inp.against))
         if any(isinstance(m, AppealFiledInput) for m in self.inbox):
             raise ApplicationError("an appeal is already being opened", type="StatusConflict")
 
@@ -587,7 +594,7 @@ ROUTES: dict[type[Payload], Route] = dict(
         _route(
             AppealFiledInput,
             key=lambda m: m.appeal_id,
-            check=lambda s, m: seller_checks.check_appeal(s),
+            check=lambda s, m: seller_checks.check_appeal(s, workflow.now(), m.against),
             apply=SellerWorkflow._on_appeal,
         ),
         _route(

@@ -20,9 +20,10 @@ from api.pages.session import (
     text,
 )
 from api.presenters import action_public, notices_public
-from api.schemas import AppealCreate
+from api.schemas import AppealCreate, NoticePublic
 from sellerflow.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
-from sellerflow.models import Seller
+from sellerflow.models import Seller, utcnow
+from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.principal import Principal
 from sellerflow.services import seller_accounts, sellers
 from sellerflow.vocabulary import KPI, SellerStatus
@@ -89,8 +90,30 @@ def dashboard(
     return render(request, page, "seller_dashboard.html", **_dashboard(session, seller))
 
 
+def _notice_to_appeal(
+    notices: list[NoticePublic], appeals: list[sellers.AppealState]
+) -> NoticePublic | None:
+    """The newest appealable notice while its appeal window runs and no appeal of it is open or
+    decided (the workflow has the last word: it refuses what its state does not allow)."""
+    newest = next((n for n in notices if n.decision in APPEALABLE_NOTICES), None)
+    if newest is None or newest.redress.appeal_by is None or newest.redress.appeal_by <= utcnow():
+        return None
+    taken = [a for a in appeals if str(a.appeal.notice_id) == newest.id]
+    if any(a.status not in ("closed", "refused") for a in taken):
+        return None
+    return newest
+
+
 def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
     appeals = sellers.appeals_of(session, seller)
+    notices = notices_public(session, seller, for_staff=False)
+    to_appeal = _notice_to_appeal(notices, appeals)
+    pending = any(a.status in ("pending", "in_review") for a in appeals)
+    if not any(n.decision in APPEALABLE_NOTICES for n in notices):
+        # Restricted before notices were stored: a suspension may be appealed, as then.
+        may_appeal = seller.status == SellerStatus.suspended and not pending
+    else:
+        may_appeal = to_appeal is not None and not pending
     return {
         "seller": seller,
         "meaning": STATUS_MEANING[seller.status],
@@ -100,9 +123,9 @@ def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
             action_public(a, for_staff=False) for a in reversed(sellers.actions_of(session, seller))
         ],
         "appeals": appeals,
-        "notices": notices_public(session, seller, for_staff=False),
-        "may_appeal": seller.status == SellerStatus.suspended
-        and not any(a.status in ("pending", "in_review") for a in appeals),
+        "notices": notices,
+        "to_appeal": to_appeal,
+        "may_appeal": may_appeal,
     }
 
 
@@ -185,7 +208,10 @@ async def appeal_submit(
     temporal: TemporalDep,
 ) -> Response:
     seller = own_seller(session, who)
-    fields = {name: text(form, name) for name in ("root_cause", "actions", "prevention")}
+    fields: dict[str, str | None] = {
+        name: text(form, name) for name in ("root_cause", "actions", "prevention")
+    }
+    fields["notice_id"] = text(form, "notice_id") or None
     try:
         body = AppealCreate.model_validate(fields)
         _, status = await sellers.file_appeal(

@@ -1,4 +1,5 @@
-"""seller notices: the statement of reasons of every restriction, stored with it
+"""seller notices: the statement of reasons of every restriction, stored with it; an appeal
+names the notice it is against
 
 Restrictions made before this migration keep their reason record (`seller_action`) and their
 e-mail; they get no notice row, since the facts a notice names (appeal-by date, scope) were
@@ -22,6 +23,7 @@ def upgrade() -> None:
         sa.Column("seller_id", sa.Uuid(), nullable=False),
         sa.Column("idempotency_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("decision", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("actor", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("issued_at", sellerflow.models.UTCDateTime(timezone=True), nullable=False),
         sa.Column("ends_at", sellerflow.models.UTCDateTime(timezone=True), nullable=True),
         sa.Column("statement", sa.JSON(), nullable=False),
@@ -33,9 +35,17 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_seller_notice_seller_issued", ["seller_id", "issued_at"], unique=False
         )
+    with op.batch_alter_table("appeal", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("notice_id", sa.Uuid(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_appeal_notice_id_seller_notice", "seller_notice", ["notice_id"], ["id"]
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("appeal", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_appeal_notice_id_seller_notice", type_="foreignkey")
+        batch_op.drop_column("notice_id")
     with op.batch_alter_table("seller_notice", schema=None) as batch_op:
         batch_op.drop_index("ix_seller_notice_seller_issued")
     op.drop_table("seller_notice")

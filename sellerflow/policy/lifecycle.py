@@ -26,6 +26,7 @@ from sellerflow.policy.seller_state import (
 from sellerflow.vocabulary import (
     Decision,
     KpiStatus,
+    NoticeDecision,
     SellerActionKind,
     SellerStatus,
     Standing,
@@ -121,7 +122,7 @@ def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]
         effects += _offboard_now(
             policy, state, ReasonRecord(summary="offboarding notice period ended")
         )
-    return effects
+    return effects + _superseded_appeal(state)
 
 
 # --- moves ---------------------------------------------------------------------------------
@@ -144,8 +145,57 @@ def _move(
         actor=actor,
         notice_ends_at=state.notice_ends_at,
         improve_by=state.improve_by,
-        appeal_by=state.appeal_deadline,
+        appeal_by=_appeal_by(state, status),
     )
+
+
+def _appeal_by(state: SellerState, status: SellerStatus) -> datetime | None:
+    """Until when the restriction a move enters may be appealed (for its statement)."""
+    if state.notice_ends_at is not None:
+        return None  # the offboarding notice is what may be appealed, and says so
+    if status == SellerStatus.suspended:
+        return state.appeal_deadline
+    if status == SellerStatus.limited and state.appeals_any_restriction:
+        return state.appeal_open_until
+    return None
+
+
+def _open_appeal_window(
+    policy: Policy, state: SellerState, now: datetime, until: datetime | None = None
+) -> None:
+    """A new limit or offboarding notice may be appealed for the appeal window (rules 3)."""
+    if not state.appeals_any_restriction:
+        return
+    end = add_duration(now, policy.durations.appeal_window)
+    state.appeal_open_until = min(end, until) if until is not None else end
+    state.appealed = False
+
+
+def _limit(
+    policy: Policy, state: SellerState, now: datetime, reason: ReasonRecord, actor: str = "system"
+) -> StatusEffect:
+    """Caps for an improvement period; the limit may be appealed (unless a notice runs)."""
+    state.improve_by = add_duration(now, policy.durations.improvement_period)
+    if state.notice_ends_at is None:
+        _open_appeal_window(policy, state, now)
+    return _move(policy, state, SellerStatus.limited, SellerActionKind.limit, reason, actor)
+
+
+def _close_appeal(state: SellerState) -> list[Effect]:
+    """The open appeal has nothing left to ask: its review closes."""
+    if state.appeal_task is None:
+        return []
+    task_id = state.appeal_task
+    state.appeal_task = state.appeal_against = None
+    return [_close_tasks(state, [task_id])]
+
+
+def _superseded_appeal(state: SellerState) -> list[Effect]:
+    """An appeal against a limit closes once the seller is no longer limited (the KPIs lifted
+    it, or a suspension replaced it: the suspension has its own statement and appeal)."""
+    if state.appeal_against == NoticeDecision.limit and state.status != SellerStatus.limited:
+        return _close_appeal(state)
+    return []
 
 
 def _close_tasks(state: SellerState, task_ids: list[str]) -> CancelTasksEffect:
@@ -165,7 +215,7 @@ def _offboard_now(
     effects: list[Effect] = []
     if not state.legacy and state.open_tasks:
         effects.append(_close_tasks(state, list(state.open_tasks)))
-        state.appeal_task = state.trial_review_task = None
+        state.appeal_task = state.trial_review_task = state.appeal_against = None
     effects.append(
         _move(policy, state, SellerStatus.offboarded, SellerActionKind.offboard, reason, actor)
     )
@@ -180,7 +230,9 @@ def _offboard_with_notice(
     actor: str = "system",
     *,
     immediately: bool = False,
+    appealable: bool = True,
 ) -> list[Effect]:
+    """`appealable` False: the notice follows an appeal already decided, and takes no other."""
     # Notice given (or offboarded outright): the appeal window no longer applies.
     state.appeal_deadline = None
     if immediately:
@@ -190,18 +242,26 @@ def _offboard_with_notice(
         return [_termination_notice(state, reason, actor)]
     if state.notice_ends_at is not None:
         return []  # the notice already given stands: a second ground does not postpone it
-    effects: list[Effect] = []
-    if state.appeal_task is not None:  # the notice supersedes the suspension appealed against
-        effects.append(_close_tasks(state, [state.appeal_task]))
-        state.appeal_task = None
+    # The notice supersedes the restriction appealed against.
+    effects = _close_appeal(state)
     state.notice_ends_at = add_duration(now, policy.durations.offboarding_notice)
     state.notice_given_at = now
+    _open_appeal_window(policy, state, now, until=state.notice_ends_at)
+    if not appealable:
+        state.appealed = True
     return [*effects, _termination_notice(state, reason, actor)]
 
 
 def _termination_notice(state: SellerState, reason: ReasonRecord, actor: str) -> NoticeEffect:
+    appeal_by = None
+    if state.appeals_any_restriction and not state.appealed:
+        appeal_by = state.appeal_open_until
     return NoticeEffect(
-        template="offboarding_notice", reason=reason, actor=actor, ends_at=state.notice_ends_at
+        template="offboarding_notice",
+        reason=reason,
+        actor=actor,
+        ends_at=state.notice_ends_at,
+        appeal_by=appeal_by,
     )
 
 
@@ -261,8 +321,7 @@ def _after_improvement_period(policy: Policy, state: SellerState, now: datetime)
         return []
     reason = _kpi_reason(state, "after the improvement period")
     if state.status == SellerStatus.warned:
-        state.improve_by = add_duration(now, policy.durations.improvement_period)
-        return [_move(policy, state, SellerStatus.limited, SellerActionKind.limit, reason)]
+        return [_limit(policy, state, now, reason)]
     if state.status == SellerStatus.limited:
         return _suspend(policy, state, now, reason)
     return []
@@ -288,6 +347,8 @@ def _suspend(
             ReasonRecord(summary="repeated failure while on probation", ground="performance"),
         )
     state.appeal_deadline = add_duration(now, policy.durations.appeal_window)
+    if state.notice_ends_at is None:
+        state.appealed = False  # a new restriction, with an appeal of its own
     return [_move(policy, state, SellerStatus.suspended, SellerActionKind.suspend, reason, actor)]
 
 
@@ -327,10 +388,8 @@ def _reinstate(
         return [
             _move(policy, state, SellerStatus.active, SellerActionKind.reinstate, reason, actor)
         ]
-    effects: list[Effect] = []
-    if state.appeal_task is not None:  # reinstated by ops: the appeal has nothing left to ask
-        effects.append(_close_tasks(state, [state.appeal_task]))
-        state.appeal_task = None
+    effects = _close_appeal(state)  # reinstated by ops: the appeal has nothing left to ask
+    state.appeal_open_until, state.appealed = None, False
     state.improve_by = state.appeal_deadline = None
     state.notice_ends_at = state.notice_given_at = None
     state.probation_until = add_duration(now, policy.durations.probation)
@@ -367,6 +426,12 @@ def on_standing(
     policy: Policy, state: SellerState, new: Standing, reasons: list[ReasonRecord], now: datetime
 ) -> list[Effect]:
     """The daily evaluation gives the KPI standing: on a change, the ladder moves one step."""
+    return _ladder_step(policy, state, new, reasons, now) + _superseded_appeal(state)
+
+
+def _ladder_step(
+    policy: Policy, state: SellerState, new: Standing, reasons: list[ReasonRecord], now: datetime
+) -> list[Effect]:
     if not state.legacy:
         unchanged = new == state.standing
         state.breaches = list(reasons)
@@ -399,8 +464,7 @@ def on_standing(
         state.improve_by = add_duration(now, policy.durations.improvement_period)
         return [_move(policy, state, SellerStatus.warned, SellerActionKind.warn, reason)]
     if state.status == SellerStatus.warned and new == Standing.limit:
-        state.improve_by = add_duration(now, policy.durations.improvement_period)
-        return [_move(policy, state, SellerStatus.limited, SellerActionKind.limit, reason)]
+        return [_limit(policy, state, now, reason)]
     return []
 
 
@@ -483,10 +547,16 @@ def on_task_decided(
             return [notice]
         return _offboard_with_notice(policy, state, now, reason, actor)
     if kind == TaskKind.appeal_review:
-        state.appeal_task = None
+        against, state.appeal_task, state.appeal_against = state.appeal_against, None, None
         if decision == Decision.reinstate:
             return _reinstate(policy, state, now, reason, actor)
-        return _offboard_with_notice(policy, state, now, reason, actor)
+        if not state.appeals_any_restriction:
+            return _offboard_with_notice(policy, state, now, reason, actor)
+        state.appealed = True
+        if against in (NoticeDecision.limit, NoticeDecision.offboard_notice):
+            return []  # upheld: the restriction stands, and runs its course
+        # An upheld suspension ends the partnership, with notice; the notice takes no appeal.
+        return _offboard_with_notice(policy, state, now, reason, actor, appealable=False)
     return []
 
 
@@ -529,7 +599,28 @@ def appeal_task_id(state: SellerState, appeal_id: str) -> str:
     return task_id_for(state.seller_id, f"appeal-{appeal_id}")
 
 
+def appealable(state: SellerState, now: datetime) -> NoticeDecision | None:
+    """The restriction in force that an appeal may be filed against now, if any.
+
+    A suspension until its appeal window lapses (a timer then gives the offboarding notice);
+    under rules 3 also a limit and an offboarding notice, within their appeal windows, once
+    each. Nothing while an appeal is under review."""
+    if state.appeal_task is not None or state.finished:
+        return None
+    in_window = state.appeal_open_until is not None and now < state.appeal_open_until
+    open_to_appeal = state.appeals_any_restriction and not state.appealed and in_window
+    if state.notice_ends_at is not None:
+        return NoticeDecision.offboard_notice if open_to_appeal else None
+    if state.status == SellerStatus.suspended:
+        return NoticeDecision.suspend
+    if state.status == SellerStatus.limited and open_to_appeal:
+        return NoticeDecision.limit
+    return None
+
+
 def on_appeal(policy: Policy, state: SellerState, appeal_id: str, now: datetime) -> list[Effect]:
+    if state.appeals_any_restriction:
+        state.appeal_against = appealable(state, now)
     state.appeal_task = appeal_task_id(state, appeal_id)
     due = add_duration(now, policy.durations.appeal_sla)
     return [_open_task(state, state.appeal_task, TaskKind.appeal_review, due, appeal_id)]
@@ -540,8 +631,7 @@ def on_appeal_withdrawn(state: SellerState, appeal_id: str) -> list[Effect]:
     task_id = appeal_task_id(state, appeal_id)
     if state.appeal_task != task_id:
         return []
-    state.appeal_task = None
-    return [_close_tasks(state, [task_id])]
+    return _close_appeal(state)
 
 
 def on_manual_action(
@@ -554,6 +644,20 @@ def on_manual_action(
     *,
     fraud: bool = False,
 ) -> list[Effect]:
+    effects = _manual_step(policy, state, action, actor, reason_text, now, fraud=fraud)
+    return effects + _superseded_appeal(state)
+
+
+def _manual_step(
+    policy: Policy,
+    state: SellerState,
+    action: SellerActionKind,
+    actor: str,
+    reason_text: str,
+    now: datetime,
+    *,
+    fraud: bool,
+) -> list[Effect]:
     reason = ReasonRecord(
         summary=f"manual {action.value} by {actor}: {reason_text}",
         ground="fraud" if fraud and action == SellerActionKind.offboard else None,
@@ -562,8 +666,7 @@ def on_manual_action(
         state.improve_by = add_duration(now, policy.durations.improvement_period)
         return [_move(policy, state, SellerStatus.warned, action, reason, actor)]
     if action == SellerActionKind.limit:
-        state.improve_by = add_duration(now, policy.durations.improvement_period)
-        return [_move(policy, state, SellerStatus.limited, action, reason, actor)]
+        return [_limit(policy, state, now, reason, actor)]
     if action == SellerActionKind.suspend:
         return _suspend(policy, state, now, reason, actor)
     if action == SellerActionKind.reinstate:

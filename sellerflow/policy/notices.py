@@ -55,6 +55,10 @@ DECISION_OF_ACTION: dict[SellerActionKind, NoticeDecision] = {
     SellerActionKind.suspend: NoticeDecision.suspend,
     SellerActionKind.offboard: NoticeDecision.offboard,
 }
+# The restrictions an appeal may be filed against (rules 3; only a suspension before).
+APPEALABLE_NOTICES = frozenset(
+    {NoticeDecision.limit, NoticeDecision.suspend, NoticeDecision.offboard_notice}
+)
 DECISION_OF_TEMPLATE: dict[str, NoticeDecision] = {
     "offboarding_notice": NoticeDecision.offboard_notice,
     "trial_extended": NoticeDecision.trial_extend,
@@ -213,7 +217,14 @@ def of_notice(template: str, effect: NoticeEffect, at: datetime) -> Statement | 
     decision = DECISION_OF_TEMPLATE.get(template)
     if decision is None:
         return None
-    return statement(decision, effect.reason, actor=effect.actor, at=at, ends_at=effect.ends_at)
+    return statement(
+        decision,
+        effect.reason,
+        actor=effect.actor,
+        at=at,
+        ends_at=effect.ends_at,
+        appeal_by=effect.appeal_by,
+    )
 
 
 _FOR_A_PERIOD = frozenset({NoticeDecision.warn, NoticeDecision.limit})

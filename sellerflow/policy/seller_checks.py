@@ -3,20 +3,25 @@
 The workflow asks these when a message arrives (the update's validator) and again when it is
 applied, since the state may have moved on in between."""
 
+from datetime import datetime
+
 from sellerflow.policy import Refused
-from sellerflow.policy.lifecycle import appeal_task_id
+from sellerflow.policy.lifecycle import appeal_task_id, appealable
 from sellerflow.policy.seller_state import SellerState
 from sellerflow.vocabulary import (
     TASK_DECISIONS,
     Decision,
+    NoticeDecision,
     SellerActionKind,
     SellerStatus,
     TaskKind,
 )
 
 
-def can_appeal(state: SellerState) -> str | None:
+def can_appeal(state: SellerState, now: datetime) -> str | None:
     """None when an appeal may be filed now, else why not."""
+    if state.appeals_any_restriction:
+        return _why_no_appeal(state, now)
     if state.status != SellerStatus.suspended:
         return "only a suspended seller can appeal"
     if state.appeal_task is not None:
@@ -24,6 +29,19 @@ def can_appeal(state: SellerState) -> str | None:
     if state.notice_ends_at is not None:
         return "the offboarding notice has been given"
     return None
+
+
+def _why_no_appeal(state: SellerState, now: datetime) -> str | None:
+    if appealable(state, now) is not None:
+        return None
+    if state.appeal_task is not None:
+        return "an appeal is already under review"
+    restriction = "the offboarding notice" if state.notice_ends_at is not None else "this limit"
+    if state.notice_ends_at is None and state.status != SellerStatus.limited:
+        return "only a limit, a suspension or an offboarding notice can be appealed"
+    if state.appealed:
+        return f"{restriction} was appealed already, and the appeal decided"
+    return f"the appeal window of {restriction} has ended"
 
 
 MANUAL_ACTIONS_BY_STATUS: dict[SellerStatus, frozenset[SellerActionKind]] = {
@@ -85,10 +103,18 @@ def check_manual_action(
         raise Refused("StatusConflict", f"the offboarding notice already runs until {ends}")
 
 
-def check_appeal(state: SellerState) -> None:
-    why = can_appeal(state)
+def check_appeal(state: SellerState, now: datetime, against: NoticeDecision | None = None) -> None:
+    """Raise Refused unless an appeal may be filed now, against `against` if it names one."""
+    why = can_appeal(state, now)
     if why is not None:
         raise Refused("StatusConflict", why)
+    in_force = appealable(state, now)
+    if against is not None and state.appeals_any_restriction and against != in_force:
+        named = in_force.value if in_force is not None else "none"
+        raise Refused(
+            "StatusConflict",
+            f"this notice ({against.value}) is not the restriction in force to appeal ({named})",
+        )
 
 
 def check_appeal_withdrawal(state: SellerState, appeal_id: str) -> None:

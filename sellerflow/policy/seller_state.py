@@ -8,7 +8,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sellerflow.policy.model import Capabilities, Policy
-from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
+from sellerflow.vocabulary import (
+    Decision,
+    NoticeDecision,
+    SellerActionKind,
+    SellerStatus,
+    Standing,
+    TaskKind,
+)
 
 TASK_NAMESPACE = uuid.UUID("5d3a3f0e-3b7e-4c55-9d8e-6a1b2c3d4e5f")
 
@@ -59,7 +66,7 @@ class StatusEffect(BaseModel):
     actor: str = "system"
     notice_ends_at: datetime | None = None
     improve_by: datetime | None = None
-    # Until when the seller may appeal this change (a suspension's appeal window).
+    # Until when the seller may appeal this change (its appeal window), None when it may not.
     appeal_by: datetime | None = None
 
 
@@ -75,6 +82,7 @@ class NoticeEffect(BaseModel):
     actor: str = "system"
     # When what it announces takes effect or ends (the notice period, the extended trial).
     ends_at: datetime | None = None
+    appeal_by: datetime | None = None
 
 
 class CancelTasksEffect(BaseModel):
@@ -88,8 +96,9 @@ Effect = OpenTaskEffect | StatusEffect | NoticeEffect | EscalateEffect | CancelT
 
 # The lifecycle rules a state follows. Runs started before the rules of version 2 replay with
 # version 1 (the workflow sets it when its history has no marker of the change); see
-# `workflows.seller`. Version 1 is kept only for those replays.
-CURRENT_RULES = 2
+# `workflows.seller`. Version 1 is kept only for those replays. Version 3: a limit and an
+# offboarding notice may be appealed too, not only a suspension.
+CURRENT_RULES = 3
 
 
 class SellerState(BaseModel):
@@ -114,7 +123,14 @@ class SellerState(BaseModel):
     suspended_from: SellerStatus | None = None
     suspensions: int = 0
     appeal_task: str | None = None
+    # The restriction the open appeal is against (rules 3; a suspension before).
+    appeal_against: NoticeDecision | None = None
+    # The suspension's appeal window: when it lapses with no appeal, the notice is given.
     appeal_deadline: datetime | None = None
+    # Until when the limit or the offboarding notice in force may be appealed (rules 3).
+    appeal_open_until: datetime | None = None
+    # The restriction in force was appealed and the appeal decided: it takes no second one.
+    appealed: bool = False
     probation_until: datetime | None = None
     notice_ends_at: datetime | None = None
     notice_given_at: datetime | None = None
@@ -149,6 +165,11 @@ class SellerState(BaseModel):
     def legacy(self) -> bool:
         """Replaying a run started under the rules before version 2."""
         return self.rules < 2
+
+    @property
+    def appeals_any_restriction(self) -> bool:
+        """Rules 3: a limit and an offboarding notice may be appealed, not only a suspension."""
+        return self.rules >= 3
 
     @property
     def in_trial(self) -> bool:

@@ -22,9 +22,11 @@ from sellerflow.models import (
     ScorecardRow,
     Seller,
     SellerAction,
+    SellerNotice,
     Task,
 )
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
+from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.policy.seller_state import task_id_for
 from sellerflow.principal import Principal
 from sellerflow.vocabulary import (
@@ -237,16 +239,19 @@ async def file_appeal(
     again is the same appeal."""
     if principal.is_staff:
         raise Forbidden("only the seller can appeal")
+    notice = notice_appealed(session, seller, fields.pop("notice_id", None))
     appeal_id = _request_id(seller.id, request_key)
     if session.get(Appeal, appeal_id) is None:
-        session.add(Appeal(id=appeal_id, seller_id=seller.id, **fields))
+        notice_id = notice.id if notice is not None else None
+        session.add(Appeal(id=appeal_id, seller_id=seller.id, notice_id=notice_id, **fields))
         session.commit()
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
+    against = notice.decision if notice is not None else None
     try:
         status = await call_workflow(
             handle.execute_update(
                 SellerWorkflow.file_appeal,
-                AppealFiledInput(appeal_id=str(appeal_id)),
+                AppealFiledInput(appeal_id=str(appeal_id), against=against),
                 id=f"appeal:{appeal_id}",
             )
         )
@@ -263,6 +268,33 @@ async def file_appeal(
                 session.commit()
         raise
     return appeal_id, status
+
+
+def notice_appealed(
+    session: Session, seller: Seller, notice_id: uuid.UUID | None
+) -> SellerNotice | None:
+    """The notice an appeal is against: the seller's newest appealable notice, which the one
+    named must be (an older one was replaced by it). None for a seller restricted before
+    notices were stored: the workflow then takes the appeal against whatever is in force."""
+    newest = session.exec(
+        select(SellerNotice)
+        .where(
+            SellerNotice.seller_id == seller.id,
+            col(SellerNotice.decision).in_([d.value for d in APPEALABLE_NOTICES]),
+        )
+        .order_by(col(SellerNotice.issued_at).desc(), col(SellerNotice.id))
+        .limit(1)
+    ).first()
+    if notice_id is None:
+        return newest
+    named = session.get(SellerNotice, notice_id)
+    if named is None or named.seller_id != seller.id:
+        raise NotFound("no notice with this id")
+    if named.decision not in APPEALABLE_NOTICES:
+        raise Conflict(f"a {named.decision.value} notice opens no appeal")
+    if newest is not None and newest.id != named.id:
+        raise Conflict(f"this notice was followed by a later one ({newest.id}): appeal that one")
+    return named
 
 
 async def withdraw_appeal(

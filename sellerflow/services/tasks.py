@@ -21,9 +21,10 @@ from sellerflow.db import page_of
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, TaskOutcome
+from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.principal import Principal
 from sellerflow.services.auth import STAFF, STAFF_COLUMNS
-from sellerflow.tables import APPLICATIONS, SELLER_ACTIONS, TASKS
+from sellerflow.tables import APPLICATIONS, SELLER_ACTIONS, SELLER_NOTICES, TASKS
 from sellerflow.vocabulary import TASK_ROLES, Decision, Role, TaskKind, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow
@@ -137,11 +138,25 @@ def task_for(session: Session, task_id: uuid.UUID, staff: Principal) -> Task:
 
 # A task with its application's contact (for the four-eyes rule).
 _TASK_WITH_CONTACT = TASKS.outerjoin(APPLICATIONS, APPLICATIONS.c.id == TASKS.c.application_id)
-# Who decided the restriction an appeal review is about: the seller's last status change
-# before the review opened. Both times are the seller workflow's clock, and the workflow writes
-# the status change (apply_status) before it opens the review (open_task) of an appeal filed
-# after it, so the row is there whenever the task is.
-RESTRICTED_BY = (
+# Who decided the restriction an appeal review is about: the one who decided the seller's last
+# appealable notice before the review opened (the API takes an appeal against that notice
+# only), or, for a restriction from before notices were stored, the last status change. Both
+# times are the seller workflow's clock, and the workflow stores the notice (apply_status,
+# notify) before it opens the review (open_task) of an appeal filed after it, so the row is
+# there whenever the task is.
+_NOTICE_ACTOR = (
+    sa.select(SELLER_NOTICES.c.actor)
+    .where(
+        SELLER_NOTICES.c.seller_id == TASKS.c.seller_id,
+        SELLER_NOTICES.c.decision.in_([d.value for d in APPEALABLE_NOTICES]),
+        SELLER_NOTICES.c.issued_at <= TASKS.c.created_at,
+    )
+    .order_by(SELLER_NOTICES.c.issued_at.desc())
+    .limit(1)
+    .correlate(TASKS)
+    .scalar_subquery()
+)
+_ACTION_ACTOR = (
     sa.select(SELLER_ACTIONS.c.actor)
     .where(
         SELLER_ACTIONS.c.seller_id == TASKS.c.seller_id,
@@ -151,8 +166,8 @@ RESTRICTED_BY = (
     .limit(1)
     .correlate(TASKS)
     .scalar_subquery()
-    .label("restricted_by")
 )
+RESTRICTED_BY = sa.func.coalesce(_NOTICE_ACTOR, _ACTION_ACTOR).label("restricted_by")
 TASK_WITH_CONTACT = (
     sa.select(TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY)
     .select_from(_TASK_WITH_CONTACT)

@@ -24,7 +24,14 @@ from sellerflow.policy.seller_state import (
     capabilities_for,
     task_id_for,
 )
-from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
+from sellerflow.vocabulary import (
+    Decision,
+    NoticeDecision,
+    SellerActionKind,
+    SellerStatus,
+    Standing,
+    TaskKind,
+)
 from tests.policy.sellers import (
     DAY,
     NOW,
@@ -166,18 +173,22 @@ def test_capabilities_per_status(
 # --- appeals -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "status", [SellerStatus.trial, SellerStatus.active, SellerStatus.warned, SellerStatus.limited]
-)
-def test_only_suspended_sellers_may_appeal(status: SellerStatus) -> None:
-    with pytest.raises(Refused) as refused:
-        check_appeal(seller(status))
+@pytest.mark.parametrize("status", [SellerStatus.trial, SellerStatus.active, SellerStatus.warned])
+def test_a_seller_under_no_restriction_has_nothing_to_appeal(status: SellerStatus) -> None:
+    with pytest.raises(Refused, match="only a limit, a suspension or an offboarding notice"):
+        check_appeal(seller(status), NOW)
+
+
+def test_under_the_rules_of_version_2_only_a_suspension_may_be_appealed() -> None:
+    limited = seller(SellerStatus.limited, rules=2, appeal_open_until=NOW + DAY)
+    with pytest.raises(Refused, match="only a suspended seller can appeal") as refused:
+        check_appeal(limited, NOW)
     assert refused.value.code == "StatusConflict"
 
 
 def test_appeal_opens_an_appeal_review(policy: Policy) -> None:
     state = suspended(policy)
-    check_appeal(state)
+    check_appeal(state, NOW + DAY)
     effects = on_appeal(policy, state, "appeal-1", NOW + DAY)
     task = only(effects, OpenTaskEffect)
     assert task.kind == TaskKind.appeal_review
@@ -185,7 +196,7 @@ def test_appeal_opens_an_appeal_review(policy: Policy) -> None:
     assert task.due_at == NOW + 3 * DAY  # Tuesday + 2 business days
     assert state.appeal_task == task.task_id
     with pytest.raises(Refused, match="already under review"):
-        check_appeal(state)
+        check_appeal(state, NOW + DAY)
 
 
 def test_appeal_under_review_holds_the_appeal_deadline(policy: Policy) -> None:
@@ -202,8 +213,10 @@ def test_no_appeal_within_the_window_gives_notice(policy: Policy) -> None:
     effects = on_timers(policy, state, NOW + 30 * DAY)
     assert only(effects, NoticeEffect).template == "offboarding_notice"
     assert state.notice_ends_at == NOW + 60 * DAY
-    with pytest.raises(Refused, match="notice"):
-        check_appeal(state)
+    # The notice is a restriction of its own: it may be appealed, within its window.
+    check_appeal(state, NOW + 59 * DAY, NoticeDecision.offboard_notice)
+    with pytest.raises(Refused, match="not the restriction in force"):
+        check_appeal(state, NOW + 31 * DAY, NoticeDecision.suspend)
     moved = only(on_timers(policy, state, NOW + 60 * DAY), StatusEffect)
     assert moved.status == SellerStatus.offboarded
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -22,7 +22,7 @@ from sellerflow.payloads import CompleteTaskInput
 from sellerflow.policy import Refused, lifecycle, seller_checks
 from sellerflow.policy.kpis import KpiCounts, ScorecardEntry, scorecard, standing
 from sellerflow.policy.model import add_duration, load_policy
-from sellerflow.policy.notices import GROUNDS, of_notice, of_status_change
+from sellerflow.policy.notices import APPEALABLE_NOTICES, GROUNDS, of_notice, of_status_change
 from sellerflow.policy.onboarding import check_decision_allowed
 from sellerflow.policy.seller_state import (
     LADDER,
@@ -40,6 +40,7 @@ from sellerflow.vocabulary import (
     KPI,
     TASK_DECISIONS,
     Decision,
+    NoticeDecision,
     SellerActionKind,
     SellerStatus,
     Standing,
@@ -117,6 +118,8 @@ class Message:
     entries: tuple[ScorecardEntry, ...] = ()
     event_id: str = ""
     appeal_id: str = ""
+    # The restriction an appeal's notice named (None: whichever is in force).
+    against: NoticeDecision | None = None
     action: SellerActionKind | None = None
     fraud: bool = False
     actor: str = "ops1"
@@ -148,6 +151,10 @@ class SellerLifecycle(RuleBasedStateMachine):
         self.decided: set[str] = set()
         self.escalated: set[str] = set()
         self.appeals = 0
+        # Until when the restriction in force may be appealed, as its statement said (None: it
+        # may not), and whether its appeal was decided (upheld: it takes no second one).
+        self.appeal_window_end: datetime | None = None
+        self.appeal_upheld = False
         self.events = 0
         self.notice_at: datetime | None = None
         self.refusals = 0
@@ -173,6 +180,7 @@ class SellerLifecycle(RuleBasedStateMachine):
         for effect in effects:
             self.step.effects.append(effect)
             self.step.times.append(self.now)
+            self._follow_appeal_windows(effect)
             if isinstance(effect, OpenTaskEffect):
                 assert effect.task_id not in self.opened, f"task {effect.task_id} opened twice"
                 self.opened.add(effect.task_id)
@@ -192,6 +200,25 @@ class SellerLifecycle(RuleBasedStateMachine):
                 self.step.moves.append((before, effect))
                 if effect.action == SellerActionKind.reinstate:
                     self._check_reinstatement()
+
+    def _follow_appeal_windows(self, effect: Effect) -> None:
+        """An appeal opens only within the window the restriction's statement gave, and never
+        after an appeal against the same restriction was upheld."""
+        if isinstance(effect, OpenTaskEffect) and effect.kind == TaskKind.appeal_review:
+            assert not self.appeal_upheld, "a second appeal against a restriction upheld"
+            assert self.appeal_window_end is not None, "an appeal no statement offered"
+            assert self.now < self.appeal_window_end, "an appeal after its window"
+            event(f"appeal against {self.state.appeal_against}")
+            return
+        notice = None
+        if isinstance(effect, StatusEffect):
+            notice = of_status_change(effect, self.now)
+            if effect.action == SellerActionKind.reinstate:
+                self.appeal_window_end, self.appeal_upheld = None, False
+        elif isinstance(effect, NoticeEffect):
+            notice = of_notice(effect.template, effect, self.now)
+        if notice is not None and notice.redress.appeal:
+            self.appeal_window_end, self.appeal_upheld = notice.redress.appeal_by, False
 
     @property
     def state_before(self) -> SellerStatus:
@@ -298,12 +325,12 @@ class SellerLifecycle(RuleBasedStateMachine):
         message = Message(kind="manual", action=action, fraud=fraud, actor=actor)
         self._arrive(message, lambda: self._check(message))
 
-    @precondition(lambda self: self.state.status == SellerStatus.suspended)
-    @rule()
-    def file_appeal(self) -> None:
+    @precondition(lambda self: not self.state.finished)
+    @rule(against=st.sampled_from([None, *APPEALABLE_NOTICES, NoticeDecision.warn]))
+    def file_appeal(self, against: NoticeDecision | None) -> None:
         self._begin()
         self.appeals += 1
-        message = Message(kind="appeal", appeal_id=f"appeal-{self.appeals}")
+        message = Message(kind="appeal", appeal_id=f"appeal-{self.appeals}", against=against)
         self._arrive(message, lambda: self._check(message))
 
     @precondition(lambda self: self.appeals > 0)
@@ -350,7 +377,7 @@ class SellerLifecycle(RuleBasedStateMachine):
             assert message.action is not None
             seller_checks.check_manual_action(state, message.action, fraud=message.fraud)
         elif message.kind == "appeal":
-            seller_checks.check_appeal(state)
+            seller_checks.check_appeal(state, self.now, message.against)
         elif message.kind == "withdraw":
             seller_checks.check_appeal_withdrawal(state, message.appeal_id)
 
@@ -402,6 +429,8 @@ class SellerLifecycle(RuleBasedStateMachine):
             assert message.decision is not None
             kind = self.open.pop(message.task_id)
             self.decided.add(message.task_id)
+            if kind == TaskKind.appeal_review and message.decision == Decision.uphold:
+                self.appeal_upheld = True
             status_before = state.status
             self._record(
                 lifecycle.on_task_decided(
@@ -540,8 +569,18 @@ class SellerLifecycle(RuleBasedStateMachine):
         appeals = [t for t, kind in self.open.items() if kind == TaskKind.appeal_review]
         assert len(appeals) <= 1
         assert appeals == ([self.state.appeal_task] if self.state.appeal_task else [])
-        if self.state.notice_ends_at is not None:
-            assert appeals == [], "an appeal under review while the offboarding notice runs"
+        # The restriction an open appeal is against is still in force.
+        against, state = self.state.appeal_against, self.state
+        if appeals:
+            assert against in APPEALABLE_NOTICES, against
+        if against == NoticeDecision.limit:
+            assert state.status == SellerStatus.limited
+            assert state.notice_ends_at is None
+        if against == NoticeDecision.suspend:
+            assert state.status == SellerStatus.suspended
+            assert state.notice_ends_at is None
+        if against == NoticeDecision.offboard_notice:
+            assert state.notice_ends_at is not None
 
     @invariant()
     def trial_left_only_by_a_trial_decision(self) -> None:
