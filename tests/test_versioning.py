@@ -33,6 +33,7 @@ from tests.histories import HISTORIES, JOURNEYS
 from worker import ALL_WORKFLOWS
 from workflows.common import (
     ANSWER_AT_ONCE_PATCH,
+    APPEAL_ANY_PATCH,
     BASELINE_2_PATCH,
     BASELINE_PATCH,
     DELIVERY_PATCH,
@@ -118,7 +119,13 @@ def test_a_new_onboarding_records_one_marker_where_it_recorded_one_per_change() 
     before_second = HISTORIES / "onboarding-approved-before-one-transaction.json"
     assert patch_markers(before_second) == [BASELINE_PATCH]
     assert patch_markers(HISTORIES / "onboarding-approved.json") == [BASELINE_2_PATCH]
-    assert patch_markers(HISTORIES / "seller-trial-graduated.json") == [BASELINE_2_PATCH]
+    before_appeals = HISTORIES / "seller-trial-graduated-before-appeal-any.json"
+    assert patch_markers(before_appeals) == [BASELINE_2_PATCH]
+    # A seller run records the rules of version 3 (appeals against any restriction) first.
+    assert patch_markers(HISTORIES / "seller-trial-graduated.json") == [
+        APPEAL_ANY_PATCH,
+        BASELINE_2_PATCH,
+    ]
 
 
 BEFORE_ONE_TRANSACTION = sorted(HISTORIES.glob("*-before-one-transaction.json"))
