@@ -355,6 +355,16 @@ class NoticePublic(BaseModel):
     actor: str | None = None
 
 
+class SellerDayPublic(BaseModel):
+    """One day of the seller's evaluation: each KPI's value (null: no data) and sample."""
+
+    day: date
+    standing: str
+    score: float | None
+    kpis: dict[str, float | None]
+    samples: dict[str, int]
+
+
 class SellerPublic(SellerSummary):
     application_id: str
     ssm: str | None
@@ -363,6 +373,9 @@ class SellerPublic(SellerSummary):
     scorecard: list[ScorecardPublic]
     actions: list[SellerActionPublic]
     notices: list[NoticePublic] = Field(description="statements of reasons, newest first")
+    trend: list[SellerDayPublic] = Field(
+        description="the daily evaluations of the last 90 days, oldest first"
+    )
 
 
 class OrderEventBody(BaseModel):

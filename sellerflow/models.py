@@ -432,3 +432,21 @@ class SellerNotice(SQLModel, table=True):
     ends_at: datetime | None = ts(nullable=True)
     # The whole statement (`policy.notices.Statement`), as the seller and staff read it.
     statement: dict[str, Any] = json_col({})
+
+
+# --- the daily KPI history (migration 0014) ---------------------------------------------------
+
+
+class SellerDay(SQLModel, table=True):
+    """One seller's evaluation of one day: each KPI's value and sample, the score and the
+    standing. The evaluation writes it with the scorecard (a rerun the same day replaces it) and
+    keeps `sellerflow.scoring.HISTORY_DAYS` of it: the seller's trend and what changed."""
+
+    __tablename__ = "seller_day"
+    seller_id: uuid.UUID = Field(primary_key=True, foreign_key="seller.id")
+    day: date = Field(primary_key=True)
+    standing: Standing = vocabulary(Standing, 16)
+    score: float | None = None
+    # {kpi: value or null}, {kpi: orders counted}
+    kpis: dict[str, Any] = json_col({})
+    samples: dict[str, Any] = json_col({})

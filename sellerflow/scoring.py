@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from sellerflow.db import table_of
-from sellerflow.models import OrderEvent, ScorecardRow, Seller
+from sellerflow.models import OrderEvent, ScorecardRow, Seller, SellerDay
 from sellerflow.policy.kpis import (
     KpiCounts,
     ScorecardEntry,
@@ -24,6 +24,9 @@ from sellerflow.vocabulary import KPI, SellerStatus, Standing
 
 OE = table_of(OrderEvent).c
 SELLER = table_of(Seller).c
+DAYS = table_of(SellerDay)
+# How many days of daily history each seller keeps: the trend of the seller's pages.
+HISTORY_DAYS = 90
 
 
 def _count(condition: Any) -> Any:
@@ -175,6 +178,7 @@ def score_chunk(
     counts = seller_counts(conn, policy, as_of, lo, hi)
     card_rows: list[dict[str, Any]] = []
     seller_rows: list[dict[str, Any]] = []
+    day_rows: list[dict[str, Any]] = []
     changes = []
     priors = {
         category: {KPI(k): v for k, v in kpi_means.items()} for category, kpi_means in means.items()
@@ -183,12 +187,23 @@ def score_chunk(
         seller_kpis = counts.get(seller.id, {})
         entries = scorecard(policy, seller_kpis, in_trial=seller.status == SellerStatus.trial.value)
         new_standing = standing(entries)
+        seller_score = score(policy, seller_kpis, priors.get(seller.seller_category, {}))
         seller_rows.append(
             {
                 "b_id": seller.id,
-                "score": score(policy, seller_kpis, priors.get(seller.seller_category, {})),
+                "score": seller_score,
                 "standing": new_standing.value,
                 "evaluated_at": as_of,
+            }
+        )
+        day_rows.append(
+            {
+                "seller_id": seller.id,
+                "day": as_of.date(),
+                "standing": new_standing.value,
+                "score": seller_score,
+                "kpis": {e.kpi.value: e.value for e in entries},
+                "samples": {e.kpi.value: e.denominator for e in entries},
             }
         )
         card_rows += [
@@ -199,8 +214,18 @@ def score_chunk(
             changes.append((seller.id, new_standing, breach_reasons(entries)))
     card = table_of(ScorecardRow)
     # Only the sellers scored now: an offboarded seller in the id range keeps its last card.
-    conn.execute(sa.delete(card).where(card.c.seller_id.in_([s.id for s in sellers])))
+    ids = [s.id for s in sellers]
+    conn.execute(sa.delete(card).where(card.c.seller_id.in_(ids)))
     conn.execute(sa.insert(card), card_rows)
+    # Today's row replaced (a rerun the same day), and the days past the history dropped.
+    oldest = as_of.date() - timedelta(days=HISTORY_DAYS)
+    conn.execute(
+        sa.delete(DAYS).where(
+            DAYS.c.seller_id.in_(ids),
+            sa.or_(DAYS.c.day == as_of.date(), DAYS.c.day <= oldest),
+        )
+    )
+    conn.execute(sa.insert(DAYS), day_rows)
     conn.execute(
         sa.update(table_of(Seller))
         .where(SELLER.id == sa.bindparam("b_id"))

@@ -11,6 +11,7 @@ from sellerflow.models import (
     Seller,
     SellerAccount,
     SellerAction,
+    SellerDay,
     SellerNotice,
     Signature,
     Task,
@@ -21,6 +22,7 @@ DOCUMENTS: sa.Table = table_of(Document)
 INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
 SELLERS: sa.Table = table_of(Seller)
 SELLER_ACCOUNTS: sa.Table = table_of(SellerAccount)
+SELLER_DAYS: sa.Table = table_of(SellerDay)
 SELLER_ACTIONS: sa.Table = table_of(SellerAction)
 SELLER_NOTICES: sa.Table = table_of(SellerNotice)
 SIGNATURES: sa.Table = table_of(Signature)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
 from api.deps import SessionDep, StateDep, TemporalDep, client_address, principal_from_token
+from api.pages.charts import seller_trends
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
@@ -114,10 +115,12 @@ def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
         may_appeal = seller.status == SellerStatus.suspended and not pending
     else:
         may_appeal = to_appeal is not None and not pending
+    card = sellers.scorecard(session, seller)
     return {
         "seller": seller,
         "meaning": STATUS_MEANING[seller.status],
-        "scorecard": sellers.scorecard(session, seller),
+        "scorecard": card,
+        "trends": seller_trends(sellers.trend_of(session, seller), card),
         "kpi_text": kpi_text,
         "actions": [
             action_public(a, for_staff=False) for a in reversed(sellers.actions_of(session, seller))

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from api.deps import MAX_OFFSET, SessionDep, StateDep, get_temporal
 from api.pages.applicant import validation_messages
+from api.pages.charts import seller_trends
 from api.pages.session import (
     CheckedFormDep,
     OpsPageDep,
@@ -100,12 +101,14 @@ def seller_view(
     request: Request, page: PageSession, staff: Principal, session: Session, seller_id: uuid.UUID
 ) -> Response:
     seller = sellers.seller_for(session, staff, seller_id)
+    card = sellers.scorecard(session, seller)
     return render(
         request,
         page,
         "staff_seller.html",
         seller=seller,
-        scorecard=sellers.scorecard(session, seller),
+        scorecard=card,
+        trends=seller_trends(sellers.trend_of(session, seller), card),
         actions=[action_public(a, for_staff=True) for a in sellers.actions_of(session, seller)],
         appeals=sellers.appeals_of(session, seller),
         notices=notices_public(session, seller, for_staff=True),

@@ -17,6 +17,7 @@ from api.schemas import (
     ScorecardPublic,
     SellerActionCreate,
     SellerActionResult,
+    SellerDayPublic,
     SellerPublic,
     SellerSummary,
 )
@@ -70,6 +71,10 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
             for a in sellers.actions_of(session, seller)
         ],
         notices=notices_public(session, seller, for_staff=principal.is_staff),
+        trend=[
+            SellerDayPublic.model_validate(day, from_attributes=True)
+            for day in sellers.trend_of(session, seller)
+        ],
     )
 
 

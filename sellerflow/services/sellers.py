@@ -22,6 +22,7 @@ from sellerflow.models import (
     ScorecardRow,
     Seller,
     SellerAction,
+    SellerDay,
     SellerNotice,
     Task,
 )
@@ -167,6 +168,14 @@ def at_risk_ids(session: Session, ids: list[uuid.UUID]) -> set[uuid.UUID]:
 
 def scorecard(session: Session, seller: Seller) -> list[ScorecardRow]:
     return list(session.exec(select(ScorecardRow).where(ScorecardRow.seller_id == seller.id)))
+
+
+def trend_of(session: Session, seller: Seller) -> list[SellerDay]:
+    """The seller's daily evaluations, oldest first (the evaluation keeps `HISTORY_DAYS`)."""
+    rows = session.exec(
+        select(SellerDay).where(SellerDay.seller_id == seller.id).order_by(col(SellerDay.day))
+    ).all()
+    return list(rows)
 
 
 def actions_of(session: Session, seller: Seller) -> list[SellerAction]:

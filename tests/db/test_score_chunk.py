@@ -2,19 +2,21 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
 
 from sellerflow.db import table_of
-from sellerflow.models import ScorecardRow
+from sellerflow.models import ScorecardRow, SellerDay
 from sellerflow.policy.model import Policy
 from sellerflow.policy.seller_state import ReasonRecord
-from sellerflow.scoring import category_means, rank, score_chunk
+from sellerflow.scoring import HISTORY_DAYS, category_means, rank, score_chunk
 from sellerflow.vocabulary import KPI, Standing
 from tests.support.builders import AS_OF, SELLER_TABLE, days_before, make_orders, make_seller
 
 CARD_TABLE: sa.Table = table_of(ScorecardRow)
+DAY_TABLE: sa.Table = table_of(SellerDay)
 CHUNK = 4
 
 
@@ -75,16 +77,18 @@ def seed(conn: sa.Connection) -> Sellers:
 Changes = list[tuple[uuid.UUID, Standing, list[ReasonRecord]]]
 
 
-def evaluate(engine: sa.Engine, policy: Policy) -> tuple[list[int], Changes]:
+def evaluate(
+    engine: sa.Engine, policy: Policy, as_of: datetime = AS_OF
+) -> tuple[list[int], Changes]:
     """Run the chunks to the end, each in its own transaction as the activity does."""
     with engine.connect() as conn:
-        means = category_means(conn, policy, AS_OF)
+        means = category_means(conn, policy, as_of)
     after: uuid.UUID | None = None
     sizes: list[int] = []
     changes: Changes = []
     while True:
         with engine.begin() as conn:
-            after, scored, chunk_changes = score_chunk(conn, policy, AS_OF, after, CHUNK, means)
+            after, scored, chunk_changes = score_chunk(conn, policy, as_of, after, CHUNK, means)
         if after is None:
             assert scored == 0
             assert chunk_changes == []
@@ -143,6 +147,40 @@ def test_scorecards_are_written_six_rows_a_seller(
     with engine.connect() as conn:
         total = conn.execute(sa.select(sa.func.count()).select_from(CARD_TABLE)).scalar_one()
     assert total == 6 * len(sellers.scored)
+
+
+def days_written(engine: sa.Engine) -> dict[uuid.UUID, dict[date, sa.Row[tuple[object, ...]]]]:
+    result: dict[uuid.UUID, dict[date, sa.Row[tuple[object, ...]]]] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(sa.select(DAY_TABLE)):
+            result.setdefault(row.seller_id, {})[row.day] = row
+    return result
+
+
+def test_the_daily_history_keeps_one_row_a_seller_a_day_for_its_90_days(
+    engine: sa.Engine, policy: Policy, sellers: Sellers
+) -> None:
+    evaluate(engine, policy)
+    evaluate(engine, policy)  # a rerun the same day replaces the day's row
+
+    written = days_written(engine)
+    assert set(written) == sellers.scored
+    assert all(list(days) == [AS_OF.date()] for days in written.values())
+    cancelling = written[sellers.cancelling][AS_OF.date()]
+    assert cancelling.standing == "limit"
+    assert cancelling.kpis[KPI.seller_cancellation_rate.value] == pytest.approx(0.1)
+    assert cancelling.samples[KPI.seller_cancellation_rate.value] == 10
+    assert cancelling.score == seller_rows(engine)[sellers.cancelling].score
+    assert written[sellers.recovered][AS_OF.date()].kpis[KPI.order_defect_rate.value] is None
+
+    evaluate(engine, policy, AS_OF + timedelta(days=1))
+    assert all(len(days) == 2 for days in days_written(engine).values())
+    evaluate(engine, policy, AS_OF + timedelta(days=HISTORY_DAYS))
+    kept = days_written(engine)
+    assert all(
+        sorted(days) == [(AS_OF + timedelta(days=n)).date() for n in (1, HISTORY_DAYS)]
+        for days in kept.values()
+    ), "the day 90 days back is dropped"
 
 
 def test_only_standing_changes_are_returned(

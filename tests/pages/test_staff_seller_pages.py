@@ -6,15 +6,15 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 from playwright.async_api import Browser, expect
 from sqlmodel import Session
 
 from api.pages.session import SESSION_COOKIE, csrf_for
-from sellerflow.models import Appeal, ScorecardRow, SellerAction
-from sellerflow.vocabulary import KPI, KpiStatus, SellerStatus
+from sellerflow.models import Appeal, ScorecardRow, SellerAction, SellerDay
+from sellerflow.vocabulary import KPI, KpiStatus, SellerStatus, Standing
 from tests.journey import approved_seller, create_application, staff_token
 from tests.pages.conftest import Screenshots
 from tests.pages.test_staff_pages import sign_in
@@ -163,6 +163,17 @@ def card_records(site: Site, seller_id: uuid.UUID) -> None:
         session.add(
             Appeal(seller_id=seller_id, root_cause="a bad batch", actions="b", prevention="c")
         )
+        for back, rate in ((2, 0.02), (1, None), (0, 0.031)):  # a day without enough data
+            session.add(
+                SellerDay(
+                    seller_id=seller_id,
+                    day=(at - timedelta(days=back)).date(),
+                    standing=Standing.good,
+                    score=80.0,
+                    kpis={KPI.late_shipment_rate.value: rate, KPI.review_rating.value: None},
+                    samples={KPI.late_shipment_rate.value: 32, KPI.review_rating.value: 3},
+                )
+            )
         session.commit()
 
 
@@ -182,6 +193,21 @@ async def test_the_seller_card_and_who_gets_the_manual_action_form(site: Site) -
             ("review rating", True),
         ]
         assert "<td>0.031</td>" in scorecard[0]
+        trends = re.findall(
+            r'<svg class="trend".*?data-kpi="(\w+)">(.*?)</svg>', scorecard[0], re.S
+        )
+        assert [kpi for kpi, _ in trends] == ["late_shipment_rate", "review_rating"]
+        assert "latest 0.031" in trends[0][1]
+        assert trends[0][1].count("<circle") == 2, "two days with data around one without"
+        assert "latest no data" in trends[1][1]
+        api = await site.http.get(
+            f"/v1/sellers/{seller_id}", headers=await staff_token(site.http, "ops1")
+        )
+        assert [(d["day"], d["kpis"]["late_shipment_rate"]) for d in api.json()["trend"]] == [
+            ("2026-06-28", 0.02),
+            ("2026-06-29", None),
+            ("2026-06-30", 0.031),
+        ]
         assert "manual suspend: counterfeit report" in seen.text
         assert "<td>ops2</td>" in seen.text  # staff see who decided
         assert "a bad batch" in seen.text
