@@ -28,6 +28,7 @@ from api.pages.session import (
 from api.presenters import action_public, notices_public
 from api.schemas import SellerActionCreate
 from sellerflow.errors import DomainError
+from sellerflow.models import utcnow
 from sellerflow.principal import Principal
 from sellerflow.services import sellers
 from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
@@ -84,6 +85,7 @@ def ranking(
         "staff_sellers.html",
         sellers=rows,
         at_risk=sellers.at_risk_ids(session, [s.id for s in rows]),
+        week=sellers.week_changes(session, rows, utcnow()),
         total=total,
         per_status=sellers.status_counts(session, filters),
         query=query,

@@ -6,7 +6,7 @@ after the request (a retry is the same update) and reads back how far the workfl
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -168,6 +168,61 @@ def at_risk_ids(session: Session, ids: list[uuid.UUID]) -> set[uuid.UUID]:
 
 def scorecard(session: Session, seller: Seller) -> list[ScorecardRow]:
     return list(session.exec(select(ScorecardRow).where(ScorecardRow.seller_id == seller.id)))
+
+
+@dataclass(frozen=True)
+class WeekChange:
+    """What changed for a seller since a week ago: the standing and score of its day then (None
+    when it had no evaluation then), and its status changes since, oldest first."""
+
+    standing_before: str | None
+    score_before: float | None
+    moves: list[tuple[str, str]]
+
+
+def week_changes(
+    session: Session, listed: list[Seller], now: datetime
+) -> dict[uuid.UUID, WeekChange]:
+    """For a page of sellers, in two queries: the day a week back, the status changes since."""
+    ids = [s.id for s in listed]
+    if not ids:
+        return {}
+    week_ago = now - timedelta(days=7)
+    last_before = (
+        sa.select(col(SellerDay.seller_id), sa.func.max(col(SellerDay.day)).label("day"))
+        .where(col(SellerDay.seller_id).in_(ids), col(SellerDay.day) <= week_ago.date())
+        .group_by(col(SellerDay.seller_id))
+        .subquery()
+    )
+    then = {
+        row.seller_id: row
+        for row in session.execute(
+            sa.select(col(SellerDay.seller_id), col(SellerDay.standing), col(SellerDay.score)).join(
+                last_before,
+                sa.and_(
+                    col(SellerDay.seller_id) == last_before.c.seller_id,
+                    col(SellerDay.day) == last_before.c.day,
+                ),
+            )
+        )
+    }
+    moves: dict[uuid.UUID, list[tuple[str, str]]] = {}
+    for row in session.execute(
+        sa.select(
+            col(SellerAction.seller_id), col(SellerAction.from_status), col(SellerAction.to_status)
+        )
+        .where(col(SellerAction.seller_id).in_(ids), col(SellerAction.created_at) > week_ago)
+        .order_by(col(SellerAction.created_at))
+    ):
+        moves.setdefault(row.seller_id, []).append((str(row.from_status), str(row.to_status)))
+    return {
+        sid: WeekChange(
+            standing_before=str(then[sid].standing) if sid in then else None,
+            score_before=then[sid].score if sid in then else None,
+            moves=moves.get(sid, []),
+        )
+        for sid in ids
+    }
 
 
 def trend_of(session: Session, seller: Seller) -> list[SellerDay]:

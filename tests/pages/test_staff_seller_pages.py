@@ -13,7 +13,7 @@ from playwright.async_api import Browser, expect
 from sqlmodel import Session
 
 from api.pages.session import SESSION_COOKIE, csrf_for
-from sellerflow.models import Appeal, ScorecardRow, SellerAction, SellerDay
+from sellerflow.models import Appeal, ScorecardRow, SellerAction, SellerDay, utcnow
 from sellerflow.vocabulary import KPI, KpiStatus, SellerStatus, Standing
 from tests.journey import approved_seller, create_application, staff_token
 from tests.pages.conftest import Screenshots
@@ -88,6 +88,55 @@ async def test_ssm_me_is_the_signed_in_managers_portfolio(site: Site) -> None:
         assert listed(await ssm1.get("/staff/sellers?ssm=me")) == ["Foxtrot", "Alpha", "Bravo"]
         assert listed(await ssm2.get("/staff/sellers?ssm=me")) == ["Charlie", "Delta"]
         assert listed(await ssm2.get("/staff/sellers?ssm=ssm1&status=warned")) == ["Bravo"]
+
+
+def week_cells(page: httpx.Response) -> dict[str, str]:
+    """The "since last week" cell of each listed seller, by first word of its name."""
+    rows = re.findall(
+        r'<tr><td><a href="/staff/sellers/[^"]+">(\w+).*?<td class="small week">(.*?)</td>',
+        page.text,
+        re.S,
+    )
+    return {name: re.sub(r"<[^>]+>", "", cell).strip() for name, cell in rows}
+
+
+async def test_the_portfolio_says_what_changed_since_last_week(site: Site) -> None:
+    ids = ranked_sellers(site.engine)
+    now = utcnow()
+    with Session(site.engine) as session:
+        for name, back, standing, score in (
+            ("Foxtrot Refurb", 8, Standing.good, 97.0),  # the day before the week: not used
+            ("Foxtrot Refurb", 7, Standing.warn, 93.0),
+            ("Alpha Refurb", 7, Standing.good, 90.0),
+        ):
+            session.add(
+                SellerDay(
+                    seller_id=ids[name],
+                    day=(now - timedelta(days=back)).date(),
+                    standing=standing,
+                    score=score,
+                )
+            )
+        session.add(
+            SellerAction(
+                seller_id=ids["Foxtrot Refurb"],
+                idempotency_key="test:week",
+                from_status=SellerStatus.limited,
+                to_status=SellerStatus.suspended,
+                action="suspend",
+                actor="system",
+                created_at=now - timedelta(days=2),
+            )
+        )
+        session.commit()
+    async with visitor(site, "ssm1") as ssm1:
+        portfolio = await ssm1.get("/staff/sellers?ssm=me&at_risk=1")
+        assert 'href="/staff/sellers?ssm=me&amp;at_risk=1">My portfolio</a>' in portfolio.text
+        assert week_cells(portfolio) == {
+            "Foxtrot": "standing warn → limit; score +2.0; limited → suspended",
+            "Bravo": "no evaluation a week ago",
+            "Alpha": "no change",
+        }
 
 
 async def test_a_bad_filter_is_a_readable_4xx_page(site: Site) -> None:
