@@ -13,16 +13,27 @@ from api.schemas import (
     DocumentPublic,
     NoticePublic,
     NotificationPublic,
+    OffboardingRequestPublic,
     SellerActionPublic,
     SellerSummary,
     TaskPublic,
 )
 from sellerflow import statements
-from sellerflow.models import Application, Document, Notification, Seller, SellerAction, Task
+from sellerflow.models import (
+    Application,
+    Document,
+    Notification,
+    OffboardingRequest,
+    Seller,
+    SellerAction,
+    Task,
+)
 from sellerflow.policy.disclosure import public_actor, public_summary
 from sellerflow.policy.model import Policy
 from sellerflow.policy.notices import Statement
+from sellerflow.principal import Principal
 from sellerflow.queries.applications import application_row
+from sellerflow.services import sellers
 from sellerflow.vocabulary import TaskStatus
 
 
@@ -85,6 +96,20 @@ def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPubli
         actor=action.actor if for_staff else public_actor(action.actor),
         reason=reason,
     )
+
+
+def offboarding_public(asked: OffboardingRequest) -> OffboardingRequestPublic:
+    return copied(OffboardingRequestPublic, asked, id=str(asked.id))
+
+
+def pending_offboarding(
+    session: Session, seller: Seller, caller: Principal
+) -> OffboardingRequestPublic | None:
+    """The offboarding waiting for confirmation, for staff (the seller is told once decided)."""
+    if not caller.is_staff:
+        return None
+    asked = sellers.open_offboarding(session, seller)
+    return offboarding_public(asked) if asked is not None else None
 
 
 def notices_public(session: Session, seller: Seller, *, for_staff: bool) -> list[NoticePublic]:

@@ -355,6 +355,18 @@ class NoticePublic(BaseModel):
     actor: str | None = None
 
 
+class OffboardingRequestPublic(BaseModel):
+    """An offboarding asked by one ops member, waiting for another's confirmation."""
+
+    id: str
+    requested_by: str
+    reason: str
+    requested_at: datetime
+    outcome: str | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
 class SellerDayPublic(BaseModel):
     """One day of the seller's evaluation: each KPI's value (null: no data) and sample."""
 
@@ -373,6 +385,9 @@ class SellerPublic(SellerSummary):
     scorecard: list[ScorecardPublic]
     actions: list[SellerActionPublic]
     notices: list[NoticePublic] = Field(description="statements of reasons, newest first")
+    offboarding_request: OffboardingRequestPublic | None = Field(
+        default=None, description="staff only: the offboarding waiting for confirmation"
+    )
     trend: list[SellerDayPublic] = Field(
         description="the daily evaluations of the last 90 days, oldest first"
     )
@@ -449,6 +464,9 @@ class SellerActionCreate(Strict):
 class SellerActionResult(BaseModel):
     seller_id: str
     status: str
+    offboarding_request: OffboardingRequestPublic | None = Field(
+        default=None, description="an offboarding without fraud, waiting for confirmation"
+    )
 
 
 # --- ops ------------------------------------------------------------------------------------

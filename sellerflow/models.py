@@ -450,3 +450,32 @@ class SellerDay(SQLModel, table=True):
     # {kpi: value or null}, {kpi: orders counted}
     kpis: dict[str, Any] = json_col({})
     samples: dict[str, Any] = json_col({})
+
+
+# --- offboarding requests (migration 0015) ----------------------------------------------------
+
+
+class OffboardingRequest(SQLModel, table=True):
+    """An offboarding asked by one ops member, carried out when another confirms it
+    (sellerflow.services.sellers); an offboarding for fraud needs no confirmation. At most one
+    open request per seller (a partial unique index)."""
+
+    __tablename__ = "offboarding_request"
+    __table_args__ = (
+        sa.Index(
+            "ux_offboarding_request_open",
+            "seller_id",
+            unique=True,
+            sqlite_where=sa.text("outcome IS NULL"),
+            postgresql_where=sa.text("outcome IS NULL"),
+        ),
+    )
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(foreign_key="seller.id")
+    requested_by: str = Field(max_length=64)
+    reason: str = Field(max_length=4000)
+    requested_at: datetime = ts(default_now=True)
+    # confirmed, cancelled, or refused (the seller's workflow refused the offboarding)
+    outcome: str | None = Field(default=None, max_length=16)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = ts(nullable=True)

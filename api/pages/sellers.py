@@ -3,7 +3,7 @@ reason records, appeals) with the manual-action form for ops."""
 
 import uuid
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
@@ -114,6 +114,7 @@ def seller_view(
         actions=[action_public(a, for_staff=True) for a in sellers.actions_of(session, seller)],
         appeals=sellers.appeals_of(session, seller),
         notices=notices_public(session, seller, for_staff=True),
+        offboarding=sellers.open_offboarding(session, seller),
         is_ops=staff.has(Role.ops),
         action_kinds=list(SellerActionKind),
     )
@@ -151,6 +152,10 @@ async def manual_action(
             {"action": text(form, "action"), "reason": text(form, "reason")}
             | {"fraud": form.get("fraud") == "on"}
         )
+        if body.action == SellerActionKind.offboard and not body.fraud:
+            sellers.request_offboarding(session, ops, seller, body.reason, body.model_dump_json())
+            asked = "Offboarding asked: another ops member confirms it on this card"
+            return redirect(request, page, card, ok=asked)
         temporal = await get_temporal(state)
         status = await sellers.manual_action(
             temporal,
@@ -168,4 +173,32 @@ async def manual_action(
     except DomainError as err:
         return redirect(request, page, card, error=readable(err))
     done = f"Action {body.action.value} recorded: the seller is {status.replace('_', ' ')}"
+    return redirect(request, page, card, ok=done)
+
+
+@router.post("/{seller_id}/offboarding-requests/{request_id}/{decision}")
+async def decide_offboarding(
+    seller_id: uuid.UUID,
+    request_id: uuid.UUID,
+    decision: Literal["confirm", "cancel"],
+    request: Request,
+    page: PageSessionDep,
+    _: StaffPageDep,
+    form: CheckedFormDep,
+    ops: OpsPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Confirm (another ops member than the one who asked) or cancel an offboarding request."""
+    seller = sellers.seller_for(session, ops, seller_id)
+    card = f"/staff/sellers/{seller.id}"
+    try:
+        if decision == "cancel":
+            sellers.cancel_offboarding(session, ops, seller, request_id)
+            return redirect(request, page, card, ok="Offboarding request cancelled")
+        temporal = await get_temporal(state)
+        status = await sellers.confirm_offboarding(session, temporal, ops, seller, request_id)
+    except DomainError as err:
+        return redirect(request, page, card, error=readable(err))
+    done = f"Offboarding confirmed: notice given, the seller is {status.replace('_', ' ')}"
     return redirect(request, page, card, ok=done)

@@ -7,7 +7,13 @@ from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import MAX_OFFSET, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
 from api.errors import errors
-from api.presenters import action_public, notices_public, seller_summary
+from api.presenters import (
+    action_public,
+    notices_public,
+    offboarding_public,
+    pending_offboarding,
+    seller_summary,
+)
 from api.schemas import (
     AppealCreate,
     AppealCreated,
@@ -24,7 +30,7 @@ from api.schemas import (
 from sellerflow.principal import Principal
 from sellerflow.services import sellers
 from sellerflow.services.sellers import seller_for
-from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, Standing
+from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
 
@@ -71,6 +77,7 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
             for a in sellers.actions_of(session, seller)
         ],
         notices=notices_public(session, seller, for_staff=principal.is_staff),
+        offboarding_request=pending_offboarding(session, seller, principal),
         trend=[
             SellerDayPublic.model_validate(day, from_attributes=True)
             for day in sellers.trend_of(session, seller)
@@ -133,16 +140,30 @@ async def withdraw_appeal(
     return AppealCreated(appeal_id=str(appeal_id), status=status)
 
 
-@router.post("/{seller_id}/actions", responses=errors(401, 403, 404, 409, 422, 503))
+@router.post(
+    "/{seller_id}/actions",
+    responses={**errors(401, 403, 404, 409, 422, 503), 202: {"description": "to be confirmed"}},
+)
 async def manual_action(
     seller_id: uuid.UUID,
     body: SellerActionCreate,
     staff: Annotated[Principal, require_role(Role.ops)],
     session: SessionDep,
     temporal: TemporalDep,
+    response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
 ) -> SellerActionResult:
+    """An offboarding without fraud is 202 with the request another ops member confirms."""
     seller = seller_for(session, staff, seller_id)
+    request_key = idempotency_key or body.model_dump_json()
+    if body.action == SellerActionKind.offboard and not body.fraud:
+        asked = sellers.request_offboarding(session, staff, seller, body.reason, request_key)
+        response.status_code = 202
+        return SellerActionResult(
+            seller_id=str(seller.id),
+            status=seller.status.value,
+            offboarding_request=offboarding_public(asked),
+        )
     status = await sellers.manual_action(
         temporal,
         staff,
@@ -150,6 +171,38 @@ async def manual_action(
         action=body.action,
         reason=body.reason,
         fraud=body.fraud,
-        request_key=idempotency_key or body.model_dump_json(),
+        request_key=request_key,
     )
     return SellerActionResult(seller_id=str(seller.id), status=status)
+
+
+@router.post(
+    "/{seller_id}/offboarding-requests/{request_id}/confirm",
+    responses=errors(401, 403, 404, 409, 503),
+)
+async def confirm_offboarding(
+    seller_id: uuid.UUID,
+    request_id: uuid.UUID,
+    staff: Annotated[Principal, require_role(Role.ops)],
+    session: SessionDep,
+    temporal: TemporalDep,
+) -> SellerActionResult:
+    """Another ops member than the one who asked: the offboarding notice is given."""
+    seller = seller_for(session, staff, seller_id)
+    status = await sellers.confirm_offboarding(session, temporal, staff, seller, request_id)
+    return SellerActionResult(seller_id=str(seller.id), status=status)
+
+
+@router.post(
+    "/{seller_id}/offboarding-requests/{request_id}/cancel",
+    responses=errors(401, 403, 404, 409),
+)
+def cancel_offboarding(
+    seller_id: uuid.UUID,
+    request_id: uuid.UUID,
+    staff: Annotated[Principal, require_role(Role.ops)],
+    session: SessionDep,
+) -> SellerActionResult:
+    seller = seller_for(session, staff, seller_id)
+    sellers.cancel_offboarding(session, staff, seller, request_id)
+    return SellerActionResult(seller_id=str(seller.id), status=seller.status.value)

@@ -19,12 +19,14 @@ from sellerflow.models import (
     Appeal,
     AuditLog,
     Notification,
+    OffboardingRequest,
     ScorecardRow,
     Seller,
     SellerAction,
     SellerDay,
     SellerNotice,
     Task,
+    utcnow,
 )
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
 from sellerflow.policy.notices import APPEALABLE_NOTICES
@@ -389,9 +391,11 @@ async def manual_action(
     reason: str,
     fraud: bool,
     request_key: str,
+    actor: str | None = None,
 ) -> str:
     """Without an Idempotency-Key the request id is derived from who asks what and why: the
-    same action with the same reason, sent again, is answered once, never applied twice."""
+    same action with the same reason, sent again, is answered once, never applied twice.
+    `actor`: who the reason record names as deciding (the caller unless given)."""
     request_id = str(_request_id(seller.id, staff.subject, request_key))
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
     return await call_workflow(
@@ -400,7 +404,7 @@ async def manual_action(
             ManualActionInput(
                 request_id=request_id,
                 action=action,
-                actor=staff.subject,
+                actor=actor or staff.subject,
                 reason=reason,
                 fraud=fraud,
             ),
@@ -408,3 +412,88 @@ async def manual_action(
             id=f"manual:{request_id}",
         )
     )
+
+
+# --- offboarding with a second person's confirmation ------------------------------------------
+
+
+def open_offboarding(session: Session, seller: Seller) -> OffboardingRequest | None:
+    return session.exec(
+        select(OffboardingRequest).where(
+            OffboardingRequest.seller_id == seller.id,
+            col(OffboardingRequest.outcome).is_(None),
+        )
+    ).first()
+
+
+def request_offboarding(
+    session: Session, staff: Principal, seller: Seller, reason: str, request_key: str
+) -> OffboardingRequest:
+    """An offboarding without fraud waits for a second ops member; the same request again is
+    the same request, another one while it is open is 409."""
+    if seller.status == SellerStatus.offboarded:
+        raise Conflict("the seller is offboarded already")
+    request_id = _request_id(seller.id, staff.subject, "offboarding", request_key)
+    pending = open_offboarding(session, seller)
+    if pending is not None and pending.id == request_id:
+        return pending
+    if pending is not None:
+        raise Conflict(f"an offboarding asked by {pending.requested_by} waits for confirmation")
+    asked = OffboardingRequest(
+        id=request_id, seller_id=seller.id, requested_by=staff.subject, reason=reason
+    )
+    session.add(asked)
+    try:
+        session.commit()
+    except sa.exc.IntegrityError:
+        session.rollback()
+        raise Conflict("another offboarding of this seller waits for confirmation") from None
+    return asked
+
+
+def _pending(session: Session, seller: Seller, request_id: uuid.UUID) -> OffboardingRequest:
+    asked = session.get(OffboardingRequest, request_id)
+    if asked is None or asked.seller_id != seller.id:
+        raise NotFound("no offboarding request with this id")
+    if asked.outcome is not None:
+        raise Conflict(f"this offboarding request is {asked.outcome} already")
+    return asked
+
+
+def _close(session: Session, asked: OffboardingRequest, staff: Principal, outcome: str) -> None:
+    asked.outcome, asked.decided_by, asked.decided_at = outcome, staff.subject, utcnow()
+    session.add(asked)
+    session.commit()
+
+
+async def confirm_offboarding(
+    session: Session, temporal: Client, staff: Principal, seller: Seller, request_id: uuid.UUID
+) -> str:
+    """Four eyes: another ops member confirms, and the offboarding (with notice) goes to the
+    seller's workflow in the name of the one who asked; a refusal there closes the request."""
+    asked = _pending(session, seller, request_id)
+    if asked.requested_by == staff.subject:
+        raise Conflict("four eyes: another ops member confirms the offboarding you asked for")
+    try:
+        status = await manual_action(
+            temporal,
+            staff,
+            seller,
+            action=SellerActionKind.offboard,
+            # Who confirmed stays on the request, for staff: the seller is told what, not who.
+            reason=asked.reason,
+            fraud=False,
+            request_key=f"offboarding-request:{asked.id}",
+            actor=asked.requested_by,
+        )
+    except (Conflict, InvalidRequest):
+        _close(session, asked, staff, "refused")
+        raise
+    _close(session, asked, staff, "confirmed")
+    return status
+
+
+def cancel_offboarding(
+    session: Session, staff: Principal, seller: Seller, request_id: uuid.UUID
+) -> None:
+    _close(session, _pending(session, seller, request_id), staff, "cancelled")

@@ -20,6 +20,32 @@ async def notices(http: httpx.AsyncClient, seller_id: str, auth: dict[str, str])
     return list(seen.json()["notices"])
 
 
+async def offboard_with_confirmation(
+    http: httpx.AsyncClient,
+    seller_id: str,
+    asks: dict[str, str],
+    confirms: dict[str, str],
+    reason: str,
+) -> None:
+    """An offboarding without fraud: asked by one ops member (202), confirmed by another."""
+    asked = await http.post(
+        f"/v1/sellers/{seller_id}/actions",
+        headers=asks,
+        json={"action": "offboard", "reason": reason},
+    )
+    assert asked.status_code == 202, asked.text
+    request = asked.json()["offboarding_request"]
+    assert (request["requested_by"], request["outcome"]) == ("ops1", None)
+    path = f"/v1/sellers/{seller_id}/offboarding-requests/{request['id']}"
+    own = await http.post(f"{path}/confirm", headers=asks)
+    assert own.status_code == 409, own.text
+    assert "another ops member" in own.json()["detail"]
+    confirmed = await http.post(f"{path}/confirm", headers=confirms)
+    assert confirmed.status_code == 200, confirmed.text
+    again = await http.post(f"{path}/confirm", headers=confirms)
+    assert again.status_code == 409, again.text
+
+
 async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_once(
     stack: Stack,
 ) -> None:
@@ -27,12 +53,9 @@ async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_o
     _, seller_id, seller_auth = await approved_seller(http, stack.policy)
     ensure_user(stack.engine, "ops2", ["ops"], DEV_PASSWORD)
     ops1, ops2 = await staff_token(http, "ops1"), await staff_token(http, "ops2")
-    given = await http.post(
-        f"/v1/sellers/{seller_id}/actions",
-        headers=ops1,
-        json={"action": "offboard", "reason": "listings copied from another seller"},
+    await offboard_with_confirmation(
+        http, seller_id, ops1, ops2, "listings copied from another seller"
     )
-    assert given.status_code == 200, given.text
 
     async def the_notice() -> dict | None:
         found = [n for n in await notices(http, seller_id, seller_auth) if n["decision"]]
@@ -56,6 +79,7 @@ async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_o
     assert own.status_code == 409, own.text
     assert "restriction you decided" in own.json()["detail"]
     assert (await http.post(f"/v1/tasks/{review['id']}/release", headers=ops1)).status_code == 200
+    # ops2 confirmed the offboarding ops1 asked for; ops1's name is on the notice.
     upheld = await decide(http, ops2, review["id"], "uphold", comment="the copies are proven")
     assert upheld.status_code == 200, upheld.text
 
@@ -76,14 +100,15 @@ async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_o
 async def test_an_appeal_against_a_notice_no_longer_in_force_is_refused(stack: Stack) -> None:
     http = stack.http
     _, seller_id, seller_auth = await approved_seller(http, stack.policy)
-    ops1 = await staff_token(http, "ops1")
-    for action in ("suspend", "offboard"):
-        done = await http.post(
-            f"/v1/sellers/{seller_id}/actions",
-            headers=ops1,
-            json={"action": action, "reason": f"{action}: counterfeit report"},
-        )
-        assert done.status_code == 200, done.text
+    ensure_user(stack.engine, "ops2", ["ops"], DEV_PASSWORD)
+    ops1, ops2 = await staff_token(http, "ops1"), await staff_token(http, "ops2")
+    done = await http.post(
+        f"/v1/sellers/{seller_id}/actions",
+        headers=ops1,
+        json={"action": "suspend", "reason": "counterfeit report"},
+    )
+    assert done.status_code == 200, done.text
+    await offboard_with_confirmation(http, seller_id, ops1, ops2, "counterfeit report")
 
     async def both() -> list[dict] | None:
         found = await notices(http, seller_id, seller_auth)

@@ -35,6 +35,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/staff/tasks/{task_id}/release": {},
     "/staff/tasks/{task_id}/complete": {"decision": "approve"},
     "/staff/sellers/{seller_id}/actions": {"action": "suspend", "reason": "forged"},
+    "/staff/sellers/{seller_id}/offboarding-requests/{request_id}/{decision}": {},
     "/seller/login": {"email": "seller@example.com", "password": "forged password"},
     "/seller/activate": {"token": "not-a-token", "password": "x" * 12, "confirm": "x" * 12},
     "/seller/activation": {"email": "seller@example.com"},
@@ -84,7 +85,12 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
     secret = stack.settings.sellerflow_secret_key
     victim = await party(stack, "Victim Ltd")
     staff = (await staff_token(stack.http, "onboarding1"))["Authorization"].removeprefix("Bearer ")
-    params = {**victim.ids, "task_id": insert_task(stack, victim.ids["application_id"])}
+    params = {
+        **victim.ids,
+        "task_id": insert_task(stack, victim.ids["application_id"]),
+        "request_id": str(uuid.uuid4()),
+        "decision": "confirm",
+    }
     seller = seller_bearer_token(
         secret, uuid.UUID(victim.ids["seller_id"]), uuid.UUID(victim.ids["account_id"])
     )

@@ -14,8 +14,9 @@ from sqlmodel import Session
 
 from api.pages.session import SESSION_COOKIE, csrf_for
 from sellerflow.models import Appeal, ScorecardRow, SellerAction, SellerDay, utcnow
+from sellerflow.users import ensure_user
 from sellerflow.vocabulary import KPI, KpiStatus, SellerStatus, Standing
-from tests.journey import approved_seller, create_application, staff_token
+from tests.journey import DEV_PASSWORD, approved_seller, create_application, staff_token
 from tests.pages.conftest import Screenshots
 from tests.pages.test_staff_pages import sign_in
 from tests.serve import Site
@@ -322,3 +323,39 @@ async def test_ops_suspend_a_seller_from_its_card(site: Site, browser: Browser) 
     await expect(notice).to_contain_text("Listings offline, no new orders, payouts held.")
     await shots.take(ops, "suspended")
     await ops.context.close()
+
+
+async def test_an_offboarding_asked_on_the_card_waits_for_another_ops_member(site: Site) -> None:
+    ids = ranked_sellers(site.engine)
+    card = f"/staff/sellers/{ids['Alpha Refurb']}"
+    ensure_user(site.engine, "ops2", ["ops"], DEV_PASSWORD)
+    async with visitor(site, "ops1") as ops1, visitor(site, "ops2") as ops2:
+        secret = site.settings.sellerflow_secret_key
+        form = {"action": "offboard", "reason": "listings copied", "csrf_token": ""}
+        form["csrf_token"] = csrf_for(secret, ops1.cookies[SESSION_COOKIE])
+        asked = await ops1.post(f"{card}/actions", data=form)
+        assert asked.status_code == 303
+        mine = await ops1.get(card)
+        assert "Offboarding asked: another ops member confirms it" in mine.text
+        assert 'id="offboarding-request"' in mine.text
+        assert "Confirm: give the offboarding notice" not in mine.text
+        assert "Another ops member confirms the offboarding you asked for" in mine.text
+        again = await ops1.post(f"{card}/actions", data={**form, "reason": "a second one"})
+        assert again.status_code == 303
+        assert "waits for confirmation" in (await ops1.get(card)).text
+
+        theirs = await ops2.get(card)
+        assert "Confirm: give the offboarding notice" in theirs.text
+        cancel = re.search(r'action="([^"]+/cancel)"', theirs.text)
+        assert cancel is not None
+        csrf2 = csrf_for(secret, ops2.cookies[SESSION_COOKIE])
+        cancelled = await ops2.post(cancel[1], data={"csrf_token": csrf2})
+        assert cancelled.status_code == 303
+        after = await ops2.get(card)
+        assert "Offboarding request cancelled" in after.text
+        assert 'id="offboarding-request"' not in after.text
+        stale = await ops2.post(
+            cancel[1].replace("/cancel", "/confirm"), data={"csrf_token": csrf2}
+        )
+        assert stale.status_code == 303
+        assert "is cancelled already" in (await ops2.get(card)).text
