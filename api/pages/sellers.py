@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from api.deps import MAX_OFFSET, SessionDep, StateDep, get_temporal
+from api.deps import MAX_OFFSET, AppState, SessionDep, StateDep, get_temporal
 from api.pages.applicant import validation_messages
 from api.pages.charts import seller_trends
 from api.pages.session import (
@@ -26,11 +26,11 @@ from api.pages.session import (
     text,
 )
 from api.presenters import action_public, notices_public
-from api.schemas import SellerActionCreate
+from api.schemas import SellerActionCreate, TimelineEntry
 from sellerflow.errors import DomainError
-from sellerflow.models import utcnow
+from sellerflow.models import Seller, utcnow
 from sellerflow.principal import Principal
-from sellerflow.services import sellers
+from sellerflow.services import history, sellers
 from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/staff/sellers", route_class=PageRoute, include_in_schema=False)
@@ -99,11 +99,35 @@ def ranking(
     )
 
 
-def seller_view(
-    request: Request, page: PageSession, staff: Principal, session: Session, seller_id: uuid.UUID
+TIMELINE_SHOWN = 100
+
+
+async def _timeline(
+    state: AppState, session: Session, staff: Principal, seller: Seller
+) -> tuple[list[TimelineEntry], int, str | None]:
+    """The newest entries of the timeline across every run of the seller's workflow, the runs,
+    or why it cannot be shown (the role reads no onboarding, or Temporal is unreachable)."""
+    try:
+        history.seller_of(session, staff, seller.id)
+        temporal = await get_temporal(state)
+        found = await history.seller_timeline(session, temporal, seller)
+    except DomainError as err:
+        return [], 0, readable(err)
+    entries = [TimelineEntry(**vars(e)) for e in found.entries]
+    return entries[-TIMELINE_SHOWN:][::-1], found.runs, None
+
+
+async def seller_view(
+    request: Request,
+    page: PageSession,
+    staff: Principal,
+    session: Session,
+    state: AppState,
+    seller_id: uuid.UUID,
 ) -> Response:
     seller = sellers.seller_for(session, staff, seller_id)
     card = sellers.scorecard(session, seller)
+    timeline, runs, timeline_error = await _timeline(state, session, staff, seller)
     return render(
         request,
         page,
@@ -115,20 +139,24 @@ def seller_view(
         appeals=sellers.appeals_of(session, seller),
         notices=notices_public(session, seller, for_staff=True),
         offboarding=sellers.open_offboarding(session, seller),
+        timeline=timeline,
+        runs=runs,
+        timeline_error=timeline_error,
         is_ops=staff.has(Role.ops),
         action_kinds=list(SellerActionKind),
     )
 
 
 @router.get("/{seller_id}")
-def seller_card(
+async def seller_card(
     seller_id: uuid.UUID,
     request: Request,
     page: PageSessionDep,
     staff: StaffPageDep,
     session: SessionDep,
+    state: StateDep,
 ) -> Response:
-    return seller_view(request, page, staff, session, seller_id)
+    return await seller_view(request, page, staff, session, state, seller_id)
 
 
 @router.post("/{seller_id}/actions")

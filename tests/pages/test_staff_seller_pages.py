@@ -318,6 +318,8 @@ async def test_ops_suspend_a_seller_from_its_card(site: Site, browser: Browser) 
         "manual suspend by ops1: counterfeit report"
     )
     # Staff read the statement the seller was given, and who decided it.
+    # The timeline across the seller workflow's runs, newest first.
+    await expect(ops.locator("#timeline li").first).to_contain_text("suspended")
     notice = ops.locator("#notices li.notice[data-decision=suspend]")
     await expect(notice).to_contain_text("a person decided it (ops1)")
     await expect(notice).to_contain_text("Listings offline, no new orders, payouts held.")
