@@ -430,6 +430,28 @@ class OrderEventsResult(BaseModel):
     rejected: list[RejectedEvent]
 
 
+class EvidenceDeclare(Strict):
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(gt=0)
+
+
+class EvidenceDeclared(BaseModel):
+    evidence_id: str
+    upload: UploadForm
+
+
+class EvidencePublic(BaseModel):
+    id: str
+    filename: str
+    content_type: str
+    status: str = Field(description="awaiting_upload, uploaded or refused")
+    error_reason: str | None
+    stored_size: int | None
+    sha256: str | None
+    appeal_id: str | None
+
+
 class AppealCreate(Strict):
     notice_id: uuid.UUID | None = Field(
         default=None,
@@ -439,7 +461,9 @@ class AppealCreate(Strict):
     root_cause: str = Field(min_length=1, max_length=4000)
     actions: str = Field(min_length=1, max_length=4000)
     prevention: str = Field(min_length=1, max_length=4000)
-    evidence: list[str] = Field(default=[], max_length=20)
+    evidence: list[str] = Field(
+        default=[], max_length=20, description="ids of uploaded evidence files of the seller"
+    )
 
 
 class AppealCreated(BaseModel):
@@ -453,6 +477,8 @@ class AppealPublic(BaseModel):
     filed_at: datetime
     decided_at: datetime | None
     reviewer_comment: str | None
+    notice_id: str | None = None
+    evidence: list[EvidencePublic] = []
 
 
 class SellerActionCreate(Strict):

@@ -479,3 +479,27 @@ class OffboardingRequest(SQLModel, table=True):
     outcome: str | None = Field(default=None, max_length=16)
     decided_by: str | None = Field(default=None, max_length=64)
     decided_at: datetime | None = ts(nullable=True)
+
+
+# --- appeal evidence (migration 0016) ---------------------------------------------------------
+
+
+class AppealEvidence(SQLModel, table=True):
+    """A file a seller uploads straight to S3 as evidence for an appeal, as applicants upload
+    documents (sellerflow.services.evidence); an appeal takes it by id, once."""
+
+    __tablename__ = "appeal_evidence"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(index=True, foreign_key="seller.id")
+    appeal_id: uuid.UUID | None = Field(default=None, foreign_key="appeal.id")
+    filename: str = Field(max_length=200)
+    content_type: str = Field(max_length=100)
+    declared_size: int
+    object_key: str = Field(max_length=300)
+    # awaiting_upload, uploaded or refused (too large, or not of its declared type)
+    status: str = Field(default="awaiting_upload", max_length=16)
+    error_reason: str | None = Field(default=None, max_length=300)
+    stored_size: int | None = None
+    sha256: str | None = Field(default=None, max_length=64)
+    created_at: datetime = ts(default_now=True)
+    uploaded_at: datetime | None = ts(nullable=True)

@@ -228,6 +228,39 @@ def upload_error(content_type: str, stored: StoredObject, max_bytes: int) -> tup
     return None
 
 
+@dataclass(frozen=True)
+class CheckedUpload:
+    """Bytes a browser uploaded, checked: kept under `key`, or refused with `error`."""
+
+    key: str | None
+    stored: StoredObject
+    error: tuple[str, str] | None
+
+
+def check_upload(
+    store: ObjectStore, upload_key: str, content_type: str, max_bytes: int
+) -> CheckedUpload | None:
+    """Check the file uploaded at `upload_key`; None if there is none.
+
+    The upload form stays valid for minutes after the upload: what is checked is a copy under a
+    key the form cannot write, so the bytes readers get are the bytes that were checked. A file
+    too large or not of its declared type is deleted. Raises StoreUnavailable when S3 cannot
+    answer."""
+    kept_key = f"{upload_key}.checked"
+    if not store.copy(upload_key, kept_key):
+        return None
+    stored = store.inspect(kept_key, max_bytes)
+    if stored is None:
+        return None
+    error = upload_error(content_type, stored, max_bytes)
+    if error is not None:
+        store.delete(kept_key)
+        store.delete(upload_key)
+        return CheckedUpload(None, stored, error)
+    store.delete(upload_key)
+    return CheckedUpload(kept_key, stored, None)
+
+
 def check_document(store: ObjectStore, doc: Document, max_bytes: int) -> bool:
     """Check the file stored for `doc` and record the outcome on it; False if there is none.
 
@@ -235,23 +268,19 @@ def check_document(store: ObjectStore, doc: Document, max_bytes: int) -> bool:
     its declared type is deleted and the document refused with an error code and reason.
     Raises StoreUnavailable when S3 cannot answer: the document is then left as it was.
     """
-    # The upload form stays valid for minutes after the upload: what is checked is a copy under
-    # a key the form cannot write, so the bytes reviewers get are the bytes that were checked.
-    upload_key, kept_key = doc.object_key, f"{doc.object_key}.checked"
-    if not store.copy(upload_key, kept_key):
+    checked = check_upload(store, doc.object_key, doc.content_type, max_bytes)
+    if checked is None:
         return False
-    stored = store.inspect(kept_key, max_bytes)
-    if stored is None:
-        return False
-    error = upload_error(doc.content_type, stored, max_bytes)
-    if error is not None:
-        store.delete(kept_key)
-        store.delete(upload_key)
-        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused, error
+    if checked.key is None:
+        assert checked.error is not None
+        doc.status, (doc.error_code, doc.error_reason) = DocumentStatus.refused, checked.error
         return True
-    store.delete(upload_key)
-    doc.object_key, doc.status = kept_key, DocumentStatus.uploaded
-    doc.stored_size, doc.sha256, doc.uploaded_at = stored.size, stored.sha256, utcnow()
+    doc.object_key, doc.status = checked.key, DocumentStatus.uploaded
+    doc.stored_size, doc.sha256, doc.uploaded_at = (
+        checked.stored.size,
+        checked.stored.sha256,
+        utcnow(),
+    )
     return True
 
 

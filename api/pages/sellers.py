@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from sqlmodel import Session
 
@@ -27,10 +28,10 @@ from api.pages.session import (
 )
 from api.presenters import action_public, notices_public
 from api.schemas import SellerActionCreate, TimelineEntry
-from sellerflow.errors import DomainError
+from sellerflow.errors import DomainError, Forbidden
 from sellerflow.models import Seller, utcnow
 from sellerflow.principal import Principal
-from sellerflow.services import history, sellers
+from sellerflow.services import evidence, history, sellers
 from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/staff/sellers", route_class=PageRoute, include_in_schema=False)
@@ -137,6 +138,8 @@ async def seller_view(
         trends=seller_trends(sellers.trend_of(session, seller), card),
         actions=[action_public(a, for_staff=True) for a in sellers.actions_of(session, seller)],
         appeals=sellers.appeals_of(session, seller),
+        evidence_of=lambda appeal_id: evidence.files_of_appeal(session, appeal_id),
+        reads_evidence=staff.has(Role.ops, Role.ssm),
         notices=notices_public(session, seller, for_staff=True),
         offboarding=sellers.open_offboarding(session, seller),
         timeline=timeline,
@@ -230,3 +233,19 @@ async def decide_offboarding(
         return redirect(request, page, card, error=readable(err))
     done = f"Offboarding confirmed: notice given, the seller is {status.replace('_', ' ')}"
     return redirect(request, page, card, ok=done)
+
+
+@router.get("/{seller_id}/evidence/{evidence_id}")
+def evidence_download(
+    seller_id: uuid.UUID,
+    evidence_id: uuid.UUID,
+    staff: StaffPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """A file of an appeal, for the staff who review appeals (ops, SSM): a short-lived link."""
+    if not staff.has(Role.ops, Role.ssm):
+        raise Forbidden("appeal evidence is for the staff who review appeals (ops, SSM)")
+    seller = sellers.seller_for(session, staff, seller_id)
+    found = evidence.evidence_of(session, seller, evidence_id)
+    return RedirectResponse(evidence.download_url(state.store, found), status_code=307)

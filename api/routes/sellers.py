@@ -14,6 +14,7 @@ from api.presenters import (
     pending_offboarding,
     seller_summary,
 )
+from api.routes.evidence import evidence_public
 from api.schemas import (
     AppealCreate,
     AppealCreated,
@@ -28,7 +29,7 @@ from api.schemas import (
     SellerSummary,
 )
 from sellerflow.principal import Principal
-from sellerflow.services import sellers
+from sellerflow.services import evidence, sellers
 from sellerflow.services.sellers import seller_for
 from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
 
@@ -123,6 +124,8 @@ def get_appeal(
         filed_at=found.appeal.created_at,
         decided_at=found.decided_at,
         reviewer_comment=found.reviewer_comment,
+        notice_id=str(found.appeal.notice_id) if found.appeal.notice_id else None,
+        evidence=[evidence_public(e) for e in evidence.files_of_appeal(session, found.appeal.id)],
     )
 
 

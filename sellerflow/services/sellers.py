@@ -32,6 +32,7 @@ from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualAc
 from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.policy.seller_state import task_id_for
 from sellerflow.principal import Principal
+from sellerflow.services import evidence
 from sellerflow.vocabulary import (
     SellerActionKind,
     SellerCategory,
@@ -308,8 +309,11 @@ async def file_appeal(
     notice = notice_appealed(session, seller, fields.pop("notice_id", None))
     appeal_id = _request_id(seller.id, request_key)
     if session.get(Appeal, appeal_id) is None:
+        files = evidence.files_for_appeal(session, seller, list(fields.get("evidence", [])))
         notice_id = notice.id if notice is not None else None
         session.add(Appeal(id=appeal_id, seller_id=seller.id, notice_id=notice_id, **fields))
+        session.flush()
+        evidence.attach(session, files, appeal_id)
         session.commit()
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
     against = notice.decision if notice is not None else None
@@ -330,6 +334,8 @@ async def file_appeal(
         if not _refusal_recorded(session, seller.id, str(appeal_id)):
             stored = session.get(Appeal, appeal_id)
             if stored is not None:
+                evidence.attach(session, evidence.files_of_appeal(session, appeal_id), None)
+                session.flush()
                 session.delete(stored)
                 session.commit()
         raise

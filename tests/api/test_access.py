@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
-from sellerflow.models import Appeal, EvaluationRun, Task
+from sellerflow.models import Appeal, AppealEvidence, EvaluationRun, OffboardingRequest, Task
 from sellerflow.security import issue_token
 from sellerflow.services.integrations import create_key
 from sellerflow.services.seller_accounts import new_link, remember_link, token_in
@@ -138,6 +138,19 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", SELLER + "/appeals/{appeal_id}"): Rule(SELLER_SIDE_OR_STAFF, scoped=True),
     ("POST", SELLER + "/appeals/{appeal_id}/withdraw"): Rule(SELLER_SIDE, scoped=True),
     ("POST", SELLER + "/actions"): Rule(OPS, json={"action": "warn", "reason": "test"}),
+    # The world's request was cancelled: allowed calls are answered 409.
+    ("POST", SELLER + "/offboarding-requests/{request_id}/confirm"): Rule(OPS),
+    ("POST", SELLER + "/offboarding-requests/{request_id}/cancel"): Rule(OPS),
+    ("POST", SELLER + "/evidence"): Rule(
+        SELLER_SIDE,
+        scoped=True,
+        json={"filename": "plan.pdf", "content_type": "application/pdf", "size_bytes": 100},
+    ),
+    # The world's evidence was never uploaded: allowed calls are answered 409.
+    ("POST", SELLER + "/evidence/{evidence_id}/complete"): Rule(SELLER_SIDE, scoped=True),
+    ("GET", SELLER + "/evidence/{evidence_id}/download"): Rule(
+        frozenset({*SELLER_SIDE, "ssm", "ops"}), scoped=True
+    ),
     ("POST", "/v1/order-events"): Rule(frozenset({"ops", "integration"}), json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
     ("GET", "/v1/ops/notifications"): Rule(OPS),
@@ -219,8 +232,20 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
         session.add(EvaluationRun(id=evaluation_id))
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
         session.add(appeal)
+        evidence = AppealEvidence(
+            seller_id=seller_id,
+            filename="plan.pdf",
+            content_type="application/pdf",
+            declared_size=100,
+            object_key=f"applications/{app_id}/appeals/never-uploaded",
+        )
+        asked = OffboardingRequest(
+            seller_id=seller_id, requested_by="ops2", reason="test", outcome="cancelled"
+        )
+        session.add_all([evidence, asked])
         session.commit()
         appeal_id = str(appeal.id)
+        extra = {"evidence_id": str(evidence.id), "request_id": str(asked.id)}
     task_id = insert_task(stack, app_id)
     return {
         "seller_id": str(seller_id),
@@ -228,6 +253,7 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
         "task_id": task_id,
         "evaluation_id": evaluation_id,
         "appeal_id": appeal_id,
+        **extra,
     }
 
 

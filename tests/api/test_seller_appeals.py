@@ -2,13 +2,23 @@
 notice it contests, the notice's author may not decide it, an upheld notice stands and takes no
 second appeal, and a notice that is not the one in force is refused."""
 
+import hashlib
 import uuid
 
 import httpx
 
+from api.pages.session import SESSION_COOKIE
 from sellerflow.users import ensure_user
 from tests.conftest import Stack
-from tests.journey import DEV_PASSWORD, approved_seller, decide, staff_token, wait_for_task
+from tests.journey import (
+    DEV_PASSWORD,
+    PDF,
+    approved_seller,
+    decide,
+    post_to_s3,
+    staff_token,
+    wait_for_task,
+)
 from tests.support.waiting import eventually
 
 PLAN = {"root_cause": "a supplier batch", "actions": "recalled it", "prevention": "checks"}
@@ -123,3 +133,86 @@ async def test_an_appeal_against_a_notice_no_longer_in_force_is_refused(stack: S
     # Without a notice named, the appeal is against the newest one: the notice in force.
     filed = await http.post(f"/v1/sellers/{seller_id}/appeals", headers=seller_auth, json=PLAN)
     assert filed.status_code == 201, filed.text
+
+
+async def evidence_file(
+    http: httpx.AsyncClient, seller_id: str, auth: dict[str, str], data: bytes
+) -> httpx.Response:
+    """Declare a PDF, post its bytes to S3 as a browser does, then complete it."""
+    declared = await http.post(
+        f"/v1/sellers/{seller_id}/evidence",
+        headers=auth,
+        json={"filename": "recall.pdf", "content_type": "application/pdf", "size_bytes": len(data)},
+    )
+    assert declared.status_code == 201, declared.text
+    stored = await post_to_s3(declared.json()["upload"], data, "application/pdf", "recall.pdf")
+    assert stored.status_code in (200, 201, 204), stored.text
+    evidence_id = declared.json()["evidence_id"]
+    return await http.post(f"/v1/sellers/{seller_id}/evidence/{evidence_id}/complete", headers=auth)
+
+
+async def test_evidence_files_go_to_s3_and_with_one_appeal_to_its_reviewers(stack: Stack) -> None:
+    http = stack.http
+    _, seller_id, seller_auth = await approved_seller(http, stack.policy)
+    ops1, lab1 = await staff_token(http, "ops1"), await staff_token(http, "lab1")
+    done = await http.post(
+        f"/v1/sellers/{seller_id}/actions",
+        headers=ops1,
+        json={"action": "suspend", "reason": "counterfeit report"},
+    )
+    assert done.status_code == 200, done.text
+
+    fake = await evidence_file(http, seller_id, seller_auth, b"<html>not a pdf</html>")
+    assert fake.status_code == 422, fake.text
+    assert "evidence_refused" in fake.json()["detail"]
+    good = await evidence_file(http, seller_id, seller_auth, PDF)
+    assert good.status_code == 200, good.text
+    evidence_id = good.json()["id"]
+    assert good.json()["status"] == "uploaded"
+    assert good.json()["sha256"] == hashlib.sha256(PDF).hexdigest()
+
+    unknown = {**PLAN, "evidence": [str(uuid.uuid4())]}
+    refused = await http.post(f"/v1/sellers/{seller_id}/appeals", headers=seller_auth, json=unknown)
+    assert refused.status_code == 422, refused.text
+    filed = await http.post(
+        f"/v1/sellers/{seller_id}/appeals",
+        headers=seller_auth,
+        json={**PLAN, "evidence": [evidence_id]},
+    )
+    assert filed.status_code == 201, filed.text
+    appeal_id = filed.json()["appeal_id"]
+    seen = await http.get(f"/v1/sellers/{seller_id}/appeals/{appeal_id}", headers=ops1)
+    assert [e["id"] for e in seen.json()["evidence"]] == [evidence_id]
+
+    download = f"/v1/sellers/{seller_id}/evidence/{evidence_id}/download"
+    assert (await http.get(download, headers=lab1)).status_code == 403
+    link = await http.get(download, headers=ops1)
+    assert link.status_code == 307, link.text
+    async with httpx.AsyncClient() as s3:
+        fetched = await s3.get(link.headers["location"])
+    assert fetched.content == PDF
+    assert fetched.headers["content-disposition"].startswith("attachment")
+
+    # The same on the seller's card, for a signed-in reviewer.
+    http.cookies.set(SESSION_COOKIE, ops1["Authorization"].removeprefix("Bearer "))
+    try:
+        card = await http.get(f"/staff/sellers/{seller_id}")
+        page_link = f"/staff/sellers/{seller_id}/evidence/{evidence_id}"
+        assert f'<a href="{page_link}" download>recall.pdf</a>' in card.text
+        assert (await http.get(page_link)).status_code == 307
+        http.cookies.set(SESSION_COOKIE, lab1["Authorization"].removeprefix("Bearer "))
+        assert (await http.get(page_link)).status_code == 403
+    finally:
+        http.cookies.clear()
+
+    withdrawn = await http.post(
+        f"/v1/sellers/{seller_id}/appeals/{appeal_id}/withdraw", headers=seller_auth
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    reused = await http.post(
+        f"/v1/sellers/{seller_id}/appeals",
+        headers=seller_auth,
+        json={**PLAN, "root_cause": "again", "evidence": [evidence_id]},
+    )
+    assert reused.status_code == 422, reused.text
+    assert "belongs to another appeal" in reused.json()["detail"]

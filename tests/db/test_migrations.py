@@ -119,6 +119,8 @@ def test_the_rows_of_an_application_and_a_seller_name_rows_that_exist(
         ("appeal", "notice_id", "seller_notice"),
         ("seller_day", "seller_id", "seller"),
         ("offboarding_request", "seller_id", "seller"),
+        ("appeal_evidence", "seller_id", "seller"),
+        ("appeal_evidence", "appeal_id", "appeal"),
     }
     if not database_url.startswith("postgresql"):
         return  # SQLite keeps foreign keys in the schema without enforcing them
