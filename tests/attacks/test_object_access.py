@@ -23,10 +23,11 @@ from tests.attacks.world import APPLICANT_FORMS, Party, party, snapshot
 from tests.conftest import Stack
 from tests.journey import staff_token
 
-OWNED = ("application_id", "document_id", "seller_id", "appeal_id")
+OWNED = ("application_id", "document_id", "seller_id", "appeal_id", "evidence_id")
 # Staff objects (no applicant reaches a task or evaluation route at all: test_access.py), and
 # the agreement kinds, which are public. A new kind of id must be placed in one or the other.
-NOT_OWNED = {"task_id", "evaluation_id", "kind"}
+# An offboarding request is staff's, under a seller (`decision` is confirm or cancel).
+NOT_OWNED = {"task_id", "evaluation_id", "kind", "request_id", "decision"}
 API_BODIES: dict[str, Any] = {
     "/v1/applications/{application_id}/withdraw": {"reason": "not mine"},
     "/v1/applications/{application_id}/documents": {
@@ -44,6 +45,11 @@ API_BODIES: dict[str, Any] = {
     },
     "/v1/sellers/{seller_id}/appeals": {"root_cause": "a", "actions": "b", "prevention": "c"},
     "/v1/sellers/{seller_id}/actions": {"action": "suspend", "reason": "not mine"},
+    "/v1/sellers/{seller_id}/evidence": {
+        "filename": "x.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": 100,
+    },
 }
 
 # The e-mail confirmation's credential is the token mailed for one application, not the

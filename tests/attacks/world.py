@@ -10,11 +10,14 @@ from sqlmodel import Session, SQLModel, select
 
 from sellerflow.models import (
     Appeal,
+    AppealEvidence,
     Application,
     AuditLog,
     Document,
+    OffboardingRequest,
     Seller,
     SellerAction,
+    SellerNotice,
     Signature,
     StageChange,
     Task,
@@ -33,6 +36,9 @@ RECORDS: tuple[type[SQLModel], ...] = (
     Seller,
     SellerAction,
     Appeal,
+    AppealEvidence,
+    OffboardingRequest,
+    SellerNotice,
     AuditLog,
 )
 
@@ -72,9 +78,16 @@ async def party(stack: Stack, legal_name: str) -> Party:
             session, app_id, f"{uuid.uuid4()}@example.com", legal_name=legal_name
         )
         appeal = Appeal(seller_id=seller_id, root_cause="a", actions="b", prevention="c")
-        session.add(appeal)
+        evidence = AppealEvidence(
+            seller_id=seller_id,
+            filename="plan.pdf",
+            content_type="application/pdf",
+            declared_size=100,
+            object_key=f"applications/{app_id}/appeals/{uuid.uuid4()}",
+        )
+        session.add_all([appeal, evidence])
         session.commit()
-        appeal_id = str(appeal.id)
+        appeal_id, evidence_id = str(appeal.id), str(evidence.id)
     await settled(stack, app_id, auth)
     ids = {
         "application_id": app_id,
@@ -82,6 +95,10 @@ async def party(stack: Stack, legal_name: str) -> Party:
         "seller_id": str(seller_id),
         "account_id": str(account_id),
         "appeal_id": appeal_id,
+        "evidence_id": evidence_id,
+        # Staff's objects under the seller: any id, the routes refuse applicants first.
+        "request_id": str(uuid.uuid4()),
+        "decision": "confirm",
         "kind": "terms",
     }
     return Party(ids, auth["Authorization"].removeprefix("Bearer "))
