@@ -377,6 +377,13 @@ class SellerDayPublic(BaseModel):
     samples: dict[str, int]
 
 
+class MysteryFindingPublic(BaseModel):
+    decided_at: datetime | None
+    outcome: str = Field(description="passed, minor_issues or blocker")
+    to_fix: list[str]
+    fix_by: datetime | None = Field(description="a blocker: fixed by then, when a follow-up checks")
+
+
 class SellerPublic(SellerSummary):
     application_id: str
     ssm: str | None
@@ -387,6 +394,9 @@ class SellerPublic(SellerSummary):
     notices: list[NoticePublic] = Field(description="statements of reasons, newest first")
     offboarding_request: OffboardingRequestPublic | None = Field(
         default=None, description="staff only: the offboarding waiting for confirmation"
+    )
+    mystery_orders: list[MysteryFindingPublic] = Field(
+        default=[], description="the decided mystery orders, newest first"
     )
     trend: list[SellerDayPublic] = Field(
         description="the daily evaluations of the last 90 days, oldest first"

@@ -7,7 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 
-from api.deps import SessionDep, StateDep, TemporalDep, client_address, principal_from_token
+from api.deps import (
+    AppState,
+    SessionDep,
+    StateDep,
+    TemporalDep,
+    client_address,
+    principal_from_token,
+)
 from api.pages.charts import seller_trends
 from api.pages.session import (
     CheckedFormDep,
@@ -83,12 +90,16 @@ def own_seller(session: SessionDep, who: Principal) -> Seller:
 
 @router.get("")
 def dashboard(
-    request: Request, page: PageSessionDep, who: SellerPageDep, session: SessionDep
+    request: Request,
+    page: PageSessionDep,
+    who: SellerPageDep,
+    session: SessionDep,
+    state: StateDep,
 ) -> Response:
     if who is None:
         return render(request, page, "seller_login.html", email="", message=None)
     seller = own_seller(session, who)
-    return render(request, page, "seller_dashboard.html", **_dashboard(session, seller))
+    return render(request, page, "seller_dashboard.html", **_dashboard(session, state, seller))
 
 
 def _notice_to_appeal(
@@ -105,7 +116,7 @@ def _notice_to_appeal(
     return newest
 
 
-def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
+def _dashboard(session: SessionDep, state: AppState, seller: Seller) -> dict[str, Any]:
     appeals = sellers.appeals_of(session, seller)
     notices = notices_public(session, seller, for_staff=False)
     to_appeal = _notice_to_appeal(notices, appeals)
@@ -121,6 +132,7 @@ def _dashboard(session: SessionDep, seller: Seller) -> dict[str, Any]:
         "meaning": STATUS_MEANING[seller.status],
         "scorecard": card,
         "trends": seller_trends(sellers.trend_of(session, seller), card),
+        "findings": sellers.mystery_findings(session, state.policy, seller),
         "kpi_text": kpi_text,
         "actions": [
             action_public(a, for_staff=False) for a in reversed(sellers.actions_of(session, seller))

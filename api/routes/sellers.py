@@ -5,7 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.deps import MAX_OFFSET, PrincipalDep, SessionDep, StaffDep, TemporalDep, require_role
+from api.deps import (
+    MAX_OFFSET,
+    PrincipalDep,
+    SessionDep,
+    StaffDep,
+    StateDep,
+    TemporalDep,
+    require_role,
+)
 from api.errors import errors
 from api.presenters import (
     action_public,
@@ -20,6 +28,7 @@ from api.schemas import (
     AppealCreated,
     AppealPublic,
     CapabilitiesPublic,
+    MysteryFindingPublic,
     Page,
     ScorecardPublic,
     SellerActionCreate,
@@ -57,7 +66,9 @@ def list_sellers(
 
 
 @router.get("/{seller_id}", responses=errors(401, 404))
-def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDep) -> SellerPublic:
+def get_seller(
+    seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDep, state: StateDep
+) -> SellerPublic:
     seller = seller_for(session, principal, seller_id)
     return SellerPublic(
         **seller_summary(seller).model_dump(),
@@ -79,6 +90,10 @@ def get_seller(seller_id: uuid.UUID, principal: PrincipalDep, session: SessionDe
         ],
         notices=notices_public(session, seller, for_staff=principal.is_staff),
         offboarding_request=pending_offboarding(session, seller, principal),
+        mystery_orders=[
+            MysteryFindingPublic(**vars(found))
+            for found in sellers.mystery_findings(session, state.policy, seller)
+        ],
         trend=[
             SellerDayPublic.model_validate(day, from_attributes=True)
             for day in sellers.trend_of(session, seller)

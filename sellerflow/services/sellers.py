@@ -29,15 +29,19 @@ from sellerflow.models import (
     utcnow,
 )
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
+from sellerflow.policy.model import Policy, add_duration
+from sellerflow.policy.mystery import what_to_fix
 from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.policy.seller_state import task_id_for
 from sellerflow.principal import Principal
 from sellerflow.services import evidence
 from sellerflow.vocabulary import (
+    Decision,
     SellerActionKind,
     SellerCategory,
     SellerStatus,
     Standing,
+    TaskKind,
     TaskStatus,
 )
 from sellerflow.workflow_calls import call_workflow
@@ -226,6 +230,38 @@ def week_changes(
         )
         for sid in ids
     }
+
+
+@dataclass(frozen=True)
+class MysteryFinding:
+    """A mystery order the lab decided: its outcome and what the seller must fix, by when."""
+
+    decided_at: datetime | None
+    outcome: str
+    to_fix: list[str]
+    fix_by: datetime | None
+
+
+def mystery_findings(session: Session, policy: Policy, seller: Seller) -> list[MysteryFinding]:
+    """The seller's decided mystery orders, newest first; a blocker is fixed within the
+    policy's `blocker_fix`, when a follow-up order checks it."""
+    tasks = session.exec(
+        select(Task)
+        .where(
+            Task.seller_id == seller.id,
+            Task.kind == TaskKind.mystery_order.value,
+            col(Task.decision).is_not(None),
+        )
+        .order_by(col(Task.completed_at).desc())
+    ).all()
+    found = []
+    for task in tasks:
+        decided, outcome = task.completed_at, str(task.decision)
+        fix_by = None
+        if outcome == Decision.blocker.value and decided is not None:
+            fix_by = add_duration(decided, policy.durations.blocker_fix)
+        found.append(MysteryFinding(decided, outcome, what_to_fix(task.checklist), fix_by))
+    return found
 
 
 def trend_of(session: Session, seller: Seller) -> list[SellerDay]:

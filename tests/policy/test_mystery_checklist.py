@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from sellerflow.payloads import CompleteTaskInput
 from sellerflow.policy import Refused
-from sellerflow.policy.mystery import MysteryChecklist, check_mystery_checklist
+from sellerflow.policy.mystery import MysteryChecklist, check_mystery_checklist, what_to_fix
 from sellerflow.policy.onboarding import check_decision_allowed
 from sellerflow.vocabulary import Decision, TaskKind
 from tests.policy.sellers import PASSING_CHECKLIST
@@ -98,3 +98,19 @@ def test_other_tasks_take_no_checklist(kind: TaskKind) -> None:
 
 def test_the_checklist_model_lists_exactly_the_required_items() -> None:
     assert set(MysteryChecklist.model_fields) == set(VALID)
+
+
+def test_what_to_fix_names_each_failed_item_in_the_charters_words() -> None:
+    checklist = {
+        **PASSING_CHECKLIST,
+        "battery_health_percent": 71.5,
+        "genuine_parts": False,
+        "delivered_on_time": False,
+    }
+    assert what_to_fix(checklist) == [
+        "ship batteries with at least 80 % of their design capacity (this one had 71.5 %)",
+        "use genuine or certified-equivalent parts, and declare replaced ones",
+        "ship within the promised handling time",
+    ]
+    assert what_to_fix(PASSING_CHECKLIST) == []
+    assert what_to_fix({"notes": "an old history without the checklist"}) == []
