@@ -1,7 +1,8 @@
-"""Schemathesis against the live `/openapi.json`: every operation, as an applicant and as staff
-(onboarding, ops), with a bounded number of generated requests, valid ones and invalid ones
-(tests/attacks/openapi_fuzz.py says how many). No answer is a 5xx, and every answer is one the
-schema documents: its status code, content type, headers and body; invalid input is refused.
+"""Schemathesis against the live `/openapi.json`: every operation, as an applicant, as a seller
+(its own account's token) and as staff (onboarding, ops), with a bounded number of generated
+requests, valid ones and invalid ones (tests/attacks/openapi_fuzz.py says how many). No answer
+is a 5xx, and every answer is one the schema documents: its status code, content type, headers
+and body; invalid input is refused.
 
 Path ids are sometimes the real objects of a prepared world (an application with an uploaded
 document, a submitted application with its review task, a seller, an evaluation run), so the
@@ -29,13 +30,14 @@ from tests.journey import (
     wait_for_task,
 )
 from tests.serve import Site
-from tests.support.builders import seller_row
+from tests.support.builders import add_seller_with_account, seller_bearer_token
 
 PROJECT = Path(__file__).parents[2]
 # Invalid requests as ops only, to bound the time: its token passes the authentication of every
 # route, so they reach the validation of nearly all (owner checks come after it).
 MODES = {
     "applicant": ["positive"],
+    "seller": ["positive"],
     "onboarding": ["positive"],
     "ops": ["positive", "negative"],
 }
@@ -69,9 +71,12 @@ async def build_world(live: Site) -> World:
     task = await wait_for_task(live.http, onboarding, "onboarding_review", subject=submitted_id)
     seller_id, evaluation_id = uuid.uuid4(), f"evaluation-{uuid.uuid4()}"
     with Session(live.engine) as session:
-        session.add(seller_row(submitted_id, id=seller_id, legal_name="Submitted Ltd"))
+        seller_id, account_id = add_seller_with_account(
+            session, submitted_id, "fuzz@example.com", id=seller_id, legal_name="Submitted Ltd"
+        )
         session.add(EvaluationRun(id=evaluation_id))
         session.commit()
+    seller = bearer(seller_bearer_token(secret, seller_id, account_id))
     staff_ids = {
         "application_id": submitted_id,
         "document_id": documents.json()["data"][0]["document_id"],
@@ -85,9 +90,15 @@ async def build_world(live: Site) -> World:
         "document_id": uploaded.json()["document_id"],
         "kind": "terms",
     }
+    seller_ids = {"seller_id": str(seller_id), "kind": "terms"}
     return World(
-        auth={"applicant": applicant, **staff},
-        ids={"applicant": applicant_ids, "onboarding": staff_ids, "ops": staff_ids},
+        auth={"applicant": applicant, "seller": seller, **staff},
+        ids={
+            "applicant": applicant_ids,
+            "seller": seller_ids,
+            "onboarding": staff_ids,
+            "ops": staff_ids,
+        },
     )
 
 
