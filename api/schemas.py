@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
-from sellerflow.policy.notices import Automation, Fact, Ground, Redress, Scope
+from sellerflow.policy.notices import Statement
 from sellerflow.policy.requirements import Requirement
 from sellerflow.vocabulary import (
     ISO_COUNTRIES,
@@ -339,20 +339,11 @@ class SellerSummary(BaseModel):
     category_percentile: float | None
 
 
-class NoticePublic(BaseModel):
+class NoticePublic(Statement):
     """A statement of reasons (DSA art. 17, P2B art. 4); `actor` is shown to staff only."""
 
     id: str
-    decision: str
-    scope: Scope
-    starts_at: datetime
-    ends_at: datetime | None
-    facts: list[Fact]
-    automated: Automation
-    ground: Ground
-    redress: Redress
-    issued_at: datetime
-    actor: str | None = None
+    actor: str | None = None  # type: ignore[assignment]
 
 
 class OffboardingRequestPublic(BaseModel):

@@ -65,17 +65,6 @@ DECISION_OF_TEMPLATE: dict[str, NoticeDecision] = {
 }
 
 
-class Fact(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    summary: str
-    kpi: str | None = None
-    value: float | None = None
-    threshold: float | None = None
-    window_days: int | None = None
-    sample: int | None = None
-    evidence: list[str] = []
-
-
 class Automation(BaseModel):
     model_config = ConfigDict(frozen=True)
     detected: bool
@@ -112,7 +101,8 @@ class Statement(BaseModel):
     scope: Scope
     starts_at: datetime
     ends_at: datetime | None
-    facts: list[Fact]
+    # The reason records the decision rests on.
+    facts: list[ReasonRecord]
     automated: Automation
     ground: Ground
     redress: Redress
@@ -179,7 +169,7 @@ def statement(
         scope=_scope(decision, capabilities),
         starts_at=at,
         ends_at=ends_at,
-        facts=[Fact.model_validate(reason.model_dump(exclude={"ground"}))],
+        facts=[reason],
         automated=Automation(
             detected=reason.kpi is not None or (decided and ground != "mystery_orders"),
             decided=decided,
@@ -234,7 +224,7 @@ def _when(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _fact_text(fact: Fact) -> str:
+def _fact_text(fact: ReasonRecord) -> str:
     text = public_summary(fact.summary)
     if fact.kpi is not None and fact.value is not None:
         measured = f"{fact.kpi} {fact.value:.4g} against a threshold of {fact.threshold:g}"
