@@ -432,7 +432,7 @@ class OrderEventsResult(BaseModel):
 
 
 class EvidenceDeclare(Strict):
-    filename: str = Field(min_length=1, max_length=255)
+    filename: str = Field(min_length=1, max_length=200)
     content_type: str = Field(max_length=100)
     size_bytes: int = Field(gt=0)
 

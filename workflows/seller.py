@@ -119,11 +119,13 @@ class SellerWorkflow:
 
     @workflow.run
     async def run(self, inp: SellerInput) -> str:
-        # Runs that started under earlier rules replay under the rules they recorded.
-        if patched(APPEAL_ANY_PATCH):
+        # Runs that started under earlier rules replay under the rules they recorded. Both are
+        # asked here, before any await, so a run records its markers at its start.
+        appeals, lifecycle_2 = patched(APPEAL_ANY_PATCH), patched(LIFECYCLE_PATCH)
+        if appeals:
             self.s.rules = CURRENT_RULES
         else:
-            self.s.rules = 2 if patched(LIFECYCLE_PATCH) else 1
+            self.s.rules = 2 if lifecycle_2 else 1
         self._describe()
         if inp.state is None and patched(DELIVERY_PATCH):
             if inp.trial_notice_key is not None:

@@ -345,6 +345,7 @@ def _suspend(
             state,
             now,
             ReasonRecord(summary="repeated failure while on probation", ground="performance"),
+            actor,
         )
     state.appeal_deadline = add_duration(now, policy.durations.appeal_window)
     if state.notice_ends_at is None:
@@ -392,6 +393,10 @@ def _reinstate(
     state.appeal_open_until, state.appealed = None, False
     state.improve_by = state.appeal_deadline = None
     state.notice_ends_at = state.notice_given_at = None
+    if state.status == SellerStatus.trial:
+        # A trial seller's offboarding notice withdrawn on appeal: the trial goes on, and its
+        # end (past or not) is decided again by a trial review.
+        return effects
     state.probation_until = add_duration(now, policy.durations.probation)
     back_to = SellerStatus.active
     if state.status == SellerStatus.suspended and state.suspended_from == SellerStatus.trial:

@@ -476,6 +476,9 @@ def request_offboarding(
     if seller.status == SellerStatus.offboarded:
         raise Conflict("the seller is offboarded already")
     request_id = _request_id(seller.id, staff.subject, "offboarding", request_key)
+    earlier = session.get(OffboardingRequest, request_id)
+    if earlier is not None and earlier.outcome is not None:
+        request_id = uuid.uuid4()  # the same request as one decided before: a new one
     pending = open_offboarding(session, seller)
     if pending is not None and pending.id == request_id:
         return pending

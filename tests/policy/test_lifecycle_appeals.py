@@ -5,7 +5,7 @@ second appeal."""
 
 import pytest
 
-from sellerflow.policy import Refused
+from sellerflow.policy import Refused, lifecycle
 from sellerflow.policy.lifecycle import (
     on_appeal,
     on_manual_action,
@@ -24,7 +24,7 @@ from sellerflow.policy.seller_state import (
     StatusEffect,
 )
 from sellerflow.vocabulary import Decision, NoticeDecision, SellerActionKind, SellerStatus, Standing
-from tests.policy.sellers import DAY, NOW, only, seller, suspended
+from tests.policy.sellers import DAY, NOW, only, seller, suspended, trial_in_review
 
 
 def limited(policy: Policy) -> tuple[SellerState, StatusEffect]:
@@ -140,3 +140,25 @@ def test_an_upheld_suspension_ends_with_a_notice_that_takes_no_second_appeal(
     assert not statement.redress.appeal, "the suspension's appeal was decided already"
     with pytest.raises(Refused, match="appealed already"):
         check_appeal(state, NOW + 4 * DAY)
+
+
+def test_a_trial_sellers_notice_withdrawn_on_appeal_sends_the_trial_back_to_review(
+    policy: Policy,
+) -> None:
+    state, review, end = trial_in_review(policy)
+    notice = only(
+        on_task_decided(policy, state, review, Decision.offboard, "ssm-1", "weak", end),
+        NoticeEffect,
+    )
+    assert (notice.template, state.status) == ("offboarding_notice", SellerStatus.trial)
+    task_id = appeal(policy, state, 1, (end - NOW).days + 1)
+    effects = on_task_decided(policy, state, task_id, Decision.reinstate, "ops-2", "", end)
+    assert not [e for e in effects if isinstance(e, StatusEffect)], "still in its trial"
+    assert (state.status, state.notice_ends_at) == (SellerStatus.trial, None)
+    assert lifecycle.trial_due_at(state) == state.trial_ends_at  # decided again, at once
+
+
+def test_a_notice_given_for_failing_on_probation_names_who_suspended(policy: Policy) -> None:
+    state = seller(SellerStatus.active, suspensions=1, probation_until=NOW + 10 * DAY)
+    effects = on_manual_action(policy, state, SellerActionKind.suspend, "ops-1", "again", NOW)
+    assert only(effects, NoticeEffect).actor == "ops-1"

@@ -439,6 +439,11 @@ class SellerLifecycle(RuleBasedStateMachine):
             )
             if kind == TaskKind.trial_review and state.status != status_before:
                 self.step.trial_decided = True
+            withdrawn = kind == TaskKind.appeal_review and message.decision == Decision.reinstate
+            if withdrawn and state.status == SellerStatus.trial:
+                # A trial seller's notice withdrawn: no status change, the trial goes on.
+                assert state.notice_ends_at is None
+                self.notice_at = None
         elif message.kind == "appeal":
             self._record(lifecycle.on_appeal(POLICY, state, message.appeal_id, now))
         elif message.kind == "withdraw":
