@@ -11,6 +11,7 @@ from api.schemas import (
     ApplicationPublic,
     ApplicationSummary,
     DocumentPublic,
+    EvidencePublic,
     NoticePublic,
     NotificationPublic,
     OffboardingRequestPublic,
@@ -20,6 +21,7 @@ from api.schemas import (
 )
 from sellerflow import statements
 from sellerflow.models import (
+    AppealEvidence,
     Application,
     Document,
     Notification,
@@ -130,4 +132,17 @@ def notice_public(notice_id: uuid.UUID, notice: Statement, *, for_staff: bool) -
         id=str(notice_id),
         facts=facts,
         actor=notice.actor if for_staff else None,
+    )
+
+
+def evidence_public(found: AppealEvidence) -> EvidencePublic:
+    return EvidencePublic(
+        id=str(found.id),
+        filename=found.filename,
+        content_type=found.content_type,
+        status=found.status,
+        error_reason=found.error_reason,
+        stored_size=found.stored_size,
+        sha256=found.sha256,
+        appeal_id=str(found.appeal_id) if found.appeal_id else None,
     )

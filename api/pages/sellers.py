@@ -183,7 +183,7 @@ async def manual_action(
             {"action": text(form, "action"), "reason": text(form, "reason")}
             | {"fraud": form.get("fraud") == "on"}
         )
-        if body.action == SellerActionKind.offboard and not body.fraud:
+        if sellers.needs_confirmation(body.action, fraud=body.fraud):
             sellers.request_offboarding(session, ops, seller, body.reason, body.model_dump_json())
             asked = "Offboarding asked: another ops member confirms it on this card"
             return redirect(request, page, card, ok=asked)

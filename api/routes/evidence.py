@@ -8,28 +8,15 @@ from fastapi.responses import RedirectResponse
 
 from api.deps import PrincipalDep, SessionDep, StateDep
 from api.errors import errors
+from api.presenters import evidence_public
 from api.schemas import EvidenceDeclare, EvidenceDeclared, EvidencePublic, UploadForm
 from sellerflow.errors import Forbidden
-from sellerflow.models import AppealEvidence
 from sellerflow.principal import Principal
 from sellerflow.services import evidence
 from sellerflow.services.sellers import seller_for
 from sellerflow.vocabulary import Role
 
 router = APIRouter(prefix="/v1/sellers/{seller_id}/evidence", tags=["sellers"])
-
-
-def evidence_public(found: AppealEvidence) -> EvidencePublic:
-    return EvidencePublic(
-        id=str(found.id),
-        filename=found.filename,
-        content_type=found.content_type,
-        status=found.status,
-        error_reason=found.error_reason,
-        stored_size=found.stored_size,
-        sha256=found.sha256,
-        appeal_id=str(found.appeal_id) if found.appeal_id else None,
-    )
 
 
 @router.post("", status_code=201, responses=errors(401, 403, 404, 422))

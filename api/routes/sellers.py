@@ -17,12 +17,12 @@ from api.deps import (
 from api.errors import errors
 from api.presenters import (
     action_public,
+    evidence_public,
     notices_public,
     offboarding_public,
     pending_offboarding,
     seller_summary,
 )
-from api.routes.evidence import evidence_public
 from api.schemas import (
     AppealCreate,
     AppealCreated,
@@ -40,7 +40,7 @@ from api.schemas import (
 from sellerflow.principal import Principal
 from sellerflow.services import evidence, sellers
 from sellerflow.services.sellers import seller_for
-from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
+from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
 
@@ -174,7 +174,7 @@ async def manual_action(
     """An offboarding without fraud is 202 with the request another ops member confirms."""
     seller = seller_for(session, staff, seller_id)
     request_key = idempotency_key or body.model_dump_json()
-    if body.action == SellerActionKind.offboard and not body.fraud:
+    if sellers.needs_confirmation(body.action, fraud=body.fraud):
         asked = sellers.request_offboarding(session, staff, seller, body.reason, request_key)
         response.status_code = 202
         return SellerActionResult(

@@ -459,6 +459,11 @@ async def manual_action(
 # --- offboarding with a second person's confirmation ------------------------------------------
 
 
+def needs_confirmation(action: SellerActionKind, *, fraud: bool) -> bool:
+    """An offboarding without fraud waits for a second ops member (`request_offboarding`)."""
+    return action == SellerActionKind.offboard and not fraud
+
+
 def open_offboarding(session: Session, seller: Seller) -> OffboardingRequest | None:
     return session.exec(
         select(OffboardingRequest).where(
