@@ -8,6 +8,7 @@ from sellerflow.models import (
     Application,
     Document,
     IntegrationKey,
+    OffboardingRequest,
     Seller,
     SellerAccount,
     SellerAction,
@@ -20,6 +21,7 @@ from sellerflow.models import (
 APPLICATIONS: sa.Table = table_of(Application)
 DOCUMENTS: sa.Table = table_of(Document)
 INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
+OFFBOARDING_REQUESTS: sa.Table = table_of(OffboardingRequest)
 SELLERS: sa.Table = table_of(Seller)
 SELLER_ACCOUNTS: sa.Table = table_of(SellerAccount)
 SELLER_DAYS: sa.Table = table_of(SellerDay)

@@ -121,6 +121,9 @@ CARRY_MESSAGES_PATCH = "carry-messages-over"
 # The seller lifecycle rules of version 3: a limit and an offboarding notice may be appealed
 # too, once each within the appeal window; an appeal names the restriction it is against.
 APPEAL_ANY_PATCH = "lifecycle-rules-3-appeals"
+# The seller lifecycle rules of version 4: a limit or an offboarding notice under appeal waits
+# for the review (its end is not a timer while the appeal is open).
+APPEAL_HOLDS_PATCH = "lifecycle-rules-4-appeal-holds"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

@@ -54,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.common import (
         ACTIVITY_OPTIONS,
         APPEAL_ANY_PATCH,
+        APPEAL_HOLDS_PATCH,
         CARRY_MESSAGES_PATCH,
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
@@ -119,11 +120,14 @@ class SellerWorkflow:
 
     @workflow.run
     async def run(self, inp: SellerInput) -> str:
-        # Runs that started under earlier rules replay under the rules they recorded. Both are
-        # asked here, before any await, so a run records its markers at its start.
-        appeals, lifecycle_2 = patched(APPEAL_ANY_PATCH), patched(LIFECYCLE_PATCH)
-        if appeals:
+        # Runs that started under earlier rules replay under the rules they recorded. Every
+        # marker is asked here, before any await, so a run records its markers at its start.
+        holds, appeals = patched(APPEAL_HOLDS_PATCH), patched(APPEAL_ANY_PATCH)
+        lifecycle_2 = patched(LIFECYCLE_PATCH)
+        if holds:
             self.s.rules = CURRENT_RULES
+        elif appeals:
+            self.s.rules = 3
         else:
             self.s.rules = 2 if lifecycle_2 else 1
         self._describe()

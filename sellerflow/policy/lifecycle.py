@@ -66,6 +66,24 @@ def _running_appeal_deadline(state: SellerState) -> datetime | None:
     return state.appeal_deadline if state.appeal_task is None else None
 
 
+def _contested(state: SellerState) -> NoticeDecision | None:
+    """The restriction under review whose course waits for the decision (rules 4): a late
+    appeal is decided by a person, not cancelled by the very date it contests."""
+    if not state.holds_under_appeal or state.appeal_task is None:
+        return None
+    return state.appeal_against
+
+
+def _running_improvement(state: SellerState) -> datetime | None:
+    """The improvement period's end, unless the limit it ends is under appeal."""
+    return None if _contested(state) == NoticeDecision.limit else state.improve_by
+
+
+def _running_notice(state: SellerState) -> datetime | None:
+    """The offboarding notice's end, unless the notice is under appeal."""
+    return None if _contested(state) == NoticeDecision.offboard_notice else state.notice_ends_at
+
+
 def _unescalated(state: SellerState) -> dict[str, datetime]:
     return {task: due for task, due in state.task_due.items() if task not in state.escalated}
 
@@ -79,9 +97,9 @@ def next_wakeup(state: SellerState) -> datetime | None:
         times.append(trial_end)
     times += _unescalated(state).values()
     for t in (
-        state.improve_by,
+        _running_improvement(state),
         _running_appeal_deadline(state),
-        state.notice_ends_at,
+        _running_notice(state),
         state.probation_until,
         state.blocker_fix_until,
     ):
@@ -106,7 +124,7 @@ def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]
         state.blocker_fix_until = None
     if state.probation_until and now >= state.probation_until:
         state.probation_until = None
-    if state.improve_by and now >= state.improve_by:
+    if (improve_by := _running_improvement(state)) and now >= improve_by:
         state.improve_by = None
         effects += _after_improvement_period(policy, state, now)
     appeal_deadline = _running_appeal_deadline(state)
@@ -118,7 +136,7 @@ def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]
             now,
             ReasonRecord(summary="suspended and no appeal within the appeal window"),
         )
-    if state.notice_ends_at and now >= state.notice_ends_at:
+    if (notice_ends_at := _running_notice(state)) and now >= notice_ends_at:
         effects += _offboard_now(
             policy, state, ReasonRecord(summary="offboarding notice period ended")
         )

@@ -97,8 +97,10 @@ Effect = OpenTaskEffect | StatusEffect | NoticeEffect | EscalateEffect | CancelT
 # The lifecycle rules a state follows. Runs started before the rules of version 2 replay with
 # version 1 (the workflow sets it when its history has no marker of the change); see
 # `workflows.seller`. Version 1 is kept only for those replays. Version 3: a limit and an
-# offboarding notice may be appealed too, not only a suspension.
-CURRENT_RULES = 3
+# offboarding notice may be appealed too, not only a suspension. Version 4: while an appeal
+# against a limit or an offboarding notice is under review, the restriction does not run its
+# course (the improvement period's end, the notice's end wait for the decision).
+CURRENT_RULES = 4
 
 
 class SellerState(BaseModel):
@@ -170,6 +172,11 @@ class SellerState(BaseModel):
     def appeals_any_restriction(self) -> bool:
         """Rules 3: a limit and an offboarding notice may be appealed, not only a suspension."""
         return self.rules >= 3
+
+    @property
+    def holds_under_appeal(self) -> bool:
+        """Rules 4: a limit or a notice under appeal waits for the review before it runs on."""
+        return self.rules >= 4
 
     @property
     def in_trial(self) -> bool:

@@ -342,9 +342,14 @@ async def file_appeal(
     again is the same appeal."""
     if principal.is_staff:
         raise Forbidden("only the seller can appeal")
-    notice = notice_appealed(session, seller, fields.pop("notice_id", None))
+    named = fields.pop("notice_id", None)
     appeal_id = _request_id(seller.id, request_key)
-    if session.get(Appeal, appeal_id) is None:
+    stored = session.get(Appeal, appeal_id)
+    if stored is not None:
+        # The same request again: the notice it was filed against, even if a later one came.
+        notice = session.get(SellerNotice, stored.notice_id) if stored.notice_id else None
+    else:
+        notice = notice_appealed(session, seller, named)
         files = evidence.files_for_appeal(session, seller, list(fields.get("evidence", [])))
         notice_id = notice.id if notice is not None else None
         session.add(Appeal(id=appeal_id, seller_id=seller.id, notice_id=notice_id, **fields))

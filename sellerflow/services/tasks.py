@@ -24,7 +24,13 @@ from sellerflow.payloads import CompleteTaskInput, TaskOutcome
 from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.principal import Principal
 from sellerflow.services.auth import STAFF, STAFF_COLUMNS
-from sellerflow.tables import APPLICATIONS, SELLER_ACTIONS, SELLER_NOTICES, TASKS
+from sellerflow.tables import (
+    APPLICATIONS,
+    OFFBOARDING_REQUESTS,
+    SELLER_ACTIONS,
+    SELLER_NOTICES,
+    TASKS,
+)
 from sellerflow.vocabulary import TASK_ROLES, Decision, Role, TaskKind, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow
@@ -44,7 +50,7 @@ class TaskFields(Protocol):
 
 class DecidableTask(TaskFields, Protocol):
     """A row of `TASK_WITH_CONTACT`: the task's columns, its application's contact and who
-    made the seller's last status change before the task opened."""
+    decided the restriction an appeal review is about (and who confirmed it, an offboarding)."""
 
     workflow_id: str
     completed_by: str | None
@@ -55,6 +61,7 @@ class DecidableTask(TaskFields, Protocol):
     checklist: dict[str, Any] | None
     contact_email: str | None
     restricted_by: str | None
+    confirmed_by: str | None
 
 
 @dataclass(frozen=True)
@@ -168,8 +175,23 @@ _ACTION_ACTOR = (
     .scalar_subquery()
 )
 RESTRICTED_BY = sa.func.coalesce(_NOTICE_ACTOR, _ACTION_ACTOR).label("restricted_by")
+# An offboarding the notice's author asked for was decided by two people: the one who
+# confirmed it (the newest such confirmation before the review opened) decided it too.
+CONFIRMED_BY = (
+    sa.select(OFFBOARDING_REQUESTS.c.decided_by)
+    .where(
+        OFFBOARDING_REQUESTS.c.seller_id == TASKS.c.seller_id,
+        OFFBOARDING_REQUESTS.c.outcome == "confirmed",
+        OFFBOARDING_REQUESTS.c.requested_by == _NOTICE_ACTOR,
+    )
+    .order_by(OFFBOARDING_REQUESTS.c.decided_at.desc())
+    .limit(1)
+    .correlate(TASKS)
+    .scalar_subquery()
+    .label("confirmed_by")
+)
 TASK_WITH_CONTACT = (
-    sa.select(TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY)
+    sa.select(TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY, CONFIRMED_BY)
     .select_from(_TASK_WITH_CONTACT)
     .where(TASKS.c.id == sa.bindparam("task"))
 )
@@ -177,7 +199,7 @@ TASK_WITH_CONTACT = (
 
 # The caller's staff row, and the task if there is one (one round trip for both).
 STAFF_AND_TASK = (
-    sa.select(*STAFF_COLUMNS, TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY)
+    sa.select(*STAFF_COLUMNS, TASKS, APPLICATIONS.c.contact_email, RESTRICTED_BY, CONFIRMED_BY)
     .select_from(STAFF.outerjoin(_TASK_WITH_CONTACT, TASKS.c.id == sa.bindparam("task")))
     .where(STAFF.c.username == sa.bindparam("username"))
 )
@@ -266,7 +288,8 @@ async def decide(
     contact = task.contact_email
     if contact and staff.email and contact.lower() == staff.email.lower():
         raise Conflict("nobody may review an application whose contact is themselves")
-    if kind == TaskKind.appeal_review and task.restricted_by == staff.subject:
+    deciders = (task.restricted_by, task.confirmed_by)
+    if kind == TaskKind.appeal_review and staff.subject in deciders:
         raise Conflict("four eyes: the appeal against a restriction you decided is for another")
     handle = temporal.get_workflow_handle(task.workflow_id)
     update = (

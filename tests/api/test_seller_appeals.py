@@ -1,5 +1,6 @@
 """Appeals against any restriction, through the API and the seller workflow: the appeal names the
-notice it contests, the notice's author may not decide it, an upheld notice stands and takes no
+notice it contests, neither the notice's author nor the one who confirmed the offboarding may
+decide it, an upheld notice stands and takes no
 second appeal, and a notice that is not the one in force is refused."""
 
 import hashlib
@@ -62,7 +63,9 @@ async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_o
     http = stack.http
     _, seller_id, seller_auth = await approved_seller(http, stack.policy)
     ensure_user(stack.engine, "ops2", ["ops"], DEV_PASSWORD)
+    ensure_user(stack.engine, "ops3", ["ops"], DEV_PASSWORD)
     ops1, ops2 = await staff_token(http, "ops1"), await staff_token(http, "ops2")
+    ops3 = await staff_token(http, "ops3")
     await offboard_with_confirmation(
         http, seller_id, ops1, ops2, "listings copied from another seller"
     )
@@ -89,8 +92,12 @@ async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_o
     assert own.status_code == 409, own.text
     assert "restriction you decided" in own.json()["detail"]
     assert (await http.post(f"/v1/tasks/{review['id']}/release", headers=ops1)).status_code == 200
-    # ops2 confirmed the offboarding ops1 asked for; ops1's name is on the notice.
-    upheld = await decide(http, ops2, review["id"], "uphold", comment="the copies are proven")
+    # ops2 confirmed the offboarding ops1 asked for: both decided it, a third person reviews.
+    confirmer = await decide(http, ops2, review["id"], "uphold", comment="I confirmed it")
+    assert confirmer.status_code == 409, confirmer.text
+    assert "restriction you decided" in confirmer.json()["detail"]
+    assert (await http.post(f"/v1/tasks/{review['id']}/release", headers=ops2)).status_code == 200
+    upheld = await decide(http, ops3, review["id"], "uphold", comment="the copies are proven")
     assert upheld.status_code == 200, upheld.text
 
     state = await http.get(f"/v1/sellers/{seller_id}/appeals/{appeal_id}", headers=seller_auth)
@@ -103,7 +110,7 @@ async def test_an_offboarding_notice_is_appealed_decided_by_another_and_upheld_o
     )
     assert again.status_code == 409, again.text
     assert "appealed already" in again.json()["detail"]
-    seller = (await http.get(f"/v1/sellers/{seller_id}", headers=ops2)).json()
+    seller = (await http.get(f"/v1/sellers/{seller_id}", headers=ops3)).json()
     assert seller["status"] == "trial", "the notice stands: the seller works until it ends"
 
 
@@ -118,6 +125,17 @@ async def test_an_appeal_against_a_notice_no_longer_in_force_is_refused(stack: S
         json={"action": "suspend", "reason": "counterfeit report"},
     )
     assert done.status_code == 200, done.text
+
+    async def suspension_notice() -> list[dict] | None:
+        return await notices(http, seller_id, seller_auth) or None
+
+    (first,) = await eventually(suspension_notice, why="the suspension's notice was not stored")
+    retried = {**seller_auth, "Idempotency-Key": "appeal-first-try"}
+    against_suspension = {**PLAN, "notice_id": first["id"]}
+    filed_first = await http.post(
+        f"/v1/sellers/{seller_id}/appeals", headers=retried, json=against_suspension
+    )
+    assert filed_first.status_code == 201, filed_first.text
     await offboard_with_confirmation(http, seller_id, ops1, ops2, "counterfeit report")
 
     async def both() -> list[dict] | None:
@@ -130,6 +148,13 @@ async def test_an_appeal_against_a_notice_no_longer_in_force_is_refused(stack: S
     refused = await http.post(f"/v1/sellers/{seller_id}/appeals", headers=seller_auth, json=stale)
     assert refused.status_code == 409, refused.text
     assert newest["id"] in refused.json()["detail"]
+    # The first appeal sent again (its answer was lost) is that appeal, not a conflict with
+    # the notice that came after it.
+    again = await http.post(
+        f"/v1/sellers/{seller_id}/appeals", headers=retried, json=against_suspension
+    )
+    assert again.status_code == 201, again.text
+    assert again.json()["appeal_id"] == filed_first.json()["appeal_id"]
     # Without a notice named, the appeal is against the newest one: the notice in force.
     filed = await http.post(f"/v1/sellers/{seller_id}/appeals", headers=seller_auth, json=PLAN)
     assert filed.status_code == 201, filed.text

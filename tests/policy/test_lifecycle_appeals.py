@@ -1,7 +1,7 @@
 """Appeals against any restriction (rules 3): a limit and an offboarding notice as well as a
 suspension, each once within its appeal window, closed when the restriction ends or gives way to
 another; an upheld limit or notice stands, an upheld suspension ends with a notice that takes no
-second appeal."""
+second appeal. Rules 4: a limit or a notice under appeal waits for the review."""
 
 import pytest
 
@@ -79,17 +79,47 @@ def test_a_limit_lifted_on_appeal_puts_the_seller_back_to_business_on_probation(
     assert (state.appeal_open_until, state.appealed, state.appeal_task) == (None, False, None)
 
 
+def test_a_limit_under_appeal_waits_for_the_review_then_runs_its_course(policy: Policy) -> None:
+    """Rules 4: filed on the last day of the improvement period, the appeal is decided by a
+    person; the period's end waits for the decision, and an upheld limit then steps down."""
+    state, _ = limited(policy)
+    task_id = appeal(policy, state, 1, 29)
+    end = state.improve_by
+    assert end is not None
+    assert lifecycle.next_wakeup(state) != end
+    effects = on_timers(policy, state, end + 2 * DAY)  # the KPIs are still at `warn`
+    assert [e for e in effects if isinstance(e, StatusEffect | CancelTasksEffect)] == []
+    assert (state.appeal_task, state.status) == (task_id, SellerStatus.limited)
+    decided = end + 3 * DAY
+    assert on_task_decided(policy, state, task_id, Decision.uphold, "ops-2", "", decided) == []
+    assert lifecycle.next_wakeup(state) == end  # past: the loop runs it at once
+    assert only(on_timers(policy, state, decided), StatusEffect).status == SellerStatus.suspended
+    check_appeal(state, decided, NoticeDecision.suspend)
+
+
+def test_under_rules_3_the_end_of_the_period_closed_a_limit_under_appeal(policy: Policy) -> None:
+    """Replays of runs under rules 3 keep their behaviour: the suspension replaced the limit."""
+    state, _ = limited(policy)
+    state.rules = 3
+    task_id = appeal(policy, state, 1, 2)
+    assert state.improve_by is not None
+    effects = on_timers(policy, state, state.improve_by)
+    assert only(effects, StatusEffect).status == SellerStatus.suspended
+    assert only(effects, CancelTasksEffect).task_ids == [task_id]
+    assert (state.appeal_task, state.appeal_against) == (None, None)
+
+
 def test_an_appeal_against_a_limit_closes_when_a_suspension_replaces_the_limit(
     policy: Policy,
 ) -> None:
     state, _ = limited(policy)
     task_id = appeal(policy, state, 1, 2)
-    assert state.improve_by is not None
-    effects = on_timers(policy, state, state.improve_by)  # the KPIs are still at `warn`
+    later = NOW + 3 * DAY
+    effects = on_manual_action(policy, state, SellerActionKind.suspend, "ops-1", "fakes", later)
     assert only(effects, StatusEffect).status == SellerStatus.suspended
     assert only(effects, CancelTasksEffect).task_ids == [task_id]
     assert (state.appeal_task, state.appeal_against) == (None, None)
-    check_appeal(state, state.suspended_at or NOW, NoticeDecision.suspend)
+    check_appeal(state, later, NoticeDecision.suspend)
 
 
 def test_an_appeal_against_a_limit_closes_when_the_kpis_lift_it(policy: Policy) -> None:
@@ -117,6 +147,27 @@ def test_an_offboarding_notice_may_be_appealed_once_and_an_upheld_one_stands(
         check_appeal(state, NOW + 6 * DAY)
     moved = only(on_timers(policy, state, NOW + 30 * DAY), StatusEffect)
     assert moved.status == SellerStatus.offboarded
+
+
+def test_an_offboarding_notice_under_appeal_ends_only_after_the_review(policy: Policy) -> None:
+    """Appealed on its last day, the notice does not end the relationship before a person has
+    decided: upheld, the offboarding follows at once; withdrawn, the seller stays."""
+    outcomes = ((Decision.uphold, SellerStatus.offboarded), (Decision.reinstate, None))
+    for decision, status in outcomes:
+        state = seller(SellerStatus.active)
+        on_manual_action(policy, state, SellerActionKind.offboard, "ops-1", "fakes", NOW)
+        task_id = appeal(policy, state, 1, 29)
+        late = on_timers(policy, state, NOW + 31 * DAY)
+        assert [e for e in late if isinstance(e, StatusEffect | CancelTasksEffect)] == []
+        assert state.appeal_task == task_id
+        effects = on_task_decided(policy, state, task_id, decision, "ops-2", "", NOW + 32 * DAY)
+        effects += on_timers(policy, state, NOW + 32 * DAY)
+        moves = [e.status for e in effects if isinstance(e, StatusEffect)]
+        if status is None:
+            assert moves == [SellerStatus.active]
+            assert state.notice_ends_at is None
+        else:
+            assert moves == [status]
 
 
 def test_an_offboarding_notice_withdrawn_on_appeal(policy: Policy) -> None:

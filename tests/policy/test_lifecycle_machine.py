@@ -235,8 +235,15 @@ class SellerLifecycle(RuleBasedStateMachine):
         self.notice_at = None
 
     def _timers_then_trial(self, entries: list[ScorecardEntry], eventually_due: bool) -> None:
-        """The workflow's loop at `now`: timers, then the trial end when due."""
+        """The workflow's loop at `now`: timers, then the trial end when due.
+
+        Time alone never closes an appeal under review (rules 4): the limit or the notice it
+        contests waits for the decision, however late in its window the appeal came."""
+        under_review = self.state.appeal_task
         self._record(lifecycle.on_timers(POLICY, self.state, self.now))
+        if under_review is not None:
+            assert self.state.appeal_task == under_review, "a timer closed the appeal under review"
+            event(f"time passed with an appeal against {self.state.appeal_against} open")
         due = lifecycle.trial_due_at(self.state)
         if due is not None and self.now >= due:
             before = self.state.status
