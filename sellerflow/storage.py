@@ -28,6 +28,8 @@ MAGIC = {
     "image/png": [b"\x89PNG\r\n\x1a\n"],
     "image/jpeg": [b"\xff\xd8\xff"],
 }
+# The file name a browser form's upload gets, from its type (the form cannot name the file).
+FILE_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 
 
 # S3 could not be reached or dropped the connection: a later attempt may succeed. Anything else

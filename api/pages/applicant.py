@@ -31,6 +31,7 @@ from sellerflow.principal import Principal
 from sellerflow.services import agreements, applications, documents, email_confirmation
 from sellerflow.services.access import application_for, owner_application
 from sellerflow.services.applications import APPLICANT_TOKEN_MINUTES
+from sellerflow.storage import FILE_EXTENSIONS
 from sellerflow.templating import current_agreement
 from sellerflow.vocabulary import (
     REASON_CODES,
@@ -45,7 +46,6 @@ T = TypeVar("T")
 
 router = APIRouter(prefix="/apply", route_class=PageRoute, include_in_schema=False)
 
-FILE_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 UPLOADABLE = {
     RequirementStatus.currently_due,
     RequirementStatus.past_due,
@@ -244,7 +244,7 @@ def prepare_upload(
         request,
         page,
         "apply_upload.html",
-        application_id=application_id,
+        back=back,
         kind=kind,
         description=state.policy.documents.kinds[kind].description,
         content_type=content_type,

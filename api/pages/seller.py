@@ -1,7 +1,9 @@
 """The seller's portal: activate the account through the mailed link, sign in with the e-mail
-address, follow the status, capabilities and KPIs, read the reasons of each status change,
-and appeal a suspension. The session carries the seller token, scoped to one seller."""
+address, follow the status, capabilities and KPIs, read the statement of reasons of each
+restriction, and appeal it with a plan of action and evidence files uploaded straight to S3.
+The session carries the seller token, scoped to one seller."""
 
+import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -33,7 +35,8 @@ from sellerflow.errors import DomainError, Forbidden, TooManyAttempts, Unauthori
 from sellerflow.models import Seller, utcnow
 from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.principal import Principal
-from sellerflow.services import seller_accounts, sellers
+from sellerflow.services import evidence, seller_accounts, sellers
+from sellerflow.storage import FILE_EXTENSIONS
 from sellerflow.vocabulary import KPI, SellerStatus
 
 router = APIRouter(prefix="/seller", route_class=PageRoute, include_in_schema=False)
@@ -141,6 +144,8 @@ def _dashboard(session: SessionDep, state: AppState, seller: Seller) -> dict[str
         "notices": notices,
         "to_appeal": to_appeal,
         "may_appeal": may_appeal,
+        "evidence": evidence.unattached(session, seller) if may_appeal else [],
+        "content_types": state.policy.documents.content_types,
     }
 
 
@@ -213,6 +218,73 @@ def activation_submit(
     return redirect(request, page, "/seller", ok=ok)
 
 
+@router.post("/evidence")
+def evidence_upload(
+    request: Request,
+    page: PageSessionDep,
+    who: SignedInSellerDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Declares an evidence file, then shows a form whose target is S3's presigned POST; S3
+    sends the browser back to `evidence_uploaded`, where the file is checked."""
+    seller = own_seller(session, who)
+    content_type, name = text(form, "content_type"), text(form, "name") or "evidence"
+    # A form cannot know the file's size before S3 receives it: the policy's maximum is
+    # declared, and the check records the stored size and SHA-256 (as for documents).
+    max_bytes = state.policy.documents.max_bytes
+    try:
+        _, upload = evidence.declare(
+            session,
+            state.store,
+            state.settings,
+            state.policy,
+            who,
+            seller,
+            filename=f"{name}{FILE_EXTENSIONS.get(content_type, '')}",
+            content_type=content_type,
+            size_bytes=max_bytes,
+            redirect_to=lambda evidence_id: str(
+                request.url_for("evidence_uploaded", evidence_id=str(evidence_id))
+            ),
+        )
+    except DomainError as err:
+        return redirect(request, page, "/seller", error=readable(err))
+    return render(
+        request,
+        page,
+        "apply_upload.html",
+        back="/seller",
+        kind="evidence",
+        description=f"evidence for your appeal ({name})",
+        content_type=content_type,
+        max_bytes=max_bytes,
+        upload=upload,
+    )
+
+
+@router.get("/evidence/{evidence_id}/uploaded", name="evidence_uploaded")
+async def evidence_uploaded(
+    evidence_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    who: SignedInSellerDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Where S3 sends the browser after the upload: the server checks the stored file."""
+    seller = own_seller(session, who)
+    try:
+        found = evidence.evidence_of(session, seller, evidence_id)
+        checked = await evidence.complete(session, state.store, state.policy, found)
+    except DomainError as err:
+        return redirect(request, page, "/seller", error=readable(err))
+    size = f"{checked.stored_size:,} bytes" if checked.stored_size else "stored"
+    ok = f"{checked.filename} uploaded ({size}): it goes with the appeal you file next"
+    return redirect(request, page, "/seller", ok=ok)
+
+
 @router.post("/appeals")
 async def appeal_submit(
     request: Request,
@@ -227,8 +299,9 @@ async def appeal_submit(
         name: text(form, name) for name in ("root_cause", "actions", "prevention")
     }
     fields["notice_id"] = text(form, "notice_id") or None
+    chosen = [value for value in form.getlist("evidence") if isinstance(value, str)]
     try:
-        body = AppealCreate.model_validate(fields)
+        body = AppealCreate.model_validate({**fields, "evidence": chosen})
         _, status = await sellers.file_appeal(
             session, temporal, who, seller, body.model_dump(), body.model_dump_json()
         )

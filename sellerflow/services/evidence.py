@@ -5,6 +5,7 @@ short-lived link."""
 
 import asyncio
 import uuid
+from collections.abc import Callable
 
 from sqlmodel import Session, col, select
 
@@ -31,9 +32,11 @@ def declare(
     filename: str,
     content_type: str,
     size_bytes: int,
+    redirect_to: Callable[[uuid.UUID], str] | None = None,
 ) -> tuple[AppealEvidence, dict[str, object]]:
     """A file awaiting its upload, and the presigned POST that uploads it (the seller only; the
-    documents' types and size limit)."""
+    documents' types and size limit). `redirect_to`: where S3 sends a browser form back, for
+    the file's id."""
     if principal.is_staff:
         raise Forbidden("only the seller uploads evidence for its appeal")
     rules = policy.documents
@@ -58,6 +61,7 @@ def declare(
         content_type,
         max_bytes=size_bytes,
         expires_in=settings.upload_expiry_seconds,
+        redirect_to=redirect_to(evidence_id) if redirect_to is not None else None,
     )
     session.add(evidence)
     session.commit()
@@ -116,6 +120,20 @@ def files_for_appeal(session: Session, seller: Seller, ids: list[str]) -> list[A
             raise InvalidRequest(f"evidence: the file {raw} belongs to another appeal")
         found.append(evidence)
     return found
+
+
+def unattached(session: Session, seller: Seller) -> list[AppealEvidence]:
+    """The seller's checked files that no appeal took yet: those the next appeal may name."""
+    rows = session.exec(
+        select(AppealEvidence)
+        .where(
+            AppealEvidence.seller_id == seller.id,
+            AppealEvidence.status == "uploaded",
+            col(AppealEvidence.appeal_id).is_(None),
+        )
+        .order_by(col(AppealEvidence.created_at))
+    ).all()
+    return list(rows)
 
 
 def attach(session: Session, files: list[AppealEvidence], appeal_id: uuid.UUID | None) -> None:

@@ -1,5 +1,6 @@
 """The seller in a browser: activate the account from the account_ready mail, sign in with the
-e-mail address, read the status and the notice of a suspension, appeal it, see the outcome;
+e-mail address, read the status and the notice of a suspension, appeal it with an evidence file
+uploaded straight to S3, see the outcome;
 another seller's session does not reach the first one's account."""
 
 import uuid
@@ -7,10 +8,18 @@ import uuid
 from playwright.async_api import Browser, Page, expect
 from sqlmodel import Session, select
 
-from sellerflow.models import Notification
-from sellerflow.services import seller_accounts
+from sellerflow.models import Appeal, Notification
+from sellerflow.services import evidence, seller_accounts
 from sellerflow.users import ensure_user
-from tests.journey import DEV_PASSWORD, approved_seller, decide, staff_token, suspend, wait_for_task
+from tests.journey import (
+    DEV_PASSWORD,
+    PDF,
+    approved_seller,
+    decide,
+    staff_token,
+    suspend,
+    wait_for_task,
+)
 from tests.pages.conftest import DESKTOP, PHONE, Screenshots, new_page
 from tests.serve import Site
 from tests.support.waiting import eventually
@@ -84,6 +93,19 @@ async def test_a_seller_activates_signs_in_appeals_a_suspension_and_is_reinstate
     await expect(history).to_contain_text("trial → suspended (suspend)")
     await expect(history).to_contain_text("decided by a member of staff")
     await expect(history).not_to_contain_text("ops1")
+    # Evidence goes straight to S3 with the presigned form, and back to be checked.
+    await page.get_by_label("What the file shows").fill("recall letter")
+    await page.get_by_role("button", name="Choose a file to upload").click()
+    form = page.locator("#s3-upload")
+    assert (await form.get_attribute("action") or "").startswith(site.settings.s3_endpoint_url)
+    await page.get_by_label("File").set_input_files(
+        {"name": "recall.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    await page.get_by_role("button", name="Upload", exact=True).click()
+    await expect(page.get_by_role("status")).to_contain_text(
+        f"recall letter.pdf uploaded ({len(PDF):,} bytes)"
+    )
+    await expect(page.locator("#appeal-evidence")).to_contain_text("recall letter.pdf")
     await page.get_by_label("What caused the problem").fill("a supplier batch with fake parts")
     await page.get_by_label("What you have done about it").fill("recalled the batch")
     await page.get_by_label("How you will keep it from happening again").fill("incoming checks")
@@ -93,6 +115,10 @@ async def test_a_seller_activates_signs_in_appeals_a_suspension_and_is_reinstate
     await expect(page.get_by_role("button", name="File the appeal")).to_have_count(0)
 
     review = await wait_for_task(http, ops2, "appeal_review", subject=seller_id)
+    with Session(site.engine) as session:
+        (appeal,) = session.exec(select(Appeal).where(Appeal.seller_id == uuid.UUID(seller_id)))
+        sent = evidence.files_of_appeal(session, appeal.id)
+        assert [(e.filename, e.stored_size) for e in sent] == [("recall letter.pdf", len(PDF))]
     decided = await decide(http, ops2, review["id"], "reinstate", comment="plan accepted")
     assert decided.status_code == 200, decided.text
 
