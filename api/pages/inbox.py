@@ -10,6 +10,7 @@ from sqlmodel import Session
 from api.deps import SessionDep
 from api.pages.session import PageRoute, PageSessionDep, StaffPageDep, render
 from api.presenters import task_public
+from sellerflow.models import Seller
 from sellerflow.principal import Principal
 from sellerflow.services.applications import legal_names
 from sellerflow.services.tasks import TaskFilters, list_tasks, visible_roles
@@ -82,6 +83,7 @@ def inbox(
         session, staff, TaskFilters(**vars(filters)), limit=PAGE_SIZE, offset=offset
     )
     ids = [t.application_id for t in rows if t.application_id]
+    seller_ids = [t.seller_id for t in rows if t.seller_id and not t.application_id]
     last_page = max(1, -(-total // PAGE_SIZE))
     return render(
         request,
@@ -89,7 +91,7 @@ def inbox(
         "staff_inbox.html",
         tasks=[task_public(t) for t in rows],
         total=total,
-        names=legal_names(session, ids),
+        names={**legal_names(session, ids), **legal_names(session, seller_ids, Seller)},
         facets=facets(staff, session, filters),
         page_number=page_number,
         last_page=last_page,

@@ -46,10 +46,10 @@ STATUS_MEANING = {
     SellerStatus.trial: "Your launching phase: you sell within the caps below while we check "
     "a few mystery orders. When it ends well, the caps are lifted.",
     SellerStatus.active: "Your account is in good standing: you sell without caps.",
-    SellerStatus.warned: "A KPI is beyond its warning threshold. Nothing is restricted yet; "
-    "bring it back under the threshold to avoid a limit.",
-    SellerStatus.limited: "A KPI is beyond its limit: your caps below are lowered until it "
-    "recovers.",
+    SellerStatus.warned: "You have a warning: nothing is restricted yet. The notice below says "
+    "why and what to improve by when, to avoid a limit.",
+    SellerStatus.limited: "Your account is limited: the caps below are lowered. The notice "
+    "below says why, until when, and how to appeal.",
     SellerStatus.suspended: "Your listings are hidden and payouts are held. You can appeal "
     "with a plan of action within the appeal window.",
     SellerStatus.offboarded: "Your account is closed.",

@@ -20,7 +20,7 @@ from sellerflow.errors import (
     MissingRequirements,
     ServiceUnavailable,
 )
-from sellerflow.models import Application
+from sellerflow.models import Application, Seller
 from sellerflow.onboarding_start import onboarding_workflow_id, start_onboarding
 from sellerflow.payloads import SubmitInput, WithdrawInput
 from sellerflow.policy.model import Policy
@@ -83,13 +83,13 @@ def list_applications(
     return page_of(session, Application, conditions, order, limit=limit, offset=offset)
 
 
-def legal_names(session: Session, ids: list[uuid.UUID]) -> dict[str, str]:
-    """The legal name of each application, by id as text."""
+def legal_names(
+    session: Session, ids: list[uuid.UUID], of: type[Application] | type[Seller] = Application
+) -> dict[str, str]:
+    """The legal name of each application (or seller), by id as text."""
     if not ids:
         return {}
-    rows = session.exec(
-        select(Application.id, Application.legal_name).where(col(Application.id).in_(ids))
-    ).all()
+    rows = session.exec(select(of.id, of.legal_name).where(col(of.id).in_(ids))).all()
     return {str(app_id): name for app_id, name in rows}
 
 

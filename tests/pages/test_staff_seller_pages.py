@@ -13,9 +13,9 @@ from playwright.async_api import Browser, expect
 from sqlmodel import Session
 
 from api.pages.session import SESSION_COOKIE, csrf_for
-from sellerflow.models import Appeal, ScorecardRow, SellerAction, SellerDay, utcnow
+from sellerflow.models import Appeal, ScorecardRow, SellerAction, SellerDay, Task, utcnow
 from sellerflow.users import ensure_user
-from sellerflow.vocabulary import KPI, KpiStatus, SellerStatus, Standing
+from sellerflow.vocabulary import KPI, KpiStatus, Role, SellerStatus, Standing, TaskKind
 from tests.journey import DEV_PASSWORD, approved_seller, create_application, staff_token
 from tests.pages.conftest import Screenshots
 from tests.pages.test_staff_pages import sign_in
@@ -54,6 +54,10 @@ async def test_the_ranking_filters_counts_and_pages(site: Site) -> None:
         assert listed(everyone) == ["Foxtrot", "Alpha", "Bravo", "Charlie", "Delta", "Echo"]
         assert '<span class="muted small" id="total">6 matching</span>' in everyone.text
         assert 'href="/staff/sellers">Sellers</a>' in everyone.text  # in the navigation
+        # The category percentile is 0-100, shown as it is (Alpha: 90).
+        alpha = re.search(r">Alpha Refurb</a>.*?</tr>", everyone.text, re.S)
+        assert alpha is not None
+        assert "<td>90</td>" in alpha[0], alpha[0]
 
         active = await ops.get("/staff/sellers", params={"status": "active"})
         assert listed(active) == ["Alpha", "Delta"]
@@ -138,6 +142,29 @@ async def test_the_portfolio_says_what_changed_since_last_week(site: Site) -> No
             "Bravo": "no evaluation a week ago",
             "Alpha": "no change",
         }
+
+
+async def test_the_inbox_names_the_seller_a_task_is_about(site: Site) -> None:
+    """A lab member sees which seller a mystery order is from, not a fragment of its id."""
+    ids = ranked_sellers(site.engine)
+    with Session(site.engine) as session:
+        session.add(
+            Task(
+                id=uuid.uuid4(),
+                kind=TaskKind.mystery_order,
+                workflow_id="seller-x",
+                seller_id=ids["Bravo Refurb"],
+                role=Role.lab,
+                due_at=utcnow() + timedelta(days=1),
+            )
+        )
+        session.commit()
+    async with visitor(site, "lab1") as lab:
+        inbox = await lab.get("/staff")
+    assert inbox.status_code == 200, inbox.text
+    row = re.search(r"mystery order</a>.*?</tr>", inbox.text, re.S)
+    assert row is not None
+    assert "Bravo Refurb" in row[0], row[0]
 
 
 async def test_a_bad_filter_is_a_readable_4xx_page(site: Site) -> None:

@@ -72,7 +72,7 @@ def ranked_sellers(engine: sa.Engine) -> dict[str, uuid.UUID]:
                 standing=Standing(standing),
                 applied_standing=Standing(standing),
                 score=score,
-                category_percentile=None if score is None else score / 100,
+                category_percentile=score,  # 0-100, as the evaluation writes it
                 ssm_username=ssm,
                 evaluated_at=None if score is None else AS_OF,
             )
