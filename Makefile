@@ -36,7 +36,7 @@ chromium:
 	  fi; }
 
 pytest: $(STAMP) chromium
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q --durations=25
 
 test: lint typecheck pytest
 
