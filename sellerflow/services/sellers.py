@@ -442,8 +442,9 @@ async def manual_action(
 ) -> str:
     """Without an Idempotency-Key the request id is derived from who asks what and why: the
     same action with the same reason, sent again, is answered once, never applied twice.
-    `actor`: who the reason record names as deciding (the caller unless given)."""
-    request_id = str(_request_id(seller.id, staff.subject, request_key))
+    `actor`: who the reason record names as deciding (the caller unless given); the request
+    id is derived from it, so a request sent again by someone else is still the same one."""
+    request_id = str(_request_id(seller.id, actor or staff.subject, request_key))
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
     return await call_workflow(
         handle.execute_update(
@@ -516,7 +517,9 @@ def _pending(session: Session, seller: Seller, request_id: uuid.UUID) -> Offboar
 
 
 def _close(session: Session, asked: OffboardingRequest, staff: Principal, outcome: str) -> None:
-    asked.outcome, asked.decided_by, asked.decided_at = outcome, staff.subject, utcnow()
+    # Who confirmed first stays who decided, whoever sends the confirmation again.
+    asked.outcome, asked.decided_at = outcome, utcnow()
+    asked.decided_by = asked.decided_by or staff.subject
     session.add(asked)
     session.commit()
 
@@ -525,10 +528,18 @@ async def confirm_offboarding(
     session: Session, temporal: Client, staff: Principal, seller: Seller, request_id: uuid.UUID
 ) -> str:
     """Four eyes: another ops member confirms, and the offboarding (with notice) goes to the
-    seller's workflow in the name of the one who asked; a refusal there closes the request."""
+    seller's workflow in the name of the one who asked; a refusal there closes the request.
+
+    The confirmation is recorded (`decided_by`) before it is sent: when the workflow is slow
+    to answer (503) it may have applied it, so the request stays open but can no longer be
+    cancelled; confirmed again, it is the same update, applied at most once."""
     asked = _pending(session, seller, request_id)
     if asked.requested_by == staff.subject:
         raise Conflict("four eyes: another ops member confirms the offboarding you asked for")
+    if asked.decided_by is None:
+        asked.decided_by = staff.subject
+        session.add(asked)
+        session.commit()
     try:
         status = await manual_action(
             temporal,
@@ -551,4 +562,11 @@ async def confirm_offboarding(
 def cancel_offboarding(
     session: Session, staff: Principal, seller: Seller, request_id: uuid.UUID
 ) -> None:
-    _close(session, _pending(session, seller, request_id), staff, "cancelled")
+    """Anyone of ops cancels a request until its confirmation was sent to the workflow."""
+    asked = _pending(session, seller, request_id)
+    if asked.decided_by is not None:
+        raise Conflict(
+            f"{asked.decided_by} confirmed this offboarding and it was sent to the seller's "
+            "workflow: confirm it again to learn the answer"
+        )
+    _close(session, asked, staff, "cancelled")
