@@ -413,20 +413,24 @@ def notice_appealed(
 async def withdraw_appeal(
     session: Session, temporal: Client, principal: Principal, seller: Seller, appeal_id: uuid.UUID
 ) -> str:
-    """The seller takes back an open appeal; its review task is closed. Sent again: answered."""
+    """The seller takes back an open appeal; its review task is closed and its evidence files go
+    back to the seller, for the next appeal. Sent again: answered."""
     if principal.is_staff:
         raise Forbidden("only the seller can withdraw its appeal")
     appeal = session.get(Appeal, appeal_id)
     if appeal is None or appeal.seller_id != seller.id:
         raise NotFound("no appeal with this id")
     handle = temporal.get_workflow_handle(seller_workflow_id(seller.id))
-    return await call_workflow(
+    status = await call_workflow(
         handle.execute_update(
             SellerWorkflow.withdraw_appeal,
             AppealWithdrawnInput(appeal_id=str(appeal_id)),
             id=f"appeal-withdrawn:{appeal_id}",
         )
     )
+    evidence.attach(session, evidence.files_of_appeal(session, appeal_id), None)
+    session.commit()
+    return status
 
 
 async def manual_action(

@@ -234,10 +234,19 @@ async def test_evidence_files_go_to_s3_and_with_one_appeal_to_its_reviewers(stac
         f"/v1/sellers/{seller_id}/appeals/{appeal_id}/withdraw", headers=seller_auth
     )
     assert withdrawn.status_code == 200, withdrawn.text
+    # Withdrawn, the appeal gives its files back: the next one sends them, and takes them.
+    back = await http.get(f"/v1/sellers/{seller_id}/appeals/{appeal_id}", headers=seller_auth)
+    assert back.json()["evidence"] == []
     reused = await http.post(
         f"/v1/sellers/{seller_id}/appeals",
         headers=seller_auth,
         json={**PLAN, "root_cause": "again", "evidence": [evidence_id]},
     )
-    assert reused.status_code == 422, reused.text
-    assert "belongs to another appeal" in reused.json()["detail"]
+    assert reused.status_code == 201, reused.text
+    twice = await http.post(
+        f"/v1/sellers/{seller_id}/appeals",
+        headers=seller_auth,
+        json={**PLAN, "root_cause": "a third", "evidence": [evidence_id]},
+    )
+    assert twice.status_code == 422, twice.text
+    assert "belongs to another appeal" in twice.json()["detail"]
