@@ -1,7 +1,8 @@
 """The Temporal worker: builds the activities' clients once and runs every workflow.
 
-Also creates the seller-evaluation Schedule (idempotently) so monitoring runs daily, logs
-JSON lines (with workflow and run ids) and serves the SDK's Prometheus metrics.
+Also creates its Schedules (idempotently): the seller evaluation (daily, the policy's cron),
+the sweeper (every 5 minutes) and retention (daily); logs JSON lines (with workflow and run ids)
+and serves the SDK's Prometheus metrics.
 """
 
 import asyncio
@@ -41,6 +42,7 @@ from activities.applications import ApplicationActivities
 from activities.evaluation import EvaluationActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
+from activities.retention import RetentionActivities
 from activities.sellers import SellerActivities
 from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
@@ -55,6 +57,7 @@ from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.onboarding import OnboardingWorkflow
+from workflows.retention import RetentionWorkflow
 from workflows.seller import SellerWorkflow
 from workflows.sweep import SweepWorkflow
 
@@ -62,18 +65,27 @@ log = logging.getLogger("sellerflow.worker")
 EVALUATION_SCHEDULE_ID = "seller-evaluation"
 SWEEP_SCHEDULE_ID = "sweeper"
 SWEEP_EVERY = timedelta(minutes=5)
+RETENTION_SCHEDULE_ID = "retention"
+RETENTION_EVERY = timedelta(days=1)
 GRACEFUL_SHUTDOWN = timedelta(seconds=15)
 
 
 # Activity threads, and so activities run at once, per worker process.
 WORKER_THREADS = 16
-ALL_WORKFLOWS = [OnboardingWorkflow, SellerWorkflow, SellerEvaluationWorkflow, SweepWorkflow]
+ALL_WORKFLOWS = [
+    OnboardingWorkflow,
+    SellerWorkflow,
+    SellerEvaluationWorkflow,
+    SweepWorkflow,
+    RetentionWorkflow,
+]
 
 
 def build_activities(
     engine: sa.Engine, settings: Settings, policy: Policy
 ) -> list[Callable[..., Any]]:
-    apps = ApplicationActivities(engine, LocalRegistry(), ObjectStore(settings))
+    store = ObjectStore(settings)
+    apps = ApplicationActivities(engine, LocalRegistry(), store)
     tasks = TaskActivities(engine)
     mailer = Mailer(settings.smtp_url) if settings.smtp_url else None
     notes = NotificationActivities(engine, settings, policy, mailer)
@@ -104,6 +116,7 @@ def build_activities(
         evaluation.score_sellers,
         evaluation.rank_sellers,
         evaluation.finish_evaluation,
+        RetentionActivities(engine, policy, store).erase_due,
     ]
 
 
@@ -272,6 +285,29 @@ async def ensure_sweep_schedule(client: Client, settings: Settings) -> None:
         pass
 
 
+async def ensure_retention_schedule(client: Client, settings: Settings) -> None:
+    """Create the daily retention schedule (erasure past the retention period, stray uploads)
+    if it does not exist yet."""
+    try:
+        await client.create_schedule(
+            RETENTION_SCHEDULE_ID,
+            Schedule(
+                action=ScheduleActionStartWorkflow(
+                    RetentionWorkflow.run,
+                    id="retention",
+                    static_summary="Erase what is past its retention period, remove stray uploads",
+                    task_queue=settings.temporal_task_queue,
+                    execution_timeout=timedelta(hours=2),
+                ),
+                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=RETENTION_EVERY)]),
+                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+            ),
+        )
+        log.info("created schedule %s (every %s)", RETENTION_SCHEDULE_ID, RETENTION_EVERY)
+    except ScheduleAlreadyRunningError:
+        pass
+
+
 async def main() -> None:
     configure_logging()
     settings = get_settings()
@@ -282,6 +318,7 @@ async def main() -> None:
     log.info("worker metrics on :%d/metrics", settings.worker_metrics_port)
     await ensure_evaluation_schedule(client, settings, policy)
     await ensure_sweep_schedule(client, settings)
+    await ensure_retention_schedule(client, settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -294,6 +294,20 @@ class StartLostOnboardingsInput(Payload):
     limit: int = 500
 
 
+class RetentionInput(Payload):
+    """Erase at most `limit` applications past their retention period at `at` (the next run
+    takes the rest), then remove the stray uploads."""
+
+    at: datetime
+    limit: int = 500
+
+
+class RetentionResult(Payload):
+    erased: int
+    objects_deleted: int
+    stray_uploads_removed: int
+
+
 class SweepOutboxResult(Payload):
     sent: int
     failed: int

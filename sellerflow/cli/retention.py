@@ -1,6 +1,7 @@
 """`python -m sellerflow.cli.retention [--dry-run]`: erase the personal data and files of the
 rejected, withdrawn and expired applications older than the policy's retention period
-(`sellerflow.services.retention`); `--dry-run` lists them and changes nothing.
+(`sellerflow.services.retention`) and remove the stray uploads, as the daily Schedule does
+(`workflows.retention`); `--dry-run` lists them and changes nothing.
 
 Uses DATABASE_URL, the S3 settings and SELLERFLOW_POLICY.
 """
@@ -14,7 +15,7 @@ from sqlmodel import Session
 from sellerflow.config import Settings, get_settings
 from sellerflow.db import make_engine
 from sellerflow.policy.model import load_policy
-from sellerflow.services.retention import Erasable, due_for_erasure, erase
+from sellerflow.services.retention import Erasable, due_for_erasure, erase, stray_uploads
 from sellerflow.storage import ObjectStore
 
 
@@ -48,6 +49,14 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                 if store is not None:
                     deleted = erase(session, store, item, now)
                     print(f"  erased ({deleted} objects deleted)")
+            strays = stray_uploads(
+                session, (store or ObjectStore(settings)).keys_under("applications/")
+            )
+            print(f"{len(strays)} stray uploads (sent after their file was checked)")
+            for key in strays:
+                print(f"  {key}")
+                if store is not None:
+                    store.delete(key)
     finally:
         engine.dispose()
     if args.dry_run:

@@ -12,6 +12,7 @@ value, not the values.
 
 import hashlib
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from sellerflow import audit
-from sellerflow.models import Application, Document, Notification, Signature
+from sellerflow.models import AppealEvidence, Application, Document, Notification, Signature
 from sellerflow.policy.model import Policy
 from sellerflow.policy.retention import ERASABLE_STAGES, erasure_cutoff
 from sellerflow.storage import ObjectStore
@@ -45,8 +46,11 @@ class Erasable:
         return f"applications/{self.application_id}/"
 
 
-def due_for_erasure(session: Session, policy: Policy, now: datetime) -> list[Erasable]:
-    """The applications past their retention period and not erased yet, oldest end first."""
+def due_for_erasure(
+    session: Session, policy: Policy, now: datetime, limit: int | None = None
+) -> list[Erasable]:
+    """The applications past their retention period and not erased yet, oldest end first (at
+    most `limit`: the next run takes the rest)."""
     apps = session.exec(
         select(Application)
         .where(
@@ -55,8 +59,39 @@ def due_for_erasure(session: Session, policy: Policy, now: datetime) -> list[Era
             col(Application.personal_data_erased_at).is_(None),
         )
         .order_by(col(Application.stage_entered_at))
+        .limit(limit)
     ).all()
     return [_erasable(session, app) for app in apps]
+
+
+# The key a presigned form uploads to: a document's or an appeal evidence file's, before its
+# check copies it to `<key>.checked`.
+_UPLOAD_KEY = re.compile(r"^applications/[0-9a-f-]{36}/(documents|appeals)/([0-9a-f-]{36})$")
+
+
+def stray_uploads(session: Session, keys: list[str]) -> list[str]:
+    """The upload keys among `keys` that hold a file nobody will check: the form stays valid
+    for minutes after the check, and what it uploads after the check (or for a row that no
+    longer exists) is never read. A file still awaiting its check is not stray."""
+    by_table: dict[str, dict[uuid.UUID, str]] = {"documents": {}, "appeals": {}}
+    for key in keys:
+        if (found := _UPLOAD_KEY.match(key)) is not None:
+            by_table[found[1]][uuid.UUID(found[2])] = key
+    waiting: set[uuid.UUID] = set()
+    for model, ids in ((Document, by_table["documents"]), (AppealEvidence, by_table["appeals"])):
+        listed = list(ids)
+        for start in range(0, len(listed), 500):
+            chunk = listed[start : start + 500]
+            waiting |= set(
+                session.exec(
+                    select(model.id).where(
+                        col(model.id).in_(chunk), model.status == "awaiting_upload"
+                    )
+                ).all()
+            )
+    return sorted(
+        key for ids in by_table.values() for row_id, key in ids.items() if row_id not in waiting
+    )
 
 
 def _erasable(session: Session, app: Application) -> Erasable:

@@ -111,20 +111,29 @@ def test_ended_applications_past_retention_are_listed_then_erased(
     assert main(["--dry-run"], settings) == 0
     listed = capsys.readouterr().out
     assert listed.startswith("2 applications ended more than 180 days ago")
+    assert "4 stray uploads" in listed  # one per application, each a document's first key
+    assert "nothing was changed" in listed
+    listed = listed.split("stray uploads")[0]
     assert str(ids[rejected]) in listed
     assert str(ids[expired]) in listed
     assert f"applications/{ids[rejected]}/documents/" in listed
     assert str(ids[recent]) not in listed
     assert str(ids[approved]) not in listed
-    assert "nothing was changed" in listed
     assert {e: store.keys_under(f"applications/{ids[e]}/") for e in ids} == before
 
     assert main([], settings) == 0
-    assert "erased (3 objects deleted)" in capsys.readouterr().out
+    done = capsys.readouterr().out
+    assert "erased (3 objects deleted)" in done
+    assert "2 stray uploads" in done  # the erased applications' went with their files
     for erased in (rejected, expired):
         assert store.keys_under(f"applications/{ids[erased]}/") == []
     for kept in (recent, approved):
-        assert store.keys_under(f"applications/{ids[kept]}/") == before[kept]
+        # The kept applications lose only their stray upload (sent after the file was checked).
+        stray = [k for k in before[kept] if "/documents/" in k and not k.endswith(".checked")]
+        assert len(stray) == 1
+        assert store.keys_under(f"applications/{ids[kept]}/") == [
+            k for k in before[kept] if k not in stray
+        ]
     with Session(engine) as session:
         for erased in (rejected, expired):
             app = session.get(Application, ids[erased])
@@ -160,5 +169,7 @@ def test_ended_applications_past_retention_are_listed_then_erased(
         assert verify(session).ok
 
     assert main(["--dry-run"], settings) == 0
-    assert capsys.readouterr().out.startswith("0 applications")
+    again = capsys.readouterr().out
+    assert again.startswith("0 applications")
+    assert "0 stray uploads" in again
     engine.dispose()
