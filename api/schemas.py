@@ -482,6 +482,14 @@ class AppealPublic(BaseModel):
     evidence: list[EvidencePublic] = []
 
 
+class ErasureRequested(BaseModel):
+    """A departed seller's erasure, carried out by the next daily retention run."""
+
+    seller_id: str
+    erasure_requested_at: datetime
+    erasure_requested_by: str
+
+
 class SellerActionCreate(Strict):
     action: SellerActionKind
     reason: str = Field(min_length=1, max_length=4000)

@@ -231,6 +231,10 @@ class Seller(SQLModel, table=True):
     evaluated_at: datetime | None = ts(nullable=True)
     created_at: datetime = ts(default_now=True)
     updated_at: datetime = ts(default_now=True)
+    # A departed seller's erasure, asked by ops; the daily retention run carries it out
+    # (sellerflow.services.retention, migration 0018).
+    erasure_requested_at: datetime | None = ts(nullable=True)
+    erasure_requested_by: str | None = Field(default=None, max_length=64)
 
 
 class SellerAction(SQLModel, table=True):

@@ -28,6 +28,7 @@ from api.schemas import (
     AppealCreated,
     AppealPublic,
     CapabilitiesPublic,
+    ErasureRequested,
     MysteryFindingPublic,
     Page,
     ScorecardPublic,
@@ -37,8 +38,9 @@ from api.schemas import (
     SellerPublic,
     SellerSummary,
 )
+from sellerflow.models import utcnow
 from sellerflow.principal import Principal
-from sellerflow.services import evidence, sellers
+from sellerflow.services import evidence, retention, sellers
 from sellerflow.services.sellers import seller_for
 from sellerflow.vocabulary import Role, SellerCategory, SellerStatus, Standing
 
@@ -224,3 +226,21 @@ def cancel_offboarding(
     seller = seller_for(session, staff, seller_id)
     sellers.cancel_offboarding(session, staff, seller, request_id)
     return SellerActionResult(seller_id=str(seller.id), status=seller.status.value)
+
+
+@router.post("/{seller_id}/erasure", status_code=202, responses=errors(401, 403, 404, 409))
+def request_erasure(
+    seller_id: uuid.UUID,
+    staff: Annotated[Principal, require_role(Role.ops)],
+    session: SessionDep,
+) -> ErasureRequested:
+    """A departed seller's personal data and files are erased by the next daily retention run
+    (202); asked again, the first request stands. 409 unless the seller is offboarded."""
+    seller = seller_for(session, staff, seller_id)
+    asked = retention.request_seller_erasure(session, seller, staff.subject, utcnow())
+    assert asked.erasure_requested_at is not None
+    return ErasureRequested(
+        seller_id=str(asked.id),
+        erasure_requested_at=asked.erasure_requested_at,
+        erasure_requested_by=asked.erasure_requested_by or staff.subject,
+    )

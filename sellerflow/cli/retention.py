@@ -20,8 +20,11 @@ from sellerflow.storage import ObjectStore
 
 
 def describe(item: Erasable) -> list[str]:
+    why = f"{item.stage} since {item.ended_at:%Y-%m-%d}"
+    if item.seller_id is not None:
+        why = f"seller {item.seller_id} offboarded, erasure asked by {item.requested_by}"
     lines = [
-        f"application {item.application_id} ({item.stage} since {item.ended_at:%Y-%m-%d}): "
+        f"application {item.application_id} ({why}): "
         f"{len(item.documents)} documents, {len(item.signatures)} signatures, "
         f"{item.messages} messages; contact name and e-mail, signers, file names"
     ]
@@ -42,7 +45,10 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         with Session(engine) as session:
             due = due_for_erasure(session, policy, now)
             period = policy.retention.closed_applications
-            print(f"{len(due)} applications ended more than {period} ago (policy {policy.version})")
+            print(
+                f"{len(due)} applications ended more than {period} ago, or of departed sellers "
+                f"whose erasure was asked (policy {policy.version})"
+            )
             store = None if args.dry_run else ObjectStore(settings)
             for item in due:
                 print("\n".join(describe(item)))

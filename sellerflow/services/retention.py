@@ -14,17 +14,27 @@ import hashlib
 import json
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from sellerflow import audit
-from sellerflow.models import AppealEvidence, Application, Document, Notification, Signature
+from sellerflow.errors import Conflict
+from sellerflow.models import (
+    AppealEvidence,
+    Application,
+    Document,
+    Notification,
+    Seller,
+    SellerAccount,
+    Signature,
+)
 from sellerflow.policy.model import Policy
 from sellerflow.policy.retention import ERASABLE_STAGES, erasure_cutoff
 from sellerflow.storage import ObjectStore
+from sellerflow.vocabulary import SellerStatus
 
 PERSONAL_FIELDS = ("contact_name", "contact_email")
 SIGNER_FIELDS = ("signer_name", "signer_title", "ip", "user_agent")
@@ -40,6 +50,9 @@ class Erasable:
     documents: list[str]  # "kind: object key"
     signatures: list[str]  # "kind: archive key"
     messages: int
+    # A departed seller whose erasure ops asked for (`request_seller_erasure`), and who asked.
+    seller_id: uuid.UUID | None = None
+    requested_by: str | None = None
 
     @property
     def prefix(self) -> str:
@@ -51,13 +64,18 @@ def due_for_erasure(
 ) -> list[Erasable]:
     """The applications past their retention period and not erased yet, oldest end first (at
     most `limit`: the next run takes the rest)."""
+    closed = sa.and_(
+        col(Application.stage).in_([stage.value for stage in ERASABLE_STAGES]),
+        col(Application.stage_entered_at) < erasure_cutoff(policy, now),
+    )
+    departed = col(Application.id).in_(
+        select(Seller.application_id).where(
+            Seller.status == SellerStatus.offboarded, col(Seller.erasure_requested_at).is_not(None)
+        )
+    )
     apps = session.exec(
         select(Application)
-        .where(
-            col(Application.stage).in_([stage.value for stage in ERASABLE_STAGES]),
-            col(Application.stage_entered_at) < erasure_cutoff(policy, now),
-            col(Application.personal_data_erased_at).is_(None),
-        )
+        .where(sa.or_(closed, departed), col(Application.personal_data_erased_at).is_(None))
         .order_by(col(Application.stage_entered_at))
         .limit(limit)
     ).all()
@@ -102,13 +120,23 @@ def _erasable(session: Session, app: Application) -> Erasable:
         .select_from(Notification)
         .where(col(Notification.application_id) == app.id)
     ).scalar_one()
-    return Erasable(
+    item = Erasable(
         application_id=app.id,
         stage=str(app.stage),
         ended_at=app.stage_entered_at,
         documents=[f"{d.kind}: {d.object_key}" for d in docs],
         signatures=[f"{s.kind}: {s.archive_key}" for s in signed],
         messages=messages,
+    )
+    seller = session.exec(select(Seller).where(Seller.application_id == app.id)).first()
+    if seller is None or seller.erasure_requested_at is None:
+        return item
+    return replace(
+        item,
+        stage=SellerStatus.offboarded.value,
+        ended_at=seller.erasure_requested_at,
+        seller_id=seller.id,
+        requested_by=seller.erasure_requested_by,
     )
 
 
@@ -143,6 +171,8 @@ def erase(session: Session, store: ObjectStore, item: Erasable, now: datetime) -
         .where(col(Notification.application_id) == app.id)
         .values(recipient="", body_text="", body_html="", last_error=None)
     )
+    if item.seller_id is not None:
+        hashes.update(_erase_seller(session, item.seller_id))
     app.personal_data_erased_at = now
     session.add(app)
     audit.record(
@@ -153,8 +183,64 @@ def erase(session: Session, store: ObjectStore, item: Erasable, now: datetime) -
         subject_type="application",
         subject_id=str(app.id),
         before=json.dumps(hashes, sort_keys=True),
-        reason=f"{item.stage} since {item.ended_at.isoformat()}; {len(keys)} objects deleted",
+        reason=(
+            f"erasure asked by {item.requested_by} on {item.ended_at.isoformat()}"
+            if item.seller_id is not None
+            else f"{item.stage} since {item.ended_at.isoformat()}"
+        )
+        + f"; {len(keys)} objects deleted",
         at=now,
     )
     session.commit()
     return len(keys)
+
+
+def _erase_seller(session: Session, seller_id: uuid.UUID) -> dict[str, str | None]:
+    """A departed seller's own account and messages: the sign-in (e-mail address, password) is
+    erased and can no longer be used, the evidence files' names and the seller's mails go; the
+    hashes of what went, for the audit entry."""
+    hashes: dict[str, str | None] = {}
+    for account in session.exec(select(SellerAccount).where(SellerAccount.seller_id == seller_id)):
+        hashes[f"seller_account.{account.id}.email"] = _digest(account.email)
+        account.email = f"erased-{account.id}@erased.invalid"
+        account.password_hash = account.link_nonce = None
+        account.disabled, account.token_version = True, account.token_version + 1
+        session.add(account)
+    for evidence in session.exec(
+        select(AppealEvidence).where(AppealEvidence.seller_id == seller_id)
+    ):
+        hashes[f"evidence.{evidence.id}.filename"] = _digest(evidence.filename)
+        evidence.filename = ""
+        session.add(evidence)
+    session.execute(
+        sa.update(Notification)
+        .where(col(Notification.seller_id) == seller_id)
+        .values(recipient="", body_text="", body_html="", last_error=None)
+    )
+    return hashes
+
+
+def request_seller_erasure(
+    session: Session, seller: Seller, requested_by: str, now: datetime
+) -> Seller:
+    """Ops ask to erase a departed seller's personal data and files: the next retention run
+    does it. Asked again: the first request stands. 409 unless the seller is offboarded."""
+    if seller.status != SellerStatus.offboarded:
+        raise Conflict(
+            f"only a seller who has left can be erased; this one is {seller.status.value}"
+        )
+    if seller.erasure_requested_at is None:
+        seller.erasure_requested_at, seller.erasure_requested_by = now, requested_by
+        audit.record(
+            session,
+            key=f"erasure-requested:{seller.id}",
+            actor=requested_by,
+            action="seller_erasure_requested",
+            subject_type="seller",
+            subject_id=str(seller.id),
+            reason="the seller has left; erased by the next retention run",
+            at=now,
+        )
+        session.add(seller)
+        session.commit()
+    return seller

@@ -141,6 +141,8 @@ RULES: dict[tuple[str, str], Rule] = {
     # The world's request was cancelled: allowed calls are answered 409.
     ("POST", SELLER + "/offboarding-requests/{request_id}/confirm"): Rule(OPS),
     ("POST", SELLER + "/offboarding-requests/{request_id}/cancel"): Rule(OPS),
+    # The world's seller has not left: allowed calls are answered 409.
+    ("POST", SELLER + "/erasure"): Rule(OPS),
     ("POST", SELLER + "/evidence"): Rule(
         SELLER_SIDE,
         scoped=True,
