@@ -269,11 +269,14 @@ async def evidence_uploaded(
     evidence_id: uuid.UUID,
     request: Request,
     page: PageSessionDep,
-    who: SignedInSellerDep,
+    who: SellerPageDep,
     session: SessionDep,
     state: StateDep,
 ) -> Response:
-    """Where S3 sends the browser after the upload: the server checks the stored file."""
+    """Where S3 sends the browser after the upload: the server checks the stored file. Without
+    a seller session, to the sign-in form; another seller's file is not found."""
+    if who is None:
+        return redirect(request, page, "/seller", error="Sign in to the seller pages first")
     seller = own_seller(session, who)
     try:
         found = evidence.evidence_of(session, seller, evidence_id)

@@ -40,6 +40,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/seller/activate": {"token": "not-a-token", "password": "x" * 12, "confirm": "x" * 12},
     "/seller/activation": {"email": "seller@example.com"},
     "/seller/appeals": {"root_cause": "a", "actions": "b", "prevention": "c"},
+    "/seller/evidence": {"name": "recall letter", "content_type": "application/pdf"},
 }
 
 

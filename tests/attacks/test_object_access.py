@@ -112,6 +112,9 @@ def refused(response: httpx.Response, method: str, template: str, page: bool, me
         return response.status_code == (200 if page and method == "GET" else 401)
     if not page:
         return response.status_code == (404 if RULES[(method, template)].scoped else 403)
+    if template.startswith("/seller/"):  # a seller page: to the seller's sign-in, saying why
+        flash = unquote(response.cookies.get(FLASH_COOKIE) or "")
+        return response.headers.get("location") == "/seller" and flash.startswith("error:")
     if not template.startswith("/apply/"):  # a staff page: to the login form
         return response.status_code == 303 and response.headers["location"].startswith("/login")
     if response.status_code == 303:  # an action refused: back to A's own page, saying why
