@@ -15,14 +15,17 @@ from sellerflow.models import Application, AuditLog, Seller, Task
 from sellerflow.timeline import Entry, timeline
 
 
-async def fetch_histories(temporal: Client, workflow_ids: list[str]) -> list[WorkflowHistory]:
-    """Every run of each workflow, oldest first, across continue-as-new."""
+async def fetch_histories(
+    temporal: Client, workflow_ids: list[str], newest_runs: int | None = None
+) -> list[WorkflowHistory]:
+    """Every run of each workflow, oldest first, across continue-as-new; only the newest
+    `newest_runs` of each when given (a seller's workflow may have run for years)."""
     histories = []
     for workflow_id in workflow_ids:
         runs = [run async for run in temporal.list_workflows(f"WorkflowId = '{workflow_id}'")]
         runs.sort(key=lambda e: e.start_time)
         run_ids: list[str | None] = [run.run_id for run in runs] or [None]
-        for run_id in run_ids:
+        for run_id in run_ids[-newest_runs:] if newest_runs else run_ids:
             handle = temporal.get_workflow_handle(workflow_id, run_id=run_id)
             try:
                 histories.append(await handle.fetch_history())

@@ -101,6 +101,9 @@ def ranking(
 
 
 TIMELINE_SHOWN = 100
+# The card reads the newest runs of the seller's workflow only (each run is bounded by its
+# continue-as-new threshold); the full history is the API's (`GET /v1/sellers/{id}/history`).
+TIMELINE_RUNS = 3
 
 
 async def _timeline(
@@ -111,7 +114,7 @@ async def _timeline(
     try:
         history.seller_of(session, staff, seller.id)
         temporal = await get_temporal(state)
-        found = await history.seller_timeline(session, temporal, seller)
+        found = await history.seller_timeline(session, temporal, seller, TIMELINE_RUNS)
     except DomainError as err:
         return [], 0, readable(err)
     entries = [TimelineEntry(**vars(e)) for e in found.entries]

@@ -52,9 +52,12 @@ def seller_of(session: Session, staff: Principal, seller_id: uuid.UUID) -> Selle
     return seller
 
 
-async def seller_timeline(session: Session, temporal: Client, seller: Seller) -> Timeline:
-    """Every run of the seller's workflow (across continue-as-new) and its audit rows."""
+async def seller_timeline(
+    session: Session, temporal: Client, seller: Seller, newest_runs: int | None = None
+) -> Timeline:
+    """Every run of the seller's workflow (across continue-as-new), or its newest
+    `newest_runs`, and its audit rows."""
     workflow_id = seller_workflow_id(seller.id)
-    histories = await call_workflow(fetch_histories(temporal, [workflow_id]))
+    histories = await call_workflow(fetch_histories(temporal, [workflow_id], newest_runs))
     entries = merge(histories, seller_audit_entries(session, seller))
     return Timeline([workflow_id], len(histories), entries)

@@ -116,3 +116,6 @@ async def test_histories_span_every_run_across_continue_as_new(stack: Stack) -> 
     texts = [e.text for e in entries]
     assert texts.count("continued as new (history kept short)") == 2
     assert texts[-1] == "workflow completed"
+    # The seller card reads the newest runs only: the same last run, and nothing older.
+    newest = await history.fetch_histories(stack.temporal, [workflow_id], newest_runs=1)
+    assert [h.run_id for h in newest] == [runs[-1].run_id]
