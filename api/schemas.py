@@ -207,6 +207,13 @@ class SignaturePublic(BaseModel):
 class TokenResponse(BaseModel):
     access_token: str
     token_type: str = "bearer"
+    # Staff only: the access token's life in seconds, and what gives the next one.
+    expires_in: int | None = None
+    refresh_token: str | None = None
+
+
+class RefreshBody(Strict):
+    refresh_token: str = Field(min_length=1, max_length=2000)
 
 
 class ActivationBody(Strict):

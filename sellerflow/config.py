@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     sellerflow_secret_key: str = "dev-secret-key-change-me-in-production-0123456789"
     sellerflow_dev_mode: bool = True
     sellerflow_dev_password: str = "dev-password"
+    # A signed-in session's length: a seller's token, a staff member's refresh token.
     sellerflow_token_minutes: int = 60 * 12
+    # A staff access token's life; the refresh token (POST /v1/auth/refresh) gives the next.
+    sellerflow_staff_token_minutes: int = 15
     sellerflow_public_url: str = "http://127.0.0.1:8000"
     smtp_url: str | None = None
     mail_from: str = "no-reply@sellerflow.local"

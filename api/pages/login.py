@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Request, Response
 
-from api.deps import SessionDep, StateDep, client_address, principal_from_token
+from api.deps import SessionDep, StateDep, client_address
 from api.pages.session import (
     CheckedFormDep,
     PageRoute,
@@ -12,7 +12,7 @@ from api.pages.session import (
     redirect,
     refused_form,
     render,
-    signed_in,
+    staff_signed_in,
     text,
 )
 from sellerflow.errors import TooManyAttempts, Unauthorized
@@ -46,14 +46,13 @@ def login_submit(
     username, next_path = text(form, "username"), text(form, "next")
     address = client_address(request)
     try:
-        token = sign_in(session, state.settings, username, str(form.get("password")), address)
+        tokens = sign_in(session, state.settings, username, str(form.get("password")), address)
     except (Unauthorized, TooManyAttempts) as err:
         context = {"next": next_path, "username": username}
         return refused_form(request, page, "login.html", err, **context)
-    staff = principal_from_token(state, session, token)
-    minutes = state.settings.sellerflow_token_minutes
-    new_page = signed_in(state.settings, token, staff, minutes)
-    return redirect(request, new_page, _landing(next_path, staff.roles), ok=f"Hello {username}")
+    new_page = staff_signed_in(state.settings, tokens)
+    landing = _landing(next_path, tokens.principal.roles)
+    return redirect(request, new_page, landing, ok=f"Hello {username}")
 
 
 @router.post("/logout")

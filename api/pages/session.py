@@ -1,5 +1,6 @@
-"""Cookie sessions for the pages: the API's own signed token in an HttpOnly cookie, a CSRF token
-derived from it, one-shot flash messages, HTML rendering and HTML error pages."""
+"""Cookie sessions for the pages: the API's own signed token in an HttpOnly cookie (for staff a
+short-lived access token, renewed from a refresh token in a second cookie), a CSRF token derived
+from the session, one-shot flash messages, HTML rendering and HTML error pages."""
 
 import hashlib
 import hmac
@@ -22,12 +23,15 @@ from sellerflow.config import Settings
 from sellerflow.errors import DomainError, Forbidden, NotFound, Unauthorized
 from sellerflow.principal import Principal
 from sellerflow.security import issue_token, read_token
+from sellerflow.services import auth
+from sellerflow.services.auth import StaffTokens
 from sellerflow.templating import environment
 from sellerflow.vocabulary import Role
 
 log = logging.getLogger("sellerflow.pages")
 
 SESSION_COOKIE = "sellerflow_session"
+REFRESH_COOKIE = "sellerflow_refresh"
 FLASH_COOKIE = "sellerflow_flash"
 VISITOR_MINUTES = 60 * 12
 
@@ -48,6 +52,10 @@ class PageSession:
     principal: Principal | None
     max_age: int
     is_new: bool = False
+    # A staff member's refresh token (its own cookie): the session's identity, to which the
+    # CSRF token is bound, while the access token in SESSION_COOKIE is renewed every few minutes.
+    refresh: str | None = None
+    refresh_max_age: int = 0
 
     @property
     def staff(self) -> Principal:
@@ -76,9 +84,26 @@ def signed_in(settings: Settings, token: str, principal: Principal, minutes: int
     return _session_from(settings.sellerflow_secret_key, token, principal, minutes)
 
 
+def staff_signed_in(settings: Settings, tokens: StaffTokens) -> PageSession:
+    """A staff member's session after login: the access token and the refresh token, each in
+    its cookie; the CSRF token is bound to the refresh token, so a form outlives a renewal."""
+    secret = settings.sellerflow_secret_key
+    return PageSession(
+        tokens.access_token,
+        csrf_for(secret, tokens.refresh_token),
+        tokens.principal,
+        tokens.expires_in,
+        is_new=True,
+        refresh=tokens.refresh_token,
+        refresh_max_age=settings.sellerflow_token_minutes * 60,
+    )
+
+
 def page_session(request: Request, state: StateDep, session: SessionDep) -> PageSession:
-    """The visitor's session from the cookie; a fresh anonymous one when it is absent or stale."""
+    """The visitor's session from the cookie; a staff member's access token renewed with the
+    refresh cookie when it expired; a fresh anonymous one when both are absent or stale."""
     token = request.cookies.get(SESSION_COOKIE)
+    refresh = request.cookies.get(REFRESH_COOKIE)
     secret = state.settings.sellerflow_secret_key
     if token:
         try:
@@ -86,9 +111,20 @@ def page_session(request: Request, state: StateDep, session: SessionDep) -> Page
             principal = None
             if claims.get("kind") in ("staff", "applicant", "seller"):
                 principal = principal_from_token(state, session, token)
-            return PageSession(token, csrf_for(secret, token), principal, max_age=0)
+            kept = refresh if claims.get("kind") == "staff" else None
+            csrf = csrf_for(secret, kept or token)
+            return PageSession(token, csrf, principal, max_age=0, refresh=kept)
         except Unauthorized:
             pass
+    if refresh:
+        try:
+            tokens = auth.refresh(session, state.settings, refresh)
+        except Unauthorized:
+            pass
+        else:
+            renewed = staff_signed_in(state.settings, tokens)
+            renewed.refresh_max_age = 0  # the refresh cookie keeps its own end
+            return renewed
     return new_visitor(state.settings)
 
 
@@ -127,11 +163,24 @@ def text(form: FormData, name: str) -> str:
 
 
 def _write_session(response: Response, page: PageSession, secure: bool) -> None:
-    if page.is_new:
+    if not page.is_new:
+        return
+    response.set_cookie(
+        SESSION_COOKIE,
+        page.token,
+        max_age=page.max_age,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+    )
+    if page.refresh is None:
+        # Signed out, or another sign-in in this browser: no staff session goes on.
+        response.delete_cookie(REFRESH_COOKIE)
+    elif page.refresh_max_age:
         response.set_cookie(
-            SESSION_COOKIE,
-            page.token,
-            max_age=page.max_age,
+            REFRESH_COOKIE,
+            page.refresh,
+            max_age=page.refresh_max_age,
             httponly=True,
             samesite="lax",
             secure=secure,

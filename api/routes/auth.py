@@ -13,6 +13,7 @@ from api.schemas import (
     ActivationBody,
     ActivationRequest,
     ActivationRequested,
+    RefreshBody,
     TokenResponse,
 )
 from sellerflow.errors import Forbidden
@@ -29,11 +30,32 @@ def login(
     state: StateDep,
 ) -> TokenResponse:
     """A staff member signs in with the username, a seller with the account's e-mail address
-    (staff usernames never hold an `@`)."""
+    (staff usernames never hold an `@`). Staff get a short-lived access token and a refresh
+    token (`POST /v1/auth/refresh`); a seller's token lasts the session."""
     address = client_address(request)
-    sign_in = seller_accounts.sign_in if "@" in form.username else auth.sign_in
-    token = sign_in(session, state.settings, form.username, form.password, address)
-    return TokenResponse(access_token=token)
+    if "@" in form.username:
+        token = seller_accounts.sign_in(
+            session, state.settings, form.username, form.password, address
+        )
+        return TokenResponse(access_token=token)
+    tokens = auth.sign_in(session, state.settings, form.username, form.password, address)
+    return TokenResponse(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
+
+
+@router.post("/refresh", responses=errors(401, 422))
+def refresh(body: RefreshBody, session: SessionDep, state: StateDep) -> TokenResponse:
+    """A new staff access token for the refresh token of a sign-in; 401 once it expired or its
+    user signed out, was disabled or got new roles (sign in again)."""
+    tokens = auth.refresh(session, state.settings, body.refresh_token)
+    return TokenResponse(
+        access_token=tokens.access_token,
+        refresh_token=tokens.refresh_token,
+        expires_in=tokens.expires_in,
+    )
 
 
 @router.post("/logout", status_code=204, responses=errors(401, 403))

@@ -1,5 +1,8 @@
-"""Staff sign-in, who a staff token names, and signing out (staff and sellers)."""
+"""Staff sign-in (a short-lived access token and a refresh token), who a staff token names,
+and signing out (staff and sellers)."""
 
+import secrets
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -10,7 +13,7 @@ from sellerflow.db import table_of
 from sellerflow.errors import Unauthorized
 from sellerflow.models import StaffUser, role_list
 from sellerflow.principal import Principal
-from sellerflow.security import dummy_hash, issue_token, verify_password
+from sellerflow.security import dummy_hash, issue_token, read_token, verify_password
 from sellerflow.services import seller_accounts
 from sellerflow.services.login_throttle import throttled_sign_in
 
@@ -34,6 +37,22 @@ class StaffColumns(Protocol):
     email: str | None
     disabled: bool
     token_version: int
+
+
+# A staff refresh token: never accepted as a bearer token (`api.deps._check_staff_kind`), only by
+# `refresh`; it lasts the session (`sellerflow_token_minutes`) and dies with the token version.
+REFRESH_KIND = "staff_refresh"
+
+
+@dataclass(frozen=True)
+class StaffTokens:
+    """A short-lived access token, the refresh token that gives the next, the access token's
+    life in seconds, and whom they name."""
+
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    principal: Principal
 
 
 def staff_principal(user: StaffColumns | None, claims: dict[str, Any]) -> Principal:
@@ -76,9 +95,9 @@ def sign_out_caller(session: Session, caller: Principal) -> bool:
 
 def sign_in(
     session: Session, settings: Settings, username: str, password: str, address: str | None
-) -> str:
-    """A staff bearer token for the right password; the same answer for every failure, and 429
-    for a username or client `address` out of attempts (`login_throttle`)."""
+) -> StaffTokens:
+    """A staff member's tokens for the right password; the same answer for every failure, and
+    429 for a username or client `address` out of attempts (`login_throttle`)."""
 
     def check() -> sa.Row[Any] | None:
         user = session.execute(
@@ -91,11 +110,40 @@ def sign_in(
 
     secret = settings.sellerflow_secret_key
     user = throttled_sign_in(session, secret, username, address, check)
-    return issue_token(
+    refresh_token = issue_token(
+        secret,
+        user.username,
+        kind=REFRESH_KIND,
+        minutes=settings.sellerflow_token_minutes,
+        ver=user.token_version,
+        jti=secrets.token_hex(16),
+    )
+    return _tokens(settings, user, refresh_token)
+
+
+def refresh(session: Session, settings: Settings, refresh_token: str) -> StaffTokens:
+    """A new access token for a refresh token: 401 when it expired, is not a refresh token, or
+    its user was disabled or signed out since (the token version, as for access tokens)."""
+    claims = read_token(settings.sellerflow_secret_key, refresh_token)
+    if claims.get("kind") != REFRESH_KIND:
+        raise Unauthorized("not a refresh token")
+    user: StaffColumns | None = session.execute(
+        STAFF_MEMBER, {"username": claims.get("sub")}
+    ).first()
+    staff_principal(user, claims)
+    assert user is not None  # staff_principal refuses a missing user
+    return _tokens(settings, user, refresh_token)
+
+
+def _tokens(settings: Settings, user: StaffColumns, refresh_token: str) -> StaffTokens:
+    minutes = settings.sellerflow_staff_token_minutes
+    access_token = issue_token(
         settings.sellerflow_secret_key,
         user.username,
         kind="staff",
-        minutes=settings.sellerflow_token_minutes,
+        minutes=minutes,
         roles=role_list(user.roles),
         ver=user.token_version,
     )
+    principal = staff_principal(user, {"ver": user.token_version})
+    return StaffTokens(access_token, refresh_token, minutes * 60, principal)

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from sellerflow.models import Appeal, AppealEvidence, EvaluationRun, OffboardingRequest, Task
 from sellerflow.security import issue_token
+from sellerflow.services.auth import REFRESH_KIND
 from sellerflow.services.integrations import create_key
 from sellerflow.services.seller_accounts import new_link, remember_link, token_in
 from tests.conftest import Stack
@@ -82,6 +83,8 @@ DECLARE = {
 
 CONFIRMATION = {"token": "the application's confirmation token"}
 ACTIVATION = {"token": "a seller account's activation token", "password": DEV_PASSWORD * 2}
+# A staff refresh token is the body's credential, whoever sends it (the world's is put in).
+REFRESH = {"refresh_token": "a staff member's refresh token"}
 
 RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/healthz"): Rule(EVERYONE),
@@ -93,6 +96,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/redoc"): Rule(EVERYONE),
     ("POST", "/v1/auth/token"): Rule(EVERYONE, form={"username": "lab1", "password": DEV_PASSWORD}),
     ("POST", "/v1/auth/logout"): Rule(frozenset({*ALL_STAFF, *SELLERS}), revokes=True),
+    ("POST", "/v1/auth/refresh"): Rule(EVERYONE, json=REFRESH),
     # The mailed link is the credential, whoever sends it; the first call uses it, the others
     # get 410 (the world's link is put in).
     ("POST", "/v1/auth/activate"): Rule(EVERYONE, json=ACTIVATION),
@@ -330,6 +334,10 @@ async def test_every_route_answers_each_caller_as_the_table_says(stack: Stack) -
             rule = replace(rule, json={"token": world.params["confirmation_token"]})
         if rule.json is ACTIVATION:
             rule = replace(rule, json={**ACTIVATION, "token": world.params["activation_token"]})
+        if rule.json is REFRESH:
+            secret = stack.settings.sellerflow_secret_key
+            refresh = issue_token(secret, "lab1", kind=REFRESH_KIND, minutes=5, ver=0)
+            rule = replace(rule, json={"refresh_token": refresh})
         path = template.format(**world.params)
         # Refusals first: the allowed calls may change state (a claim, a withdrawal).
         callers = sorted(world.callers, key=lambda c: c in rule.allowed)
