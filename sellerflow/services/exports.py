@@ -12,21 +12,27 @@ from sqlmodel import Session, SQLModel, col, or_, select
 from sellerflow.errors import NotFound
 from sellerflow.models import (
     Appeal,
+    AppealEvidence,
     Application,
     AuditLog,
     Document,
     Notification,
+    OffboardingRequest,
     OrderEvent,
     ScorecardRow,
     Seller,
+    SellerAccount,
     SellerAction,
+    SellerDay,
+    SellerNotice,
     Signature,
     StageChange,
     Task,
 )
 
-# What never leaves: the key a file is stored under, and the hashes chaining the audit log.
-WITHHELD = {"object_key", "prev_hash", "entry_hash"}
+# What never leaves: the key a file is stored under, the hashes chaining the audit log, and the
+# seller account's credentials (its password's hash, its activation link's nonce).
+WITHHELD = {"object_key", "prev_hash", "entry_hash", "password_hash", "link_nonce"}
 
 Records = list[dict[str, Any]]
 # The records of each kind (application, documents, ..., seller, order_events).
@@ -62,7 +68,18 @@ def export_application(session: Session, application_id: uuid.UUID) -> Export:
             "seller_actions": _rows(
                 session, SellerAction, col(SellerAction.seller_id) == seller.id
             ),
+            "seller_account": _rows(
+                session, SellerAccount, col(SellerAccount.seller_id) == seller.id
+            ),
+            "notices": _rows(session, SellerNotice, col(SellerNotice.seller_id) == seller.id),
             "appeals": _rows(session, Appeal, col(Appeal.seller_id) == seller.id),
+            "appeal_evidence": _rows(
+                session, AppealEvidence, col(AppealEvidence.seller_id) == seller.id
+            ),
+            "offboarding_requests": _rows(
+                session, OffboardingRequest, col(OffboardingRequest.seller_id) == seller.id
+            ),
+            "kpi_history": _rows(session, SellerDay, col(SellerDay.seller_id) == seller.id),
             "scorecard": _rows(session, ScorecardRow, col(ScorecardRow.seller_id) == seller.id),
             "order_events": _rows(session, OrderEvent, col(OrderEvent.seller_id) == seller.id),
             "seller_tasks": list(

@@ -22,6 +22,13 @@ async def test_ops_export_every_record_of_an_applicant_and_its_seller(stack: Sta
     assert application["contact_email"] == APPLICATION["contact_email"]
     [seller] = export["seller"]
     assert seller["id"] == seller_id
+    # The seller's own account, without its credentials, and the seller's later records.
+    [account] = export["seller_account"]
+    assert account["email"] == APPLICATION["contact_email"]
+    assert "password_hash" not in account
+    assert "link_nonce" not in account
+    for kind in ("notices", "appeals", "appeal_evidence", "offboarding_requests", "kpi_history"):
+        assert kind in export
     stages = [c["stage"] for c in export["stage_changes"]]
     assert {"draft", "submitted", "onboarding_review", "ssm_signoff", "approved"} <= set(stages)
     kinds = {d["kind"] for d in export["documents"]}
