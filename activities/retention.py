@@ -1,8 +1,9 @@
 """Retention, run daily by a Temporal Schedule (`workflows.retention`): the personal data and
-files of applications that ended without a seller are erased once the policy's period has
-passed (`sellerflow.services.retention`), and the files uploaded after their check, which
-nobody reads, are removed. Each erasure is its own transaction and repeatable: an attempt cut
-short is finished by the next."""
+files of applications that ended without a seller (and of departed sellers whose erasure was
+asked) are erased once due (`sellerflow.services.retention`), and the files uploaded after their
+check, which nobody reads, are removed. Each erasure is its own transaction and repeatable: an
+attempt cut short is finished by the next; the bucket is walked a listing page at a time, with a
+heartbeat per page, so a large bucket costs time, not memory."""
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -20,19 +21,33 @@ class RetentionActivities:
 
     @activity.defn
     def erase_due(self, inp: RetentionInput) -> RetentionResult:
-        erased = deleted = 0
+        activity.heartbeat("erasing")
+        erased = deleted = failed = removed = 0
         with Session(self.engine) as session:
             for item in due_for_erasure(session, self.policy, inp.at, inp.limit):
-                deleted += erase(session, self.store, item, inp.at)
-                erased += 1
-                activity.heartbeat(erased)
-            strays = stray_uploads(session, self.store.keys_under("applications/"))
-        for key in strays:
-            self.store.delete(key)
-        if erased or strays:
+                try:
+                    deleted += erase(session, self.store, item, inp.at)
+                    erased += 1
+                except Exception:  # one bad erasure must not hold back the others
+                    session.rollback()
+                    failed += 1
+                    activity.logger.exception(
+                        "erasure failed", extra={"application_id": str(item.application_id)}
+                    )
+                activity.heartbeat(f"erased {erased}")
+            for page in self.store.pages_under("applications/"):
+                strays = stray_uploads(session, page)
+                self.store.delete_many(strays)
+                removed += len(strays)
+                activity.heartbeat(f"stray uploads removed {removed}")
+        if erased or failed or removed:
             activity.logger.info(
-                "retention", extra={"erased": erased, "stray_uploads_removed": len(strays)}
+                "retention",
+                extra={"erased": erased, "failed": failed, "stray_uploads_removed": removed},
             )
         return RetentionResult(
-            erased=erased, objects_deleted=deleted, stray_uploads_removed=len(strays)
+            erased=erased,
+            failed=failed,
+            objects_deleted=deleted,
+            stray_uploads_removed=removed,
         )

@@ -304,6 +304,8 @@ class RetentionInput(Payload):
 
 class RetentionResult(Payload):
     erased: int
+    # Erasures that raised (logged; the next run tries them again).
+    failed: int = 0
     objects_deleted: int
     stray_uploads_removed: int
 

@@ -184,12 +184,24 @@ class ObjectStore:
 
     def keys_under(self, prefix: str) -> list[str]:
         """Every key that starts with `prefix`."""
-        keys: list[str] = []
+        return [key for page in self.pages_under(prefix) for key in page]
+
+    def pages_under(self, prefix: str) -> Iterator[list[str]]:
+        """The keys that start with `prefix`, a listing page (up to 1,000) at a time."""
         with _outage_as_unavailable():
             pages = self.client.get_paginator("list_objects_v2")
             for page in pages.paginate(Bucket=self.bucket, Prefix=prefix):
-                keys += [item["Key"] for item in page.get("Contents", [])]
-        return keys
+                yield [item["Key"] for item in page.get("Contents", [])]
+
+    def delete_many(self, keys: list[str]) -> None:
+        """Delete up to 1,000 keys in one request."""
+        if not keys:
+            return
+        with _outage_as_unavailable():
+            self.client.delete_objects(
+                Bucket=self.bucket,
+                Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True},
+            )
 
     def copy(self, source: str, target: str) -> bool:
         """Copy an object to another key; False if there is no object at `source`."""

@@ -83,33 +83,32 @@ def due_for_erasure(
 
 
 # The key a presigned form uploads to: a document's or an appeal evidence file's, before its
-# check copies it to `<key>.checked`.
+# check copies it to `<key>.checked` (`storage.check_upload`).
 _UPLOAD_KEY = re.compile(r"^applications/[0-9a-f-]{36}/(documents|appeals)/([0-9a-f-]{36})$")
 
 
 def stray_uploads(session: Session, keys: list[str]) -> list[str]:
-    """The upload keys among `keys` that hold a file nobody will check: the form stays valid
-    for minutes after the check, and what it uploads after the check (or for a row that no
-    longer exists) is never read. A file still awaiting its check is not stray."""
+    """The upload keys among `keys` that hold a file nobody will read: the form stays valid for
+    minutes after the check moved the file to `<key>.checked`, and what it uploads then is
+    never checked. A key is stray when its row no longer exists, or when the row's file is
+    stored elsewhere now; a file awaiting its check (or checked before `.checked` keys existed)
+    is under its row's `object_key`, and stays."""
     by_table: dict[str, dict[uuid.UUID, str]] = {"documents": {}, "appeals": {}}
     for key in keys:
         if (found := _UPLOAD_KEY.match(key)) is not None:
             by_table[found[1]][uuid.UUID(found[2])] = key
-    waiting: set[uuid.UUID] = set()
+    stray: list[str] = []
     for model, ids in ((Document, by_table["documents"]), (AppealEvidence, by_table["appeals"])):
         listed = list(ids)
         for start in range(0, len(listed), 500):
             chunk = listed[start : start + 500]
-            waiting |= set(
+            stored = dict(
                 session.exec(
-                    select(model.id).where(
-                        col(model.id).in_(chunk), model.status == "awaiting_upload"
-                    )
+                    select(model.id, model.object_key).where(col(model.id).in_(chunk))
                 ).all()
             )
-    return sorted(
-        key for ids in by_table.values() for row_id, key in ids.items() if row_id not in waiting
-    )
+            stray += [ids[i] for i in chunk if stored.get(i) != ids[i]]
+    return sorted(stray)
 
 
 def _erasable(session: Session, app: Application) -> Erasable:
@@ -210,7 +209,7 @@ def _erase_seller(session: Session, seller_id: uuid.UUID) -> dict[str, str | Non
         select(AppealEvidence).where(AppealEvidence.seller_id == seller_id)
     ):
         hashes[f"evidence.{evidence.id}.filename"] = _digest(evidence.filename)
-        evidence.filename = ""
+        evidence.filename, evidence.status = "", "erased"  # its file went with the prefix
         session.add(evidence)
     session.execute(
         sa.update(Notification)
@@ -242,5 +241,9 @@ def request_seller_erasure(
             at=now,
         )
         session.add(seller)
-        session.commit()
+        try:
+            session.commit()
+        except sa.exc.IntegrityError:  # asked at the same moment by someone else: theirs stands
+            session.rollback()
+            session.refresh(seller)
     return seller

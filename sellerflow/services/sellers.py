@@ -35,6 +35,7 @@ from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.policy.seller_state import task_id_for
 from sellerflow.principal import Principal
 from sellerflow.services import evidence
+from sellerflow.tables import OFFBOARDING_REQUESTS
 from sellerflow.vocabulary import (
     Decision,
     SellerActionKind,
@@ -520,12 +521,46 @@ def _pending(session: Session, seller: Seller, request_id: uuid.UUID) -> Offboar
     return asked
 
 
-def _close(session: Session, asked: OffboardingRequest, staff: Principal, outcome: str) -> None:
-    # Who confirmed first stays who decided, whoever sends the confirmation again.
-    asked.outcome, asked.decided_at = outcome, utcnow()
-    asked.decided_by = asked.decided_by or staff.subject
-    session.add(asked)
+def _close(
+    session: Session,
+    asked: OffboardingRequest,
+    staff: Principal,
+    outcome: str,
+    *,
+    unsent_only: bool = False,
+) -> bool:
+    """Record the request's outcome, unless another was recorded meanwhile (or, `unsent_only`,
+    a confirmation was sent meanwhile): one conditional statement, so of two ops members
+    deciding at once one wins and the other is told. Who confirmed first stays who decided."""
+    table = OFFBOARDING_REQUESTS
+    closing = sa.update(table).where(table.c.id == asked.id, table.c.outcome.is_(None))
+    if unsent_only:
+        closing = closing.where(table.c.decided_by.is_(None))
+    done = session.connection().execute(
+        closing.values(
+            outcome=outcome,
+            decided_at=utcnow(),
+            decided_by=sa.func.coalesce(table.c.decided_by, staff.subject),
+        )
+    )
     session.commit()
+    session.refresh(asked)
+    return done.rowcount == 1
+
+
+def _send_confirmation(session: Session, asked: OffboardingRequest, staff: Principal) -> None:
+    """Record who confirms before the offboarding is sent (once: a confirmation sent again keeps
+    the first confirmer); 409 when the request was closed meanwhile."""
+    table = OFFBOARDING_REQUESTS
+    session.connection().execute(
+        sa.update(table)
+        .where(table.c.id == asked.id, table.c.outcome.is_(None), table.c.decided_by.is_(None))
+        .values(decided_by=staff.subject)
+    )
+    session.commit()
+    session.refresh(asked)
+    if asked.outcome is not None:
+        raise Conflict(f"this offboarding request is {asked.outcome} already")
 
 
 async def confirm_offboarding(
@@ -540,10 +575,7 @@ async def confirm_offboarding(
     asked = _pending(session, seller, request_id)
     if asked.requested_by == staff.subject:
         raise Conflict("four eyes: another ops member confirms the offboarding you asked for")
-    if asked.decided_by is None:
-        asked.decided_by = staff.subject
-        session.add(asked)
-        session.commit()
+    _send_confirmation(session, asked, staff)
     try:
         status = await manual_action(
             temporal,
@@ -568,9 +600,11 @@ def cancel_offboarding(
 ) -> None:
     """Anyone of ops cancels a request until its confirmation was sent to the workflow."""
     asked = _pending(session, seller, request_id)
-    if asked.decided_by is not None:
-        raise Conflict(
-            f"{asked.decided_by} confirmed this offboarding and it was sent to the seller's "
-            "workflow: confirm it again to learn the answer"
-        )
-    _close(session, asked, staff, "cancelled")
+    if asked.decided_by is None and _close(session, asked, staff, "cancelled", unsent_only=True):
+        return
+    if asked.outcome is not None:
+        raise Conflict(f"this offboarding request is {asked.outcome} already")
+    raise Conflict(
+        f"{asked.decided_by} confirmed this offboarding and it was sent to the seller's "
+        "workflow: confirm it again to learn the answer"
+    )

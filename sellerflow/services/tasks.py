@@ -31,7 +31,7 @@ from sellerflow.tables import (
     SELLER_NOTICES,
     TASKS,
 )
-from sellerflow.vocabulary import TASK_ROLES, Decision, Role, TaskKind, TaskStatus
+from sellerflow.vocabulary import TASK_ROLES, Decision, NoticeDecision, Role, TaskKind, TaskStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.seller import SellerWorkflow
@@ -151,8 +151,9 @@ _TASK_WITH_CONTACT = TASKS.outerjoin(APPLICATIONS, APPLICATIONS.c.id == TASKS.c.
 # times are the seller workflow's clock, and the workflow stores the notice (apply_status,
 # notify) before it opens the review (open_task) of an appeal filed after it, so the row is
 # there whenever the task is.
-_NOTICE_ACTOR = (
-    sa.select(SELLER_NOTICES.c.actor)
+# The seller's newest appealable notice issued before the review opened.
+_NEWEST_NOTICE = (
+    sa.select(SELLER_NOTICES.c.id)
     .where(
         SELLER_NOTICES.c.seller_id == TASKS.c.seller_id,
         SELLER_NOTICES.c.decision.in_([d.value for d in APPEALABLE_NOTICES]),
@@ -160,6 +161,12 @@ _NOTICE_ACTOR = (
     )
     .order_by(SELLER_NOTICES.c.issued_at.desc())
     .limit(1)
+    .correlate(TASKS)
+    .scalar_subquery()
+)
+_NOTICE_ACTOR = (
+    sa.select(SELLER_NOTICES.c.actor)
+    .where(SELLER_NOTICES.c.id == _NEWEST_NOTICE)
     .correlate(TASKS)
     .scalar_subquery()
 )
@@ -175,16 +182,27 @@ _ACTION_ACTOR = (
     .scalar_subquery()
 )
 RESTRICTED_BY = sa.func.coalesce(_NOTICE_ACTOR, _ACTION_ACTOR).label("restricted_by")
-# An offboarding the notice's author asked for was decided by two people: the one who
-# confirmed it (the newest such confirmation before the review opened) decided it too.
+# An offboarding notice given on another ops member's confirmation was decided by two people:
+# the confirmation of the newest request its author asked for before the notice, sent to the
+# workflow (`decided_by` set) and not cancelled or refused, names the second.
+_NOTICE = SELLER_NOTICES.alias("appealed_notice")
 CONFIRMED_BY = (
     sa.select(OFFBOARDING_REQUESTS.c.decided_by)
-    .where(
-        OFFBOARDING_REQUESTS.c.seller_id == TASKS.c.seller_id,
-        OFFBOARDING_REQUESTS.c.outcome == "confirmed",
-        OFFBOARDING_REQUESTS.c.requested_by == _NOTICE_ACTOR,
+    .select_from(
+        OFFBOARDING_REQUESTS.join(_NOTICE, _NOTICE.c.seller_id == OFFBOARDING_REQUESTS.c.seller_id)
     )
-    .order_by(OFFBOARDING_REQUESTS.c.decided_at.desc())
+    .where(
+        _NOTICE.c.id == _NEWEST_NOTICE,
+        _NOTICE.c.decision == NoticeDecision.offboard_notice.value,
+        OFFBOARDING_REQUESTS.c.requested_by == _NOTICE.c.actor,
+        OFFBOARDING_REQUESTS.c.requested_at <= _NOTICE.c.issued_at,
+        OFFBOARDING_REQUESTS.c.decided_by.is_not(None),
+        sa.or_(
+            OFFBOARDING_REQUESTS.c.outcome.is_(None),
+            OFFBOARDING_REQUESTS.c.outcome == "confirmed",
+        ),
+    )
+    .order_by(OFFBOARDING_REQUESTS.c.requested_at.desc())
     .limit(1)
     .correlate(TASKS)
     .scalar_subquery()

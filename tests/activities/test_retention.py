@@ -3,17 +3,22 @@ past their retention period and removes stray uploads (a file sent to a form's k
 check, which nobody reads); a file still awaiting its check stays."""
 
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlmodel import Session
+from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 from activities.retention import RetentionActivities
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, session_scope, upgrade_schema
 from sellerflow.models import AppealEvidence, Application, Document
+from sellerflow.payloads import RetentionInput
 from sellerflow.policy.model import Policy
+from sellerflow.services.documents import file_check_pending
 from sellerflow.services.retention import stray_uploads
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
@@ -124,4 +129,73 @@ async def test_the_daily_schedule_erases_and_removes_stray_uploads(
         key.endswith(".checked") or "/agreements/" in key
         for key in store.keys_under(f"applications/{kept.id}/")
     )
+    engine.dispose()
+
+
+def test_a_file_still_its_documents_own_is_never_stray(
+    tmp_path: Path, s3_endpoint: str, temporal_address: str, policy: Policy
+) -> None:
+    """A document completed while S3 was down (its file not yet checked, still at the upload
+    key), and one checked before `.checked` keys existed: the upload key is the file itself.
+    (Found by review: the first rule took every completed document's upload key.)"""
+    settings = settings_for(tmp_path, s3_endpoint, temporal_address)
+    engine = make_engine(settings.database_url)
+    app = application_row(policy.version)
+
+    def document(**fields: object) -> Document:
+        doc = Document(
+            application_id=app.id,
+            kind="proof_of_address",
+            filename="a.pdf",
+            content_type="application/pdf",
+            declared_size=10,
+            object_key="",
+            **fields,
+        )
+        doc.object_key = f"applications/{app.id}/documents/{doc.id}"
+        return doc
+
+    pending = document(status="uploaded")
+    legacy = document(status="uploaded", sha256="0" * 64, stored_size=10)
+    with session_scope(engine) as session:
+        session.add(app)
+        session.flush()
+        session.add_all([pending, legacy])
+    assert file_check_pending(pending)
+    with Session(engine) as session:
+        assert stray_uploads(session, [pending.object_key, legacy.object_key]) == []
+    engine.dispose()
+
+
+class ManyStrays:
+    """A bucket of `n` upload keys of rows that no longer exist, listed a page at a time."""
+
+    def __init__(self, n: int) -> None:
+        self.keys = [f"applications/{uuid.uuid4()}/documents/{uuid.uuid4()}" for _ in range(n)]
+        self.deleted: list[int] = []
+
+    def pages_under(self, prefix: str) -> Iterator[list[str]]:
+        for start in range(0, len(self.keys), 1000):
+            yield self.keys[start : start + 1000]
+
+    def delete_many(self, keys: list[str]) -> None:
+        self.deleted.append(len(keys))
+
+
+def test_the_bucket_is_walked_a_page_at_a_time_with_a_heartbeat_each(
+    tmp_path: Path, s3_endpoint: str, temporal_address: str, policy: Policy
+) -> None:
+    """Deletes go 1,000 keys a request, and the activity heartbeats between pages (its
+    heartbeat timeout is 2 minutes; a bucket of a million keys takes longer than that)."""
+    settings = settings_for(tmp_path, s3_endpoint, temporal_address)
+    engine = make_engine(settings.database_url)
+    store = ManyStrays(5000)
+    beats: list[object] = []
+    env = ActivityEnvironment()
+    env.on_heartbeat = lambda *details: beats.append(details)
+    retention = RetentionActivities(engine, policy, store)  # type: ignore[arg-type]
+    result = env.run(retention.erase_due, RetentionInput(at=datetime.now(UTC)))
+    assert result.stray_uploads_removed == 5000
+    assert store.deleted == [1000] * 5
+    assert len(beats) >= 6  # one at the start, one per page
     engine.dispose()

@@ -196,3 +196,45 @@ TestOffboardingRequests.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+
+
+def test_a_cancel_that_read_before_the_confirmation_loses(monkeypatch: Any) -> None:
+    """Interleaved: a cancel reads the request (not yet confirmed), another ops member confirms
+    it and the workflow applies it, then the cancel writes. The write is conditional: it
+    changes nothing and the request stays confirmed. (Found by review: the check and the write
+    were two steps, and the cancel overwrote the confirmation.)"""
+    with Session(ENGINE) as session:
+        session.exec(delete(OffboardingRequest))  # type: ignore[call-overload]
+        seller = seller_row(uuid.uuid4())
+        session.add(seller)
+        session.commit()
+        seller_id = seller.id
+        asked = sellers.request_offboarding(session, ops("ops1"), seller, "copied listings", "k")
+        request_id = asked.id
+    workflow = FakeWorkflow()
+    monkeypatch.setattr(sellers, "manual_action", workflow.manual_action)
+    with Session(ENGINE) as cancelling:
+        read = sellers._pending(cancelling, seller_of(cancelling, seller_id), request_id)
+        assert read.decided_by is None  # the cancel's check passes
+        with Session(ENGINE) as confirming:
+            asyncio.run(
+                sellers.confirm_offboarding(
+                    confirming,
+                    object(),  # type: ignore[arg-type]
+                    ops("ops2"),
+                    seller_of(confirming, seller_id),
+                    request_id,
+                )
+            )
+        assert not sellers._close(cancelling, read, ops("ops3"), "cancelled", unsent_only=True)
+    with Session(ENGINE) as session:
+        stored = session.get(OffboardingRequest, request_id)
+        assert stored is not None
+        assert (stored.outcome, stored.decided_by) == ("confirmed", "ops2")
+    assert len(workflow.applied) == 1
+
+
+def seller_of(session: Session, seller_id: uuid.UUID) -> Seller:
+    found = session.get(Seller, seller_id)
+    assert found is not None
+    return found
