@@ -7,13 +7,15 @@ other than the one who limited. Every page on the way is a screenshot.
     .venv/bin/python -m tests.walkthrough [--url http://127.0.0.1:8000] [--out .data/walkthrough]
 
 Not part of the suite (it waits for the demo policy's real two-minute trial); the suite's
-browser tests cover each page on their own servers.
+browser tests cover each page on their own servers. The demo's appeal window is a minute: the
+appeal is filed seconds after the limit, on a machine that is not too loaded.
 """
 
 import argparse
 import asyncio
 import re
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -28,7 +30,9 @@ from tests.pages.conftest import CHROMIUM, CHROMIUM_ARGS, DESKTOP
 from tests.pages.test_applicant_pages import sign_agreement, upload_document
 
 PASSWORD = "a long seller password"
-LEGAL_NAME = "Walkthrough Refurb GmbH"
+# Its own names on every run, so it runs again on the same `.data`.
+RUN = uuid.uuid4().hex[:6]
+LEGAL_NAME = f"Walkthrough {RUN} Refurb GmbH"
 
 
 class Shots:
@@ -83,7 +87,7 @@ async def mailed_link(ops: Page, template: str, path: str) -> str:
     return found[0]
 
 
-APPLICANT_EMAIL = "walkthrough@refurb.example"
+APPLICANT_EMAIL = f"walkthrough-{RUN}@refurb.example"
 
 
 async def open_task(page: Page, kind: str, shots: Shots, name: str) -> None:
