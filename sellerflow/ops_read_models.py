@@ -261,6 +261,11 @@ def drop_triggers(conn: sa.Connection) -> None:
 
 def rebuild(conn: sa.Connection) -> None:
     """Fill the read models from the records, set-based, and keep them from now on."""
+    if conn.dialect.name == "postgresql":
+        # No write between the fill's snapshot and the triggers' creation may be missed; SQLite
+        # serialises writers anyway.
+        records = ", ".join(table for table, *_ in COUNTERS if table != "stage_duration")
+        conn.exec_driver_sql(f"LOCK TABLE stage_change, {records} IN SHARE ROW EXCLUSIVE MODE")
     drop_triggers(conn)
     for table in TABLES:
         conn.exec_driver_sql(f"DELETE FROM {table}")
