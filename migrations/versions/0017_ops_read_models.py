@@ -4,7 +4,8 @@
 (durations per stage and bucket), `stage_reach` (applications per stage entered),
 `application_stage_count` and `seller_status_count`: filled from the records already written,
 set-based (the durations by one INSERT ... SELECT with LEAD), and from then on kept by triggers
-in the writing transaction (sellerflow.ops_read_models).
+in the writing transaction (sellerflow.ops_read_models); and two indexes on `task` for the
+figures read from it.
 """
 
 import sqlalchemy as sa
@@ -21,6 +22,12 @@ down_revision: str | None = "0016"
 COUNTERS = [
     ("application_stage_count", "stage", 32, "applications"),
     ("seller_status_count", "status", 16, "sellers"),
+]
+# The ops figures' other reads from an index alone (at 300,000 tasks: 64 ms to 2 ms for the
+# throughput, 9 ms to 3 ms for the open tasks).
+INDEXES = [
+    ("ix_task_open_per_role", "task", ["status", "role", "due_at"]),
+    ("ix_task_completed", "task", ["completed_at", "completed_by"]),
 ]
 
 
@@ -64,10 +71,14 @@ def upgrade() -> None:
             sa.Column(counted, sa.Integer(), nullable=False),
             sa.PrimaryKeyConstraint(key),
         )
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
     ops_read_models.rebuild(op.get_bind())
 
 
 def downgrade() -> None:
+    for name, table, _ in reversed(INDEXES):
+        op.drop_index(name, table_name=table)
     ops_read_models.drop_triggers(op.get_bind())
     for name, *_ in reversed(COUNTERS):
         op.drop_table(name)
