@@ -14,7 +14,7 @@ writes and however (an activity, the ORM, `psql`):
 
 `rebuild` fills them all from the records, set-based (migration 0017, the benchmark after a
 bulk load, a repair). The stage order is `Stage` as it is when the triggers are created:
-reordering it needs a migration that calls `create_triggers` again.
+reordering it, or changing the buckets, needs a migration that calls `rebuild` again.
 """
 
 import sqlalchemy as sa

@@ -144,9 +144,9 @@ def _time_in_stage(session: Session) -> dict[str, dict[str, float | None]]:
     Read from the durations the stage changes' triggers keep (sellerflow.ops_read_models):
     the counts per bucket say in which bucket, and where in it, each of the two order
     statistics a percentile interpolates between lies; one index probe fetches each (none in
-    the bucket of zeros). The
-    stages come in the order in which they first appear in the changes read by application.
-    A stage an application is still in does not count (the dashboard shows stages left).
+    the bucket of zeros). The stages come in the order in which they first appear in the
+    changes read by application. A stage an application is still in does not count (the
+    dashboard shows stages left).
     """
     holding: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
     counts: dict[str, int] = {}
@@ -161,17 +161,17 @@ def _time_in_stage(session: Session) -> dict[str, dict[str, float | None]]:
         for rank in _ranks(n)
     }
     microseconds = {key: 0 for key, (bucket, _) in wanted.items() if bucket == ZERO_BUCKET}
-    probes = [
-        {f"stage_{i}": stage, f"rank_{i}": rank, f"bucket_{i}": bucket, f"offset_{i}": offset}
-        for i, ((stage, rank), (bucket, offset)) in enumerate(
-            (key, at) for key, at in wanted.items() if at[0] != ZERO_BUCKET
-        )
-    ]
+    probes = [(key, at) for key, at in wanted.items() if at[0] != ZERO_BUCKET]
+    params: dict[str, object] = {}
+    for i, ((stage, rank), (bucket, offset)) in enumerate(probes):
+        params |= {
+            f"stage_{i}": stage,
+            f"rank_{i}": rank,
+            f"bucket_{i}": bucket,
+            f"offset_{i}": offset,
+        }
     if probes:
-        values = session.execute(
-            _kth_durations(len(probes)), {k: v for p in probes for k, v in p.items()}
-        )
-        for stage, rank, value in values:
+        for stage, rank, value in session.execute(_kth_durations(len(probes)), params):
             microseconds[(stage, int(rank))] = int(value)
     # As timedelta.total_seconds() / 3600: exact microseconds, then two divisions.
     hours: dict[str, dict[int, float]] = defaultdict(dict)
