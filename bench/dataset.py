@@ -253,6 +253,9 @@ def copy_into_postgres(engine: sa.Engine, tables: Tables) -> None:
         conn.autocommit = True
         # What autovacuum does on a live database; the visibility map allows index-only scans.
         conn.execute("VACUUM ANALYZE")
+        # Back in the pool as the engine hands it out, or the next `engine.begin()` would not
+        # open a transaction.
+        conn.autocommit = False
     finally:
         raw.close()
 

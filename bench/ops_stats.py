@@ -4,8 +4,10 @@
 Seeds applications with their stage changes (journeys of varying length, the changes-requested
 loop included, `submitted` and `verifying` entered at the same moment as the workflow enters
 them) and sellers (statuses as `bench.dataset` spreads them, most scored), set-based: `COPY` on
-PostgreSQL, `executemany` in batches of 50,000 on SQLite. Then sends the requests through the
-ASGI app in this process with httpx (no Temporal needed) and prints one JSON line per route.
+PostgreSQL, `executemany` in batches of 50,000 on SQLite, with the triggers that keep the ops
+read models off, then fills those as migration 0017 does (`ops_read_models.rebuild`). Then
+sends the requests through the ASGI app in this process with httpx (no Temporal needed) and
+prints one JSON line per route.
 
     python -m bench.ops_stats --db postgres|sqlite|both [--applications 100000]
         [--stage-changes 1000000] [--sellers 100000] [--requests 200] [--stats-requests 50]
@@ -36,6 +38,7 @@ from bench.dataset import (
 from bench.evaluation import sqlite_database
 from bench.seeding import APPLICATION
 from bench.stack import percentiles_ms, postgres_schema
+from sellerflow import ops_read_models
 from sellerflow.cli.devstack import seed_dev_users
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, upgrade_schema
@@ -59,6 +62,9 @@ APPLICATION_COLUMNS = (
     "updated_at",
 )
 STAGE_CHANGE_COLUMNS = ("id", "application_id", "stage", "entered_at", "idempotency_key")
+# Kept by triggers on the stage changes: off while they are copied in, then filled set-based
+# as migration 0017 fills them (`ops_read_models.rebuild`).
+READ_MODELS = ("stage_duration", "stage_duration_bucket", "stage_reach")
 SCORED_SELLER_COLUMNS = (*SELLER_COLUMNS, "score")
 
 # A journey's stages in the order the workflow enters them; a review asking for changes sends
@@ -167,12 +173,26 @@ def tables(args: argparse.Namespace, suffix: str) -> list[tuple[str, tuple[str, 
     ]
 
 
+# The read models are kept by triggers on the records: off while the records are copied in,
+# then filled set-based as migration 0017 fills them (`ops_read_models.rebuild`).
 def load_postgres(engine: sa.Engine, args: argparse.Namespace) -> None:
+    with engine.begin() as conn:
+        ops_read_models.drop_triggers(conn)
     copy_into_postgres(engine, tables(args, "+00"))
+    with engine.begin() as conn:
+        ops_read_models.rebuild(conn)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for table in ops_read_models.TABLES:
+            conn.exec_driver_sql(f"VACUUM ANALYZE {table}")
 
 
 def load_sqlite(engine: sa.Engine, args: argparse.Namespace) -> None:
+    with engine.begin() as conn:
+        ops_read_models.drop_triggers(conn)
     insert_into_sqlite(engine, tables(args, ""))
+    with engine.begin() as conn:
+        ops_read_models.rebuild(conn)
+        conn.exec_driver_sql("ANALYZE")
 
 
 DATABASES = {

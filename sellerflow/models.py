@@ -155,6 +155,58 @@ class StageChange(SQLModel, table=True):
     idempotency_key: str = Field(unique=True, max_length=200)
 
 
+class StageDuration(SQLModel, table=True):
+    """How long a stage lasted, for each stage change an application has left: kept by triggers
+    on `stage_change` in the writing transaction (migration 0017, sellerflow.ops_read_models)."""
+
+    __tablename__ = "stage_duration"
+    __table_args__ = (
+        # The order statistics of a stage, one bucket at a time.
+        sa.Index("ix_stage_duration_rank", "stage", "bucket", "microseconds"),
+        # Where a stage first appears in the changes read by application (the answer's order).
+        sa.Index("ix_stage_duration_first", "stage", "application_id", "entered_at"),
+    )
+    stage_change_id: uuid.UUID = Field(primary_key=True)
+    application_id: uuid.UUID = Field(index=True)
+    stage: Stage = vocabulary(Stage, 32)
+    entered_at: datetime = ts()
+    microseconds: int = Field(sa_type=sa.BigInteger)
+    bucket: int
+
+
+class StageDurationBucket(SQLModel, table=True):
+    """How many durations of a stage fall in each bucket (`sellerflow.ops_read_models.BUCKETS`)."""
+
+    __tablename__ = "stage_duration_bucket"
+    stage: Stage = vocabulary(Stage, 32, primary_key=True)
+    bucket: int = Field(primary_key=True)
+    durations: int
+
+
+class StageReach(SQLModel, table=True):
+    """How many applications have entered a stage at least once (the funnel)."""
+
+    __tablename__ = "stage_reach"
+    stage: Stage = vocabulary(Stage, 32, primary_key=True)
+    applications: int
+
+
+class ApplicationStageCount(SQLModel, table=True):
+    """How many applications are in each stage (triggers on `application`)."""
+
+    __tablename__ = "application_stage_count"
+    stage: Stage = vocabulary(Stage, 32, primary_key=True)
+    applications: int
+
+
+class SellerStatusCount(SQLModel, table=True):
+    """How many sellers have each status (triggers on `seller`)."""
+
+    __tablename__ = "seller_status_count"
+    status: SellerStatus = vocabulary(SellerStatus, 16, primary_key=True)
+    sellers: int
+
+
 class Document(SQLModel, table=True):
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
@@ -189,6 +241,12 @@ class Signature(SQLModel, table=True):
 
 
 class Task(SQLModel, table=True):
+    # The ops figures' reads (migration 0017): the open tasks per role and how many are late,
+    # and the tasks each person completed lately, each from an index alone.
+    __table_args__ = (
+        sa.Index("ix_task_open_per_role", "status", "role", "due_at"),
+        sa.Index("ix_task_completed", "completed_at", "completed_by"),
+    )
     id: uuid.UUID = Field(primary_key=True)
     kind: TaskKind = vocabulary(TaskKind, 32, index=True)
     workflow_id: str = Field(max_length=100)
