@@ -8,7 +8,7 @@ from alembic import op
 import sellerflow.models
 
 revision: str = "0018"
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 
 
 def upgrade() -> None:

@@ -72,6 +72,12 @@ def test_upgrade_schema_twice_is_a_no_op(database_url: str) -> None:
     engine.dispose()
 
 
+def test_the_migrations_have_one_head(alembic_config: Config) -> None:
+    """Two branches that each added a migration on the same parent leave two heads, and
+    `upgrade head` refuses: the later one must name the other as its parent."""
+    assert len(ScriptDirectory.from_config(alembic_config).get_heads()) == 1
+
+
 def test_models_and_migrations_agree(engine: sa.Engine) -> None:
     assert model_differences(engine) == []
 
