@@ -240,72 +240,60 @@ def build_worker(
     )
 
 
-async def ensure_evaluation_schedule(client: Client, settings: Settings, policy: Policy) -> None:
-    """Create the daily evaluation schedule if it does not exist yet."""
+async def _ensure_schedule(client: Client, schedule_id: str, schedule: Schedule) -> None:
+    """Create a schedule unless it exists (a restarted worker, another worker)."""
     try:
-        await client.create_schedule(
-            EVALUATION_SCHEDULE_ID,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    SellerEvaluationWorkflow.run,
-                    EvaluationInput(policy=policy),
-                    id="seller-evaluation-scheduled",
-                    static_summary="Daily seller evaluation",
-                    task_queue=settings.temporal_task_queue,
-                    execution_timeout=timedelta(hours=6),
-                ),
-                spec=ScheduleSpec(cron_expressions=[policy.evaluation.cron]),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-        log.info("created schedule %s (%s)", EVALUATION_SCHEDULE_ID, policy.evaluation.cron)
+        await client.create_schedule(schedule_id, schedule)
+        log.info("created schedule %s", schedule_id)
     except ScheduleAlreadyRunningError:
         pass
+
+
+async def ensure_evaluation_schedule(client: Client, settings: Settings, policy: Policy) -> None:
+    """The daily evaluation, at the policy's cron."""
+    start = ScheduleActionStartWorkflow(
+        SellerEvaluationWorkflow.run,
+        EvaluationInput(policy=policy),
+        id="seller-evaluation-scheduled",
+        static_summary="Daily seller evaluation",
+        task_queue=settings.temporal_task_queue,
+        execution_timeout=timedelta(hours=6),
+    )
+    spec = ScheduleSpec(cron_expressions=[policy.evaluation.cron])
+    await _ensure_schedule(client, EVALUATION_SCHEDULE_ID, _skipping(start, spec))
 
 
 async def ensure_sweep_schedule(client: Client, settings: Settings) -> None:
-    """Create the sweeper's schedule (lost starts, unsent messages) if it does not exist yet."""
-    try:
-        await client.create_schedule(
-            SWEEP_SCHEDULE_ID,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    SweepWorkflow.run,
-                    id="sweep",
-                    static_summary="Start lost onboardings, deliver unsent messages",
-                    task_queue=settings.temporal_task_queue,
-                    execution_timeout=timedelta(minutes=15),
-                ),
-                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=SWEEP_EVERY)]),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-        log.info("created schedule %s (every %s)", SWEEP_SCHEDULE_ID, SWEEP_EVERY)
-    except ScheduleAlreadyRunningError:
-        pass
+    """The sweeper: lost starts, unsent messages."""
+    start = ScheduleActionStartWorkflow(
+        SweepWorkflow.run,
+        id="sweep",
+        static_summary="Start lost onboardings, deliver unsent messages",
+        task_queue=settings.temporal_task_queue,
+        execution_timeout=timedelta(minutes=15),
+    )
+    spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=SWEEP_EVERY)])
+    await _ensure_schedule(client, SWEEP_SCHEDULE_ID, _skipping(start, spec))
 
 
 async def ensure_retention_schedule(client: Client, settings: Settings) -> None:
-    """Create the daily retention schedule (erasure past the retention period, stray uploads)
-    if it does not exist yet."""
-    try:
-        await client.create_schedule(
-            RETENTION_SCHEDULE_ID,
-            Schedule(
-                action=ScheduleActionStartWorkflow(
-                    RetentionWorkflow.run,
-                    id="retention",
-                    static_summary="Erase what is past its retention period, remove stray uploads",
-                    task_queue=settings.temporal_task_queue,
-                    execution_timeout=timedelta(hours=2),
-                ),
-                spec=ScheduleSpec(intervals=[ScheduleIntervalSpec(every=RETENTION_EVERY)]),
-                policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
-            ),
-        )
-        log.info("created schedule %s (every %s)", RETENTION_SCHEDULE_ID, RETENTION_EVERY)
-    except ScheduleAlreadyRunningError:
-        pass
+    """Retention: erasure past the retention period, stray uploads."""
+    start = ScheduleActionStartWorkflow(
+        RetentionWorkflow.run,
+        id="retention",
+        static_summary="Erase what is past its retention period, remove stray uploads",
+        task_queue=settings.temporal_task_queue,
+        execution_timeout=timedelta(hours=2),
+    )
+    spec = ScheduleSpec(intervals=[ScheduleIntervalSpec(every=RETENTION_EVERY)])
+    await _ensure_schedule(client, RETENTION_SCHEDULE_ID, _skipping(start, spec))
+
+
+def _skipping(start: ScheduleActionStartWorkflow, spec: ScheduleSpec) -> Schedule:
+    """A schedule whose run is skipped while the one before still runs."""
+    return Schedule(
+        action=start, spec=spec, policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP)
+    )
 
 
 async def main() -> None:
