@@ -11,7 +11,7 @@ from temporalio import activity
 
 from sellerflow.payloads import RetentionInput, RetentionResult
 from sellerflow.policy.model import Policy
-from sellerflow.services.retention import due_for_erasure, erase, stray_uploads
+from sellerflow.services.retention import due_for_erasure, erase, stray_pages
 from sellerflow.storage import ObjectStore
 
 
@@ -35,8 +35,7 @@ class RetentionActivities:
                         "erasure failed", extra={"application_id": str(item.application_id)}
                     )
                 activity.heartbeat(f"erased {erased}")
-            for page in self.store.pages_under("applications/"):
-                strays = stray_uploads(session, page)
+            for strays in stray_pages(session, self.store):
                 self.store.delete_many(strays)
                 removed += len(strays)
                 activity.heartbeat(f"stray uploads removed {removed}")

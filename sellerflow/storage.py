@@ -1,6 +1,8 @@
 """Object store access (S3 API): presigned uploads and downloads, inspection of stored files."""
 
 import hashlib
+import re
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +30,26 @@ MAGIC = {
     "image/png": [b"\x89PNG\r\n\x1a\n"],
     "image/jpeg": [b"\xff\xd8\xff"],
 }
+# Where a presigned form uploads a file of an application: its documents, and the evidence of
+# the seller it became (`<key>.checked` once checked, `check_upload`).
+UPLOAD_FOLDERS = ("documents", "appeals")
+_UPLOAD_KEY = re.compile(
+    rf"^applications/[0-9a-f-]{{36}}/({'|'.join(UPLOAD_FOLDERS)})/([0-9a-f-]{{36}})$"
+)
+
+
+def upload_key(application_id: uuid.UUID, folder: str, object_id: uuid.UUID) -> str:
+    assert folder in UPLOAD_FOLDERS
+    return f"applications/{application_id}/{folder}/{object_id}"
+
+
+def parse_upload_key(key: str) -> tuple[str, uuid.UUID] | None:
+    """The folder and object id of an upload key; None for any other key (a checked copy, a
+    signature's archive)."""
+    found = _UPLOAD_KEY.match(key)
+    return (found[1], uuid.UUID(found[2])) if found else None
+
+
 # The file name a browser form's upload gets, from its type (the form cannot name the file).
 FILE_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 

@@ -15,16 +15,13 @@ from sqlmodel import Session
 from sellerflow.config import Settings, get_settings
 from sellerflow.db import make_engine
 from sellerflow.policy.model import load_policy
-from sellerflow.services.retention import Erasable, due_for_erasure, erase, stray_uploads
+from sellerflow.services.retention import Erasable, due_for_erasure, erase, stray_pages
 from sellerflow.storage import ObjectStore
 
 
 def describe(item: Erasable) -> list[str]:
-    why = f"{item.stage} since {item.ended_at:%Y-%m-%d}"
-    if item.seller_id is not None:
-        why = f"seller {item.seller_id} offboarded, erasure asked by {item.requested_by}"
     lines = [
-        f"application {item.application_id} ({why}): "
+        f"application {item.application_id} ({item.why}): "
         f"{len(item.documents)} documents, {len(item.signatures)} signatures, "
         f"{item.messages} messages; contact name and e-mail, signers, file names"
     ]
@@ -55,14 +52,13 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
                 if store is not None:
                     deleted = erase(session, store, item, now)
                     print(f"  erased ({deleted} objects deleted)")
-            strays = stray_uploads(
-                session, (store or ObjectStore(settings)).keys_under("applications/")
-            )
-            print(f"{len(strays)} stray uploads (sent after their file was checked)")
-            for key in strays:
-                print(f"  {key}")
+            strays = []
+            for page in stray_pages(session, store or ObjectStore(settings)):
+                strays += page
                 if store is not None:
-                    store.delete(key)
+                    store.delete_many(page)
+            print(f"{len(strays)} stray uploads (sent after their file was checked)")
+            print("\n".join(f"  {key}" for key in strays))
     finally:
         engine.dispose()
     if args.dry_run:

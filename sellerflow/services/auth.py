@@ -63,6 +63,10 @@ def staff_principal(user: StaffColumns | None, claims: dict[str, Any]) -> Princi
     # Tokens issued before versions existed carry none: they count as version 0.
     if claims.get("ver", 0) != user.token_version:
         raise Unauthorized("token revoked; sign in again")
+    return _principal_of(user)
+
+
+def _principal_of(user: StaffColumns) -> Principal:
     roles = frozenset(role_list(user.roles))
     return Principal(subject=user.username, roles=roles, email=user.email)
 
@@ -145,5 +149,4 @@ def _tokens(settings: Settings, user: StaffColumns, refresh_token: str) -> Staff
         roles=role_list(user.roles),
         ver=user.token_version,
     )
-    principal = staff_principal(user, {"ver": user.token_version})
-    return StaffTokens(access_token, refresh_token, minutes * 60, principal)
+    return StaffTokens(access_token, refresh_token, minutes * 60, _principal_of(user))

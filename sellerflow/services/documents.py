@@ -22,7 +22,13 @@ from sellerflow.policy.requirements import document_date_error
 from sellerflow.principal import Principal
 from sellerflow.services.access import application_for
 from sellerflow.services.email_confirmation import check_email_confirmed
-from sellerflow.storage import ObjectStore, StoreUnavailable, check_document, file_check_pending
+from sellerflow.storage import (
+    ObjectStore,
+    StoreUnavailable,
+    check_document,
+    file_check_pending,
+    upload_key,
+)
 from sellerflow.vocabulary import DocumentStatus, Stage
 
 log = logging.getLogger("sellerflow.documents")
@@ -143,7 +149,7 @@ def declare(
         filename=safe_filename(filename),
         content_type=content_type,
         declared_size=size_bytes,
-        object_key=f"applications/{app.id}/documents/{doc_id}",
+        object_key=upload_key(app.id, "documents", doc_id),
         issued_on=issued_on,
         expires_on=expires_on,
     )

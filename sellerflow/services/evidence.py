@@ -15,7 +15,7 @@ from sellerflow.models import AppealEvidence, Seller, utcnow
 from sellerflow.policy.model import Policy
 from sellerflow.principal import Principal
 from sellerflow.services.documents import safe_filename
-from sellerflow.storage import ObjectStore, check_upload
+from sellerflow.storage import ObjectStore, check_upload, upload_key
 
 # At most this many files an appeal takes (the appeal's own limit on evidence).
 MAX_FILES = 20
@@ -54,7 +54,7 @@ def declare(
         content_type=content_type,
         declared_size=size_bytes,
         # Under the application's prefix: erased with the applicant's other files.
-        object_key=f"applications/{seller.application_id}/appeals/{evidence_id}",
+        object_key=upload_key(seller.application_id, "appeals", evidence_id),
     )
     upload = store.presigned_post(
         evidence.object_key,

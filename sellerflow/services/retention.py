@@ -12,8 +12,8 @@ value, not the values.
 
 import hashlib
 import json
-import re
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -33,7 +33,7 @@ from sellerflow.models import (
 )
 from sellerflow.policy.model import Policy
 from sellerflow.policy.retention import ERASABLE_STAGES, erasure_cutoff
-from sellerflow.storage import ObjectStore
+from sellerflow.storage import ObjectStore, parse_upload_key
 from sellerflow.vocabulary import SellerStatus
 
 PERSONAL_FIELDS = ("contact_name", "contact_email")
@@ -53,6 +53,15 @@ class Erasable:
     # A departed seller whose erasure ops asked for (`request_seller_erasure`), and who asked.
     seller_id: uuid.UUID | None = None
     requested_by: str | None = None
+
+    @property
+    def why(self) -> str:
+        """Why it is erased now, in the words of the audit entry and the command's list."""
+        since = self.ended_at.isoformat()
+        if self.seller_id is not None:
+            asked = f"erasure asked by {self.requested_by} on {since}"
+            return f"seller {self.seller_id} offboarded, {asked}"
+        return f"{self.stage} since {since}"
 
     @property
     def prefix(self) -> str:
@@ -82,11 +91,6 @@ def due_for_erasure(
     return [_erasable(session, app) for app in apps]
 
 
-# The key a presigned form uploads to: a document's or an appeal evidence file's, before its
-# check copies it to `<key>.checked` (`storage.check_upload`).
-_UPLOAD_KEY = re.compile(r"^applications/[0-9a-f-]{36}/(documents|appeals)/([0-9a-f-]{36})$")
-
-
 def stray_uploads(session: Session, keys: list[str]) -> list[str]:
     """The upload keys among `keys` that hold a file nobody will read: the form stays valid for
     minutes after the check moved the file to `<key>.checked`, and what it uploads then is
@@ -95,8 +99,9 @@ def stray_uploads(session: Session, keys: list[str]) -> list[str]:
     is under its row's `object_key`, and stays."""
     by_table: dict[str, dict[uuid.UUID, str]] = {"documents": {}, "appeals": {}}
     for key in keys:
-        if (found := _UPLOAD_KEY.match(key)) is not None:
-            by_table[found[1]][uuid.UUID(found[2])] = key
+        if (found := parse_upload_key(key)) is not None:
+            folder, object_id = found
+            by_table[folder][object_id] = key
     stray: list[str] = []
     for model, ids in ((Document, by_table["documents"]), (AppealEvidence, by_table["appeals"])):
         listed = list(ids)
@@ -109,6 +114,12 @@ def stray_uploads(session: Session, keys: list[str]) -> list[str]:
             )
             stray += [ids[i] for i in chunk if stored.get(i) != ids[i]]
     return sorted(stray)
+
+
+def stray_pages(session: Session, store: ObjectStore) -> Iterator[list[str]]:
+    """The stray uploads of the whole bucket, a listing page (up to 1,000 keys) at a time."""
+    for page in store.pages_under("applications/"):
+        yield stray_uploads(session, page)
 
 
 def _erasable(session: Session, app: Application) -> Erasable:
@@ -182,12 +193,7 @@ def erase(session: Session, store: ObjectStore, item: Erasable, now: datetime) -
         subject_type="application",
         subject_id=str(app.id),
         before=json.dumps(hashes, sort_keys=True),
-        reason=(
-            f"erasure asked by {item.requested_by} on {item.ended_at.isoformat()}"
-            if item.seller_id is not None
-            else f"{item.stage} since {item.ended_at.isoformat()}"
-        )
-        + f"; {len(keys)} objects deleted",
+        reason=f"{item.why}; {len(keys)} objects deleted",
         at=now,
     )
     session.commit()

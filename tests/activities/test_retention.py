@@ -20,7 +20,7 @@ from sellerflow.payloads import RetentionInput
 from sellerflow.policy.model import Policy
 from sellerflow.services.documents import file_check_pending
 from sellerflow.services.retention import stray_uploads
-from sellerflow.storage import ObjectStore
+from sellerflow.storage import ObjectStore, upload_key
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Stage
 from tests.domain.test_retention import app_by_email, applicant
@@ -41,6 +41,21 @@ def settings_for(tmp_path: Path, s3_endpoint: str, temporal_address: str) -> Set
     )
 
 
+def upload_document(application_id: uuid.UUID, **fields: object) -> Document:
+    """A document of the application whose file is (still) at its upload key."""
+    doc = Document(
+        application_id=application_id,
+        kind="proof_of_address",
+        filename="a.pdf",
+        content_type="application/pdf",
+        declared_size=10,
+        object_key="",
+        **fields,
+    )
+    doc.object_key = upload_key(application_id, "documents", doc.id)
+    return doc
+
+
 def test_only_uploads_after_their_check_are_stray(
     tmp_path: Path, s3_endpoint: str, temporal_address: str, policy: Policy
 ) -> None:
@@ -49,15 +64,7 @@ def test_only_uploads_after_their_check_are_stray(
     app = application_row(policy.version, stage=Stage.approved)
     seller = seller_row(app)
     prefix = f"applications/{app.id}"
-    waiting = Document(
-        application_id=app.id,
-        kind="proof_of_address",
-        filename="address.pdf",
-        content_type="application/pdf",
-        declared_size=10,
-        object_key="",
-    )
-    waiting.object_key = f"{prefix}/documents/{waiting.id}"
+    waiting = upload_document(app.id)
     checked = AppealEvidence(
         seller_id=seller.id,
         filename="recall.pdf",
@@ -142,21 +149,8 @@ def test_a_file_still_its_documents_own_is_never_stray(
     engine = make_engine(settings.database_url)
     app = application_row(policy.version)
 
-    def document(**fields: object) -> Document:
-        doc = Document(
-            application_id=app.id,
-            kind="proof_of_address",
-            filename="a.pdf",
-            content_type="application/pdf",
-            declared_size=10,
-            object_key="",
-            **fields,
-        )
-        doc.object_key = f"applications/{app.id}/documents/{doc.id}"
-        return doc
-
-    pending = document(status="uploaded")
-    legacy = document(status="uploaded", sha256="0" * 64, stored_size=10)
+    pending = upload_document(app.id, status="uploaded")
+    legacy = upload_document(app.id, status="uploaded", sha256="0" * 64, stored_size=10)
     with session_scope(engine) as session:
         session.add(app)
         session.flush()
