@@ -103,6 +103,8 @@ class TaskKind(StrEnum):
     mystery_order = "mystery_order"
     appeal_review = "appeal_review"
     trial_review = "trial_review"
+    # A seller's renewed document, checked by the onboarding team (rules 5).
+    document_review = "document_review"
 
 
 class TaskStatus(StrEnum):
@@ -133,6 +135,7 @@ TASK_DECISIONS: dict[TaskKind, frozenset[Decision]] = {
     TaskKind.mystery_order: frozenset({Decision.passed, Decision.minor_issues, Decision.blocker}),
     TaskKind.trial_review: frozenset({Decision.graduate, Decision.extend, Decision.offboard}),
     TaskKind.appeal_review: frozenset({Decision.reinstate, Decision.uphold}),
+    TaskKind.document_review: frozenset({Decision.approve, Decision.reject}),
 }
 
 TASK_ROLES: dict[TaskKind, frozenset[Role]] = {
@@ -141,7 +144,17 @@ TASK_ROLES: dict[TaskKind, frozenset[Role]] = {
     TaskKind.mystery_order: frozenset({Role.lab}),
     TaskKind.trial_review: frozenset({Role.ssm}),
     TaskKind.appeal_review: frozenset({Role.ssm, Role.ops}),
+    TaskKind.document_review: frozenset({Role.onboarding}),
 }
+
+
+class RenewalStatus(StrEnum):
+    """Where the renewal of a seller's document stands (`document_renewals.status`)."""
+
+    requested = "requested"  # asked for before the document on file stops being valid
+    under_review = "under_review"  # a new file uploaded, a reviewer checks it
+    lapsed = "lapsed"  # the document on file stopped being valid before a new one was accepted
+    renewed = "renewed"  # a new file accepted: the next renewal counts from its dates
 
 
 class KPI(StrEnum):

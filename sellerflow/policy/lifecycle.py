@@ -8,6 +8,7 @@ branches it takes keep those replays issuing the commands they recorded, and go 
 
 from datetime import datetime, timedelta
 
+from sellerflow.policy import renewals
 from sellerflow.policy.kpis import ScorecardEntry, standing
 from sellerflow.policy.model import Policy, add_duration
 from sellerflow.policy.seller_state import (
@@ -96,6 +97,7 @@ def next_wakeup(state: SellerState) -> datetime | None:
     if (trial_end := trial_due_at(state)) is not None:
         times.append(trial_end)
     times += _unescalated(state).values()
+    times += renewals.due_times(state)
     for t in (
         _running_improvement(state),
         _running_appeal_deadline(state),
@@ -140,7 +142,9 @@ def on_timers(policy: Policy, state: SellerState, now: datetime) -> list[Effect]
         effects += _offboard_now(
             policy, state, ReasonRecord(summary="offboarding notice period ended")
         )
-    return effects + _superseded_appeal(state)
+    if not state.finished:
+        effects += renewals.on_timers(state, now)
+    return effects + _hold_for_documents(policy, state, now) + _superseded_appeal(state)
 
 
 # --- moves ---------------------------------------------------------------------------------
@@ -155,6 +159,8 @@ def _move(
     actor: str = "system",
 ) -> StatusEffect:
     state.status = status
+    if status != SellerStatus.limited:
+        state.limited_for_documents = False
     return StatusEffect(
         status=status,
         action=action,
@@ -335,6 +341,8 @@ def _after_improvement_period(policy: Policy, state: SellerState, now: datetime)
             return [_move(policy, state, SellerStatus.active, None, ended)]
         if state.status == SellerStatus.limited:
             state.improve_by = add_duration(now, policy.durations.improvement_period)
+            if renewals.lapsed(state):
+                return []  # held limited until the document is renewed; the ladder looks again
             return [_move(policy, state, SellerStatus.warned, None, ended)]
         return []
     reason = _kpi_reason(state, "after the improvement period")
@@ -426,6 +434,43 @@ def _reinstate(
     return effects + _after_reaching_active(policy, state, now)
 
 
+# --- documents on file (rules 5) -----------------------------------------------------------
+
+
+def _hold_for_documents(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
+    """A seller selling freely while a document on file has lapsed is limited: after every
+    step, whichever rule let it there (the lapse itself, a graduation, a reinstatement)."""
+    gone = renewals.lapsed(state)
+    if not gone or not state.selling_freely or not state.renews_documents:
+        return []
+    effect = _limit(policy, state, now, renewals.lapse_reason(gone))
+    state.limited_for_documents = True
+    return [effect]
+
+
+def on_renewal_submitted(
+    policy: Policy, state: SellerState, kind: str, document_id: str, until: datetime, now: datetime
+) -> list[Effect]:
+    """A new file of a renewed document uploaded: a reviewer checks it."""
+    return renewals.on_submitted(policy, state, kind, document_id, until, now)
+
+
+def _lift_document_limit(
+    policy: Policy, state: SellerState, now: datetime, actor: str
+) -> list[Effect]:
+    """The last lapsed document renewed: the limit set for it goes, to where the KPIs say."""
+    if not state.limited_for_documents or renewals.lapsed(state):
+        return []
+    if state.status != SellerStatus.limited:
+        return []
+    renewed = ReasonRecord(summary="the document that had lapsed was renewed", ground="documents")
+    if state.standing == Standing.good:
+        state.improve_by = None
+        return [_move(policy, state, SellerStatus.active, None, renewed, actor)]
+    state.improve_by = add_duration(now, policy.durations.improvement_period)
+    return [_move(policy, state, SellerStatus.warned, None, renewed, actor)]
+
+
 # --- the daily evaluation ------------------------------------------------------------------
 
 
@@ -449,7 +494,8 @@ def on_standing(
     policy: Policy, state: SellerState, new: Standing, reasons: list[ReasonRecord], now: datetime
 ) -> list[Effect]:
     """The daily evaluation gives the KPI standing: on a change, the ladder moves one step."""
-    return _ladder_step(policy, state, new, reasons, now) + _superseded_appeal(state)
+    effects = _ladder_step(policy, state, new, reasons, now)
+    return effects + _hold_for_documents(policy, state, now) + _superseded_appeal(state)
 
 
 def _ladder_step(
@@ -471,6 +517,8 @@ def _ladder_step(
         else ReasonRecord(summary=f"KPI standing is {new.value}", ground="performance")
     )
     if new == Standing.good:
+        if state.status == SellerStatus.limited and renewals.lapsed(state):
+            return []  # the KPIs recovered, but the limit holds until the document is renewed
         state.improve_by = None
         recovered = ReasonRecord(summary="KPIs recovered")
         if state.status == SellerStatus.limited:
@@ -503,17 +551,33 @@ def decide_trial(
     eventually_due_satisfied: bool,
 ) -> list[Effect]:
     """At the trial end: graduate, or ask the SSM (borderline), or offboard (clear failure)."""
+    effects = _trial_end(
+        policy, state, entries, now, eventually_due_satisfied=eventually_due_satisfied
+    )
+    return effects + _hold_for_documents(policy, state, now)
+
+
+def _trial_end(
+    policy: Policy,
+    state: SellerState,
+    entries: list[ScorecardEntry],
+    now: datetime,
+    *,
+    eventually_due_satisfied: bool,
+) -> list[Effect]:
     kpi_standing = standing(entries)
     if not state.legacy:
         state.standing, state.breaches = kpi_standing, breach_reasons(entries)
     results = [mo.outcome for mo in state.mystery_orders if mo.outcome is not None]
     passed = sum(1 for r in results if r == Decision.passed)
     blocker_open = state.blocker_fix_until is not None
+    lapsed = len(renewals.lapsed(state))
     if (
         kpi_standing == Standing.good
         and passed >= policy.trial.mystery_orders
         and not blocker_open
         and eventually_due_satisfied
+        and not lapsed
     ):
         state.improve_by = None
         return [
@@ -530,6 +594,8 @@ def decide_trial(
         f"KPIs {kpi_standing.value}, {passed} mystery orders passed, "
         f"blocker open: {blocker_open}, eventually-due documents: {eventually_due_satisfied}"
     )
+    if lapsed:
+        summary += f", documents no longer valid: {lapsed}"
     due = add_duration(now, policy.durations.task_sla)
     return [_open_task(state, state.trial_review_task, TaskKind.trial_review, due, summary)]
 
@@ -538,6 +604,19 @@ def decide_trial(
 
 
 def on_task_decided(
+    policy: Policy,
+    state: SellerState,
+    task_id: str,
+    decision: Decision,
+    actor: str,
+    comment: str,
+    now: datetime,
+) -> list[Effect]:
+    effects = _task_decided(policy, state, task_id, decision, actor, comment, now)
+    return effects + _hold_for_documents(policy, state, now)
+
+
+def _task_decided(
     policy: Policy,
     state: SellerState,
     task_id: str,
@@ -556,6 +635,11 @@ def on_task_decided(
     )
     if kind == TaskKind.mystery_order:
         return _on_mystery_order(policy, state, task_id, decision, reason, now)
+    if kind == TaskKind.document_review:
+        reviewed = renewals.on_reviewed(policy, state, task_id, decision, actor, comment)
+        return (
+            reviewed + _lift_document_limit(policy, state, now, actor) + _superseded_appeal(state)
+        )
     if kind == TaskKind.trial_review:
         state.trial_review_task = None
         if decision == Decision.graduate:
@@ -668,7 +752,7 @@ def on_manual_action(
     fraud: bool = False,
 ) -> list[Effect]:
     effects = _manual_step(policy, state, action, actor, reason_text, now, fraud=fraud)
-    return effects + _superseded_appeal(state)
+    return effects + _hold_for_documents(policy, state, now) + _superseded_appeal(state)
 
 
 def _manual_step(

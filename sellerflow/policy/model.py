@@ -40,6 +40,16 @@ def add_duration(start: datetime, spec: str) -> datetime:
     return start + timedelta(seconds=amount * seconds_per)
 
 
+def before(end: datetime, spec: str) -> datetime:
+    """The time a policy duration before `end` (business days counted as calendar days)."""
+    match = _DURATION.match(spec)
+    if match is None:
+        raise ValueError(f"not a duration: {spec!r}")
+    if match.group(2).startswith("business"):
+        return end - timedelta(days=float(match.group(1)))
+    return end - (add_duration(end, spec) - end)
+
+
 def add_business_days(start: datetime, days: int) -> datetime:
     current = start
     # A start on a weekend counts from the next Monday's start-of-business equivalent time.
@@ -148,6 +158,37 @@ class RetentionRules(Frozen):
         return _check_duration(value)
 
 
+class RenewedDocument(Frozen):
+    # How long a document without an expiry date stays valid from its issue date (a
+    # registration extract); None: until its own expiry date (an identity document).
+    valid_for: Duration | None = None
+
+    @field_validator("valid_for")
+    @classmethod
+    def _valid(cls, value: str | None) -> str | None:
+        return None if value is None else _check_duration(value)
+
+
+class RenewalRules(Frozen):
+    """Documents on file that a seller renews for as long as it sells (`policy.renewals`)."""
+
+    # The renewal is asked for this long before the document stops being valid, and a
+    # reminder sent this long before; once it stops being valid unrenewed, the seller is
+    # limited until a new file is accepted.
+    ask_before: Duration = "30 days"
+    remind_before: Duration = "7 days"
+    documents: dict[str, RenewedDocument] = {
+        "legal_representative_id": RenewedDocument(),
+        "insurance_certificate": RenewedDocument(),
+        "company_registration_extract": RenewedDocument(valid_for="365 days"),
+    }
+
+    @field_validator("ask_before", "remind_before")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        return _check_duration(value)
+
+
 class Policy(Frozen):
     version: str
     documents: DocumentRules
@@ -161,6 +202,7 @@ class Policy(Frozen):
     evaluation: EvaluationRules
     # With a default: the rules copied into workflows started before it had none.
     retention: RetentionRules = RetentionRules()
+    renewals: RenewalRules = RenewalRules()
 
 
 def load_policy(name_or_path: str) -> Policy:

@@ -30,6 +30,10 @@ GROUNDS: dict[str, str] = {
     "obligations": (
         "Terms §2-§4 (Listings, Orders, Warranty): the seller's obligations, as the reason states"
     ),
+    "documents": (
+        "Terms §3 (Seller information): the seller keeps the documents it was vetted on valid "
+        "for as long as it sells, and renews them when asked"
+    ),
     "termination": "Terms §6 (Termination): the partnership ends after notice",
     "fraud": "Terms §6 (Termination): fraud ends the partnership without notice",
 }

@@ -5,7 +5,7 @@ applied, since the state may have moved on in between."""
 
 from datetime import datetime
 
-from sellerflow.policy import Refused
+from sellerflow.policy import Refused, renewals
 from sellerflow.policy.lifecycle import appeal_task_id, appealable
 from sellerflow.policy.seller_state import SellerState
 from sellerflow.vocabulary import (
@@ -101,6 +101,18 @@ def check_manual_action(
     if action == SellerActionKind.offboard and not fraud and state.notice_ends_at is not None:
         ends = state.notice_ends_at.strftime("%Y-%m-%d %H:%M UTC")
         raise Refused("StatusConflict", f"the offboarding notice already runs until {ends}")
+    if action == SellerActionKind.reinstate and state.status == SellerStatus.limited:
+        if gone := renewals.lapsed(state):
+            kinds = ", ".join(r.kind for r in gone)
+            raise Refused(
+                "StatusConflict", f"the limit holds until the lapsed documents are renewed: {kinds}"
+            )
+
+
+def check_renewal(state: SellerState, kind: str, valid_until: datetime, now: datetime) -> None:
+    """Raise Refused unless a new file of `kind` may go to a reviewer now."""
+    if (why := renewals.why_no_renewal(state, kind, valid_until, now)) is not None:
+        raise Refused("StatusConflict", why)
 
 
 def check_appeal(state: SellerState, now: datetime, against: NoticeDecision | None = None) -> None:

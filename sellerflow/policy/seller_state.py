@@ -11,6 +11,7 @@ from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.vocabulary import (
     Decision,
     NoticeDecision,
+    RenewalStatus,
     SellerActionKind,
     SellerStatus,
     Standing,
@@ -45,6 +46,27 @@ class MysteryOrder(BaseModel):
     due_at: datetime
     task_id: str | None = None
     outcome: Decision | None = None
+
+
+class Renewal(BaseModel):
+    """A document on file the seller renews before it stops being valid (rules 5)."""
+
+    kind: str
+    # Until when the document on file is valid, and when its renewal is asked and reminded.
+    valid_until: datetime
+    ask_at: datetime
+    remind_at: datetime
+    # How many times this kind was renewed: keys the renewal's records and tasks.
+    round: int = 0
+    asked: bool = False
+    reminded: bool = False
+    # It stopped being valid before a new file was accepted: the seller is held limited.
+    lapsed: bool = False
+    submissions: int = 0
+    # The new file a reviewer is checking, and until when it would be valid.
+    review_task: str | None = None
+    offered_document: str | None = None
+    offered_until: datetime | None = None
 
 
 class OpenTaskEffect(BaseModel):
@@ -85,6 +107,18 @@ class NoticeEffect(BaseModel):
     appeal_by: datetime | None = None
 
 
+class RenewalEffect(BaseModel):
+    """Record where a renewal stands, for the seller's portal and the staff pages."""
+
+    model_config = ConfigDict(frozen=True)
+    kind: str
+    round: int
+    status: RenewalStatus
+    valid_until: datetime
+    document_id: str | None = None
+    actor: str = "system"
+
+
 class CancelTasksEffect(BaseModel):
     """Close tasks nobody needs to decide any more (an appeal withdrawn, a seller offboarded)."""
 
@@ -92,15 +126,23 @@ class CancelTasksEffect(BaseModel):
     task_ids: list[str]
 
 
-Effect = OpenTaskEffect | StatusEffect | NoticeEffect | EscalateEffect | CancelTasksEffect
+Effect = (
+    OpenTaskEffect
+    | StatusEffect
+    | NoticeEffect
+    | EscalateEffect
+    | CancelTasksEffect
+    | RenewalEffect
+)
 
 # The lifecycle rules a state follows. Runs started before the rules of version 2 replay with
 # version 1 (the workflow sets it when its history has no marker of the change); see
 # `workflows.seller`. Version 1 is kept only for those replays. Version 3: a limit and an
 # offboarding notice may be appealed too, not only a suspension. Version 4: while an appeal
 # against a limit or an offboarding notice is under review, the restriction does not run its
-# course (the improvement period's end, the notice's end wait for the decision).
-CURRENT_RULES = 4
+# course (the improvement period's end, the notice's end wait for the decision). Version 5:
+# documents on file are renewed before they stop being valid, or the seller is limited.
+CURRENT_RULES = 5
 
 
 class SellerState(BaseModel):
@@ -140,6 +182,11 @@ class SellerState(BaseModel):
     open_tasks: dict[str, TaskKind] = Field(default_factory=dict)
     task_due: dict[str, datetime] = Field(default_factory=dict)
     escalated: list[str] = Field(default_factory=list)
+    # Rules 5: the documents on file the seller renews, once the workflow has read them.
+    renewals: list[Renewal] = Field(default_factory=list)
+    documents_tracked: bool = False
+    # The limit in force was set because a document lapsed: its renewal lifts it.
+    limited_for_documents: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -177,6 +224,16 @@ class SellerState(BaseModel):
     def holds_under_appeal(self) -> bool:
         """Rules 4: a limit or a notice under appeal waits for the review before it runs on."""
         return self.rules >= 4
+
+    @property
+    def renews_documents(self) -> bool:
+        """Rules 5: documents on file are asked for again before they stop being valid."""
+        return self.rules >= 5
+
+    @property
+    def selling_freely(self) -> bool:
+        """Active or warned: no caps beyond what every seller has."""
+        return self.status in (SellerStatus.active, SellerStatus.warned)
 
     @property
     def in_trial(self) -> bool:

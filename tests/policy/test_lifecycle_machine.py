@@ -19,7 +19,7 @@ from hypothesis.stateful import (
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from sellerflow.payloads import CompleteTaskInput
-from sellerflow.policy import Refused, lifecycle, seller_checks
+from sellerflow.policy import Refused, lifecycle, renewals, seller_checks
 from sellerflow.policy.kpis import KpiCounts, ScorecardEntry, scorecard, standing
 from sellerflow.policy.model import add_duration, load_policy
 from sellerflow.policy.notices import APPEALABLE_NOTICES, GROUNDS, of_notice, of_status_change
@@ -32,6 +32,7 @@ from sellerflow.policy.seller_state import (
     EscalateEffect,
     NoticeEffect,
     OpenTaskEffect,
+    RenewalEffect,
     SellerState,
     StatusEffect,
     notice_template,
@@ -41,6 +42,7 @@ from sellerflow.vocabulary import (
     TASK_DECISIONS,
     Decision,
     NoticeDecision,
+    RenewalStatus,
     SellerActionKind,
     SellerStatus,
     Standing,
@@ -123,6 +125,9 @@ class Message:
     action: SellerActionKind | None = None
     fraud: bool = False
     actor: str = "ops1"
+    # A renewed document's new file: its kind and until when it is valid.
+    document_kind: str = ""
+    valid_until: datetime | None = None
 
 
 @dataclass
@@ -158,18 +163,28 @@ class SellerLifecycle(RuleBasedStateMachine):
         self.events = 0
         self.notice_at: datetime | None = None
         self.refusals = 0
+        self.uploads = 0
+        # (kind, round) of every renewal asked for, and of every one that lapsed.
+        self.renewals_asked: set[tuple[str, int]] = set()
+        self.renewals_lapsed: set[tuple[str, int]] = set()
         self.step = Step()
 
     # --- the workflow's protocol -----------------------------------------------------------
 
-    @initialize(offsets=st.lists(st.floats(0, 1), min_size=0, max_size=4), graduated=st.booleans())
-    def start(self, offsets: list[float], graduated: bool) -> None:
-        """A new seller in trial, or one that graduated before (its ladder is what matters)."""
+    @initialize(
+        offsets=st.lists(st.floats(0, 1), min_size=0, max_size=4),
+        graduated=st.booleans(),
+        on_file=st.dictionaries(st.sampled_from(sorted(POLICY.renewals.documents)), DURATIONS),
+    )
+    def start(self, offsets: list[float], graduated: bool, on_file: dict[str, timedelta]) -> None:
+        """A new seller in trial, or one that graduated before (its ladder is what matters),
+        with documents on file valid for any time from none at all to months."""
         self.state = lifecycle.start_trial(POLICY, SELLER, self.now, offsets)
         if graduated:
             self.state.status = SellerStatus.active
             for order in self.state.mystery_orders:
                 order.task_id, order.outcome = f"earlier-{order.key}", Decision.passed
+        renewals.track(POLICY, self.state, [(k, self.now + d) for k, d in on_file.items()])
         self._begin()
 
     def _begin(self) -> None:
@@ -195,11 +210,27 @@ class SellerLifecycle(RuleBasedStateMachine):
                 self.escalated.add(effect.task_id)
             elif isinstance(effect, NoticeEffect) and effect.template == "offboarding_notice":
                 self.notice_at = self.notice_at or self.now
+            elif isinstance(effect, RenewalEffect):
+                self._follow_renewal(effect)
             elif isinstance(effect, StatusEffect):
                 before = self.step.moves[-1][1].status if self.step.moves else self.state_before
                 self.step.moves.append((before, effect))
                 if effect.action == SellerActionKind.reinstate:
                     self._check_reinstatement()
+
+    def _follow_renewal(self, effect: RenewalEffect) -> None:
+        """A renewal is asked for before it lapses, and lapses once per round at most."""
+        key = (effect.kind, effect.round)
+        if effect.status == RenewalStatus.requested:
+            self.renewals_asked.add(key)
+        elif effect.status == RenewalStatus.lapsed and effect.actor == "system":
+            assert key in self.renewals_asked, f"{key} lapsed without being asked for"
+            assert key not in self.renewals_lapsed, f"{key} lapsed twice"
+            assert self.now >= effect.valid_until, "lapsed before it stopped being valid"
+            self.renewals_lapsed.add(key)
+            event("a document lapsed")
+        elif effect.status == RenewalStatus.renewed:
+            event(f"a document renewed after lapsing: {key in self.renewals_lapsed}")
 
     def _follow_appeal_windows(self, effect: Effect) -> None:
         """An appeal opens only within the window the restriction's statement gave, and never
@@ -240,7 +271,11 @@ class SellerLifecycle(RuleBasedStateMachine):
         Time alone never closes an appeal under review (rules 4): the limit or the notice it
         contests waits for the decision, however late in its window the appeal came."""
         under_review = self.state.appeal_task
+        files_in_review = {r.kind for r in self.state.renewals if r.review_task is not None}
         self._record(lifecycle.on_timers(POLICY, self.state, self.now))
+        for effect in self.step.effects:
+            if isinstance(effect, RenewalEffect) and effect.status == RenewalStatus.lapsed:
+                assert effect.kind not in files_in_review, "lapsed while its new file was reviewed"
         if under_review is not None:
             assert self.state.appeal_task == under_review, "a timer closed the appeal under review"
             event(f"time passed with an appeal against {self.state.appeal_against} open")
@@ -347,6 +382,22 @@ class SellerLifecycle(RuleBasedStateMachine):
         message = Message(kind="withdraw", appeal_id=f"appeal-{min(which, self.appeals)}")
         self._arrive(message, lambda: self._check(message))
 
+    @rule(
+        kind=st.sampled_from(sorted(POLICY.renewals.documents)),
+        valid_for=DURATIONS,
+    )
+    def upload_renewal(self, kind: str, valid_for: timedelta) -> None:
+        """The seller uploads a new file of a renewed document (any, asked or not)."""
+        self._begin()
+        self.uploads += 1
+        message = Message(
+            kind="renewal",
+            document_kind=kind,
+            valid_until=self.now + valid_for,
+            event_id=f"document-{self.uploads}",
+        )
+        self._arrive(message, lambda: self._check(message))
+
     @rule(data=st.data())
     def decide_task(self, data: st.DataObject) -> None:
         self._begin()
@@ -387,6 +438,13 @@ class SellerLifecycle(RuleBasedStateMachine):
             seller_checks.check_appeal(state, self.now, message.against)
         elif message.kind == "withdraw":
             seller_checks.check_appeal_withdrawal(state, message.appeal_id)
+        elif message.kind == "renewal":
+            assert message.valid_until is not None
+            seller_checks.check_renewal(state, message.document_kind, message.valid_until, self.now)
+            if any(
+                m.kind == "renewal" and m.document_kind == message.document_kind for m in self.inbox
+            ):
+                raise Refused("StatusConflict", "a new file is already being sent for review")
 
     @staticmethod
     def _completion(message: Message) -> CompleteTaskInput:
@@ -455,6 +513,13 @@ class SellerLifecycle(RuleBasedStateMachine):
             self._record(lifecycle.on_appeal(POLICY, state, message.appeal_id, now))
         elif message.kind == "withdraw":
             self._record(lifecycle.on_appeal_withdrawn(state, message.appeal_id))
+        elif message.kind == "renewal":
+            assert message.valid_until is not None
+            self._record(
+                lifecycle.on_renewal_submitted(
+                    POLICY, state, message.document_kind, message.event_id, message.valid_until, now
+                )
+            )
         else:
             assert message.action is not None
             self.step.fraud = self.step.fraud or message.fraud
@@ -542,10 +607,19 @@ class SellerLifecycle(RuleBasedStateMachine):
 
     @invariant()
     def sanctions_rest_on_enough_data(self) -> None:
+        """An automated sanction rests on KPIs with their minimum sample, or on documents on
+        file that stopped being valid (named in its evidence)."""
         for _, effect in self.step.moves:
             if effect.actor != "system" or effect.action not in SANCTIONS:
                 continue
             reason = effect.reason
+            if reason.ground == "documents":
+                assert effect.action == SellerActionKind.limit, effect.action
+                assert reason.evidence, "a limit for documents naming none"
+                assert {key for key, _ in self.renewals_lapsed} >= {
+                    line.split(":")[0] for line in reason.evidence
+                }
+                continue
             assert reason.kpi is not None, f"an automated {effect.action} without KPI facts"
             assert reason.sample is not None
             assert reason.sample >= POLICY.kpis[KPI(reason.kpi)].min_sample, reason
@@ -606,6 +680,24 @@ class SellerLifecycle(RuleBasedStateMachine):
             assert state.improve_by is not None, f"{state.status} with no deadline"
         if state.status == SellerStatus.active:
             assert state.standing == Standing.good, "active with KPIs below the thresholds"
+
+    @invariant()
+    def a_lapsed_document_holds_the_seller(self) -> None:
+        """Rules 5: no seller sells freely (active or warned) while a document on file has
+        lapsed; the limit set for it lasts exactly as long as a document is lapsed."""
+        state = self.state
+        if renewals.lapsed(state):
+            assert not state.selling_freely, f"{state.status} with a lapsed document"
+            event(f"a lapsed document with the seller {state.status.value}")
+        if state.limited_for_documents:
+            assert state.status == SellerStatus.limited
+            assert renewals.lapsed(state), "held limited for documents none of which lapsed"
+        for renewal in state.renewals:
+            assert renewal.ask_at <= renewal.remind_at <= renewal.valid_until
+            if renewal.review_task is not None:
+                assert self.open.get(renewal.review_task) == TaskKind.document_review or (
+                    state.finished
+                )
 
     @invariant()
     def open_tasks_are_what_the_effects_opened(self) -> None:

@@ -92,6 +92,7 @@ def test_other_tasks_take_no_checklist(kind: TaskKind) -> None:
         TaskKind.ssm_signoff: Decision.approve,
         TaskKind.trial_review: Decision.graduate,
         TaskKind.appeal_review: Decision.reinstate,
+        TaskKind.document_review: Decision.approve,
     }[kind]
     check_decision_allowed(kind, completion(decision, {}))
 
