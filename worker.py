@@ -42,6 +42,7 @@ from activities.applications import ApplicationActivities
 from activities.evaluation import EvaluationActivities
 from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
+from activities.renewals import RenewalActivities
 from activities.retention import RetentionActivities
 from activities.sellers import SellerActivities
 from activities.starts import OnboardingStarts
@@ -90,6 +91,7 @@ def build_activities(
     mailer = Mailer(settings.smtp_url) if settings.smtp_url else None
     notes = NotificationActivities(engine, settings, policy, mailer)
     sellers = SellerActivities(engine)
+    renewal = RenewalActivities(engine)
     evaluation = EvaluationActivities(engine)
     starts = OnboardingStarts(engine, settings, policy)
     moves = OnboardingActivities(engine, settings, policy, apps)
@@ -111,6 +113,8 @@ def build_activities(
         sellers.trial_snapshot,
         sellers.record_refusal,
         sellers.record_standing,
+        renewal.documents_on_file,
+        renewal.record_renewal,
         evaluation.begin_evaluation,
         evaluation.category_means,
         evaluation.score_sellers,

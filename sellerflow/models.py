@@ -15,6 +15,7 @@ from sellerflow.vocabulary import (
     DocumentStatus,
     KpiStatus,
     NoticeDecision,
+    RenewalStatus,
     Role,
     SellerCategory,
     SellerStatus,
@@ -565,3 +566,26 @@ class AppealEvidence(SQLModel, table=True):
     sha256: str | None = Field(default=None, max_length=64)
     created_at: datetime = ts(default_now=True)
     uploaded_at: datetime | None = ts(nullable=True)
+
+
+# --- document renewals (migration 0022) -----------------------------------------------------
+
+
+class DocumentRenewal(SQLModel, table=True):
+    """Where the renewal of one document on file stands, one row per (seller, kind, round): the
+    seller workflow writes it (rules 5), the portal and the staff pages read it."""
+
+    __tablename__ = "document_renewal"
+    __table_args__ = (sa.UniqueConstraint("seller_id", "kind", "round"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    seller_id: uuid.UUID = Field(index=True, foreign_key="seller.id")
+    kind: str = Field(max_length=64)
+    round: int
+    status: RenewalStatus = vocabulary(RenewalStatus, 16)
+    # Until when the document on file is valid (the round's deadline).
+    valid_until: datetime = ts()
+    # The new file under review, accepted or refused.
+    document_id: uuid.UUID | None = Field(default=None, foreign_key="document.id")
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = ts(default_now=True)
+    updated_at: datetime = ts(default_now=True)

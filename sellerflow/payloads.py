@@ -8,7 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sellerflow.policy.kpis import ScorecardEntry
 from sellerflow.policy.model import Capabilities, Policy
-from sellerflow.policy.seller_state import NoticeEffect, ReasonRecord, SellerState, StatusEffect
+from sellerflow.policy.seller_state import (
+    NoticeEffect,
+    ReasonRecord,
+    RenewalEffect,
+    SellerState,
+    StatusEffect,
+)
 from sellerflow.vocabulary import (
     Decision,
     NoticeDecision,
@@ -104,6 +110,16 @@ class ManualActionInput(Payload):
     fraud: bool = False
 
 
+class RenewalSubmittedInput(Payload):
+    """A new file of a renewed document, uploaded and checked: a reviewer is to decide it."""
+
+    document_id: str
+    kind: str
+    # Until when the new document would be valid (`policy.renewals.valid_until`).
+    valid_until: datetime
+    actor: str = "seller"
+
+
 class CarriedMessage(Payload):
     """A message a run received by signal and left to the next one: one field is set."""
 
@@ -112,6 +128,7 @@ class CarriedMessage(Payload):
     appeal_filed: AppealFiledInput | None = None
     appeal_withdrawn: AppealWithdrawnInput | None = None
     manual_action: ManualActionInput | None = None
+    renewal: RenewalSubmittedInput | None = None
 
 
 class SellerInput(Payload):
@@ -356,6 +373,26 @@ class ApplySellerStatusInput(Payload):
     key: str
     from_status: SellerStatus
     effect: StatusEffect
+    at: datetime
+
+
+class DocumentsOnFileInput(Payload):
+    seller_id: str
+    policy: Policy
+
+
+class DocumentOnFile(Payload):
+    kind: str
+    valid_until: datetime
+
+
+class DocumentsOnFile(Payload):
+    documents: list[DocumentOnFile]
+
+
+class RecordRenewalInput(Payload):
+    seller_id: str
+    effect: RenewalEffect
     at: datetime
 
 

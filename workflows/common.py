@@ -124,6 +124,9 @@ APPEAL_ANY_PATCH = "lifecycle-rules-3-appeals"
 # The seller lifecycle rules of version 4: a limit or an offboarding notice under appeal waits
 # for the review (its end is not a timer while the appeal is open).
 APPEAL_HOLDS_PATCH = "lifecycle-rules-4-appeal-holds"
+# The seller lifecycle rules of version 5: documents on file are renewed before they stop
+# being valid, or the seller is limited until they are (`sellerflow.policy.renewals`).
+RENEWALS_PATCH = "lifecycle-rules-5-renewals"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.notifications import NotificationActivities
+    from activities.renewals import RenewalActivities
     from activities.sellers import SellerActivities
     from activities.tasks import TaskActivities
     from sellerflow.outbox import mail_time
@@ -24,19 +25,22 @@ with workflow.unsafe.imports_passed_through():
         CarriedMessage,
         CloseTaskInput,
         CompleteTaskInput,
+        DocumentsOnFileInput,
         ManualActionInput,
         NotifyInput,
         OpenTaskInput,
         Payload,
         RecordRefusalInput,
+        RecordRenewalInput,
         RecordStandingInput,
+        RenewalSubmittedInput,
         SellerInput,
         SellerView,
         StandingChangedInput,
         TaskOutcome,
         TrialSnapshotInput,
     )
-    from sellerflow.policy import Refused, lifecycle, seller_checks
+    from sellerflow.policy import Refused, lifecycle, renewals, seller_checks
     from sellerflow.policy.model import Policy
     from sellerflow.policy.onboarding import check_decision_allowed
     from sellerflow.policy.seller_state import (
@@ -46,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         EscalateEffect,
         NoticeEffect,
         OpenTaskEffect,
+        RenewalEffect,
         SellerState,
         StatusEffect,
     )
@@ -59,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
         LIFECYCLE_PATCH,
+        RENEWALS_PATCH,
         REPEAT_ACTION_PATCH,
         accepts,
         deliver,
@@ -74,6 +80,7 @@ Message = (
     | AppealFiledInput
     | AppealWithdrawnInput
     | ManualActionInput
+    | RenewalSubmittedInput
 )
 
 # Continue as new well before Temporal's limits; the carried state is small.
@@ -122,10 +129,12 @@ class SellerWorkflow:
     async def run(self, inp: SellerInput) -> str:
         # Runs that started under earlier rules replay under the rules they recorded. Every
         # marker is asked here, before any await, so a run records its markers at its start.
-        holds, appeals = patched(APPEAL_HOLDS_PATCH), patched(APPEAL_ANY_PATCH)
-        lifecycle_2 = patched(LIFECYCLE_PATCH)
-        if holds:
+        renewing, holds = patched(RENEWALS_PATCH), patched(APPEAL_HOLDS_PATCH)
+        appeals, lifecycle_2 = patched(APPEAL_ANY_PATCH), patched(LIFECYCLE_PATCH)
+        if renewing:
             self.s.rules = CURRENT_RULES
+        elif holds:
+            self.s.rules = 4
         elif appeals:
             self.s.rules = 3
         else:
@@ -140,6 +149,8 @@ class SellerWorkflow:
                     "trial-started",
                     {"trial_ends_at": mail_time(self.s.trial_ends_at)},
                 )
+        if self.s.renews_documents and not self.s.documents_tracked:
+            await self._track_documents()
         if inp.carried:
             # What the run before left is handled first, before any timer, as it would have been
             # there (only runs continued under CARRY_MESSAGES_PATCH carry messages).
@@ -209,6 +220,14 @@ class SellerWorkflow:
                 carried=[_carried(m) for m in self.inbox],
             )
         )
+
+    async def _track_documents(self) -> None:
+        """Follow the documents on file from now on (once: later runs carry them)."""
+        on_file = await ACTIVITY_OPTIONS.execute(
+            RenewalActivities.documents_on_file,
+            DocumentsOnFileInput(seller_id=self.seller_id, policy=self.policy),
+        )
+        renewals.track(self.policy, self.s, [(d.kind, d.valid_until) for d in on_file.documents])
 
     async def _decide_trial(self) -> None:
         snapshot = await ACTIVITY_OPTIONS.execute(
@@ -312,6 +331,25 @@ class SellerWorkflow:
         await self._apply(lifecycle.on_appeal_withdrawn(self.s, message.appeal_id))
         self.answers[key] = self.s.status.value
 
+    async def _on_renewal(self, message: RenewalSubmittedInput) -> None:
+        key = _key_of(message)
+        if key in self.s.seen_events:
+            self.answers[key] = self.s.status.value  # the same file again: one review
+            return
+        if not await self._still_allowed(message):
+            return
+        self.s.remember(key)
+        effects = lifecycle.on_renewal_submitted(
+            self.policy,
+            self.s,
+            message.kind,
+            message.document_id,
+            message.valid_until,
+            workflow.now(),
+        )
+        await self._apply(effects)
+        self.answers[key] = self.s.status.value
+
     async def _on_manual_action(self, message: ManualActionInput) -> None:
         if not self.s.remember(message.request_id) and patched(REPEAT_ACTION_PATCH):
             # The same request again (retried with its idempotency key, maybe into a later
@@ -370,6 +408,13 @@ class SellerWorkflow:
                     await deliver(f"seller-notice:{key}")
                 case NoticeEffect():
                     await self._notify(effect, key)
+                case RenewalEffect():
+                    await ACTIVITY_OPTIONS.execute(
+                        RenewalActivities.record_renewal,
+                        RecordRenewalInput(
+                            seller_id=self.seller_id, effect=effect, at=workflow.now()
+                        ),
+                    )
                 case CancelTasksEffect():
                     await ACTIVITY_OPTIONS.execute(
                         TaskActivities.cancel_tasks,
@@ -518,6 +563,20 @@ class SellerWorkflow:
         if accepts(self.validate_manual_action, inp):
             self.inbox.append(inp)
 
+    @workflow.update
+    async def submit_renewal(self, inp: RenewalSubmittedInput) -> str:
+        return await self._answer(inp, _key_of(inp))
+
+    @submit_renewal.validator
+    def validate_submit_renewal(self, inp: RenewalSubmittedInput) -> None:
+        if _key_of(inp) in self.s.seen_events:
+            return  # the same file again: answered, not reviewed twice
+        refusing(
+            lambda: seller_checks.check_renewal(self.s, inp.kind, inp.valid_until, workflow.now())
+        )
+        if any(isinstance(m, RenewalSubmittedInput) and m.kind == inp.kind for m in self.inbox):
+            raise ApplicationError("a new file is already being sent", type="StatusConflict")
+
     @workflow.signal
     def standing_changed(self, inp: StandingChangedInput) -> None:
         self.inbox.append(inp)
@@ -610,6 +669,14 @@ ROUTES: dict[type[Payload], Route] = dict(
             apply=SellerWorkflow._on_appeal_withdrawn,
         ),
         _route(
+            RenewalSubmittedInput,
+            key=lambda m: f"renewal:{m.document_id}",
+            check=lambda s, m: seller_checks.check_renewal(
+                s, m.kind, m.valid_until, workflow.now()
+            ),
+            apply=SellerWorkflow._on_renewal,
+        ),
+        _route(
             ManualActionInput,
             key=lambda m: m.request_id,
             check=lambda s, m: seller_checks.check_manual_action(s, m.action, fraud=m.fraud),
@@ -626,6 +693,7 @@ _CARRIED_AS: dict[type[Payload], str] = {
     AppealFiledInput: "appeal_filed",
     AppealWithdrawnInput: "appeal_withdrawn",
     ManualActionInput: "manual_action",
+    RenewalSubmittedInput: "renewal",
 }
 
 

@@ -109,10 +109,14 @@ def lapse_reason(gone: list[Renewal]) -> ReasonRecord:
     """The facts of a limit for documents that stopped being valid."""
     return ReasonRecord(
         summary="a document on file stopped being valid and was not renewed: "
-        + ", ".join(f"{r.kind} (valid until {r.valid_until:%Y-%m-%d})" for r in gone),
+        + ", ".join(f"{_named(r)} (valid until {r.valid_until:%Y-%m-%d})" for r in gone),
         evidence=[f"{r.kind}: valid until {r.valid_until.isoformat()}" for r in gone],
         ground="documents",
     )
+
+
+def _named(r: Renewal) -> str:
+    return r.kind.replace("_", " ")
 
 
 def _asked(r: Renewal, template: str, status: RenewalStatus) -> list[Effect]:
@@ -123,7 +127,7 @@ def _notice(r: Renewal, template: str, summary: str = "") -> NoticeEffect:
     return NoticeEffect(
         template=template,
         reason=ReasonRecord(
-            summary=summary or f"the {r.kind} on file is valid until {r.valid_until:%Y-%m-%d}",
+            summary=summary or f"the {_named(r)} on file is valid until {r.valid_until:%Y-%m-%d}",
             evidence=[r.kind],
             ground="documents",
         ),
@@ -132,7 +136,11 @@ def _notice(r: Renewal, template: str, summary: str = "") -> NoticeEffect:
 
 
 def _record(
-    r: Renewal, status: RenewalStatus, document_id: str | None = None, actor: str = "system"
+    r: Renewal,
+    status: RenewalStatus,
+    document_id: str | None = None,
+    actor: str = "system",
+    note: str = "",
 ) -> RenewalEffect:
     return RenewalEffect(
         kind=r.kind,
@@ -141,6 +149,7 @@ def _record(
         valid_until=r.valid_until,
         document_id=document_id,
         actor=actor,
+        note=note,
     )
 
 
@@ -197,9 +206,9 @@ def on_reviewed(
     if decision != Decision.approve or until is None:
         status = RenewalStatus.lapsed if renewal.lapsed else RenewalStatus.requested
         because = f": {comment}" if comment else ""
-        summary = f"the new {renewal.kind} was refused by {actor}{because}"
+        summary = f"the new {_named(renewal)} was refused by {actor}{because}"
         return [
-            _record(renewal, status, document_id, actor),
+            _record(renewal, status, document_id, actor, comment),
             _notice(renewal, "renewal_refused", summary),
         ]
     done = _record(renewal, RenewalStatus.renewed, document_id, actor)

@@ -101,12 +101,12 @@ def check_manual_action(
     if action == SellerActionKind.offboard and not fraud and state.notice_ends_at is not None:
         ends = state.notice_ends_at.strftime("%Y-%m-%d %H:%M UTC")
         raise Refused("StatusConflict", f"the offboarding notice already runs until {ends}")
-    if action == SellerActionKind.reinstate and state.status == SellerStatus.limited:
-        if gone := renewals.lapsed(state):
-            kinds = ", ".join(r.kind for r in gone)
-            raise Refused(
-                "StatusConflict", f"the limit holds until the lapsed documents are renewed: {kinds}"
-            )
+    gone = renewals.lapsed(state)
+    if action == SellerActionKind.reinstate and state.status == SellerStatus.limited and gone:
+        kinds = ", ".join(r.kind for r in gone)
+        raise Refused(
+            "StatusConflict", f"the limit holds until the lapsed documents are renewed: {kinds}"
+        )
 
 
 def check_renewal(state: SellerState, kind: str, valid_until: datetime, now: datetime) -> None:

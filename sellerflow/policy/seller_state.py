@@ -117,6 +117,8 @@ class RenewalEffect(BaseModel):
     valid_until: datetime
     document_id: str | None = None
     actor: str = "system"
+    # Why a new file was refused, for the seller.
+    note: str = ""
 
 
 class CancelTasksEffect(BaseModel):

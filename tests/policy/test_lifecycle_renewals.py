@@ -85,7 +85,7 @@ def test_asked_then_reminded_then_limited_with_a_statement(policy: Policy) -> No
     assert statement is not None
     assert statement.ground.text == GROUNDS["documents"]
     assert statement.redress.appeal  # a limit may be appealed
-    assert ID in statement.facts[0].summary
+    assert "legal representative id" in statement.facts[0].summary
     assert state.limited_for_documents
 
 

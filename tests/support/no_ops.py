@@ -6,6 +6,7 @@ those replace the ones here (`fakes_in` lists each activity name once, the subcl
 
 from activities.applications import ApplicationActivities
 from activities.notifications import NotificationActivities
+from activities.renewals import RenewalActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.payloads import (
@@ -13,9 +14,12 @@ from sellerflow.payloads import (
     ApplyVerdictsInput,
     CancelTasksInput,
     DeliverNotificationInput,
+    DocumentsOnFile,
+    DocumentsOnFileInput,
     EscalateTaskInput,
     NotifyInput,
     RecordRefusalInput,
+    RecordRenewalInput,
     RecordStandingInput,
     VerifyApplicationInput,
     VerifyApplicationResult,
@@ -58,4 +62,12 @@ class NoOpActivities:
 
     @fake_of(SellerActivities.record_standing)
     def record_standing(self, inp: RecordStandingInput) -> None:
+        return None
+
+    @fake_of(RenewalActivities.documents_on_file)
+    def documents_on_file(self, inp: DocumentsOnFileInput) -> DocumentsOnFile:
+        return DocumentsOnFile(documents=[])
+
+    @fake_of(RenewalActivities.record_renewal)
+    def record_renewal(self, inp: RecordRenewalInput) -> None:
         return None

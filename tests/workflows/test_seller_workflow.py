@@ -1,7 +1,7 @@
 """The seller workflow on the real Temporal server with time skipping; activities replaced by
 name with recorders, so these tests are about orchestration and timers only."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import get_args
 
 import pytest
@@ -13,6 +13,7 @@ from sellerflow.payloads import (
     AppealWithdrawnInput,
     CompleteTaskInput,
     ManualActionInput,
+    RenewalSubmittedInput,
     StandingChangedInput,
 )
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
@@ -118,6 +119,12 @@ def test_every_message_kind_has_one_route_and_its_answer_key() -> None:
                 request_id="r1", action=SellerActionKind.suspend, actor="ops", reason="x"
             ),
             "r1",
+        ),
+        (
+            RenewalSubmittedInput(
+                document_id="d1", kind="legal_representative_id", valid_until=datetime.now(UTC)
+            ),
+            "renewal:d1",
         ),
     ]
     assert {type(message) for message, _ in messages} == set(ROUTES)
