@@ -24,6 +24,7 @@ from api.routes import (
     history,
     ops,
     orders,
+    renewals,
     sellers,
     tasks,
 )
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         applications,
         documents,
         evidence,
+        renewals,
         agreements,
         history,
         tasks,

@@ -16,6 +16,7 @@ from sellerflow.vocabulary import (
     DocumentKind,
     KpiStatus,
     ProductCategory,
+    RenewalStatus,
     ReturnReason,
     SellerActionKind,
     SellerCategory,
@@ -436,6 +437,35 @@ class RejectedEvent(BaseModel):
 class OrderEventsResult(BaseModel):
     accepted: int
     rejected: list[RejectedEvent]
+
+
+class RenewalDeclare(Strict):
+    """A new file of a document on file that must be renewed."""
+
+    filename: str = Field(min_length=1, max_length=255)
+    content_type: str = Field(max_length=100)
+    size_bytes: int = Field(gt=0)
+    issued_on: date | None = None
+    expires_on: date | None = None
+
+
+class RenewalPublic(BaseModel):
+    """Where the renewal of one document on file stands."""
+
+    kind: str
+    round: int
+    status: RenewalStatus
+    valid_until: datetime
+    document_id: str | None
+    note: str | None
+    updated_at: datetime
+
+
+class RenewalSubmitted(BaseModel):
+    document_id: str
+    # The seller's status as the workflow answered; None when it was slow to (the review
+    # opens all the same).
+    status: str | None
 
 
 class EvidenceDeclare(Strict):

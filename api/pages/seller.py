@@ -17,6 +17,7 @@ from api.deps import (
     client_address,
     principal_from_token,
 )
+from api.pages.applicant import validation_messages
 from api.pages.charts import seller_trends
 from api.pages.session import (
     CheckedFormDep,
@@ -30,12 +31,13 @@ from api.pages.session import (
     text,
 )
 from api.presenters import action_public, notices_public
-from api.schemas import AppealCreate, NoticePublic
+from api.schemas import AppealCreate, NoticePublic, RenewalDeclare
 from sellerflow.errors import DomainError, Forbidden, TooManyAttempts, Unauthorized
 from sellerflow.models import Seller, utcnow
 from sellerflow.policy.notices import APPEALABLE_NOTICES
 from sellerflow.principal import Principal
-from sellerflow.services import evidence, seller_accounts, sellers
+from sellerflow.services import evidence, renewals, seller_accounts, sellers
+from sellerflow.services.sellers import seller_workflow_id
 from sellerflow.storage import FILE_EXTENSIONS
 from sellerflow.vocabulary import KPI, SellerStatus
 
@@ -145,6 +147,8 @@ def _dashboard(session: SessionDep, state: AppState, seller: Seller) -> dict[str
         "to_appeal": to_appeal,
         "may_appeal": may_appeal,
         "evidence": evidence.unattached(session, seller) if may_appeal else [],
+        "renewals": renewals.renewals_of(session, seller.id),
+        "document_names": {k: r.description for k, r in state.policy.documents.kinds.items()},
         "content_types": state.policy.documents.content_types,
     }
 
@@ -285,6 +289,85 @@ async def evidence_uploaded(
         return redirect(request, page, "/seller", error=readable(err))
     size = f"{checked.stored_size:,} bytes" if checked.stored_size else "stored"
     ok = f"{checked.filename} uploaded ({size}): it goes with the appeal you file next"
+    return redirect(request, page, "/seller", ok=ok)
+
+
+@router.post("/renewals/{kind}")
+def renewal_upload(
+    kind: str,
+    request: Request,
+    page: PageSessionDep,
+    who: SignedInSellerDep,
+    form: CheckedFormDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Declares the new file of a document to renew, then the form that uploads it to S3; S3
+    sends the browser back to `renewal_uploaded`."""
+    seller = own_seller(session, who)
+    content_type = text(form, "content_type")
+    max_bytes = state.policy.documents.max_bytes
+    try:
+        declared = RenewalDeclare(
+            filename=f"{kind}{FILE_EXTENSIONS.get(content_type, '')}",
+            content_type=content_type,
+            size_bytes=max_bytes,
+            issued_on=text(form, "issued_on") or None,
+            expires_on=text(form, "expires_on") or None,
+        )
+        _, upload = renewals.declare(
+            session,
+            state.store,
+            state.settings,
+            state.policy,
+            who,
+            seller,
+            kind=kind,
+            redirect_to=lambda document_id: str(
+                request.url_for("renewal_uploaded", document_id=str(document_id))
+            ),
+            **declared.model_dump(),
+        )
+    except ValidationError as err:
+        return redirect(request, page, "/seller", error="; ".join(validation_messages(err)))
+    except DomainError as err:
+        return redirect(request, page, "/seller", error=readable(err))
+    description = state.policy.documents.kinds.get(kind)
+    return render(
+        request,
+        page,
+        "apply_upload.html",
+        back="/seller",
+        kind=kind,
+        description=description.description if description else kind,
+        content_type=content_type,
+        max_bytes=max_bytes,
+        upload=upload,
+    )
+
+
+@router.get("/renewals/documents/{document_id}/uploaded", name="renewal_uploaded")
+async def renewal_uploaded(
+    document_id: uuid.UUID,
+    request: Request,
+    page: PageSessionDep,
+    who: SellerPageDep,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+) -> Response:
+    """Where S3 sends the browser after the upload: the file is checked and sent for review."""
+    if who is None:
+        return redirect(request, page, "/seller", error="Sign in to the seller pages first")
+    seller = own_seller(session, who)
+    try:
+        doc = renewals.renewal_document(session, seller, document_id)
+        await renewals.complete(
+            session, state.store, temporal, state.policy, seller, doc, seller_workflow_id(seller.id)
+        )
+    except DomainError as err:
+        return redirect(request, page, "/seller", error=readable(err))
+    ok = f"The new {doc.kind.replace('_', ' ')} was uploaded: a reviewer checks it"
     return redirect(request, page, "/seller", ok=ok)
 
 

@@ -24,7 +24,7 @@ from api.pages.session import (
 from api.presenters import application_public, document_public, seller_summary, task_public
 from api.schemas import DocumentVerdictBody, TaskComplete, TimelineEntry
 from sellerflow.errors import DomainError
-from sellerflow.models import Application, Seller, Task
+from sellerflow.models import Application, Document, Seller, Task
 from sellerflow.policy.mystery import MysteryChecklist
 from sellerflow.principal import Principal
 from sellerflow.queries.documents import latest_documents
@@ -52,6 +52,15 @@ def _application_of(session: SessionDep, task: Task, staff: Principal) -> Applic
     if app_id is None or not may_read(session, staff, app_id):
         return None
     return session.get(Application, app_id)
+
+
+def _renewed_document(session: SessionDep, task: Task, app: Application | None) -> Document | None:
+    """The new file a document review is about (its id is the task's note)."""
+    try:
+        doc = session.get(Document, uuid.UUID(task.note or ""))
+    except ValueError:
+        return None
+    return doc if doc is not None and app is not None and doc.application_id == app.id else None
 
 
 async def _history(
@@ -97,6 +106,7 @@ async def task_view(
         decisions=[d for d in Decision if d in TASK_DECISIONS[kind]],
         reason_codes=REASON_CODES,
         checklist=MYSTERY_CHECKLIST if kind == TaskKind.mystery_order else {},
+        renewed=_renewed_document(session, task, app) if kind == TaskKind.document_review else None,
         timeline=timeline,
         history_error=history_error,
         mine=task.assignee == staff.subject,

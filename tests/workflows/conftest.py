@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import TimeSkipper
 
 from activities.notifications import NotificationActivities
+from activities.renewals import RenewalActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.payloads import (
@@ -18,10 +19,14 @@ from sellerflow.payloads import (
     CancelTasksInput,
     CloseTaskInput,
     CompleteTaskInput,
+    DocumentOnFile,
+    DocumentsOnFile,
+    DocumentsOnFileInput,
     EscalateTaskInput,
     NotifyInput,
     OpenTaskInput,
     RecordRefusalInput,
+    RecordRenewalInput,
     SellerInput,
     TrialSnapshot,
     TrialSnapshotInput,
@@ -29,6 +34,7 @@ from sellerflow.payloads import (
 from sellerflow.policy.kpis import scorecard
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.policy.onboarding import NEEDS_REASON_CODES
+from sellerflow.policy.seller_state import RenewalEffect
 from sellerflow.vocabulary import TASK_DECISIONS, Decision, SellerStatus, TaskKind
 from tests.idle import wait_for_idle
 from tests.policy.sellers import PASSING_CHECKLIST
@@ -51,6 +57,9 @@ class Recorded:
     cancelled_all: bool = False
     refusals: list[RecordRefusalInput] = field(default_factory=list)
     snapshot_eventually_due: bool = True
+    # The documents on file the workflow reads at its start, and the renewals it records.
+    on_file: list[DocumentOnFile] = field(default_factory=list)
+    renewals: list[RenewalEffect] = field(default_factory=list)
 
 
 class RecordingActivities(NoOpActivities):
@@ -92,6 +101,14 @@ class RecordingActivities(NoOpActivities):
     def notify(self, inp: NotifyInput) -> bool:
         self.rec.notices.append(inp.template)
         return True
+
+    @fake_of(RenewalActivities.documents_on_file)
+    def documents_on_file(self, inp: DocumentsOnFileInput) -> DocumentsOnFile:
+        return DocumentsOnFile(documents=self.rec.on_file)
+
+    @fake_of(RenewalActivities.record_renewal)
+    def record_renewal(self, inp: RecordRenewalInput) -> None:
+        self.rec.renewals.append(inp.effect)
 
     @fake_of(SellerActivities.trial_snapshot)
     def trial_snapshot(self, inp: TrialSnapshotInput) -> TrialSnapshot:
