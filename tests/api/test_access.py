@@ -14,7 +14,14 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 from sqlmodel import Session
 
-from sellerflow.models import Appeal, AppealEvidence, EvaluationRun, OffboardingRequest, Task
+from sellerflow.models import (
+    Appeal,
+    AppealEvidence,
+    DocumentRenewal,
+    EvaluationRun,
+    OffboardingRequest,
+    Task,
+)
 from sellerflow.security import issue_token
 from sellerflow.services.auth import REFRESH_KIND
 from sellerflow.services.integrations import create_key
@@ -157,6 +164,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", SELLER + "/evidence/{evidence_id}/download"): Rule(
         frozenset({*SELLER_SIDE, "ssm", "ops"}), scoped=True
     ),
+    ("GET", SELLER + "/renewals"): Rule(SELLER_SIDE_OR_STAFF, scoped=True),
+    # The world's seller was asked to renew its extract, not `terms`: allowed calls get 409.
+    ("POST", SELLER + "/renewals/{kind}/documents"): Rule(
+        SELLER_SIDE,
+        scoped=True,
+        json={"filename": "x.pdf", "content_type": "application/pdf", "size_bytes": 100},
+    ),
+    # The world has no seller workflow: allowed calls are answered 409 (the file is refused).
+    ("POST", SELLER + "/renewals/documents/{document_id}/complete"): Rule(SELLER_SIDE, scoped=True),
     ("POST", "/v1/order-events"): Rule(frozenset({"ops", "integration"}), json=[]),
     ("GET", "/v1/ops/stats"): Rule(OPS),
     ("GET", "/v1/ops/notifications"): Rule(OPS),
@@ -248,7 +264,14 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
         asked = OffboardingRequest(
             seller_id=seller_id, requested_by="ops2", reason="test", outcome="cancelled"
         )
-        session.add_all([evidence, asked])
+        renewal = DocumentRenewal(
+            seller_id=seller_id,
+            kind="company_registration_extract",
+            round=0,
+            status="requested",
+            valid_until=datetime.now(UTC) + timedelta(days=20),
+        )
+        session.add_all([evidence, asked, renewal])
         session.commit()
         appeal_id = str(appeal.id)
         extra = {"evidence_id": str(evidence.id), "request_id": str(asked.id)}
