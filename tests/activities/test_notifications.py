@@ -84,6 +84,10 @@ SELLER_NOTICES: dict[str, dict[str, object]] = {
     "offboarding_notice": {"reason": REASON.summary, "notice_ends_at": "2026-07-01 12:00 UTC"},
     "trial_extended": {"reason": REASON.summary, "notice_ends_at": ""},
     "mystery_order_finding": {"reason": "battery below 80%", "notice_ends_at": ""},
+    **{
+        f"renewal_{event}": {"reason": "the identity document on file is valid until 2027-01-31"}
+        for event in ("requested", "reminder", "lapsed", "refused", "accepted")
+    },
 }
 STATUS_CHANGES = [
     (SellerStatus.active, SellerStatus.warned, SellerActionKind.warn),

@@ -41,6 +41,7 @@ FORMS: dict[str, dict[str, str]] = {
     "/seller/activation": {"email": "seller@example.com"},
     "/seller/appeals": {"root_cause": "a", "actions": "b", "prevention": "c"},
     "/seller/evidence": {"name": "recall letter", "content_type": "application/pdf"},
+    "/seller/renewals/{kind}": {"content_type": "application/pdf", "issued_on": "2026-12-01"},
 }
 
 
@@ -87,6 +88,7 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
     victim = await party(stack, "Victim Ltd")
     staff = (await staff_token(stack.http, "onboarding1"))["Authorization"].removeprefix("Bearer ")
     params = {
+        "kind": "company_registration_extract",
         **victim.ids,
         "task_id": insert_task(stack, victim.ids["application_id"]),
         "request_id": str(uuid.uuid4()),

@@ -50,6 +50,11 @@ API_BODIES: dict[str, Any] = {
         "content_type": "application/pdf",
         "size_bytes": 100,
     },
+    "/v1/sellers/{seller_id}/renewals/{kind}/documents": {
+        "filename": "x.pdf",
+        "content_type": "application/pdf",
+        "size_bytes": 100,
+    },
 }
 
 # The e-mail confirmation's credential is the token mailed for one application, not the
