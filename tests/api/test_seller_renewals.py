@@ -3,12 +3,16 @@
 onboarding team reviews it in a `document_review` task, and the renewal is recorded for the
 portal; another seller reaches none of it."""
 
+import html
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 
+from api.pages.session import SESSION_COOKIE, csrf_for
 from sellerflow.policy.model import FILES
 from tests.conftest import Stack, make_settings, running_stack
 from tests.journey import (
@@ -119,3 +123,40 @@ async def test_a_renewal_asked_uploaded_reviewed_and_recorded(renewing: Stack) -
     documents = await http.get(f"/v1/applications/{app_id}/documents", headers=onboarding)
     statuses = {d["document_id"]: d["status"] for d in documents.json()["data"]}
     assert statuses[document_id] == "accepted"
+
+    # The next round on the portal: the page's form, S3's presigned form, back to be checked.
+    cookie = seller["Authorization"].removeprefix("Bearer ")
+    http.cookies.set(SESSION_COOKIE, cookie)
+    try:
+        portal = await http.get("/seller")
+        assert portal.status_code == 200, portal.text
+        assert "Documents to renew" in portal.text
+        assert f'id="renew-{EXTRACT}"' in portal.text
+        csrf = csrf_for(renewing.settings.sellerflow_secret_key, cookie)
+        form = {"csrf_token": csrf, "content_type": "application/pdf", "issued_on": str(issued)}
+        upload_page = await http.post(f"/seller/renewals/{EXTRACT}", data=form)
+        assert upload_page.status_code == 200, upload_page.text
+        action = re.search(r'<form[^>]*action="([^"]+)"[^>]*id="s3-upload"', upload_page.text)
+        assert action is not None, upload_page.text
+        fields = dict(
+            re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', upload_page.text)
+        )
+        fields.pop("csrf_token", None)
+        stored = await post_to_s3(
+            {
+                "url": html.unescape(action.group(1)),
+                "fields": {k: html.unescape(v) for k, v in fields.items()},
+            },
+            PDF,
+            "application/pdf",
+        )
+        assert stored.status_code == 303, stored.text
+        back = httpx.URL(stored.headers["location"])
+        arrived = await http.get(back.path)
+        assert arrived.status_code == 303, arrived.text
+        shown = await http.get("/seller")
+        assert "a reviewer checks the file you sent" in shown.text.lower()
+    finally:
+        http.cookies.clear()
+    second = await wait_for_task(http, onboarding, "document_review", subject=seller_id)
+    assert second["id"] != review["id"]
