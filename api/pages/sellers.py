@@ -31,7 +31,7 @@ from api.schemas import SellerActionCreate, TimelineEntry
 from sellerflow.errors import DomainError, Forbidden
 from sellerflow.models import Seller, utcnow
 from sellerflow.principal import Principal
-from sellerflow.services import evidence, history, sellers
+from sellerflow.services import evidence, history, renewals, sellers
 from sellerflow.vocabulary import Role, SellerActionKind, SellerCategory, SellerStatus, Standing
 
 router = APIRouter(prefix="/staff/sellers", route_class=PageRoute, include_in_schema=False)
@@ -145,6 +145,7 @@ async def seller_view(
         reads_evidence=staff.has(Role.ops, Role.ssm),
         notices=notices_public(session, seller, for_staff=True),
         offboarding=sellers.open_offboarding(session, seller),
+        renewals=renewals.renewals_of(session, seller.id),
         timeline=timeline,
         runs=runs,
         timeline_error=timeline_error,

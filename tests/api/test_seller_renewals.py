@@ -160,3 +160,15 @@ async def test_a_renewal_asked_uploaded_reviewed_and_recorded(renewing: Stack) -
         http.cookies.clear()
     second = await wait_for_task(http, onboarding, "document_review", subject=seller_id)
     assert second["id"] != review["id"]
+    staff_cookie = onboarding["Authorization"].removeprefix("Bearer ")
+    http.cookies.set(SESSION_COOKIE, staff_cookie)
+    try:
+        card = await http.get(f"/staff/sellers/{seller_id}")
+        assert card.status_code == 200, card.text
+        assert 'id="renewals"' in card.text
+        assert "under_review" in card.text or "under review" in card.text
+        task_page = await http.get(f"/staff/tasks/{second['id']}")
+        assert task_page.status_code == 200, task_page.text
+        assert 'id="renewed-document"' in task_page.text
+    finally:
+        http.cookies.clear()
