@@ -74,7 +74,10 @@ class RenewalActivities:
             ).first() or DocumentRenewal(seller_id=seller_id, kind=effect.kind, round=effect.round)
             row.status, row.valid_until = effect.status, effect.valid_until
             row.document_id = document_id or row.document_id
-            row.note, row.updated_at = effect.note or None, inp.at
+            # The reviewer's reason stays shown until a new file is sent or accepted.
+            if effect.note or effect.status in (RenewalStatus.under_review, RenewalStatus.renewed):
+                row.note = effect.note or None
+            row.updated_at = inp.at
             session.add(row)
             document = session.get(Document, document_id) if document_id else None
             after = _DOCUMENT_AFTER.get(effect.status)

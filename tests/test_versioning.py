@@ -34,11 +34,13 @@ from worker import ALL_WORKFLOWS
 from workflows.common import (
     ANSWER_AT_ONCE_PATCH,
     APPEAL_ANY_PATCH,
+    APPEAL_HOLDS_PATCH,
     BASELINE_2_PATCH,
     BASELINE_PATCH,
     DELIVERY_PATCH,
     IN_REVIEW_PATCH,
     ONE_TRANSACTION_PATCH,
+    RENEWALS_PATCH,
     SUBMIT_KEPT_PATCH,
 )
 
@@ -121,8 +123,12 @@ def test_a_new_onboarding_records_one_marker_where_it_recorded_one_per_change() 
     assert patch_markers(HISTORIES / "onboarding-approved.json") == [BASELINE_2_PATCH]
     before_appeals = HISTORIES / "seller-trial-graduated-before-appeal-any.json"
     assert patch_markers(before_appeals) == [BASELINE_2_PATCH]
-    # A seller run records the rules of version 3 (appeals against any restriction) first.
+    # A seller run records the rules it runs under first, newest first (then the baseline).
+    before_renewals = HISTORIES / "seller-trial-graduated-before-renewals.json"
+    assert patch_markers(before_renewals) == [APPEAL_ANY_PATCH, BASELINE_2_PATCH]
     assert patch_markers(HISTORIES / "seller-trial-graduated.json") == [
+        RENEWALS_PATCH,
+        APPEAL_HOLDS_PATCH,
         APPEAL_ANY_PATCH,
         BASELINE_2_PATCH,
     ]

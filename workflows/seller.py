@@ -149,7 +149,7 @@ class SellerWorkflow:
                     "trial-started",
                     {"trial_ends_at": mail_time(self.s.trial_ends_at)},
                 )
-        if self.s.renews_documents and not self.s.documents_tracked:
+        if self.s.renews_documents:
             await self._track_documents()
         if inp.carried:
             # What the run before left is handled first, before any timer, as it would have been
@@ -222,7 +222,9 @@ class SellerWorkflow:
         )
 
     async def _track_documents(self) -> None:
-        """Follow the documents on file from now on (once: later runs carry them)."""
+        """Follow the documents on file of kinds not followed yet: read at each run's start and
+        at the trial's end, so that one accepted after the account was set up (an
+        eventually-due certificate) is followed too."""
         on_file = await ACTIVITY_OPTIONS.execute(
             RenewalActivities.documents_on_file,
             DocumentsOnFileInput(seller_id=self.seller_id, policy=self.policy),
@@ -230,6 +232,8 @@ class SellerWorkflow:
         renewals.track(self.policy, self.s, [(d.kind, d.valid_until) for d in on_file.documents])
 
     async def _decide_trial(self) -> None:
+        if self.s.renews_documents:
+            await self._track_documents()
         snapshot = await ACTIVITY_OPTIONS.execute(
             SellerActivities.trial_snapshot,
             TrialSnapshotInput(seller_id=self.seller_id, policy=self.policy, as_of=workflow.now()),

@@ -240,6 +240,7 @@ def _offboard_now(
     if not state.legacy and state.open_tasks:
         effects.append(_close_tasks(state, list(state.open_tasks)))
         state.appeal_task = state.trial_review_task = state.appeal_against = None
+        effects += renewals.reviews_closed(state, "the seller left before the review")
     effects.append(
         _move(policy, state, SellerStatus.offboarded, SellerActionKind.offboard, reason, actor)
     )
@@ -333,6 +334,10 @@ def _kpi_reason(state: SellerState, summary: str) -> ReasonRecord:
 
 def _after_improvement_period(policy: Policy, state: SellerState, now: datetime) -> list[Effect]:
     """At the end of an improvement period the ladder takes one step, up or down."""
+    if state.status == SellerStatus.limited and state.limited_for_documents:
+        # The limit is the lapsed document's: it ends with the renewal, not with a period.
+        state.improve_by = add_duration(now, policy.durations.improvement_period)
+        return []
     if state.standing == Standing.good:
         if state.legacy:
             return []
@@ -342,7 +347,9 @@ def _after_improvement_period(policy: Policy, state: SellerState, now: datetime)
         if state.status == SellerStatus.limited:
             state.improve_by = add_duration(now, policy.durations.improvement_period)
             if renewals.lapsed(state):
-                return []  # held limited until the document is renewed; the ladder looks again
+                # Held limited until the document is renewed, which then lifts the limit.
+                state.limited_for_documents = True
+                return []
             return [_move(policy, state, SellerStatus.warned, None, ended)]
         return []
     reason = _kpi_reason(state, "after the improvement period")
@@ -518,7 +525,9 @@ def _ladder_step(
     )
     if new == Standing.good:
         if state.status == SellerStatus.limited and renewals.lapsed(state):
-            return []  # the KPIs recovered, but the limit holds until the document is renewed
+            # The KPIs recovered, but the limit holds until the document is renewed.
+            state.limited_for_documents = True
+            return []
         state.improve_by = None
         recovered = ReasonRecord(summary="KPIs recovered")
         if state.status == SellerStatus.limited:

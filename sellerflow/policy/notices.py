@@ -201,7 +201,10 @@ def of_status_change(effect: StatusEffect, at: datetime) -> Statement | None:
         at=at,
         capabilities=effect.capabilities,
         # A warning or a limit runs for its improvement period; then the ladder moves.
-        ends_at=effect.improve_by if decision in _FOR_A_PERIOD else None,
+        # A limit for a lapsed document lasts until it is renewed: no date.
+        ends_at=effect.improve_by
+        if decision in _FOR_A_PERIOD and effect.reason.ground != "documents"
+        else None,
         appeal_by=effect.appeal_by,
     )
 

@@ -35,8 +35,15 @@ def valid_until(
     if rule is None:
         return None
     if rule.valid_for is None:
-        return _start_of(expires_on + timedelta(days=1)) if expires_on is not None else None
-    return add_duration(_start_of(issued_on), rule.valid_for) if issued_on is not None else None
+        until = _start_of(expires_on + timedelta(days=1)) if expires_on is not None else None
+    else:
+        until = add_duration(_start_of(issued_on), rule.valid_for) if issued_on else None
+    # A date beyond this is no real expiry date: such a document is not followed (and no
+    # timer of centuries is set).
+    return until if until is not None and until < FURTHEST else None
+
+
+FURTHEST = datetime(2200, 1, 1, tzinfo=UTC)
 
 
 def _start_of(day: date) -> datetime:
@@ -56,11 +63,13 @@ def renewal_for(policy: Policy, kind: str, until: datetime, round_no: int = 0) -
 
 
 def track(policy: Policy, state: SellerState, on_file: list[tuple[str, datetime]]) -> None:
-    """Start following the documents on file (once per seller: later runs carry them)."""
-    if state.documents_tracked:
-        return
-    state.documents_tracked = True
-    state.renewals = [renewal_for(policy, kind, until) for kind, until in sorted(on_file)]
+    """Follow the documents on file of kinds not followed yet (a document accepted after the
+    account was set up, such as an eventually-due certificate); those followed already keep
+    the dates the renewals gave them."""
+    followed = {r.kind for r in state.renewals}
+    state.renewals = state.renewals + [
+        renewal_for(policy, kind, until) for kind, until in sorted(on_file) if kind not in followed
+    ]
 
 
 def lapsed(state: SellerState) -> list[Renewal]:
@@ -156,6 +165,19 @@ def _record(
 # --- a new file, and its review -------------------------------------------------------------
 
 
+def reviews_closed(state: SellerState, why: str) -> list[Effect]:
+    """The reviews of new files closed without a decision (the seller offboarded): each file
+    is refused, and its renewal waits for another."""
+    effects: list[Effect] = []
+    for r in state.renewals:
+        if r.review_task is None:
+            continue
+        status = RenewalStatus.lapsed if r.lapsed else RenewalStatus.requested
+        effects.append(_record(r, status, r.offered_document, note=why))
+        r.review_task = r.offered_document = r.offered_until = None
+    return effects
+
+
 def why_no_renewal(state: SellerState, kind: str, until: datetime, now: datetime) -> str | None:
     """None when a new file of `kind` valid until `until` may be sent for review now."""
     renewal = next((r for r in state.renewals if r.kind == kind), None)
@@ -211,6 +233,7 @@ def on_reviewed(
             _record(renewal, status, document_id, actor, comment),
             _notice(renewal, "renewal_refused", summary),
         ]
-    done = _record(renewal, RenewalStatus.renewed, document_id, actor)
+    renewed = renewal.model_copy(update={"valid_until": until})
+    done = _record(renewed, RenewalStatus.renewed, document_id, actor)
     state.renewals[index] = renewal_for(policy, renewal.kind, until, renewal.round + 1)
     return [done, _notice(state.renewals[index], "renewal_accepted")]

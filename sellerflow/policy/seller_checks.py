@@ -78,6 +78,8 @@ def check_seller_decision(state: SellerState, task_id: str, decision: Decision) 
     if decision not in TASK_DECISIONS[kind]:
         allowed = ", ".join(sorted(d.value for d in TASK_DECISIONS[kind]))
         raise Refused("InvalidDecision", f"a {kind.value} task takes one of: {allowed}")
+    if kind == TaskKind.appeal_review and decision == Decision.reinstate:
+        _check_reinstatement_on_appeal(state)
     if kind != TaskKind.trial_review or decision == Decision.offboard:
         return
     if decision == Decision.extend and state.trial_extended:
@@ -88,6 +90,23 @@ def check_seller_decision(state: SellerState, task_id: str, decision: Decision) 
         raise Refused(
             "StatusConflict",
             "the seller is suspended: decide the trial once it is reinstated, or offboard",
+        )
+
+
+def _check_reinstatement_on_appeal(state: SellerState) -> None:
+    """A limit held by a lapsed document is lifted by its renewal, not by a reinstatement
+    (which the hold would undo at once): the reviewer upholds, or accepts the new file."""
+    gone = renewals.lapsed(state)
+    if (
+        state.status == SellerStatus.limited
+        and state.appeal_against == NoticeDecision.limit
+        and gone
+    ):
+        kinds = ", ".join(r.kind for r in gone)
+        raise Refused(
+            "StatusConflict",
+            f"the limit holds until the lapsed documents are renewed ({kinds}): uphold the "
+            "appeal, or accept the seller's new file in its document review",
         )
 
 

@@ -184,9 +184,8 @@ class SellerState(BaseModel):
     open_tasks: dict[str, TaskKind] = Field(default_factory=dict)
     task_due: dict[str, datetime] = Field(default_factory=dict)
     escalated: list[str] = Field(default_factory=list)
-    # Rules 5: the documents on file the seller renews, once the workflow has read them.
+    # Rules 5: the documents on file the seller renews (`policy.renewals`).
     renewals: list[Renewal] = Field(default_factory=list)
-    documents_tracked: bool = False
     # The limit in force was set because a document lapsed: its renewal lifts it.
     limited_for_documents: bool = False
 

@@ -82,7 +82,10 @@ def declare(
     if problem is not None:
         raise InvalidRequest(f"{problem[0]}: {problem[1]}")
     until = valid_until(policy.renewals, kind, issued_on=issued_on, expires_on=expires_on)
-    if until is None or until <= utcnow():
+    if until is None:
+        field = "expires_on" if policy.renewals.documents[kind].valid_for is None else "issued_on"
+        raise InvalidRequest(f"{field}: the date the new document is valid until is needed")
+    if until <= utcnow():
         raise InvalidRequest("document_expired: the new document must still be valid")
     doc_id = uuid.uuid4()
     doc = Document(
@@ -109,9 +112,14 @@ def declare(
 
 
 def renewal_document(session: Session, seller: Seller, document_id: uuid.UUID) -> Document:
+    """A new file declared for the current round of its kind's renewal (or the one that round
+    took): never a document from onboarding or an earlier round."""
     doc = session.get(Document, document_id)
-    renewed = {row.kind for row in renewals_of(session, seller.id)}
-    if doc is None or doc.application_id != seller.application_id or doc.kind not in renewed:
+    current = {row.kind: row for row in renewals_of(session, seller.id)}
+    row = current.get(doc.kind) if doc is not None else None
+    if doc is None or row is None or doc.application_id != seller.application_id:
+        raise NotFound("no renewed document with this id")
+    if doc.id != row.document_id and doc.created_at < row.created_at:
         raise NotFound("no renewed document with this id")
     return doc
 

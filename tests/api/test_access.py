@@ -270,6 +270,8 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
             round=0,
             status="requested",
             valid_until=datetime.now(UTC) + timedelta(days=20),
+            # Asked for before the world's document was uploaded: that file is its new one.
+            created_at=datetime.now(UTC) - timedelta(days=1),
         )
         session.add_all([evidence, asked, renewal])
         session.commit()

@@ -68,6 +68,7 @@ from sellerflow.policy.seller_state import MysteryOrder, ReasonRecord, SellerSta
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
+from tests.support.no_ops import NoOpActivities
 from tests.support.waiting import eventually
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.seller import SellerWorkflow
@@ -99,8 +100,9 @@ class Effects:
     notices: Counter[str] = field(default_factory=Counter)
 
 
-class RecordingActivities:
-    """The seller workflow's activities as recorders of what they saw (`effects`)."""
+class RecordingActivities(NoOpActivities):
+    """The seller workflow's activities as recorders of what they saw (`effects`); the rest
+    (documents on file: none) do nothing."""
 
     def __init__(self, effects: Effects) -> None:
         self.effects = effects

@@ -223,7 +223,8 @@ class SellerLifecycle(RuleBasedStateMachine):
         key = (effect.kind, effect.round)
         if effect.status == RenewalStatus.requested:
             self.renewals_asked.add(key)
-        elif effect.status == RenewalStatus.lapsed and effect.actor == "system":
+        elif effect.status == RenewalStatus.lapsed and effect.document_id is None:
+            # (A lapsed record naming a file is that file refused, not a new lapse.)
             assert key in self.renewals_asked, f"{key} lapsed without being asked for"
             assert key not in self.renewals_lapsed, f"{key} lapsed twice"
             assert self.now >= effect.valid_until, "lapsed before it stopped being valid"
@@ -272,9 +273,11 @@ class SellerLifecycle(RuleBasedStateMachine):
         contests waits for the decision, however late in its window the appeal came."""
         under_review = self.state.appeal_task
         files_in_review = {r.kind for r in self.state.renewals if r.review_task is not None}
-        self._record(lifecycle.on_timers(POLICY, self.state, self.now))
-        for effect in self.step.effects:
-            if isinstance(effect, RenewalEffect) and effect.status == RenewalStatus.lapsed:
+        fired = lifecycle.on_timers(POLICY, self.state, self.now)
+        self._record(fired)
+        for effect in fired:
+            lapse = isinstance(effect, RenewalEffect) and effect.status == RenewalStatus.lapsed
+            if lapse and effect.document_id is None:  # (one naming a file: the file refused)
                 assert effect.kind not in files_in_review, "lapsed while its new file was reviewed"
         if under_review is not None:
             assert self.state.appeal_task == under_review, "a timer closed the appeal under review"
@@ -561,9 +564,11 @@ class SellerLifecycle(RuleBasedStateMachine):
                 continue
             statements.append(notice)
             assert notice.decision.value == effect.action
-            if notice.decision.value in ("warn", "limit"):
+            if notice.decision.value in ("warn", "limit") and notice.ground.clause != "documents":
                 assert notice.ends_at is not None
                 assert notice.ends_at > at
+            if notice.ground.clause == "documents":
+                assert notice.ends_at is None, "a limit for a document ends with its renewal"
             # The seller still suspended and not under notice may appeal until the date the
             # suspension's statement gave.
             last = effect is self.step.moves[-1][1]

@@ -193,3 +193,92 @@ def test_no_renewal_is_taken_before_it_is_asked_or_after_the_seller_left(policy:
     with pytest.raises(Refused, match="not valid any more"):
         check_renewal(state, ID, NOW + 10 * DAY, NOW + 10 * DAY)
     assert timedelta(0) < state.renewals[0].valid_until - state.renewals[0].ask_at
+
+
+def test_an_appeal_against_a_document_limit_cannot_reinstate_while_it_lapsed(
+    policy: Policy,
+) -> None:
+    """Reinstating would be undone by the hold at once (a loop of reinstatements and limits,
+    probations and mystery orders): the reviewer upholds, or accepts the new file."""
+    from sellerflow.policy.lifecycle import on_appeal
+    from sellerflow.policy.seller_checks import check_appeal, check_seller_decision
+
+    state = active_with_id(policy)
+    lapse(policy, state, NOW + 40 * DAY)
+    check_appeal(state, NOW + 41 * DAY)
+    task = only(on_appeal(policy, state, "appeal-1", NOW + 41 * DAY), OpenTaskEffect)
+    with pytest.raises(Refused, match="renewed"):
+        check_seller_decision(state, task.task_id, Decision.reinstate)
+    check_seller_decision(state, task.task_id, Decision.uphold)
+
+
+def test_a_kpi_limit_held_by_a_lapse_is_lifted_by_the_renewal(policy: Policy) -> None:
+    state = active_with_id(policy)
+    state.status, state.standing = SellerStatus.limited, Standing.limit
+    state.improve_by = NOW + 60 * DAY
+    lapse(policy, state, NOW + 40 * DAY)
+    assert not state.limited_for_documents  # the limit is the KPIs'
+    on_standing(policy, state, Standing.good, [], NOW + 41 * DAY)
+    assert state.status == SellerStatus.limited
+    assert state.limited_for_documents  # now only the document holds it
+    at = NOW + 42 * DAY
+    task = only(
+        on_renewal_submitted(policy, state, ID, "doc-2", at + 400 * DAY, at), OpenTaskEffect
+    )
+    on_task_decided(policy, state, task.task_id, Decision.approve, "rev-1", "", at)
+    assert state.status == SellerStatus.active
+
+
+def test_a_document_limit_is_no_rung_of_the_kpi_ladder(policy: Policy) -> None:
+    """KPIs at warn under a limit for a document: its period's end does not suspend, and its
+    statement gives no end date (the renewal ends it)."""
+    state = active_with_id(policy)
+    effects = lapse(policy, state, NOW + 40 * DAY)
+    statement = of_status_change(only(effects, StatusEffect), NOW + 40 * DAY)
+    assert statement is not None
+    assert statement.ends_at is None
+    on_standing(policy, state, Standing.warn, [], NOW + 41 * DAY)
+    assert state.improve_by is not None
+    effects = on_timers(policy, state, state.improve_by)
+    assert not [e for e in effects if isinstance(e, StatusEffect)]
+    assert state.status == SellerStatus.limited
+
+
+def test_offboarding_refuses_the_file_under_review(policy: Policy) -> None:
+    state = active_with_id(policy)
+    on_timers(policy, state, NOW + 10 * DAY)
+    at = NOW + 12 * DAY
+    on_renewal_submitted(policy, state, ID, "doc-2", at + 400 * DAY, at)
+    effects = on_manual_action(
+        policy, state, SellerActionKind.offboard, "ops-1", "fraud", at, fraud=True
+    )
+    record = only(effects, RenewalEffect)
+    assert (record.status, record.document_id) == (RenewalStatus.requested, "doc-2")
+    assert state.renewals[0].review_task is None
+
+
+def test_a_document_accepted_later_is_followed_and_a_far_date_is_not(policy: Policy) -> None:
+    state = active_with_id(policy)
+    until = renewals.valid_until(
+        policy.renewals, "insurance_certificate", issued_on=None, expires_on=date(9999, 12, 30)
+    )
+    assert until is None  # no timer of centuries, no overflow
+    renewals.track(
+        policy, state, [(ID, NOW + 900 * DAY), ("insurance_certificate", NOW + 99 * DAY)]
+    )
+    assert [(r.kind, r.valid_until) for r in state.renewals] == [
+        (ID, NOW + 40 * DAY),  # followed already: its dates stay
+        ("insurance_certificate", NOW + 99 * DAY),
+    ]
+
+
+def test_the_renewed_record_carries_the_new_validity(policy: Policy) -> None:
+    state = active_with_id(policy)
+    on_timers(policy, state, NOW + 10 * DAY)
+    at = NOW + 12 * DAY
+    task = only(
+        on_renewal_submitted(policy, state, ID, "doc-2", at + 400 * DAY, at), OpenTaskEffect
+    )
+    effects = on_task_decided(policy, state, task.task_id, Decision.approve, "rev-1", "", at)
+    record = only(effects, RenewalEffect)
+    assert (record.round, record.valid_until) == (0, at + 400 * DAY)
