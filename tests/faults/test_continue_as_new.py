@@ -36,6 +36,7 @@ import workflows.evaluation as evaluation_module
 import workflows.seller as seller_module
 from activities.evaluation import EvaluationActivities
 from activities.notifications import NotificationActivities
+from activities.renewals import RenewalActivities
 from activities.sellers import SellerActivities
 from activities.tasks import TaskActivities
 from sellerflow.payloads import (
@@ -47,6 +48,8 @@ from sellerflow.payloads import (
     CloseTaskInput,
     CompleteTaskInput,
     DeliverNotificationInput,
+    DocumentsOnFile,
+    DocumentsOnFileInput,
     EscalateTaskInput,
     EvaluationInput,
     FinishEvaluationInput,
@@ -55,6 +58,7 @@ from sellerflow.payloads import (
     OpenTaskInput,
     RankSellersInput,
     RecordRefusalInput,
+    RecordRenewalInput,
     RecordStandingInput,
     ScoreChunkInput,
     ScoreChunkResult,
@@ -68,7 +72,6 @@ from sellerflow.policy.seller_state import MysteryOrder, ReasonRecord, SellerSta
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.policy.sellers import PASSING_CHECKLIST
 from tests.support.fakes import fake_of, fakes_in
-from tests.support.no_ops import NoOpActivities
 from tests.support.waiting import eventually
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.seller import SellerWorkflow
@@ -100,12 +103,20 @@ class Effects:
     notices: Counter[str] = field(default_factory=Counter)
 
 
-class RecordingActivities(NoOpActivities):
-    """The seller workflow's activities as recorders of what they saw (`effects`); the rest
-    (documents on file: none) do nothing."""
+class RecordingActivities:
+    """The seller workflow's activities as recorders of what they saw (`effects`); no
+    documents are on file."""
 
     def __init__(self, effects: Effects) -> None:
         self.effects = effects
+
+    @fake_of(RenewalActivities.documents_on_file)
+    async def documents_on_file(self, inp: DocumentsOnFileInput) -> DocumentsOnFile:
+        return DocumentsOnFile(documents=[])
+
+    @fake_of(RenewalActivities.record_renewal)
+    async def record_renewal(self, inp: RecordRenewalInput) -> None:
+        return None
 
     @fake_of(TaskActivities.open_task)
     async def open_task(self, inp: OpenTaskInput) -> str:
