@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from sellerflow import audit
 from sellerflow.db import parse_id, session_scope
-from sellerflow.models import Document, DocumentRenewal, Seller, utcnow
+from sellerflow.models import Document, DocumentRenewal, Seller
 from sellerflow.payloads import (
     DocumentOnFile,
     DocumentsOnFile,
@@ -97,5 +97,5 @@ class RenewalActivities:
                 subject_id=str(seller_id),
                 after=effect.kind,
                 reason=effect.note or f"valid until {effect.valid_until.isoformat()}",
-                at=inp.at or utcnow(),
+                at=inp.at,
             )

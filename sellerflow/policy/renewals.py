@@ -81,36 +81,43 @@ def _waiting(renewal: Renewal) -> bool:
     return renewal.review_task is None
 
 
+def _due(r: Renewal) -> list[tuple[str, datetime]]:
+    """The renewal's timers still to fire, in their order: one definition for `due_times` and
+    `on_timers` (`ask_at <= remind_at <= valid_until`). A file under review holds the reminder
+    and the lapse."""
+    due = [("ask", r.ask_at)] if not r.asked else []
+    if not r.lapsed and _waiting(r):
+        if not r.reminded:
+            due.append(("remind", r.remind_at))
+        due.append(("lapse", r.valid_until))
+    return due
+
+
 def due_times(state: SellerState) -> list[datetime]:
     """When a renewal's next timer fires: asking, reminding, lapsing."""
-    times = []
-    for r in state.renewals:
-        if not r.asked:
-            times.append(r.ask_at)
-        elif not r.reminded and not r.lapsed and _waiting(r):
-            times.append(r.remind_at)
-        if not r.lapsed and _waiting(r):
-            times.append(r.valid_until)
-    return times
+    return [at for r in state.renewals for _, at in _due(r)]
 
 
 def on_timers(state: SellerState, now: datetime) -> list[Effect]:
     """Ask, remind and lapse whatever renewal has come to its time."""
     effects: list[Effect] = []
     for r in state.renewals:
-        if not r.asked and now >= r.ask_at:
-            r.asked = True
-            effects += _asked(r, "renewal_requested", RenewalStatus.requested)
-        if not r.reminded and not r.lapsed and _waiting(r) and now >= r.remind_at:
-            r.reminded = True
-            if now < r.valid_until:
-                effects.append(_notice(r, "renewal_reminder"))
-        if not r.lapsed and _waiting(r) and now >= r.valid_until:
-            r.lapsed = r.reminded = True
-            effects.append(_record(r, RenewalStatus.lapsed))
-            if not state.selling_freely:
-                # An active or warned seller hears it in the limit's statement of reasons.
-                effects.append(_notice(r, "renewal_lapsed", lapse_reason([r]).summary))
+        for what, at in _due(r):
+            if now < at:
+                break
+            if what == "ask":
+                r.asked = True
+                effects += [_record(r, RenewalStatus.requested), _notice(r, "renewal_requested")]
+            elif what == "remind":
+                r.reminded = True
+                if now < r.valid_until:
+                    effects.append(_notice(r, "renewal_reminder"))
+            else:
+                r.lapsed = r.reminded = True
+                effects.append(_record(r, RenewalStatus.lapsed))
+                if not state.selling_freely:
+                    # An active or warned seller hears it in the limit's statement of reasons.
+                    effects.append(_notice(r, "renewal_lapsed", lapse_reason([r]).summary))
     return effects
 
 
@@ -126,10 +133,6 @@ def lapse_reason(gone: list[Renewal]) -> ReasonRecord:
 
 def _named(r: Renewal) -> str:
     return r.kind.replace("_", " ")
-
-
-def _asked(r: Renewal, template: str, status: RenewalStatus) -> list[Effect]:
-    return [_record(r, status), _notice(r, template)]
 
 
 def _notice(r: Renewal, template: str, summary: str = "") -> NoticeEffect:

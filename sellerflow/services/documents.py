@@ -123,33 +123,16 @@ def declare(
     expires_on: date | None,
 ) -> tuple[Document, dict[str, object]]:
     """A new document awaiting its upload, and the presigned POST that uploads it."""
-    rules = policy.documents
     if not may_upload(policy, app, kind):
         raise Conflict(f"documents cannot be uploaded in stage {app.stage}")
     check_email_confirmed(app)
-    if content_type not in rules.content_types:
-        raise InvalidRequest(
-            f"type_not_supported: {content_type}; use one of {', '.join(rules.content_types)}"
-        )
-    if size_bytes > rules.max_bytes:
-        raise InvalidRequest(f"document_too_large: at most {rules.max_bytes} bytes")
-    # The applicant learns at declaration, not after submitting, that a dated document lacks
-    # its date or is out of date: the same rule the automated checks apply.
-    problem = document_date_error(
-        policy, kind, issued_on=issued_on, expires_on=expires_on, today=utcnow().date()
-    )
-    if problem is not None:
-        code, reason = problem
-        raise InvalidRequest(f"{code}: {_DATE_FIELD[code]}: {reason}")
-    doc_id = uuid.uuid4()
-    doc = Document(
-        id=doc_id,
-        application_id=app.id,
+    doc = new_document(
+        policy,
+        app.id,
         kind=kind,
-        filename=safe_filename(filename),
+        filename=filename,
         content_type=content_type,
-        declared_size=size_bytes,
-        object_key=upload_key(app.id, "documents", doc_id),
+        size_bytes=size_bytes,
         issued_on=issued_on,
         expires_on=expires_on,
     )
@@ -163,6 +146,54 @@ def declare(
     session.add(doc)
     session.commit()
     return doc, dict(upload)
+
+
+def check_file(policy: Policy, content_type: str, size_bytes: int) -> None:
+    """A declared upload (document, renewal, appeal evidence) of a type and size the policy
+    takes, or 422."""
+    rules = policy.documents
+    if content_type not in rules.content_types:
+        raise InvalidRequest(
+            f"type_not_supported: {content_type}; use one of {', '.join(rules.content_types)}"
+        )
+    if size_bytes > rules.max_bytes:
+        raise InvalidRequest(f"document_too_large: at most {rules.max_bytes} bytes")
+
+
+def new_document(
+    policy: Policy,
+    application_id: uuid.UUID,
+    *,
+    kind: str,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    issued_on: date | None,
+    expires_on: date | None,
+) -> Document:
+    """A document awaiting its upload under the application's prefix (not yet added), once
+    its file and dates pass the policy: the applicant or seller learns at declaration, not
+    after submitting, that a dated document lacks its date or is out of date (the same rule
+    the automated checks apply)."""
+    check_file(policy, content_type, size_bytes)
+    problem = document_date_error(
+        policy, kind, issued_on=issued_on, expires_on=expires_on, today=utcnow().date()
+    )
+    if problem is not None:
+        code, reason = problem
+        raise InvalidRequest(f"{code}: {_DATE_FIELD[code]}: {reason}")
+    doc_id = uuid.uuid4()
+    return Document(
+        id=doc_id,
+        application_id=application_id,
+        kind=kind,
+        filename=safe_filename(filename),
+        content_type=content_type,
+        declared_size=size_bytes,
+        object_key=upload_key(application_id, "documents", doc_id),
+        issued_on=issued_on,
+        expires_on=expires_on,
+    )
 
 
 async def complete(

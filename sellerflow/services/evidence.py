@@ -14,7 +14,7 @@ from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from sellerflow.models import AppealEvidence, Seller, utcnow
 from sellerflow.policy.model import Policy
 from sellerflow.principal import Principal
-from sellerflow.services.documents import safe_filename
+from sellerflow.services.documents import check_file, safe_filename
 from sellerflow.storage import ObjectStore, check_upload, upload_key
 
 # At most this many files an appeal takes (the appeal's own limit on evidence).
@@ -39,13 +39,7 @@ def declare(
     the file's id."""
     if principal.is_staff:
         raise Forbidden("only the seller uploads evidence for its appeal")
-    rules = policy.documents
-    if content_type not in rules.content_types:
-        raise InvalidRequest(
-            f"type_not_supported: {content_type}; use one of {', '.join(rules.content_types)}"
-        )
-    if size_bytes > rules.max_bytes:
-        raise InvalidRequest(f"document_too_large: at most {rules.max_bytes} bytes")
+    check_file(policy, content_type, size_bytes)
     evidence_id = uuid.uuid4()
     evidence = AppealEvidence(
         id=evidence_id,

@@ -17,10 +17,9 @@ from sellerflow.models import Document, DocumentRenewal, Seller, utcnow
 from sellerflow.payloads import RenewalSubmittedInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.renewals import valid_until
-from sellerflow.policy.requirements import document_date_error
 from sellerflow.principal import Principal
-from sellerflow.services.documents import safe_filename
-from sellerflow.storage import ObjectStore, check_document, upload_key
+from sellerflow.services.documents import new_document
+from sellerflow.storage import ObjectStore, check_document
 from sellerflow.vocabulary import DocumentStatus, RenewalStatus
 from sellerflow.workflow_calls import call_workflow
 from workflows.seller import SellerWorkflow
@@ -68,43 +67,28 @@ def declare(
     if principal.is_staff:
         raise Forbidden("only the seller uploads its renewed documents")
     _open_renewal(session, seller, kind)
-    rules = policy.documents
-    if content_type not in rules.content_types:
-        raise InvalidRequest(
-            f"type_not_supported: {content_type}; use one of {', '.join(rules.content_types)}"
-        )
-    if size_bytes > rules.max_bytes:
-        raise InvalidRequest(f"document_too_large: at most {rules.max_bytes} bytes")
-    today = utcnow().date()
-    problem = document_date_error(
-        policy, kind, issued_on=issued_on, expires_on=expires_on, today=today
+    doc = new_document(
+        policy,
+        seller.application_id,
+        kind=kind,
+        filename=filename,
+        content_type=content_type,
+        size_bytes=size_bytes,
+        issued_on=issued_on,
+        expires_on=expires_on,
     )
-    if problem is not None:
-        raise InvalidRequest(f"{problem[0]}: {problem[1]}")
     until = valid_until(policy.renewals, kind, issued_on=issued_on, expires_on=expires_on)
     if until is None:
         field = "expires_on" if policy.renewals.documents[kind].valid_for is None else "issued_on"
         raise InvalidRequest(f"{field}: the date the new document is valid until is needed")
     if until <= utcnow():
         raise InvalidRequest("document_expired: the new document must still be valid")
-    doc_id = uuid.uuid4()
-    doc = Document(
-        id=doc_id,
-        application_id=seller.application_id,
-        kind=kind,
-        filename=safe_filename(filename),
-        content_type=content_type,
-        declared_size=size_bytes,
-        object_key=upload_key(seller.application_id, "documents", doc_id),
-        issued_on=issued_on,
-        expires_on=expires_on,
-    )
     upload = store.presigned_post(
         doc.object_key,
         content_type,
         max_bytes=size_bytes,
         expires_in=settings.upload_expiry_seconds,
-        redirect_to=redirect_to(doc_id) if redirect_to is not None else None,
+        redirect_to=redirect_to(doc.id) if redirect_to is not None else None,
     )
     session.add(doc)
     session.commit()
