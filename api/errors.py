@@ -57,6 +57,9 @@ def install(app: FastAPI) -> None:
         codes = getattr(exc, "codes", None)
         if codes is not None:
             detail = {"message": exc.detail, "codes": codes}
+        fields = getattr(exc, "fields", None)
+        if fields is not None:
+            detail = {"message": exc.detail, "fields": fields}
         headers = retry_after(exc)
         return _body(exc.status_code, exc.name, detail, headers)
 

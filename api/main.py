@@ -24,6 +24,7 @@ from api.routes import (
     history,
     ops,
     orders,
+    policies,
     renewals,
     sellers,
     tasks,
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
         sellers,
         orders,
         ops,
+        policies,
     ):
         app.include_router(module.router)
     app.include_router(history.seller_router)

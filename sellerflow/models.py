@@ -15,10 +15,12 @@ from sellerflow.vocabulary import (
     DocumentStatus,
     KpiStatus,
     NoticeDecision,
+    PolicyStatus,
     RenewalStatus,
     Role,
     SellerCategory,
     SellerStatus,
+    SimulationStatus,
     Stage,
     Standing,
     TaskKind,
@@ -589,3 +591,41 @@ class DocumentRenewal(SQLModel, table=True):
     note: str | None = Field(default=None, max_length=500)
     created_at: datetime = ts(default_now=True)
     updated_at: datetime = ts(default_now=True)
+
+
+# --- policy versions and what-if simulations (migration 0025) -------------------------------
+
+
+class PolicyVersion(SQLModel, table=True):
+    """One version of the policy: the built-in files seeded, drafts proposed by ops, approved by
+    a second person (sellerflow.services.policies)."""
+
+    __tablename__ = "policy_version"
+    version: str = Field(primary_key=True, max_length=64)
+    status: PolicyStatus = vocabulary(PolicyStatus, 16, default=PolicyStatus.draft, index=True)
+    effective_at: datetime | None = ts(nullable=True)
+    # The policy file as JSON (what `Policy.model_validate` reads).
+    rules: dict[str, Any] = json_col({})
+    # "built-in" for the seeded files; a staff username otherwise.
+    proposed_by: str = Field(max_length=64)
+    approved_by: str | None = Field(default=None, max_length=64)
+    approved_at: datetime | None = ts(nullable=True)
+    created_at: datetime = ts(default_now=True)
+
+
+class PolicySimulation(SQLModel, table=True):
+    """A what-if: a version's rules evaluated over the stored order events, nothing changed."""
+
+    __tablename__ = "policy_simulation"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    version: str = Field(foreign_key="policy_version.version", index=True, max_length=64)
+    # The version the proposed one is compared with (the active one when it was asked for).
+    baseline: str = Field(foreign_key="policy_version.version", max_length=64)
+    status: SimulationStatus = vocabulary(SimulationStatus, 16, default=SimulationStatus.running)
+    as_of: datetime = ts()
+    requested_by: str = Field(max_length=64)
+    # {sellers, standings, changes, by_category} once completed (services.policy_simulations).
+    result: dict[str, Any] = json_col({})
+    error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = ts(default_now=True)
+    finished_at: datetime | None = ts(nullable=True)

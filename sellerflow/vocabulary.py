@@ -238,3 +238,16 @@ ISO_COUNTRIES = frozenset(
     SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
     VN VU WF WS YE YT ZA ZM ZW""".split()  # noqa: SIM905
 )
+
+
+class PolicyStatus(StrEnum):
+    draft = "draft"
+    scheduled = "scheduled"
+    active = "active"
+    retired = "retired"
+
+
+class SimulationStatus(StrEnum):
+    running = "running"
+    completed = "completed"
+    failed = "failed"

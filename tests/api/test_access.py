@@ -179,6 +179,12 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/ops/exports/applications/{application_id}"): Rule(OPS),
     ("POST", "/v1/ops/evaluations"): Rule(OPS),
     ("GET", "/v1/ops/evaluations/{evaluation_id}"): Rule(OPS),
+    ("GET", "/v1/policies"): Rule(OPS),
+    ("POST", "/v1/policies"): Rule(OPS, json={"rules": {}}),
+    ("GET", "/v1/policies/{version}"): Rule(OPS),
+    ("GET", "/v1/policies/{version}/diff"): Rule(OPS),
+    # The built-in version is approved already: ops get 409, everyone else is refused.
+    ("POST", "/v1/policies/{version}/approve"): Rule(OPS),
 }
 
 
@@ -317,6 +323,7 @@ async def build_world(stack: Stack) -> World:
         "application_id": app_id,
         "document_id": uploaded.json()["document_id"],
         "kind": "terms",
+        "version": stack.policy.version,
         "confirmation_token": await confirmation_token(stack.http, app_id),
         **insert_records(stack, app_id),
     }

@@ -27,7 +27,8 @@ OWNED = ("application_id", "document_id", "seller_id", "appeal_id", "evidence_id
 # Staff objects (no applicant reaches a task or evaluation route at all: test_access.py), and
 # the agreement kinds, which are public. A new kind of id must be placed in one or the other.
 # An offboarding request is staff's, under a seller (`decision` is confirm or cancel).
-NOT_OWNED = {"task_id", "evaluation_id", "kind", "request_id", "decision"}
+# A policy version is ops' (`version`).
+NOT_OWNED = {"task_id", "evaluation_id", "kind", "request_id", "decision", "version"}
 API_BODIES: dict[str, Any] = {
     "/v1/applications/{application_id}/withdraw": {"reason": "not mine"},
     "/v1/applications/{application_id}/documents": {

@@ -1,0 +1,188 @@
+"""Policy versions: the built-in files seeded, drafts proposed, approved by a second person.
+
+Until a rollout moves it, the active version is the policy the deployment runs with
+(`SELLERFLOW_POLICY`): every workflow is started with it and keeps it.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from sellerflow.db import insert_once, table_of
+from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from sellerflow.models import Application, PolicyVersion, Seller, utcnow
+from sellerflow.policy.model import FILES, Policy, load_policy
+from sellerflow.policy.versions import FieldChange, Problem, diff, rule_problems
+from sellerflow.vocabulary import FINAL_STAGES, PolicyStatus, SellerStatus
+
+BUILT_IN = "built-in"
+VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+VERSIONS: sa.Table = table_of(PolicyVersion)
+APPS = table_of(Application).c
+SELLERS = table_of(Seller).c
+
+
+class InvalidPolicy(InvalidRequest):
+    """Proposed rules that make no policy: `fields` names each invalid field's path."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__(f"{len(problems)} invalid field(s) in the rules")
+        self.fields = [{"path": p.path, "msg": p.msg} for p in problems]
+
+
+@dataclass(frozen=True)
+class Running:
+    """How many running workflows use a version: onboardings in flight and seller workflows."""
+
+    onboarding: int = 0
+    sellers: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.onboarding + self.sellers
+
+
+def seed_built_in(session: Session, configured: Policy) -> None:
+    """Store the built-in files (and the configured policy) as versions, once; the configured
+    one is the active version and any other one active before it is retired."""
+    conn = session.connection()
+    built_in = {p.version: p for p in (load_policy(f.stem) for f in sorted(FILES.glob("*.yaml")))}
+    built_in[configured.version] = configured
+    now = utcnow()
+    for version, policy in built_in.items():
+        status = PolicyStatus.active if version == configured.version else PolicyStatus.draft
+        row = {
+            "version": version,
+            "status": status.value,
+            "rules": policy.model_dump(mode="json"),
+            "proposed_by": BUILT_IN,
+            "approved_by": BUILT_IN,
+            "approved_at": now,
+            "effective_at": now if status == PolicyStatus.active else None,
+            "created_at": now,
+        }
+        insert_once(conn, VERSIONS, "version", row)
+    active = VERSIONS.c.status == PolicyStatus.active.value
+    conn.execute(
+        sa.update(VERSIONS)
+        .where(active, VERSIONS.c.version != configured.version)
+        .values(status=PolicyStatus.retired.value)
+    )
+    conn.execute(
+        sa.update(VERSIONS)
+        .where(VERSIONS.c.version == configured.version, ~active)
+        .values(status=PolicyStatus.active.value, effective_at=now)
+    )
+    session.commit()
+
+
+def running_workflows(session: Session) -> dict[str, Running]:
+    """Per version: applications in flight and sellers not offboarded (a seller's workflow
+    runs under the version its application was started with)."""
+    conn = session.connection()
+    in_flight = conn.execute(
+        sa.select(APPS.policy_version, sa.func.count())
+        .where(APPS.stage.not_in([s.value for s in FINAL_STAGES]))
+        .group_by(APPS.policy_version)
+    )
+    onboarding: dict[str, int] = dict(in_flight.tuples())
+    monitored = conn.execute(
+        sa.select(APPS.policy_version, sa.func.count())
+        .select_from(
+            sa.join(table_of(Seller), table_of(Application), SELLERS.application_id == APPS.id)
+        )
+        .where(SELLERS.status != SellerStatus.offboarded.value)
+        .group_by(APPS.policy_version)
+    )
+    sellers: dict[str, int] = dict(monitored.tuples())
+    return {
+        v: Running(onboarding.get(v, 0), sellers.get(v, 0)) for v in onboarding.keys() | sellers
+    }
+
+
+def list_versions(
+    session: Session, configured: Policy, *, limit: int, offset: int
+) -> tuple[list[PolicyVersion], int]:
+    """Every version, newest first."""
+    seed_built_in(session, configured)
+    total = session.exec(select(sa.func.count()).select_from(PolicyVersion)).one()
+    rows = session.exec(
+        select(PolicyVersion)
+        .order_by(col(PolicyVersion.created_at).desc(), col(PolicyVersion.version))
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def get_version(session: Session, configured: Policy, version: str) -> PolicyVersion:
+    seed_built_in(session, configured)
+    row = session.get(PolicyVersion, version) if VERSION_NAME.match(version) else None
+    if row is None:
+        raise NotFound(f"no policy version {version!r}")
+    return row
+
+
+def active_version(session: Session, configured: Policy) -> PolicyVersion:
+    seed_built_in(session, configured)
+    row = session.exec(
+        select(PolicyVersion).where(PolicyVersion.status == PolicyStatus.active)
+    ).first()
+    if row is None:  # seeding leaves exactly one active version
+        raise NotFound("no active policy version")
+    return row
+
+
+def propose(session: Session, configured: Policy, rules: Any, proposer: str) -> PolicyVersion:
+    """Store valid rules as a draft; 422 naming each invalid field, 409 for a known version."""
+    seed_built_in(session, configured)
+    problems = rule_problems(rules)
+    if problems:
+        raise InvalidPolicy(problems)
+    version = str(rules["version"])
+    if not VERSION_NAME.match(version):
+        raise InvalidPolicy(
+            [Problem("version", "letters, digits, '.', '_' and '-', at most 64 characters")]
+        )
+    policy = Policy.model_validate(rules)
+    row = PolicyVersion(
+        version=version,
+        status=PolicyStatus.draft,
+        rules=policy.model_dump(mode="json"),
+        proposed_by=proposer,
+    )
+    if not insert_once(session.connection(), VERSIONS, "version", row.model_dump()):
+        raise Conflict(f"policy version {version!r} exists; name the new rules another version")
+    session.commit()
+    return get_version(session, configured, version)
+
+
+def approve(session: Session, configured: Policy, version: str, approver: str) -> PolicyVersion:
+    """The second person's approval of a draft: never its proposer's."""
+    row = get_version(session, configured, version)
+    if row.status != PolicyStatus.draft:
+        raise Conflict(f"policy version {version!r} is {row.status.value}, not a draft")
+    if row.approved_by is not None:
+        raise Conflict(f"policy version {version!r} was approved by {row.approved_by}")
+    if row.proposed_by == approver:
+        raise Forbidden("a policy version is approved by someone other than its proposer")
+    # Guarded: of two approvals at once, one wins.
+    done = session.connection().execute(
+        sa.update(VERSIONS)
+        .where(VERSIONS.c.version == version, VERSIONS.c.approved_by.is_(None))
+        .values(approved_by=approver, approved_at=utcnow())
+    )
+    if done.rowcount != 1:
+        raise Conflict(f"policy version {version!r} was approved meanwhile")
+    session.commit()
+    session.refresh(row)
+    return row
+
+
+def version_diff(session: Session, configured: Policy, old: str, new: str) -> list[FieldChange]:
+    return diff(
+        get_version(session, configured, old).rules, get_version(session, configured, new).rules
+    )
