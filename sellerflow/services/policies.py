@@ -88,7 +88,7 @@ def running_workflows(session: Session) -> dict[str, Running]:
         .where(APPS.stage.not_in([s.value for s in FINAL_STAGES]))
         .group_by(APPS.policy_version)
     )
-    onboarding: dict[str, int] = dict(in_flight.tuples())
+    onboarding: dict[str, int] = {row[0]: row[1] for row in in_flight}
     monitored = conn.execute(
         sa.select(APPS.policy_version, sa.func.count())
         .select_from(
@@ -97,7 +97,7 @@ def running_workflows(session: Session) -> dict[str, Running]:
         .where(SELLERS.status != SellerStatus.offboarded.value)
         .group_by(APPS.policy_version)
     )
-    sellers: dict[str, int] = dict(monitored.tuples())
+    sellers: dict[str, int] = {row[0]: row[1] for row in monitored}
     return {
         v: Running(onboarding.get(v, 0), sellers.get(v, 0)) for v in onboarding.keys() | sellers
     }
