@@ -45,6 +45,7 @@ from activities.onboarding import OnboardingActivities
 from activities.renewals import RenewalActivities
 from activities.retention import RetentionActivities
 from activities.sellers import SellerActivities
+from activities.simulations import SimulationActivities
 from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings, get_settings, refuse_default_secrets
@@ -60,6 +61,7 @@ from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.retention import RetentionWorkflow
 from workflows.seller import SellerWorkflow
+from workflows.simulation import PolicySimulationWorkflow
 from workflows.sweep import SweepWorkflow
 
 log = logging.getLogger("sellerflow.worker")
@@ -79,6 +81,7 @@ ALL_WORKFLOWS = [
     SellerEvaluationWorkflow,
     SweepWorkflow,
     RetentionWorkflow,
+    PolicySimulationWorkflow,
 ]
 
 
@@ -93,6 +96,7 @@ def build_activities(
     sellers = SellerActivities(engine)
     renewal = RenewalActivities(engine)
     evaluation = EvaluationActivities(engine)
+    simulations = SimulationActivities(engine)
     starts = OnboardingStarts(engine, settings, policy)
     moves = OnboardingActivities(engine, settings, policy, apps)
     return [
@@ -121,6 +125,8 @@ def build_activities(
         evaluation.rank_sellers,
         evaluation.finish_evaluation,
         RetentionActivities(engine, policy, store).erase_due,
+        simulations.simulate_policy,
+        simulations.fail_simulation,
     ]
 
 

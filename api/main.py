@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, temporal: Client | None = None)
     ):
         app.include_router(module.router)
     app.include_router(history.seller_router)
+    app.include_router(policies.simulations_router)
     app.include_router(pages.router)
     return app
 

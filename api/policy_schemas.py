@@ -1,12 +1,13 @@
 """Request and response bodies of the policy routes (versions, diffs, simulations)."""
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import Strict
-from sellerflow.vocabulary import PolicyStatus
+from sellerflow.vocabulary import PolicyStatus, SimulationStatus
 
 
 class PolicyCreate(Strict):
@@ -47,3 +48,73 @@ class PolicyDiffPublic(BaseModel):
     from_version: str
     to_version: str
     changes: list[FieldChangePublic]
+
+
+class SimulationCreate(Strict):
+    as_of: datetime | None = Field(
+        default=None, description="evaluate the order events up to this time (default: now)"
+    )
+
+
+class SimulationStarted(BaseModel):
+    id: uuid.UUID
+    status: SimulationStatus
+
+
+class StandingCounts(BaseModel):
+    good: int = 0
+    warn: int = 0
+    limit: int = 0
+
+
+class Standings(BaseModel):
+    current: StandingCounts
+    proposed: StandingCounts
+
+
+class CategoryStandings(Standings):
+    changed: int
+
+
+class KpiChange(BaseModel):
+    """A KPI of the proposed scorecard whose status differs from the current one's."""
+
+    kpi: str
+    window_days: int
+    numerator: float
+    denominator: int
+    value: float | None
+    warn: float
+    limit: float
+    status: str
+    current_status: str | None
+
+
+class StandingChangePublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+    seller_id: uuid.UUID
+    legal_name: str
+    category: str
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    kpis: list[KpiChange]
+
+
+class SimulationPublic(BaseModel):
+    """`standings.current` under the version in force (`baseline`), `proposed` under `version`."""
+
+    id: uuid.UUID
+    version: str
+    baseline: str
+    status: SimulationStatus
+    as_of: datetime
+    requested_by: str
+    created_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    sellers: int | None = None
+    changed: int | None = None
+    changes_truncated: bool = False
+    standings: Standings | None = None
+    changes: list[StandingChangePublic] = []
+    by_category: dict[str, CategoryStandings] = {}

@@ -1,10 +1,12 @@
-"""Policy versions (ops): list, read, propose a draft, approve it (a second person), diff."""
+"""Policy versions (ops): list, read, propose a draft, approve it (a second person), diff, and
+what-ifs of a version over the stored order events."""
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import MAX_OFFSET, SessionDep, StateDep, require_role
+from api.deps import MAX_OFFSET, SessionDep, StateDep, TemporalDep, require_role
 from api.errors import errors
 from api.policy_schemas import (
     FieldChangePublic,
@@ -13,14 +15,18 @@ from api.policy_schemas import (
     PolicyVersionPublic,
     PolicyVersionSummary,
     RunningPublic,
+    SimulationCreate,
+    SimulationPublic,
+    SimulationStarted,
 )
 from api.schemas import Page
-from sellerflow.models import PolicyVersion
+from sellerflow.models import PolicySimulation, PolicyVersion
 from sellerflow.principal import Principal
-from sellerflow.services import policies
+from sellerflow.services import policies, policy_simulations
 from sellerflow.vocabulary import Role
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
+simulations_router = APIRouter(prefix="/v1/policy-simulations", tags=["policies"])
 OpsDep = Annotated[Principal, require_role(Role.ops)]
 VersionPath = Annotated[str, Path(min_length=1, max_length=64)]
 
@@ -102,3 +108,41 @@ def diff_policy(
         to_version=version,
         changes=[FieldChangePublic(**vars(c)) for c in changes],
     )
+
+
+@router.post("/{version}/simulations", status_code=202, responses=errors(401, 403, 404, 422, 503))
+async def simulate_policy(
+    version: VersionPath,
+    ops: OpsDep,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+    body: SimulationCreate | None = None,
+) -> SimulationStarted:
+    """Evaluate the version's rules over the stored order events (at `as_of`, default now) next
+    to the active version's; nothing is changed and nobody is signalled."""
+    simulation = await policy_simulations.start(
+        session,
+        temporal,
+        state.policy,
+        version,
+        body.as_of if body else None,
+        ops.subject,
+        state.settings.temporal_task_queue,
+    )
+    return SimulationStarted(id=simulation.id, status=simulation.status)
+
+
+def simulation_public(simulation: PolicySimulation) -> SimulationPublic:
+    return SimulationPublic.model_validate(
+        {
+            **simulation.model_dump(exclude={"result"}),
+            **simulation.result,
+        }
+    )
+
+
+@simulations_router.get("/{simulation_id}", responses=errors(401, 403, 404, 422))
+def get_simulation(simulation_id: uuid.UUID, _: OpsDep, session: SessionDep) -> SimulationPublic:
+    """A what-if's progress; once completed, standings before and after and who would change."""
+    return simulation_public(policy_simulations.get(session, simulation_id))

@@ -20,9 +20,11 @@ from sellerflow.models import (
     DocumentRenewal,
     EvaluationRun,
     OffboardingRequest,
+    PolicySimulation,
     Task,
 )
 from sellerflow.security import issue_token
+from sellerflow.services import policies
 from sellerflow.services.auth import REFRESH_KIND
 from sellerflow.services.integrations import create_key
 from sellerflow.services.seller_accounts import new_link, remember_link, token_in
@@ -185,6 +187,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/policies/{version}/diff"): Rule(OPS),
     # The built-in version is approved already: ops get 409, everyone else is refused.
     ("POST", "/v1/policies/{version}/approve"): Rule(OPS),
+    ("POST", "/v1/policies/{version}/simulations"): Rule(OPS, json={}),
+    ("GET", "/v1/policy-simulations/{simulation_id}"): Rule(OPS),
 }
 
 
@@ -281,8 +285,21 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
         )
         session.add_all([evidence, asked, renewal])
         session.commit()
+        policies.seed_built_in(session, stack.policy)
+        what_if = PolicySimulation(
+            version=stack.policy.version,
+            baseline=stack.policy.version,
+            as_of=datetime.now(UTC),
+            requested_by="ops1",
+        )
+        session.add(what_if)
+        session.commit()
         appeal_id = str(appeal.id)
-        extra = {"evidence_id": str(evidence.id), "request_id": str(asked.id)}
+        extra = {
+            "evidence_id": str(evidence.id),
+            "request_id": str(asked.id),
+            "simulation_id": str(what_if.id),
+        }
     task_id = insert_task(stack, app_id)
     return {
         "seller_id": str(seller_id),

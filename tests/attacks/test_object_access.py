@@ -27,8 +27,16 @@ OWNED = ("application_id", "document_id", "seller_id", "appeal_id", "evidence_id
 # Staff objects (no applicant reaches a task or evaluation route at all: test_access.py), and
 # the agreement kinds, which are public. A new kind of id must be placed in one or the other.
 # An offboarding request is staff's, under a seller (`decision` is confirm or cancel).
-# A policy version is ops' (`version`).
-NOT_OWNED = {"task_id", "evaluation_id", "kind", "request_id", "decision", "version"}
+# Policy versions and their what-ifs are ops'.
+NOT_OWNED = {
+    "task_id",
+    "evaluation_id",
+    "kind",
+    "request_id",
+    "decision",
+    "version",
+    "simulation_id",
+}
 API_BODIES: dict[str, Any] = {
     "/v1/applications/{application_id}/withdraw": {"reason": "not mine"},
     "/v1/applications/{application_id}/documents": {
