@@ -3,7 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from temporalio.client import Client
 
 from sellerflow.errors import DomainError, InvalidRequest, NotFound
@@ -81,3 +81,14 @@ def get(session: Session, simulation_id: uuid.UUID) -> PolicySimulation:
     if simulation is None:
         raise NotFound("no policy simulation with this id")
     return simulation
+
+
+def of_version(session: Session, version: str, limit: int = 20) -> list[PolicySimulation]:
+    """The latest what-ifs of a version, newest first."""
+    query = (
+        select(PolicySimulation)
+        .where(PolicySimulation.version == version)
+        .order_by(col(PolicySimulation.created_at).desc())
+        .limit(limit)
+    )
+    return list(session.exec(query).all())

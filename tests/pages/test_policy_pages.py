@@ -1,0 +1,97 @@
+"""The ops pages of policy versions, read over HTTP with an ops session: the versions, a
+version's diff, and a what-if's chart and affected sellers linking to their staff pages."""
+
+import random
+import re
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest_asyncio
+from sqlmodel import Session
+
+from api.pages.session import SESSION_COOKIE
+from sellerflow.models import PolicySimulation
+from sellerflow.policy.model import Policy
+from sellerflow.services import policies
+from sellerflow.simulation import simulate
+from sellerflow.vocabulary import SimulationStatus
+from tests.api.conftest import Api, api_without_worker
+from tests.api.test_policies import stricter_rules
+from tests.conftest import make_settings
+from tests.db.test_simulation import seed, stricter
+from tests.journey import staff_token
+from tests.support.builders import AS_OF
+
+
+@pytest_asyncio.fixture
+async def api(tmp_path: Path, temporal_address: str, s3_endpoint: str) -> AsyncIterator[Api]:
+    async with api_without_worker(make_settings(tmp_path, temporal_address, s3_endpoint)) as api:
+        yield api
+
+
+async def as_staff(api: Api, username: str, path: str) -> httpx.Response:
+    token = (await staff_token(api.http, username))["Authorization"].removeprefix("Bearer ")
+    api.http.cookies.clear()
+    api.http.cookies.set(SESSION_COOKIE, token)
+    try:
+        return await api.http.get(path)
+    finally:
+        api.http.cookies.clear()
+
+
+async def test_the_versions_and_a_versions_diff(api: Api) -> None:
+    ops = await staff_token(api.http, "ops1")
+    created = await api.http.post("/v1/policies", json={"rules": stricter_rules()}, headers=ops)
+    assert created.status_code == 201, created.text
+
+    listed = await as_staff(api, "ops1", "/ops/policies")
+    one = await as_staff(api, "ops1", "/ops/policies/stricter-late-shipment-1")
+
+    assert listed.status_code == 200, listed.text
+    assert 'href="/ops/policies/stricter-late-shipment-1"' in listed.text
+    assert one.status_code == 200, one.text
+    row = re.search(r"<tr><td><code>kpis.late_shipment_rate.warn</code>.*?</tr>", one.text, re.S)
+    assert row is not None, one.text
+    assert "0.08" in row[0]
+    assert "0.05" in row[0]
+    assert "durations.trial" not in one.text
+
+
+async def test_a_what_if_page_charts_the_standings_and_links_the_sellers(api: Api) -> None:
+    with api.engine.begin() as conn:
+        seed(conn, random.Random(19), sellers=30)
+    base = Policy.model_validate(stricter_rules())
+    proposed = stricter(base)
+    with api.engine.connect() as conn:
+        result = simulate(conn, base, proposed, AS_OF, chunk_size=100)
+    assert result["changes"]
+    with Session(api.engine) as session:
+        policies.seed_built_in(session, base)
+        simulation = PolicySimulation(
+            version=base.version,
+            baseline=base.version,
+            status=SimulationStatus.completed,
+            as_of=AS_OF,
+            requested_by="ops1",
+            result=result,
+        )
+        session.add(simulation)
+        session.commit()
+        simulation_id = simulation.id
+
+    answer = await as_staff(api, "ops1", f"/ops/policies/simulations/{simulation_id}")
+    refused = await as_staff(api, "onboarding1", f"/ops/policies/simulations/{simulation_id}")
+    missing = await as_staff(api, "ops1", "/ops/policies/no-such-version")
+
+    assert answer.status_code == 200, answer.text
+    page = answer.text
+    for standing in ("good", "warn", "limit"):
+        for side in ("current", "proposed"):
+            value = result["standings"][side][standing]
+            assert f"<title>{standing}, {side}: {value}</title>" in page
+    for change in result["changes"]:
+        assert f'href="/staff/sellers/{change["seller_id"]}"' in page
+    assert f"<strong>{result['changed']}</strong> of {result['sellers']} sellers" in page
+    assert refused.status_code == 403
+    assert missing.status_code == 404
