@@ -129,6 +129,7 @@ def test_the_rows_of_an_application_and_a_seller_name_rows_that_exist(
         ("appeal_evidence", "appeal_id", "appeal"),
         ("document_renewal", "seller_id", "seller"),
         ("document_renewal", "document_id", "document"),
+        ("application_check", "application_id", "application"),
     }
     if not database_url.startswith("postgresql"):
         return  # SQLite keeps foreign keys in the schema without enforcing them
