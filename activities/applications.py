@@ -22,6 +22,12 @@ from sellerflow.payloads import (
     VerifyApplicationInput,
     VerifyApplicationResult,
 )
+from sellerflow.policy.checks import (
+    company_registry_check,
+    iban_check,
+    iban_format_error,
+    vat_number_check,
+)
 from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.requirements import (
     document_date_error,
@@ -32,6 +38,7 @@ from sellerflow.policy.requirements import (
 from sellerflow.queries.agreements import current_versions, signed_versions
 from sellerflow.queries.documents import DOCUMENTS_OF, latest_documents, newest_of_each_kind
 from sellerflow.registry import CompanyRegistry, RegistryAnswer
+from sellerflow.services.checks import record_checks
 from sellerflow.services.documents import settle_pending_files
 from sellerflow.services.seller_accounts import new_account
 from sellerflow.storage import ObjectStore, StoreUnavailable
@@ -214,7 +221,19 @@ class ApplicationActivities:
                             code=kind, error_code="not_signed", reason="sign the current version"
                         )
                     )
+            if iban_format_error(app.iban):
+                problems.append(
+                    Problem(code="iban", error_code="iban_invalid", reason="IBAN malformed")
+                )
             answer = self.registry.lookup(app.country, app.registration_number, app.legal_name)
+            outcomes = [
+                found
+                for found in (vat_number_check(app.country, app.vat_number), iban_check(app.iban))
+                if found is not None
+            ]
+            if answer != RegistryAnswer.unavailable:
+                outcomes.append(company_registry_check(answer, self.registry.source))
+            record_checks(session.connection(), app.id, outcomes, utcnow())
         if answer == RegistryAnswer.unavailable:
             # Unverified, not invalid: the activity retries with backoff until the registry answers.
             raise ApplicationError("company registry unavailable", type="RegistryUnavailable")

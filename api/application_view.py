@@ -7,11 +7,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from api.fields import copied
-from api.schemas import ApplicationPublic, DecisionPublic
+from api.schemas import ApplicationPublic, CheckPublic, DecisionPublic
 from sellerflow.policy.disclosure import public_comment, public_reason_codes, public_reasons
 from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import Requirement
 from sellerflow.queries.applications import (
+    CHECK_FIELDS,
     DECISION_FIELDS,
     DOCUMENT_FIELDS,
     SIGNATURE_FIELDS,
@@ -19,7 +20,8 @@ from sellerflow.queries.applications import (
 )
 from sellerflow.queries.documents import states_of
 from sellerflow.queries.requirements import requirements_of
-from sellerflow.vocabulary import REASON_CODES, SellerStatus
+from sellerflow.services.checks import CHECK_ORDER
+from sellerflow.vocabulary import REASON_CODES, CheckCode, SellerStatus
 
 
 def application_view(row: sa.Row[Any], policy: Policy, *, for_staff: bool) -> ApplicationPublic:
@@ -32,7 +34,8 @@ def application_view(row: sa.Row[Any], policy: Policy, *, for_staff: bool) -> Ap
     documents = states_of(records(row.documents, DOCUMENT_FIELDS))
     requirements = requirements_of(policy, row, documents, signed, trial_ends_at)
     decisions = records(row.decisions, DECISION_FIELDS)
-    return public_view(row, requirements, decisions, for_staff=for_staff)
+    checks = checks_view(records(row.checks, CHECK_FIELDS)) if for_staff else None
+    return public_view(row, requirements, decisions, for_staff=for_staff, checks=checks)
 
 
 def public_view(
@@ -41,6 +44,7 @@ def public_view(
     decisions: Sequence[Any],
     *,
     for_staff: bool,
+    checks: list[CheckPublic] | None = None,
 ) -> ApplicationPublic:
     """`app` is a row of `APPLICATION`; `decisions` have `DECISION_FIELDS`."""
     return copied(
@@ -51,7 +55,14 @@ def public_view(
         seller_id=str(app.seller_id) if app.seller_id else None,
         requirements=requirements,
         decisions=[decision_view(t, for_staff=for_staff) for t in decisions],
+        checks=checks,
     )
+
+
+def checks_view(checks: Sequence[Any]) -> list[CheckPublic]:
+    """`checks` have `CHECK_FIELDS`; in the order the reviewer reads them."""
+    found = [copied(CheckPublic, c) for c in checks]
+    return sorted(found, key=lambda c: CHECK_ORDER.get(CheckCode(c.code), len(CHECK_ORDER)))
 
 
 def decision_view(task: Any, *, for_staff: bool) -> DecisionPublic:

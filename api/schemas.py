@@ -53,6 +53,12 @@ class ApplicationCreate(Strict):
     contact_name: str = Field(min_length=1, max_length=200)
     contact_email: EmailStr
     product_categories: list[ProductCategory] = Field(min_length=1, max_length=5)
+    iban: str | None = Field(
+        default=None,
+        max_length=42,
+        pattern=r"^[A-Za-z0-9 ]+$",
+        description="the payout account; its check digits are checked at submission",
+    )
 
     @field_validator("country")
     @classmethod
@@ -87,6 +93,17 @@ class DecisionPublic(BaseModel):
     decided_at: datetime | None
 
 
+class CheckPublic(BaseModel):
+    """The newest result of one automated check, with what it was based on."""
+
+    code: str
+    status: str = Field(description="passed, failed, needs_review or unavailable")
+    detail: str
+    source: str
+    checked_at: datetime
+    evidence: dict[str, Any]
+
+
 class ApplicationPublic(BaseModel):
     id: str
     legal_name: str
@@ -105,6 +122,10 @@ class ApplicationPublic(BaseModel):
     created_at: datetime
     requirements: list[Requirement]
     decisions: list[DecisionPublic]
+    iban: str | None
+    checks: list[CheckPublic] | None = Field(
+        description="the automated checks' results; staff only (null for the applicant)"
+    )
 
 
 class ApplicationSummary(BaseModel):

@@ -11,6 +11,8 @@ from sqlmodel import Field, SQLModel
 
 from sellerflow.vocabulary import (
     KPI,
+    CheckCode,
+    CheckStatus,
     Decision,
     DocumentStatus,
     KpiStatus,
@@ -142,6 +144,28 @@ class Application(SQLModel, table=True):
     # When its personal data and files were erased after the policy's retention period
     # (migration 0011, sellerflow.services.retention).
     personal_data_erased_at: datetime | None = ts(nullable=True)
+    # The bank account the payouts go to (migration 0024): checked, and compared with other
+    # applications' and departed sellers' (sellerflow.policy.checks).
+    iban: str | None = Field(default=None, max_length=42)
+
+
+class ApplicationCheck(SQLModel, table=True):
+    """The newest result of one automated check of an application (migration 0024): what the
+    reviewer sees, with its evidence; a check the source could not answer is `unavailable`
+    and tried again from `next_attempt_at`."""
+
+    __tablename__ = "application_check"
+    __table_args__ = (sa.UniqueConstraint("application_id", "code"),)
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    application_id: uuid.UUID = Field(index=True, foreign_key="application.id")
+    code: CheckCode = vocabulary(CheckCode, 32)
+    status: CheckStatus = vocabulary(CheckStatus, 16)
+    detail: str = Field(default="", max_length=2000)
+    source: str = Field(default="", max_length=200)
+    evidence: dict[str, Any] = json_col({})
+    checked_at: datetime = ts()
+    attempts: int = Field(default=1)
+    next_attempt_at: datetime | None = ts(nullable=True, index=True)
 
 
 class StageChange(SQLModel, table=True):

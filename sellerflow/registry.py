@@ -12,6 +12,9 @@ class RegistryAnswer(StrEnum):
 
 
 class CompanyRegistry(Protocol):
+    # Who answered, as the reviewer reads it beside the check's result.
+    source: str
+
     def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryAnswer:
         """Whether the registry knows this company; `unavailable` means try again later."""
         ...
@@ -20,6 +23,7 @@ class CompanyRegistry(Protocol):
 class LocalRegistry:
     """Stands in for national registries: a plausible number is taken as found."""
 
+    source = "local shape check (no national register configured)"
     _PLAUSIBLE = re.compile(r"^[A-Z0-9][A-Z0-9 ./-]{3,63}$", re.IGNORECASE)
 
     def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryAnswer:

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sellerflow.db import table_of
 from sellerflow.models import (
     Application,
+    ApplicationCheck,
     Document,
     IntegrationKey,
     OffboardingRequest,
@@ -19,6 +20,7 @@ from sellerflow.models import (
 )
 
 APPLICATIONS: sa.Table = table_of(Application)
+APPLICATION_CHECKS: sa.Table = table_of(ApplicationCheck)
 DOCUMENTS: sa.Table = table_of(Document)
 INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
 OFFBOARDING_REQUESTS: sa.Table = table_of(OffboardingRequest)

@@ -84,6 +84,21 @@ class DocumentStatus(StrEnum):
     refused = "refused"
 
 
+class CheckCode(StrEnum):
+    """The automated trust and safety checks of an application (`application_check.code`)."""
+
+    vat_number = "vat_number"
+    iban = "iban"
+    company_registry = "company_registry"
+
+
+class CheckStatus(StrEnum):
+    passed = "passed"
+    failed = "failed"
+    needs_review = "needs_review"
+    unavailable = "unavailable"
+
+
 class AgreementKind(StrEnum):
     terms = "terms"
     quality_charter = "quality_charter"

@@ -101,7 +101,12 @@ async def start_application(
     products = [str(p) for p in form.getlist("product_categories")]
     try:
         body = ApplicationCreate.model_validate(
-            {**values, "vat_number": values["vat_number"] or None, "product_categories": products}
+            {
+                **values,
+                "vat_number": values["vat_number"] or None,
+                "iban": values["iban"] or None,
+                "product_categories": products,
+            }
         )
         address = client_address(request)
         opened = await applications.open_application(

@@ -8,7 +8,7 @@ import sellerflow.models
 
 
 revision: str = "0025"
-down_revision: str | None = "0022"
+down_revision: str | None = "0024"
 
 
 def upgrade() -> None:

@@ -19,11 +19,19 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
-from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLERS, SIGNATURES, TASKS
+from sellerflow.tables import (
+    APPLICATION_CHECKS,
+    APPLICATIONS,
+    DOCUMENTS,
+    SELLERS,
+    SIGNATURES,
+    TASKS,
+)
 from sellerflow.vocabulary import TaskStatus
 
 DOCUMENT_FIELDS = ("created_at", "kind", "status", "sha256", "error_code", "error_reason")
 SIGNATURE_FIELDS = ("signed_at", "kind", "version")
+CHECK_FIELDS = ("checked_at", "code", "status", "detail", "source", "evidence")
 DECISION_FIELDS = (
     "completed_at",
     "id",
@@ -82,6 +90,11 @@ def _application_statement() -> sa.Select[Any]:
                 TASKS.c.application_id == APPLICATIONS.c.id,
                 TASKS.c.status == TaskStatus.completed.value,
             ).label("decisions"),
+            _rows_of(
+                APPLICATION_CHECKS,
+                CHECK_FIELDS,
+                APPLICATION_CHECKS.c.application_id == APPLICATIONS.c.id,
+            ).label("checks"),
         )
         .select_from(APPLICATIONS.outerjoin(SELLERS, SELLERS.c.id == APPLICATIONS.c.seller_id))
         .where(APPLICATIONS.c.id == sa.bindparam("application_id", type_=APPLICATIONS.c.id.type))

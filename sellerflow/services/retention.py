@@ -2,12 +2,13 @@
 withdrawn, expired) are erased once the policy's `retention.closed_applications` has passed.
 
 Erased: every S3 object under the application's prefix (document files, signature evidence),
-the contact person's name and e-mail address, the signers' names, titles, addresses and user
-agents, the documents' file names, and the outbox messages' recipients and texts. Kept: the
-company's identifiers (legal name, registration and VAT numbers: the company's, not a person's,
-and what the duplicate checks compare), stages, dates and checksums. The audit log, a hash
-chain that cannot be edited, gets one entry per erasure holding the SHA-256 of each erased
-value, not the values.
+the contact person's name and e-mail address, the payout IBAN, the automated checks' details
+and evidence (what a register or a sanctions list answered), the signers' names, titles,
+addresses and user agents, the documents' file names, and the outbox messages' recipients and
+texts. Kept: the company's identifiers (legal name, registration and VAT numbers: the
+company's, not a person's, and what the duplicate checks compare), the checks' codes and
+results, stages, dates and checksums. The audit log, a hash chain that cannot be edited, gets
+one entry per erasure holding the SHA-256 of each erased value, not the values.
 """
 
 import hashlib
@@ -25,6 +26,7 @@ from sellerflow.errors import Conflict
 from sellerflow.models import (
     AppealEvidence,
     Application,
+    ApplicationCheck,
     Document,
     Notification,
     Seller,
@@ -36,7 +38,7 @@ from sellerflow.policy.retention import ERASABLE_STAGES, erasure_cutoff
 from sellerflow.storage import ObjectStore, parse_upload_key
 from sellerflow.vocabulary import SellerStatus
 
-PERSONAL_FIELDS = ("contact_name", "contact_email")
+PERSONAL_FIELDS = ("contact_name", "contact_email", "iban")
 SIGNER_FIELDS = ("signer_name", "signer_title", "ip", "user_agent")
 
 
@@ -172,6 +174,13 @@ def erase(session: Session, store: ObjectStore, item: Erasable, now: datetime) -
         signature.signer_name = signature.signer_title = ""
         signature.ip = signature.user_agent = None
         session.add(signature)
+    for check in session.exec(
+        select(ApplicationCheck).where(ApplicationCheck.application_id == app.id)
+    ):
+        # What a source answered may name people (a register's officers, a sanctions entry).
+        hashes[f"check.{check.code.value}.detail"] = _digest(check.detail)
+        check.detail, check.evidence = "", {}
+        session.add(check)
     for doc in session.exec(select(Document).where(Document.application_id == app.id)):
         hashes[f"document.{doc.id}.filename"] = _digest(doc.filename)
         doc.filename = ""

@@ -19,6 +19,7 @@ from sellerflow.models import Application, Document
 from sellerflow.payloads import VerifyApplicationInput, VerifyApplicationResult
 from sellerflow.policy.model import Policy
 from sellerflow.registry import RegistryAnswer
+from sellerflow.services.checks import checks_of
 from sellerflow.storage import ObjectStore
 from tests.journey import PDF
 from tests.support.builders import application_row
@@ -29,6 +30,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 class FixedRegistry:
+    source = "a fixed answer"
+
     def __init__(self, answer: RegistryAnswer) -> None:
         self.answer = answer
 
@@ -161,3 +164,43 @@ def test_an_unreachable_s3_is_a_retryable_error_that_fails_fast(
     assert raised.value.type not in ACTIVITY_OPTIONS.retry_policy.non_retryable_error_types
     unchanged = reloaded(engine, doc)
     assert (unchanged.status, unchanged.sha256) == ("uploaded", None)
+
+
+def checks_recorded(engine: sa.Engine, app: Application) -> dict[str, tuple[str, int]]:
+    with session_scope(engine) as session:
+        return {c.code.value: (c.status.value, c.attempts) for c in checks_of(session, app.id)}
+
+
+def test_the_verification_records_each_check_as_the_reviewer_reads_it(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    app = new_application(engine, policy)
+    verify(engine, policy, RegistryAnswer.found, app=app)
+    assert checks_recorded(engine, app) == {
+        "vat_number": ("passed", 1),
+        "company_registry": ("passed", 1),
+    }
+
+
+def test_a_mistyped_iban_is_a_failed_check_and_a_change_asked_of_the_applicant(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    app = application_row(policy.version, iban="DE89 3704 0044 0532 0130 01")
+    with session_scope(engine) as session:
+        session.add(app)
+    result = verify(engine, policy, RegistryAnswer.not_found, app=app)
+    assert ("iban", "iban_invalid") in {(p.code, p.error_code) for p in result.problems}
+    assert checks_recorded(engine, app) == {
+        "vat_number": ("passed", 1),
+        "iban": ("failed", 1),
+        "company_registry": ("failed", 1),
+    }
+
+    # Corrected and submitted again: the newest result replaces the old one.
+    with session_scope(engine) as session:
+        found = session.get(Application, app.id)
+        assert found is not None
+        found.iban = "DE89 3704 0044 0532 0130 00"
+    result = verify(engine, policy, RegistryAnswer.found, app=app)
+    assert "iban" not in {p.code for p in result.problems}
+    assert checks_recorded(engine, app)["iban"] == ("passed", 1)

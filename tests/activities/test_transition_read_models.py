@@ -22,6 +22,8 @@ START = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 
 
 class KnownCompany:
+    source = "a fixed answer"
+
     def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryAnswer:
         return RegistryAnswer.found
 

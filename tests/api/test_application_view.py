@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from sellerflow.models import Application, Document, Signature, Task
+from sellerflow.models import Application, ApplicationCheck, Document, Signature, Task
 from sellerflow.policy.model import load_policy
 from sellerflow.queries.requirements import requirement_list
+from sellerflow.vocabulary import CheckCode, CheckStatus
 from tests.api.conftest import Api
 from tests.journey import create_application, staff_token
 from tests.support.builders import seller_row
@@ -85,6 +86,21 @@ def fill(session: Session, app_id: uuid.UUID) -> None:
                 comment="fine" if reasons else None,
             )
         )
+    for code, status, evidence in (
+        (CheckCode.company_registry, CheckStatus.needs_review, {"registered_name": "Ünïcode AG"}),
+        (CheckCode.vat_number, CheckStatus.passed, {}),
+    ):
+        session.add(
+            ApplicationCheck(
+                application_id=app_id,
+                code=code,
+                status=status,
+                detail=f"{code.value} detail",
+                source="a source",
+                evidence=evidence,
+                checked_at=T0,
+            )
+        )
     seller = seller_row(app_id, trial_ends_at=T0 + timedelta(days=90))
     session.add(seller)
     app = session.get(Application, app_id)
@@ -106,8 +122,15 @@ async def test_the_one_statement_read_says_what_the_models_say(api_on_either_dat
     told = applicant.json()
     # The applicant is told the same, but not who decided nor the reviewers' comments on an
     # approval (tests/attacks/test_disclosure.py).
-    assert {**told, "decisions": None} == {**body, "decisions": None}
+    assert {**told, "decisions": None} == {**body, "decisions": None, "checks": None}
     assert [(d["actor"], d["comment"]) for d in told["decisions"]] == [(None, None)] * 2
+    # The checks are the staff's: in the reviewer's order, with their evidence.
+    assert told["checks"] is None
+    assert [(c["code"], c["status"], c["evidence"]) for c in body["checks"]] == [
+        ("vat_number", "passed", {}),
+        ("company_registry", "needs_review", {"registered_name": "Ünïcode AG"}),
+    ]
+    assert datetime.fromisoformat(body["checks"][0]["checked_at"]) == T0
 
     policy = load_policy(api_on_either_database.settings.sellerflow_policy)
     with Session(api_on_either_database.engine) as session:
@@ -142,6 +165,8 @@ async def test_an_application_without_rows_of_its_own_reads_empty_lists(
     body = (await http.get(f"/v1/applications/{app_id}", headers=auth)).json()
     assert body["decisions"] == []
     assert body["seller_id"] is None
+    staff = await http.get(f"/v1/applications/{app_id}", headers=await staff_token(http, "ops1"))
+    assert staff.json()["checks"] == []
     assert {r["status"] for r in body["requirements"] if r["type"] == "document"} == {
         "currently_due",
         "eventually_due",

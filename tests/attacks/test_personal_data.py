@@ -25,6 +25,7 @@ APPLICANT = {
     "vat_number": VAT,
     "contact_name": "Xerxes Pemberton-Quill",
     "contact_email": "xerxes.pemberton@quokkatronic.example",
+    "iban": "GB33BUKB20201555555555",
 }
 SIGNER = "Ottoline Vasquez-Brindle"
 # Each value whole, and the parts that would survive reformatting (case, separators, JSON).
@@ -38,6 +39,7 @@ PERSONAL = [
     "ottoline",
     "qzxw",
     VAT.removeprefix("DE"),
+    "20201555555555",
 ]
 
 

@@ -15,10 +15,17 @@ from sellerflow.audit import verify
 from sellerflow.cli.retention import main
 from sellerflow.config import Settings
 from sellerflow.db import make_engine, session_scope, upgrade_schema
-from sellerflow.models import Application, AuditLog, Document, Notification, Signature
+from sellerflow.models import (
+    Application,
+    ApplicationCheck,
+    AuditLog,
+    Document,
+    Notification,
+    Signature,
+)
 from sellerflow.policy.model import Policy
 from sellerflow.storage import ObjectStore
-from sellerflow.vocabulary import Stage
+from sellerflow.vocabulary import CheckCode, CheckStatus, Stage
 from tests.support.builders import application_row
 
 NOW = datetime.now(UTC)
@@ -35,7 +42,11 @@ def applicant(
     stray upload under its first key), a signature's evidence and a message; its e-mail."""
     email = f"person-{uuid.uuid4().hex[:8]}@private.example"
     app = application_row(
-        policy.version, contact_email=email, stage=stage, stage_entered_at=days_ago(ended)
+        policy.version,
+        contact_email=email,
+        stage=stage,
+        stage_entered_at=days_ago(ended),
+        iban="DE89 3704 0044 0532 0130 00",
     )
     doc_id = uuid.uuid4()
     upload_key = f"applications/{app.id}/documents/{doc_id}"
@@ -69,10 +80,19 @@ def applicant(
         body_html=f"<p>Hello Jane Doe, {email}</p>",
         application_id=app.id,
     )
+    check = ApplicationCheck(
+        application_id=app.id,
+        code=CheckCode.company_registry,
+        status=CheckStatus.needs_review,
+        detail="registered officer Jane Doe differs",
+        source="register",
+        evidence={"legal_representative": "Jane Doe"},
+        checked_at=days_ago(ended),
+    )
     with session_scope(engine) as session:
         session.add(app)
         session.flush()
-        session.add_all([doc, signature, message])
+        session.add_all([doc, signature, message, check])
     for key in (upload_key, doc.object_key, signature.archive_key):
         store.put(key, b"%PDF-1.7 personal", "application/pdf")
     return email
@@ -142,10 +162,21 @@ def test_ended_applications_past_retention_are_listed_then_erased(
         for erased in (rejected, expired):
             app = session.get(Application, ids[erased])
             assert app is not None
-            assert (app.contact_email, app.contact_name) == ("", "")
+            assert (app.contact_email, app.contact_name, app.iban) == ("", "", "")
             assert app.personal_data_erased_at is not None
+            (check,) = session.exec(
+                select(ApplicationCheck).where(ApplicationCheck.application_id == app.id)
+            ).all()
+            # The result stays (what was checked, when, and how it came out), not what it named.
+            assert (check.status, check.detail, check.evidence) == ("needs_review", "", {})
             assert app.legal_name == "Refurb Works GmbH", "the company's name is not personal"
-        assert app_by_email(session, recent) is not None
+        kept_app = app_by_email(session, recent)
+        assert kept_app is not None
+        assert kept_app.iban == "DE89 3704 0044 0532 0130 00"
+        kept_check = session.exec(
+            select(ApplicationCheck).where(ApplicationCheck.application_id == kept_app.id)
+        ).one()
+        assert kept_check.evidence == {"legal_representative": "Jane Doe"}
         assert app_by_email(session, approved) is not None
         rows = session.exec(
             select(Signature).where(col(Signature.application_id).in_([ids[rejected], ids[recent]]))

@@ -74,6 +74,11 @@ async def test_review_sign_off_and_a_task_held_by_someone_else(
 
     reviewer = await sign_in(browser, site, "onboarding1", shots)
     task_url = await open_task(reviewer, shots, "onboarding_review", "review")
+    # The automated checks, each with its result and source, before the reviewer decides.
+    checks = reviewer.locator("#checks")
+    await expect(checks.locator("#check-vat_number")).to_contain_text("passed")
+    await expect(checks.locator("#check-vat_number")).to_contain_text("python-stdnum")
+    await expect(checks.locator("#check-company_registry")).to_contain_text("passed")
     await reviewer.get_by_role("button", name="Claim").click()
     await expect(reviewer.locator("#assignee")).to_have_text("onboarding1")
 
@@ -104,6 +109,10 @@ async def test_review_sign_off_and_a_task_held_by_someone_else(
     ops = await staff_token(site.http, "ops1")  # the applicant is not told who decided
     approved = (await site.http.get(f"/v1/applications/{app_id}", headers=ops)).json()
     assert [d["actor"] for d in approved["decisions"]] == ["onboarding1", "ssm1"]
+    assert [(c["code"], c["status"]) for c in approved["checks"]] == [
+        ("vat_number", "passed"),
+        ("company_registry", "passed"),
+    ]
     for page in (reviewer, other, manager):
         await page.context.close()
 
