@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.task_latency
 	$(BIN)/python -m bench.read_latency
 	$(BIN)/python -m bench.memory --workflows 10000
+	$(BIN)/python -m bench.what_if --db postgres --sellers 100000 --orders 2000000
 
 load: $(STAMP)
 	$(BIN)/python -m bench.load --applications 1000 --concurrency 50

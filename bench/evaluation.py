@@ -92,16 +92,17 @@ def measure_in_child(db: str, url: str, sellers: int) -> dict[str, Any]:
 
 
 @contextmanager
-def postgres_database() -> Iterator[str]:
+def postgres_database(name: str = BENCH_DATABASE) -> Iterator[str]:
+    """An empty PostgreSQL database `name`, dropped afterwards."""
     admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}"))
-        conn.execute(sa.text(f"CREATE DATABASE {BENCH_DATABASE}"))
+        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        conn.execute(sa.text(f"CREATE DATABASE {name}"))
     try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
+        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
 
 

@@ -14,17 +14,14 @@ import argparse
 import json
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
 from bench.dataset import AS_OF, load_postgres, load_sqlite
-from bench.evaluation import POSTGRES_ADMIN_URL, evaluate, peak_rss_mb
+from bench.evaluation import evaluate, peak_rss_mb, postgres_database, sqlite_database
 from sellerflow.config import PROJECT_ROOT
 from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.policy.model import Policy, load_policy
@@ -75,28 +72,8 @@ def run_child(url: str) -> dict[str, Any]:
     }
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    admin = make_engine(POSTGRES_ADMIN_URL).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE}"))
-        conn.execute(sa.text(f"CREATE DATABASE {BENCH_DATABASE}"))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{BENCH_DATABASE}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {BENCH_DATABASE} WITH (FORCE)"))
-        admin.dispose()
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="sellerflow-what-if-") as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
 DATABASES = {
-    "postgres": (postgres_database, load_postgres),
+    "postgres": (partial(postgres_database, BENCH_DATABASE), load_postgres),
     "sqlite": (sqlite_database, load_sqlite),
 }
 
