@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from sellerflow.vocabulary import (
     KPI,
@@ -322,6 +322,36 @@ class Seller(SQLModel, table=True):
     erasure_requested_by: str | None = Field(default=None, max_length=64)
 
 
+def seller_rank() -> list[sa.SQLColumnExpression[Any]]:
+    """The ranking's order: best score first, unscored last, then by id. Written on the negated
+    score so that plain ascending indexes serve it (migration 0023): ascending sorts NULL last on
+    PostgreSQL, as the index keeps them (SQLite sorts this one in memory: it puts NULL first in
+    an index, and `NULLS LAST` in an index is refused)."""
+    return [sa.nulls_last(sa.asc(-col(Seller.score))), col(Seller.id)]
+
+
+# The ranking read from an index in its order, unfiltered or within one status, category, SSM
+# or standing (migration 0023, bench/README.md "The seller ranking"). The score itself ends each
+# one, so that a page's ids come from the index alone (`services.sellers`: a deep page skips
+# its offset in the index, then reads only its own rows).
+# The negated score in parentheses is an expression to Alembic (a bare `-score` it takes for the
+# column itself, and reports a difference on SQLite, which does not reflect expression indexes).
+_RANK = ((-col(Seller.score)).self_group(), col(Seller.id), col(Seller.score))
+RANKING_INDEXES = [
+    sa.Index("ix_seller_rank", *_RANK),
+    sa.Index("ix_seller_status_rank", col(Seller.status), *_RANK),
+    sa.Index("ix_seller_category_rank", col(Seller.seller_category), *_RANK),
+    sa.Index("ix_seller_ssm_rank", col(Seller.ssm_username), *_RANK),
+    sa.Index("ix_seller_standing_rank", col(Seller.standing), *_RANK),
+]
+# The ranking's counts per status within one category, SSM or standing, from an index alone.
+COUNT_INDEXES = [
+    sa.Index("ix_seller_category_status", col(Seller.seller_category), col(Seller.status)),
+    sa.Index("ix_seller_ssm_status", col(Seller.ssm_username), col(Seller.status)),
+    sa.Index("ix_seller_standing_status", col(Seller.standing), col(Seller.status)),
+]
+
+
 class SellerAction(SQLModel, table=True):
     """The reason record of every status change of a seller, automatic or manual."""
 
@@ -388,6 +418,11 @@ class Appeal(SQLModel, table=True):
 class Notification(SQLModel, table=True):
     """The outbox: one row per applicant- or seller-facing event, keyed so a retry never doubles."""
 
+    # The sellers under an offboarding notice (the ranking's at-risk sellers), read from the
+    # index alone (migration 0023).
+    __table_args__ = (
+        sa.Index("ix_notification_template_seller", "template", "seller_id", "created_at"),
+    )
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
     idempotency_key: str = Field(unique=True, max_length=200)
     template: str = Field(max_length=64)

@@ -78,7 +78,9 @@ def ranking(
     filters = sellers.SellerFilters(
         status, category, standing, sellers.ssm_named(ssm, staff), at_risk_first=at_risk
     )
-    rows, total = sellers.list_sellers(session, filters, limit=limit, offset=offset)
+    per_status = sellers.status_counts(session, filters)
+    total = sum(per_status.values())
+    rows, _ = sellers.list_sellers(session, filters, limit=limit, offset=offset, total=total)
     previous = max(0, offset - limit)
     return render(
         request,
@@ -88,7 +90,7 @@ def ranking(
         at_risk=sellers.at_risk_ids(session, [s.id for s in rows]),
         week=sellers.week_changes(session, rows, utcnow()),
         total=total,
-        per_status=sellers.status_counts(session, filters),
+        per_status=per_status,
         query=query,
         statuses=list(SellerStatus),
         standings=list(Standing),

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from temporalio.client import Client
 
-from sellerflow.db import page_of
+from sellerflow.db import count, table_of
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound, ServiceUnavailable
 from sellerflow.models import (
     Appeal,
@@ -25,7 +25,9 @@ from sellerflow.models import (
     SellerAction,
     SellerDay,
     SellerNotice,
+    SellerStatusCount,
     Task,
+    seller_rank,
     utcnow,
 )
 from sellerflow.payloads import AppealFiledInput, AppealWithdrawnInput, ManualActionInput
@@ -114,54 +116,129 @@ def _conditions(filters: SellerFilters) -> list[sa.ColumnElement[bool]]:
     return conditions
 
 
-def _under_notice() -> sa.ColumnElement[bool]:
-    """An offboarding notice was sent and no reinstatement came after it (the status does not
-    change with a notice: the outbox holds it, and a reinstatement is what withdraws it)."""
+def _noticed() -> sa.Select[uuid.UUID | None]:
+    """The sellers sent an offboarding notice with no reinstatement after it (the status does
+    not change with a notice: the outbox holds it, and a reinstatement is what withdraws it);
+    from `ix_notification_template_seller` (migration 0023)."""
     reinstated = sa.exists().where(
         col(SellerAction.seller_id) == col(Notification.seller_id),
         col(SellerAction.action) == SellerActionKind.reinstate.value,
         col(SellerAction.created_at) > col(Notification.created_at),
     )
-    return sa.and_(
-        col(Seller.status) != SellerStatus.offboarded.value,
-        sa.exists().where(
-            col(Notification.seller_id) == col(Seller.id),
-            col(Notification.template) == "offboarding_notice",
-            ~reinstated,
-        ),
+    return sa.select(col(Notification.seller_id)).where(
+        col(Notification.template) == "offboarding_notice",
+        col(Notification.seller_id).is_not(None),  # else NOT IN would be unknown, never true
+        ~reinstated,
     )
+
+
+def _under_notice() -> sa.ColumnElement[bool]:
+    """Under an offboarding notice and not offboarded yet."""
+    return sa.and_(
+        col(Seller.status) != SellerStatus.offboarded.value, col(Seller.id).in_(_noticed())
+    )
+
+
+_BELOW_GOOD = [s.value for s in Standing if s != Standing.good]
+_RESTRICTED = [SellerStatus.limited.value, SellerStatus.suspended.value]
 
 
 def at_risk() -> sa.ColumnElement[bool]:
     """Standing below good, limited or suspended, or under an offboarding notice."""
     return sa.or_(
         col(Seller.standing) != Standing.good.value,
-        col(Seller.status).in_([SellerStatus.limited.value, SellerStatus.suspended.value]),
+        col(Seller.status).in_(_RESTRICTED),
         _under_notice(),
     )
 
 
+def _at_risk_among(conditions: list[sa.ColumnElement[bool]]) -> sa.CompoundSelect[Any]:
+    """The ids of the matching sellers at risk, as three index reads (standing, status, the
+    notices) where one `OR` of them is a filter on every matching row: the ranking reads its
+    at-risk range from these ids, a few among many, and not by walking its index past every
+    seller who is not at risk."""
+    ids = sa.select(col(Seller.id))
+    return sa.union(
+        ids.where(*conditions, col(Seller.standing).in_(_BELOW_GOOD)),
+        ids.where(*conditions, col(Seller.status).in_(_RESTRICTED)),
+        ids.where(*conditions, _under_notice()),
+    )
+
+
+def _status_only(filters: SellerFilters) -> bool:
+    """Whether the counts of these filters are the status counters' (`seller_status_count`,
+    kept by triggers on `seller` in the same transaction as each write)."""
+    return not (filters.category or filters.standing or filters.ssm)
+
+
+def _matching(session: Session, filters: SellerFilters) -> int:
+    counts = status_counts(session, filters)
+    return sum(counts.values())
+
+
+def _page(
+    session: Session,
+    conditions: list[sa.ColumnElement[bool]],
+    *,
+    limit: int,
+    offset: int,
+) -> list[Seller]:
+    """One page in the ranking's order: its ids first, from the index alone (the offset skipped
+    there, not over the rows), then those rows."""
+    ids = sa.select(col(Seller.id)).where(*conditions).order_by(*seller_rank())
+    page = ids.limit(limit).offset(offset).subquery()
+    query = select(Seller).join(page, col(Seller.id) == page.c.id).order_by(*seller_rank())
+    return list(session.exec(query).all())
+
+
 def list_sellers(
-    session: Session, filters: SellerFilters, *, limit: int, offset: int
+    session: Session,
+    filters: SellerFilters,
+    *,
+    limit: int,
+    offset: int,
+    total: int | None = None,
 ) -> tuple[list[Seller], int]:
-    """Best score first (unscored last), at-risk sellers before the rest if asked, and how many
-    match."""
-    order: list[sa.SQLColumnExpression[Any]] = [
-        col(Seller.score).desc().nulls_last(),
-        col(Seller.id),
-    ]
-    if filters.at_risk_first:
-        order.insert(0, sa.case((at_risk(), 0), else_=1))
-    return page_of(session, Seller, _conditions(filters), order, limit=limit, offset=offset)
+    """Best score first (unscored last), then by id; at-risk sellers before the rest if asked
+    (each group in that order); and how many match.
+
+    Each page is read from an index in the ranking's order (migration 0023). At risk first is
+    two ranges of it: the page's part among the sellers at risk, then its part among the rest,
+    where one ordering by an at-risk flag sorted every matching seller. `total`: how many
+    match, when the caller has counted them already (`status_counts`)."""
+    conditions = _conditions(filters)
+    if total is None:
+        total = _matching(session, filters)
+    if not filters.at_risk_first:
+        return _page(session, conditions, limit=limit, offset=offset), total
+    risky_ids = _at_risk_among(conditions)
+    risky = col(Seller.id).in_(risky_ids)
+    rows = _page(session, [risky], limit=limit, offset=offset)
+    if len(rows) == limit or offset + len(rows) >= total:
+        return rows, total
+    # The page reaches past the sellers at risk: how many they are (counted only then).
+    at_risk_count = offset + len(rows)
+    if not rows:
+        at_risk_count = count(session, sa.select(sa.func.count()).select_from(risky_ids.subquery()))
+    rest = [*conditions, col(Seller.id).not_in(risky_ids)]
+    offset_in_rest = max(0, offset - at_risk_count)
+    rows += _page(session, rest, limit=limit - len(rows), offset=offset_in_rest)
+    return rows, total
 
 
 def status_counts(session: Session, filters: SellerFilters) -> dict[str, int]:
     """How many of the matching sellers are in each status (statuses with none left out)."""
-    query = (
-        sa.select(col(Seller.status), sa.func.count())
-        .where(*_conditions(filters))
-        .group_by(col(Seller.status))
-    )
+    if _status_only(filters):
+        counters = table_of(SellerStatusCount)
+        query = sa.select(counters.c.status, counters.c.sellers).where(counters.c.sellers > 0)
+        if filters.status:
+            query = query.where(counters.c.status == filters.status.value)
+    else:
+        query = (
+            sa.select(col(Seller.status), sa.func.count())
+            .where(*_conditions(filters))
+            .group_by(col(Seller.status))
+        )
     found = {str(status): int(n) for status, n in session.execute(query).all()}
     return {s.value: found[s.value] for s in SellerStatus if s.value in found}
 
