@@ -8,7 +8,7 @@ import sellerflow.models
 
 
 revision: str = "0024"
-down_revision: str | None = "0022"
+down_revision: str | None = "0023"
 
 
 def upgrade() -> None:
