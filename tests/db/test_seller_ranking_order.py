@@ -88,11 +88,15 @@ def seed(engine: sa.Engine) -> dict[uuid.UUID, dict[str, object]]:
 
 def at_risk(row: dict[str, object]) -> bool:
     return bool(
-        row["standing"] != "good" or row["status"] in ("limited", "suspended") or row["under_notice"]
+        row["standing"] != "good"
+        or row["status"] in ("limited", "suspended")
+        or row["under_notice"]
     )
 
 
-def expected(sellers: dict[uuid.UUID, dict[str, object]], filters: SellerFilters) -> list[uuid.UUID]:
+def expected(
+    sellers: dict[uuid.UUID, dict[str, object]], filters: SellerFilters
+) -> list[uuid.UUID]:
     def matches(row: dict[str, object]) -> bool:
         return all(
             wanted is None or row[column] == getattr(wanted, "value", wanted)
