@@ -1,6 +1,7 @@
 """The what-if of a policy version: read-only scoring in chunks, its result stored once."""
 
 import uuid
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -43,22 +44,29 @@ class SimulationActivities:
                 chunk_size=proposed.evaluation.chunk_size,
                 progress=lambda after: activity.heartbeat(str(after)),
             )
-        with Session(self.engine) as session:
-            simulation = session.get(PolicySimulation, uuid.UUID(inp.simulation_id))
-            if simulation is None or simulation.status != SimulationStatus.running:
-                return
-            simulation.result, simulation.status = result, SimulationStatus.completed
-            simulation.finished_at = utcnow()
-            session.add(simulation)
-            session.commit()
+        self._finish(inp.simulation_id, SimulationStatus.completed, result=result)
 
     @activity.defn
     def fail_simulation(self, inp: FailSimulationInput) -> None:
+        self._finish(inp.simulation_id, SimulationStatus.failed, error=inp.error[:500])
+
+    def _finish(
+        self,
+        simulation_id: str,
+        status: SimulationStatus,
+        *,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Settle a running what-if once: a retry after it was settled changes nothing."""
         with Session(self.engine) as session:
-            simulation = session.get(PolicySimulation, uuid.UUID(inp.simulation_id))
+            simulation = session.get(PolicySimulation, uuid.UUID(simulation_id))
             if simulation is None or simulation.status != SimulationStatus.running:
                 return
-            simulation.status, simulation.error = SimulationStatus.failed, inp.error[:500]
-            simulation.finished_at = utcnow()
+            simulation.status, simulation.finished_at = status, utcnow()
+            if result is not None:
+                simulation.result = result
+            if error is not None:
+                simulation.error = error
             session.add(simulation)
             session.commit()

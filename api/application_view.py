@@ -20,8 +20,8 @@ from sellerflow.queries.applications import (
 )
 from sellerflow.queries.documents import states_of
 from sellerflow.queries.requirements import requirements_of
-from sellerflow.services.checks import CHECK_ORDER
-from sellerflow.vocabulary import REASON_CODES, CheckCode, SellerStatus
+from sellerflow.services.checks import reading_order
+from sellerflow.vocabulary import REASON_CODES, SellerStatus
 
 
 def application_view(row: sa.Row[Any], policy: Policy, *, for_staff: bool) -> ApplicationPublic:
@@ -62,7 +62,7 @@ def public_view(
 def checks_view(checks: Sequence[Any]) -> list[CheckPublic]:
     """`checks` have `CHECK_FIELDS`; in the order the reviewer reads them."""
     found = [copied(CheckPublic, c) for c in checks]
-    return sorted(found, key=lambda c: CHECK_ORDER.get(CheckCode(c.code), len(CHECK_ORDER)))
+    return sorted(found, key=lambda c: reading_order(c.code))
 
 
 def decision_view(task: Any, *, for_staff: bool) -> DecisionPublic:

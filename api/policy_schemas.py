@@ -6,8 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas import Strict
-from sellerflow.vocabulary import PolicyStatus, SimulationStatus
+from api.schemas import ScorecardPublic, Strict
+from sellerflow.vocabulary import KpiStatus, PolicyStatus, SimulationStatus
 
 
 class PolicyCreate(Strict):
@@ -76,18 +76,11 @@ class CategoryStandings(Standings):
     changed: int
 
 
-class KpiChange(BaseModel):
-    """A KPI of the proposed scorecard whose status differs from the current one's."""
+class KpiChange(ScorecardPublic):
+    """A KPI of the proposed scorecard whose status differs from the current one's (None: the
+    KPI is not on the current scorecard)."""
 
-    kpi: str
-    window_days: int
-    numerator: float
-    denominator: int
-    value: float | None
-    warn: float
-    limit: float
-    status: str
-    current_status: str | None
+    current_status: KpiStatus | None
 
 
 class StandingChangePublic(BaseModel):

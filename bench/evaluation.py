@@ -15,8 +15,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,8 +83,12 @@ def run_child(url: str) -> dict[str, Any]:
     return {**result, "orders": orders, "peak_rss_mb_before": before, "peak_rss_mb": peak_rss_mb()}
 
 
-def measure_in_child(db: str, url: str, sellers: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.evaluation", "--evaluate-url", url]
+def measure_in_child(
+    db: str, url: str, sellers: int, child: tuple[str, str] = ("bench.evaluation", "--evaluate-url")
+) -> dict[str, Any]:
+    """Run `python -m <module> <flag> url` (`child`) and read its last JSON line."""
+    module, flag = child
+    command = [sys.executable, "-m", module, flag, url]
     output = subprocess.run(
         command, cwd=PROJECT_ROOT, check=True, capture_output=True, text=True
     ).stdout
@@ -112,14 +116,28 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{Path(folder) / 'bench.db'}"
 
 
-DATABASES = {
+Databases = dict[
+    str,
+    tuple[
+        Callable[[], AbstractContextManager[str]],
+        Callable[[sa.Engine, int, int], object],
+    ],
+]
+DATABASES: Databases = {
     "postgres": (postgres_database, load_postgres),
     "sqlite": (sqlite_database, load_sqlite),
 }
 
 
-def bench(db: str, sellers: int, orders: int) -> dict[str, Any]:
-    database, load = DATABASES[db]
+def bench(
+    db: str,
+    sellers: int,
+    orders: int,
+    child: tuple[str, str] = ("bench.evaluation", "--evaluate-url"),
+    databases: Databases | None = None,
+) -> dict[str, Any]:
+    """A fresh database loaded with the marketplace, measured by `child` in its own process."""
+    database, load = (databases or DATABASES)[db]
     with database() as url:
         upgrade_schema(url)
         engine = make_engine(url)
@@ -127,7 +145,7 @@ def bench(db: str, sellers: int, orders: int) -> dict[str, Any]:
         load(engine, sellers, orders)
         engine.dispose()
         load_seconds = round(time.perf_counter() - started, 1)
-        return {**measure_in_child(db, url, sellers), "load_seconds": load_seconds}
+        return {**measure_in_child(db, url, sellers, child), "load_seconds": load_seconds}
 
 
 def main() -> None:

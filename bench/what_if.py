@@ -12,18 +12,16 @@ times and their ratio (the target: the what-if takes at most twice the evaluatio
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
 
+from bench import evaluation
 from bench.dataset import AS_OF, load_postgres, load_sqlite
 from bench.evaluation import evaluate, peak_rss_mb, postgres_database, sqlite_database
-from sellerflow.config import PROJECT_ROOT
-from sellerflow.db import make_engine, upgrade_schema
+from sellerflow.db import make_engine
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.simulation import simulate
 
@@ -72,24 +70,14 @@ def run_child(url: str) -> dict[str, Any]:
     }
 
 
-DATABASES = {
+DATABASES: evaluation.Databases = {
     "postgres": (partial(postgres_database, BENCH_DATABASE), load_postgres),
     "sqlite": (sqlite_database, load_sqlite),
 }
 
 
 def bench(db: str, sellers: int, orders: int) -> dict[str, Any]:
-    database, load = DATABASES[db]
-    with database() as url:
-        upgrade_schema(url)
-        engine = make_engine(url)
-        load(engine, sellers, orders)
-        engine.dispose()
-        command = [sys.executable, "-m", "bench.what_if", "--run-url", url]
-        output = subprocess.run(
-            command, cwd=PROJECT_ROOT, check=True, capture_output=True, text=True
-        ).stdout
-        return {"db": db, "sellers": sellers, **json.loads(output.strip().splitlines()[-1])}
+    return evaluation.bench(db, sellers, orders, ("bench.what_if", "--run-url"), DATABASES)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -90,20 +91,33 @@ def kpi_columns(policy: Policy, as_of: datetime) -> list[Any]:
     ]
 
 
-def _oldest(policy: Policy, as_of: datetime) -> datetime:
-    return as_of - timedelta(days=max(rule.window_days for rule in policy.kpis.values()))
+def oldest_event(as_of: datetime, *policies: Policy) -> datetime:
+    """The earliest order event any KPI window of these rule sets reaches back to."""
+    days = max(rule.window_days for policy in policies for rule in policy.kpis.values())
+    return as_of - timedelta(days=days)
 
 
-def _counts_from_row(policy: Policy, row: sa.Row[Any]) -> dict[KPI, KpiCounts]:
-    mapping = row._mapping
+def counts_of(policy: Policy, mapping: Any, prefix: str = "") -> dict[KPI, KpiCounts]:
+    """A row's KPI counts, read from the `kpi_columns` labels (after `prefix`)."""
     # Built without validation: the SQL sums are numbers already, and this runs 6 times a seller.
     return {
         kpi: KpiCounts.model_construct(
-            numerator=float(mapping[f"{kpi.value}__num"] or 0),
-            denominator=int(mapping[f"{kpi.value}__den"] or 0),
+            numerator=float(mapping[f"{prefix}{kpi.value}__num"] or 0),
+            denominator=int(mapping[f"{prefix}{kpi.value}__den"] or 0),
         )
         for kpi in policy.kpis
     }
+
+
+def next_sellers(
+    conn: sa.Connection, after: uuid.UUID | None, limit: int, *columns: Any
+) -> Sequence[sa.Row[Any]]:
+    """The evaluation's next chunk: `limit` sellers after `after` in id order, all but the
+    offboarded, with their id and `columns`."""
+    query = sa.select(SELLER.id, *columns).where(SELLER.status != SellerStatus.offboarded.value)
+    if after is not None:
+        query = query.where(SELLER.id > after)
+    return conn.execute(query.order_by(SELLER.id).limit(limit)).all()
 
 
 def category_means(
@@ -114,7 +128,7 @@ def category_means(
         sa.select(SELLER.seller_category, *kpi_columns(policy, as_of))
         .select_from(sa.join(table_of(Seller), table_of(OrderEvent), SELLER.id == OE.seller_id))
         .where(
-            OE.placed_at >= _oldest(policy, as_of),
+            OE.placed_at >= oldest_event(as_of, policy),
             OE.placed_at <= as_of,
             SELLER.status != SellerStatus.offboarded.value,
         )
@@ -122,7 +136,7 @@ def category_means(
     )
     means: dict[str, dict[str, float]] = {}
     for row in conn.execute(query):
-        counts = _counts_from_row(policy, row)
+        counts = counts_of(policy, row._mapping)
         means[row.seller_category] = {
             kpi.value: c.numerator / c.denominator for kpi, c in counts.items() if c.denominator
         }
@@ -138,12 +152,12 @@ def seller_counts(
         .where(
             OE.seller_id >= lo,
             OE.seller_id <= hi,
-            OE.placed_at >= _oldest(policy, as_of),
+            OE.placed_at >= oldest_event(as_of, policy),
             OE.placed_at <= as_of,
         )
         .group_by(OE.seller_id)
     )
-    return {row.seller_id: _counts_from_row(policy, row) for row in conn.execute(query)}
+    return {row.seller_id: counts_of(policy, row._mapping) for row in conn.execute(query)}
 
 
 def seller_scorecard(
@@ -166,12 +180,9 @@ def score_chunk(
     A change is a standing other than the one the seller's workflow last acted on
     (`applied_standing`, which only the workflow writes): a chunk retried after it committed
     finds the same changes again, and the workflow takes each evaluation's signal once."""
-    query = sa.select(
-        SELLER.id, SELLER.seller_category, SELLER.status, SELLER.applied_standing
-    ).where(SELLER.status != SellerStatus.offboarded.value)
-    if after is not None:
-        query = query.where(SELLER.id > after)
-    sellers = conn.execute(query.order_by(SELLER.id).limit(limit)).all()
+    sellers = next_sellers(
+        conn, after, limit, SELLER.seller_category, SELLER.status, SELLER.applied_standing
+    )
     if not sellers:
         return None, 0, []
     lo, hi = sellers[0].id, sellers[-1].id

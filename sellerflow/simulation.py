@@ -8,17 +8,17 @@ over the same sellers (all but the offboarded, in id order)."""
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from sellerflow.db import table_of
 from sellerflow.models import OrderEvent, Seller
-from sellerflow.policy.kpis import KpiCounts, ScorecardEntry, scorecard, standing
+from sellerflow.policy.kpis import ScorecardEntry, scorecard, standing
 from sellerflow.policy.model import Policy
-from sellerflow.scoring import kpi_columns
-from sellerflow.vocabulary import KPI, SellerStatus, Standing
+from sellerflow.scoring import counts_of, kpi_columns, next_sellers, oldest_event
+from sellerflow.vocabulary import SellerStatus, Standing
 
 OE = table_of(OrderEvent).c
 SELLER = table_of(Seller).c
@@ -32,21 +32,6 @@ def _columns(side: str, policy: Policy, as_of: datetime) -> list[Any]:
     return [c.element.label(f"{side}:{c.name}") for c in kpi_columns(policy, as_of)]
 
 
-def _counts(mapping: Any, side: str, policy: Policy) -> dict[KPI, KpiCounts]:
-    return {
-        kpi: KpiCounts.model_construct(
-            numerator=float(mapping[f"{side}:{kpi.value}__num"] or 0),
-            denominator=int(mapping[f"{side}:{kpi.value}__den"] or 0),
-        )
-        for kpi in policy.kpis
-    }
-
-
-def _oldest(as_of: datetime, *policies: Policy) -> datetime:
-    days = max(rule.window_days for policy in policies for rule in policy.kpis.values())
-    return as_of - timedelta(days=days)
-
-
 def chunk_scorecards(
     conn: sa.Connection,
     current: Policy,
@@ -56,12 +41,9 @@ def chunk_scorecards(
     limit: int,
 ) -> tuple[Sequence[Any], dict[uuid.UUID, dict[str, list[ScorecardEntry]]]]:
     """The next `limit` sellers after `after` and each one's scorecard under both rule sets."""
-    query = sa.select(SELLER.id, SELLER.legal_name, SELLER.seller_category, SELLER.status).where(
-        SELLER.status != SellerStatus.offboarded.value
+    sellers = next_sellers(
+        conn, after, limit, SELLER.legal_name, SELLER.seller_category, SELLER.status
     )
-    if after is not None:
-        query = query.where(SELLER.id > after)
-    sellers = conn.execute(query.order_by(SELLER.id).limit(limit)).all()
     if not sellers:
         return [], {}
     counts = conn.execute(
@@ -73,7 +55,7 @@ def chunk_scorecards(
         .where(
             OE.seller_id >= sellers[0].id,
             OE.seller_id <= sellers[-1].id,
-            OE.placed_at >= _oldest(as_of, current, proposed),
+            OE.placed_at >= oldest_event(as_of, current, proposed),
             OE.placed_at <= as_of,
         )
         .group_by(OE.seller_id)
@@ -84,7 +66,9 @@ def chunk_scorecards(
         row = by_seller.get(seller.id)
         in_trial = seller.status == SellerStatus.trial.value
         cards[seller.id] = {
-            side: scorecard(policy, _counts(row, side, policy) if row else {}, in_trial=in_trial)
+            side: scorecard(
+                policy, counts_of(policy, row, f"{side}:") if row else {}, in_trial=in_trial
+            )
             for side, policy in zip(SIDES, (current, proposed), strict=True)
         }
     return sellers, cards
@@ -113,7 +97,6 @@ def simulate(
     progress: Callable[[uuid.UUID], None] = lambda _: None,
 ) -> dict[str, Any]:
     """Standings under both rule sets, per category too, and each seller whose would change."""
-    standings: dict[str, Counter[str]] = {side: Counter() for side in SIDES}
     by_category: dict[str, dict[str, Counter[str]]] = defaultdict(
         lambda: {"current": Counter(), "proposed": Counter(), "changed": Counter()}
     )
@@ -128,8 +111,6 @@ def simulate(
             card = cards[seller.id]
             was, would = standing(card["current"]), standing(card["proposed"])
             category = by_category[seller.seller_category]
-            standings["current"][was.value] += 1
-            standings["proposed"][would.value] += 1
             category["current"][was.value] += 1
             category["proposed"][would.value] += 1
             if was == would:
@@ -151,6 +132,11 @@ def simulate(
         after = sellers[-1].id
         progress(after)
     zero = {s.value: 0 for s in Standing}
+    # The whole marketplace is the sum of its categories.
+    standings = {
+        side: sum((counts[side] for counts in by_category.values()), Counter[str]())
+        for side in SIDES
+    }
     return {
         "sellers": scored,
         "changed": changed,

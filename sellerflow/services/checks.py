@@ -17,6 +17,11 @@ from sellerflow.vocabulary import CheckCode, CheckStatus
 CHECK_ORDER = {code: index for index, code in enumerate(CheckCode)}
 
 
+def reading_order(code: str) -> int:
+    """A check's place in the reviewer's reading order (`CHECK_ORDER`)."""
+    return CHECK_ORDER[CheckCode(code)]
+
+
 def record_checks(
     conn: sa.Connection,
     application_id: uuid.UUID,
@@ -64,4 +69,4 @@ def checks_of(session: Session, application_id: uuid.UUID) -> list[ApplicationCh
     found = session.exec(
         select(ApplicationCheck).where(col(ApplicationCheck.application_id) == application_id)
     ).all()
-    return sorted(found, key=lambda c: CHECK_ORDER[c.code])
+    return sorted(found, key=lambda c: reading_order(c.code))

@@ -6,6 +6,7 @@ Until a rollout moves it, the active version is the policy the deployment runs w
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,6 +20,8 @@ from sellerflow.policy.versions import FieldChange, Problem, diff, rule_problems
 from sellerflow.vocabulary import FINAL_STAGES, PolicyStatus, SellerStatus
 
 BUILT_IN = "built-in"
+# `Session.info` key: the configured version the built-in versions were last seeded for.
+_SEEDED = "sellerflow.policy_versions_seeded"
 VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 VERSIONS: sa.Table = table_of(PolicyVersion)
 APPS = table_of(Application).c
@@ -45,12 +48,34 @@ class Running:
         return self.onboarding + self.sellers
 
 
+@cache
+def _built_in_files() -> dict[str, Policy]:
+    """The policy files shipped with the code, read once per process."""
+    return {p.version: p for p in (load_policy(f.stem) for f in sorted(FILES.glob("*.yaml")))}
+
+
+def _seeded(conn: sa.Connection, built_in: dict[str, Policy], configured: Policy) -> bool:
+    """Whether every built-in version is stored and the configured one alone is active."""
+    stored = conn.execute(
+        sa.select(VERSIONS.c.version, VERSIONS.c.status).where(
+            VERSIONS.c.version.in_(built_in) | (VERSIONS.c.status == PolicyStatus.active.value)
+        )
+    ).all()
+    active = {version for version, status in stored if status == PolicyStatus.active.value}
+    return built_in.keys() <= {version for version, _ in stored} and active == {configured.version}
+
+
 def seed_built_in(session: Session, configured: Policy) -> None:
     """Store the built-in files (and the configured policy) as versions, once; the configured
-    one is the active version and any other one active before it is retired."""
+    one is the active version and any other one active before it is retired. Read once per
+    session (a request): a second call in the same session does nothing."""
+    if session.info.get(_SEEDED) == configured.version:
+        return
     conn = session.connection()
-    built_in = {p.version: p for p in (load_policy(f.stem) for f in sorted(FILES.glob("*.yaml")))}
-    built_in[configured.version] = configured
+    built_in = {**_built_in_files(), configured.version: configured}
+    if _seeded(conn, built_in, configured):
+        session.info[_SEEDED] = configured.version
+        return
     now = utcnow()
     for version, policy in built_in.items():
         status = PolicyStatus.active if version == configured.version else PolicyStatus.draft
@@ -77,6 +102,7 @@ def seed_built_in(session: Session, configured: Policy) -> None:
         .values(status=PolicyStatus.active.value, effective_at=now)
     )
     session.commit()
+    session.info[_SEEDED] = configured.version
 
 
 def running_workflows(session: Session) -> dict[str, Running]:

@@ -143,37 +143,32 @@ _BELOW_GOOD = [s.value for s in Standing if s != Standing.good]
 _RESTRICTED = [SellerStatus.limited.value, SellerStatus.suspended.value]
 
 
-def at_risk() -> sa.ColumnElement[bool]:
-    """Standing below good, limited or suspended, or under an offboarding notice."""
-    return sa.or_(
-        col(Seller.standing) != Standing.good.value,
+def _risks() -> list[sa.ColumnElement[bool]]:
+    """What puts a seller at risk, each served by an index: a standing below good, limited or
+    suspended, or under an offboarding notice."""
+    return [
+        col(Seller.standing).in_(_BELOW_GOOD),
         col(Seller.status).in_(_RESTRICTED),
         _under_notice(),
-    )
+    ]
+
+
+def at_risk() -> sa.ColumnElement[bool]:
+    return sa.or_(*_risks())
 
 
 def _at_risk_among(conditions: list[sa.ColumnElement[bool]]) -> sa.CompoundSelect[Any]:
-    """The ids of the matching sellers at risk, as three index reads (standing, status, the
-    notices) where one `OR` of them is a filter on every matching row: the ranking reads its
-    at-risk range from these ids, a few among many, and not by walking its index past every
-    seller who is not at risk."""
+    """The ids of the matching sellers at risk, one index read per risk, where one `OR` of them
+    is a filter on every matching row: the ranking reads its at-risk range from these ids, a
+    few among many, and not by walking its index past every seller who is not at risk."""
     ids = sa.select(col(Seller.id))
-    return sa.union(
-        ids.where(*conditions, col(Seller.standing).in_(_BELOW_GOOD)),
-        ids.where(*conditions, col(Seller.status).in_(_RESTRICTED)),
-        ids.where(*conditions, _under_notice()),
-    )
+    return sa.union(*(ids.where(*conditions, risk) for risk in _risks()))
 
 
 def _status_only(filters: SellerFilters) -> bool:
     """Whether the counts of these filters are the status counters' (`seller_status_count`,
     kept by triggers on `seller` in the same transaction as each write)."""
     return not (filters.category or filters.standing or filters.ssm)
-
-
-def _matching(session: Session, filters: SellerFilters) -> int:
-    counts = status_counts(session, filters)
-    return sum(counts.values())
 
 
 def _page(
@@ -208,7 +203,7 @@ def list_sellers(
     match, when the caller has counted them already (`status_counts`)."""
     conditions = _conditions(filters)
     if total is None:
-        total = _matching(session, filters)
+        total = sum(status_counts(session, filters).values())
     if not filters.at_risk_first:
         return _page(session, conditions, limit=limit, offset=offset), total
     risky_ids = _at_risk_among(conditions)
