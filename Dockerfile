@@ -29,9 +29,8 @@ RUN pip install --no-deps . && rm -rf build ./*.egg-info
 COPY worker.py alembic.ini ./
 COPY templates/ templates/
 COPY migrations/ migrations/
-# The workflow sandbox imports a workflow's module again for every run: its bytecode is built
-# here, since the worker's user cannot write it (worker.compile_workflow_modules).
-RUN python -m compileall -q workflows
+# Bytecode built here, since the worker's user cannot write it: a faster start.
+RUN python -m compileall -q workflows activities sellerflow api
 
 RUN useradd --system --uid 10001 --home-dir /app --no-create-home sellerflow
 USER 10001

@@ -51,7 +51,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.task_latency
 	$(BIN)/python -m bench.read_latency
-	$(BIN)/python -m bench.memory --workflows 10000
+	$(BIN)/python -m bench.memory --workflows 10000 --with-reference
 	$(BIN)/python -m bench.what_if --db postgres --sellers 100000 --orders 2000000
 
 load: $(STAMP)

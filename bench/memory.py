@@ -69,6 +69,8 @@ from workflows.seller import SellerWorkflow
 # Activities each new seller workflow runs before it waits: notify and deliver_notification.
 FIRST_ACTIVITIES = 2
 STARTS_IN_FLIGHT = 64
+# A cached seller workflow may take at most this much more memory than the minimal reference.
+TARGET_RATIO = 1.5
 # Time allowed to settle: generous, a loaded 2-core machine starts about 10 workflows a second.
 SETTLE_SECONDS_PER_WORKFLOW = 0.5
 
@@ -225,7 +227,13 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
                 await start_references(stack, args.workflows)
                 await settled(port, FIRST_ACTIVITIES * (len(seller_ids) + args.workflows), worker)
                 kb = (rss_mb(worker.proc.pid) - after) * 1024 / args.workflows
-                reference = {"reference_kb_per_workflow": round(kb, 1)}
+                ratio = (after - before) * 1024 / args.workflows / kb
+                reference = {
+                    "reference_kb_per_workflow": round(kb, 1),
+                    "ratio_to_reference": round(ratio, 2),
+                    "target_ratio": TARGET_RATIO,
+                    "met": ratio <= TARGET_RATIO,
+                }
     cached = int(sample.get("temporal_sticky_cache_size", 0))
     return {
         "bench": "worker_memory",

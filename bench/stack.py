@@ -209,8 +209,8 @@ def production_worker_arguments(
 async def reference_worker(
     stack: BenchStack, task_queue: str, watch: ActivityWatch | None = None
 ) -> AsyncIterator[Worker]:
-    """A worker for the reference workflow, configured as the production one (with bytecode for
-    its module, which the sandbox imports again for every run, as worker.py has for its own)."""
+    """A worker for the reference workflow, in the default sandbox, which imports its module
+    again for every run (so its bytecode is written first)."""
     compileall.compile_file(reference_module.__file__, quiet=2)
     with ThreadPoolExecutor(max_workers=WORKER_THREADS) as executor:
         async with Worker(

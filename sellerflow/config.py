@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "no-reply@sellerflow.local"
     worker_metrics_port: int = 9464
+    # Workflows a worker keeps in memory between their tasks (docs/operations.md).
+    worker_max_cached_workflows: int = 1000
     # Applications created per client address in an hour and per contact e-mail address in a
     # day before a create is refused (429; docs/operations.md). 0 turns a limit off.
     applications_per_address_per_hour: int = 10

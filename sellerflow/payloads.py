@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sellerflow.policy.kpis import ScorecardEntry
-from sellerflow.policy.model import Capabilities, Policy
+from sellerflow.policy.model import Capabilities, Policy, SharedPolicy
 from sellerflow.policy.seller_state import (
     NoticeEffect,
     ReasonRecord,
@@ -35,7 +35,7 @@ class Payload(BaseModel):
 
 class OnboardingInput(Payload):
     application_id: str
-    policy: Policy
+    policy: SharedPolicy
 
 
 class OnboardingResult(Payload):
@@ -134,7 +134,7 @@ class CarriedMessage(Payload):
 class SellerInput(Payload):
     seller_id: str
     application_id: str
-    policy: Policy
+    policy: SharedPolicy
     state: SellerState | None = None
     # The trial-started notice, when the onboarding's account move stored it: the first run
     # only delivers it.
@@ -169,7 +169,7 @@ class EvaluationProgress(Payload):
 
 
 class EvaluationInput(Payload):
-    policy: Policy
+    policy: SharedPolicy
     evaluation_id: str | None = None
     progress: EvaluationProgress | None = None
 

@@ -2,11 +2,12 @@
 
 import re
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from sellerflow.vocabulary import KPI, SellerCategory
 
@@ -203,6 +204,24 @@ class Policy(Frozen):
     # With a default: the rules copied into workflows started before it had none.
     retention: RetentionRules = RetentionRules()
     renewals: RenewalRules = RenewalRules()
+
+
+@lru_cache(maxsize=64)
+def _shared(rules: str) -> Policy:
+    return Policy.model_validate_json(rules)
+
+
+def shared_policy(policy: Policy) -> Policy:
+    """The one object of the process for these rules (an equal policy, frozen as they all are).
+
+    Every cached workflow holds the policy of its input, about 23 KB of objects once read from
+    its payload; a worker holding thousands of seller workflows that run under a few versions
+    keeps one copy of each instead."""
+    return _shared(policy.model_dump_json())
+
+
+# The type of a policy carried in a workflow's input: read from the payload, then shared.
+SharedPolicy = Annotated[Policy, AfterValidator(shared_policy)]
 
 
 def load_policy(name_or_path: str) -> Policy:
