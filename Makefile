@@ -50,7 +50,9 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000
 	$(BIN)/python -m bench.throughput
 	$(BIN)/python -m bench.task_latency
+	$(BIN)/python -m bench.inbox --db both --tasks 10000
 	$(BIN)/python -m bench.read_latency
+	$(BIN)/python -m bench.ops_stats --db postgres --applications 100000 --stage-changes 1000000 --sellers 100000
 	$(BIN)/python -m bench.memory --workflows 10000 --with-reference
 	$(BIN)/python -m bench.what_if --db postgres --sellers 100000 --orders 2000000
 

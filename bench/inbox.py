@@ -48,6 +48,9 @@ REQUESTS: list[tuple[str, dict[str, str]]] = [
 ]
 
 
+# The inbox's p99 at 10,000 open tasks when the target was set (issue 20): it is to stay there.
+TARGET_P99_MS = 45.0
+
 DATABASES = {"sqlite": sqlite_database, "postgres": postgres_schema}
 
 
@@ -153,6 +156,8 @@ def bench(
         "p95_ms": percentile(timings, 95),
         "p99_ms": percentile(timings, 99),
         "max_ms": round(max(timings), 1),
+        "target_p99_ms": TARGET_P99_MS,
+        "met": percentile(timings, 99) <= TARGET_P99_MS,
     }
 
 
