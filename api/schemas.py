@@ -373,6 +373,8 @@ class NoticePublic(Statement):
 
     id: str
     actor: str | None = None  # type: ignore[assignment]
+    # The policy version the restriction was decided under (none for notices before 0026).
+    policy_version: str | None = None
 
 
 class OffboardingRequestPublic(BaseModel):

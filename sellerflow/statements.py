@@ -41,11 +41,14 @@ def record(conn: sa.Connection, seller_id: uuid.UUID, key: str, notice: Statemen
     )
 
 
-def notices_of(conn: sa.Connection, seller_id: uuid.UUID) -> list[tuple[uuid.UUID, Statement]]:
-    """The seller's notices with their ids, newest first."""
+def notices_of(
+    conn: sa.Connection, seller_id: uuid.UUID
+) -> list[tuple[uuid.UUID, Statement, str | None]]:
+    """The seller's notices with their ids and the policy version each was decided under (none
+    before migration 0026), newest first."""
     rows = conn.execute(
-        sa.select(SELLER_NOTICES.c.id, SELLER_NOTICES.c.statement)
+        sa.select(SELLER_NOTICES.c.id, SELLER_NOTICES.c.statement, SELLER_NOTICES.c.policy_version)
         .where(SELLER_NOTICES.c.seller_id == seller_id)
         .order_by(SELLER_NOTICES.c.issued_at.desc(), SELLER_NOTICES.c.id)
     )
-    return [(row.id, Statement.model_validate(row.statement)) for row in rows]
+    return [(row.id, Statement.model_validate(row.statement), row.policy_version) for row in rows]
