@@ -16,18 +16,21 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from temporalio import activity
-from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import TimeSkipper
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleRange, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import ActivityEnvironment, TimeSkipper
+from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
 
 import workflows.rollout as rollout_module
-from activities.rollout import RolloutActivities
+from activities.rollout import EVALUATION_SCHEDULE_ID, RolloutActivities
 from activities.sellers import SellerActivities
+from sellerflow.config import Settings
 from sellerflow.db import make_engine, upgrade_schema
 from sellerflow.models import AuditLog, Notification, PolicyRollout, PolicyVersion, Seller
-from sellerflow.payloads import RecordPolicySwitchInput, SellerInput
+from sellerflow.payloads import EvaluationInput, RecordPolicySwitchInput, SellerInput
 from sellerflow.policy.model import Policy, load_policy
 from sellerflow.rollout_payloads import (
+    EvaluationScheduleInput,
     RolloutInput,
     RolloutResult,
     SellersToSwitch,
@@ -39,11 +42,13 @@ from tests.support.builders import application_row, seller_row
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.waiting import eventually
 from tests.workflows.conftest import Recorded, RecordingActivities
+from worker import ALL_WORKFLOWS, ensure_evaluation_schedule
 from workflows.rollout import PolicyRolloutWorkflow, workflow_id
 from workflows.seller import SellerWorkflow
 
 VERSION = "stricter-rollout"
 LIVE_SELLERS = 10  # pages of 4: three pages
+CRON = "5 4 * * *"
 
 
 class SellerRecords(RecordingActivities):
@@ -275,3 +280,82 @@ async def test_every_running_seller_switches_once_though_the_switch_fails_halfwa
         ).all()
         assert sorted(audited) == sorted(str(s) for s in world.live)
     assert pages.failed.is_set()
+
+
+async def test_the_switch_moves_the_evaluation_schedule_to_the_new_rules(
+    temporal_client: Client, world: World, tmp_path: Path
+) -> None:
+    settings = Settings(temporal_task_queue=f"rollout-{uuid.uuid4()}")
+    switch = RolloutActivities(world.engine, temporal_client)
+    inp = EvaluationScheduleInput(
+        policy=world.proposed.model_copy(
+            update={
+                "evaluation": world.proposed.evaluation.model_copy(update={"cron": "5 4 * * *"})
+            }
+        )
+    )
+    assert not await ActivityEnvironment().run(switch.update_evaluation_schedule, inp)
+    await ensure_evaluation_schedule(temporal_client, settings, world.current)
+    schedule = temporal_client.get_schedule_handle(EVALUATION_SCHEDULE_ID)
+    try:
+        assert await ActivityEnvironment().run(switch.update_evaluation_schedule, inp)
+
+        described = await schedule.describe()
+        action = described.schedule.action
+        assert isinstance(action, ScheduleActionStartWorkflow)
+        [started] = pydantic_data_converter.payload_converter.from_payloads(
+            list(action.args),  # type: ignore[arg-type]
+            [EvaluationInput],
+        )
+        assert started.policy.version == VERSION
+        # The server keeps a cron as a calendar: 04:05 daily.
+        [calendar] = described.schedule.spec.calendars
+        assert (list(calendar.hour), list(calendar.minute)) == (
+            [ScheduleRange(4, 4)],
+            [ScheduleRange(5, 5)],
+        )
+        assert action.task_queue == settings.temporal_task_queue  # the rest as it was
+    finally:
+        await schedule.delete()
+
+
+async def test_a_switched_seller_history_replays(
+    temporal_client: Client, world: World, small_pages: None
+) -> None:
+    """The new message in a seller history (and the rollout's own) replays deterministically."""
+    task_queue = f"rollout-{uuid.uuid4()}"
+    pages = FailingSecondPage(world.engine)
+    pages.failed.set()  # no failure this time
+    with Session(world.engine) as session:
+        rollout = session.get(PolicyRollout, VERSION)
+        assert rollout is not None
+        effective_at = rollout.effective_at
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        async with rollout_worker(temporal_client, world, task_queue, pages, executor):
+            sellers = await start_sellers(temporal_client, world, task_queue)
+            handle = await temporal_client.start_workflow(
+                PolicyRolloutWorkflow.run,
+                RolloutInput(version=VERSION, effective_at=effective_at),
+                id=f"{workflow_id(VERSION)}-{uuid.uuid4()}",
+                task_queue=task_queue,
+            )
+            await TimeSkipper(temporal_client).fast_forward(handle, timedelta(days=16))
+            await handle.result()
+
+            async def switched() -> bool:
+                view = await sellers[0].query(SellerWorkflow.view)
+                return view.policy_version == VERSION
+
+            await eventually(switched, why="the first seller was not switched")
+            seller_history = await sellers[0].fetch_history()
+            rollout_history = await handle.fetch_history()
+    replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=pydantic_data_converter)
+    for history in (seller_history, rollout_history):
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+        assert result.replay_failure is None, history.workflow_id
+    signals = [
+        e.workflow_execution_signaled_event_attributes.signal_name
+        for e in seller_history.events
+        if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
+    assert signals == ["policy_changed"]
