@@ -97,6 +97,7 @@ def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPubli
         action=action.action,
         actor=action.actor if for_staff else public_actor(action.actor),
         reason=reason,
+        policy_version=action.policy_version,
     )
 
 

@@ -133,6 +133,9 @@ async def test_an_accepted_rollout_tells_every_seller_what_changes_for_it(stack:
     ).json()
     assert progress["sellers_notified"] in (0, 2)  # the count is written after the notices
 
+    seller = (await stack.http.get(f"/v1/sellers/{warned_later}", headers=ops)).json()
+    assert seller["policy_version"] == stack.policy.version  # until the switch
+
     again = await stack.http.post(
         "/v1/policies/stricter-rollout/rollout",
         json={"effective_at": effective_at.isoformat()},
