@@ -10,6 +10,7 @@ class RolloutProgress(Payload):
     """How far the switch got: carried across continue-as-new."""
 
     policy: Policy
+    notified: int = 0
     # The last seller (in id order) whose workflow was signalled; "" before the first.
     after_seller_id: str = ""
     switched: int = 0

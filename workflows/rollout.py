@@ -45,9 +45,6 @@ def workflow_id(version: str) -> str:
 
 @workflow.defn
 class PolicyRolloutWorkflow:
-    def __init__(self) -> None:
-        self.notified = 0
-
     @workflow.run
     async def run(self, inp: RolloutInput) -> RolloutResult:
         progress = inp.progress or await self._announce_and_activate(inp)
@@ -82,11 +79,13 @@ class PolicyRolloutWorkflow:
             FinishRolloutInput(version=inp.version, switched=progress.switched, at=workflow.now()),
         )
         return RolloutResult(
-            version=inp.version, sellers_notified=self.notified, sellers_switched=progress.switched
+            version=inp.version,
+            sellers_notified=progress.notified,
+            sellers_switched=progress.switched,
         )
 
     async def _announce_and_activate(self, inp: RolloutInput) -> RolloutProgress:
-        self.notified = await ANNOUNCE_OPTIONS.execute(
+        notified = await ANNOUNCE_OPTIONS.execute(
             RolloutActivities.announce_rollout, AnnounceRolloutInput(version=inp.version)
         )
         await workflow.sleep(max(timedelta(0), inp.effective_at - workflow.now()))
@@ -97,7 +96,7 @@ class PolicyRolloutWorkflow:
         await ACTIVITY_OPTIONS.execute(
             RolloutActivities.update_evaluation_schedule, EvaluationScheduleInput(policy=policy)
         )
-        return RolloutProgress(policy=policy)
+        return RolloutProgress(policy=policy, notified=notified)
 
     async def _signal(self, version: str, policy: Policy, seller_ids: list[str]) -> None:
         """One signal per seller of the page, all sent together (one workflow task)."""

@@ -16,7 +16,13 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 from temporalio import activity
-from temporalio.client import Client, ScheduleActionStartWorkflow, ScheduleRange, WorkflowHandle
+from temporalio.client import (
+    Client,
+    ScheduleActionStartWorkflow,
+    ScheduleRange,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+)
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import ActivityEnvironment, TimeSkipper
 from temporalio.worker import Replayer, UnsandboxedWorkflowRunner, Worker
@@ -252,9 +258,13 @@ async def test_every_running_seller_switches_once_though_the_switch_fails_halfwa
 
             await eventually(all_switched, why="a seller workflow was not switched")
             switches = [await switches_in_history(s) for s in sellers]
+            runs = [w async for w in temporal_client.list_workflows(f"WorkflowId = '{rollout_id}'")]
+            for seller in sellers:
+                await seller.terminate()
 
-    assert result.sellers_switched == LIVE_SELLERS
+    assert (result.sellers_notified, result.sellers_switched) == (LIVE_SELLERS + 1, LIVE_SELLERS)
     assert switches == [1] * LIVE_SELLERS + [0], "a seller switched twice, or one not at all"
+    assert WorkflowExecutionStatus.CONTINUED_AS_NEW in {r.status for r in runs}
     with Session(world.engine) as session:
         versions = {v.version: v.status for v in session.exec(select(PolicyVersion))}
         assert versions == {
@@ -349,6 +359,8 @@ async def test_a_switched_seller_history_replays(
             await eventually(switched, why="the first seller was not switched")
             seller_history = await sellers[0].fetch_history()
             rollout_history = await handle.fetch_history()
+            for seller in sellers:
+                await seller.terminate()
     replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=pydantic_data_converter)
     for history in (seller_history, rollout_history):
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
