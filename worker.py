@@ -43,6 +43,7 @@ from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.renewals import RenewalActivities
 from activities.retention import RetentionActivities
+from activities.rollout import EVALUATION_SCHEDULE_ID, RolloutActivities
 from activities.sellers import SellerActivities
 from activities.simulations import SimulationActivities
 from activities.starts import OnboardingStarts
@@ -59,12 +60,12 @@ from sellerflow.temporal import connect
 from workflows.evaluation import SellerEvaluationWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.retention import RetentionWorkflow
+from workflows.rollout import PolicyRolloutWorkflow
 from workflows.seller import SellerWorkflow
 from workflows.simulation import PolicySimulationWorkflow
 from workflows.sweep import SweepWorkflow
 
 log = logging.getLogger("sellerflow.worker")
-EVALUATION_SCHEDULE_ID = "seller-evaluation"
 SWEEP_SCHEDULE_ID = "sweeper"
 SWEEP_EVERY = timedelta(minutes=5)
 RETENTION_SCHEDULE_ID = "retention"
@@ -81,6 +82,7 @@ ALL_WORKFLOWS = [
     SweepWorkflow,
     RetentionWorkflow,
     PolicySimulationWorkflow,
+    PolicyRolloutWorkflow,
 ]
 
 
@@ -96,6 +98,7 @@ def build_activities(
     renewal = RenewalActivities(engine)
     evaluation = EvaluationActivities(engine)
     simulations = SimulationActivities(engine)
+    rollout = RolloutActivities(engine)
     starts = OnboardingStarts(engine, settings, policy)
     moves = OnboardingActivities(engine, settings, policy, apps)
     return [
@@ -116,6 +119,7 @@ def build_activities(
         sellers.trial_snapshot,
         sellers.record_refusal,
         sellers.record_standing,
+        sellers.record_policy_switch,
         renewal.documents_on_file,
         renewal.record_renewal,
         evaluation.begin_evaluation,
@@ -126,6 +130,12 @@ def build_activities(
         RetentionActivities(engine, policy, store).erase_due,
         simulations.simulate_policy,
         simulations.fail_simulation,
+        rollout.announce_rollout,
+        rollout.activate_version,
+        rollout.update_evaluation_schedule,
+        rollout.sellers_to_switch,
+        rollout.record_progress,
+        rollout.finish_rollout,
     ]
 
 

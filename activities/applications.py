@@ -87,6 +87,7 @@ _COMPANY = sa.select(
     APPLICATIONS.c.seller_category,
     APPLICATIONS.c.country,
     APPLICATIONS.c.contact_email,
+    APPLICATIONS.c.policy_version,
 ).where(APPLICATIONS.c.id == sa.bindparam("app_id"))
 _LINK_SELLER = (
     sa.update(APPLICATIONS)
@@ -99,6 +100,8 @@ class _Company(Protocol):
     legal_name: str
     seller_category: str
     country: str
+    # The version the application was created under: the seller workflow starts with it.
+    policy_version: str
 
 
 def trial_seller_row(
@@ -122,6 +125,7 @@ def trial_seller_row(
         listing_cap=caps.listing_cap,
         daily_order_cap=caps.daily_order_cap,
         payouts_deferred=caps.payouts_deferred,
+        policy_version=company.policy_version,
     ).model_dump()
 
 

@@ -11,6 +11,7 @@ from sellerflow.models import Application, Seller, SellerAction, utcnow
 from sellerflow.outbox import mail_time
 from sellerflow.payloads import (
     ApplySellerStatusInput,
+    RecordPolicySwitchInput,
     RecordRefusalInput,
     RecordStandingInput,
     TrialSnapshot,
@@ -65,6 +66,7 @@ class SellerActivities:
                     reason=effect.reason.model_dump(mode="json"),
                     notice_ends_at=effect.notice_ends_at,
                     created_at=inp.at,
+                    policy_version=seller.policy_version,
                 )
             )
             audit.record(
@@ -116,6 +118,29 @@ class SellerActivities:
                 subject_id=inp.seller_id,
                 after=inp.code,
                 reason=f"{inp.message}: {inp.detail}",
+                at=inp.at,
+            )
+
+    @activity.defn
+    def record_policy_switch(self, inp: RecordPolicySwitchInput) -> None:
+        """The version the seller's workflow now runs under, and the switch in its audit."""
+        seller_id = parse_id(inp.seller_id, "seller id")
+        with self.engine.begin() as conn:
+            conn.execute(
+                sa.update(SELLERS)
+                .where(SELLERS.c.id == seller_id)
+                .values(policy_version=inp.to_version)
+            )
+            audit.record(
+                conn,
+                key=f"seller-policy:{inp.seller_id}:{inp.to_version}",
+                actor="system",
+                action="seller.policy_switched",
+                subject_type="seller",
+                subject_id=inp.seller_id,
+                before=inp.from_version,
+                after=inp.to_version,
+                reason=f"policy version {inp.to_version} in force ({inp.event_id})",
                 at=inp.at,
             )
 

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import ScorecardPublic, Strict
-from sellerflow.vocabulary import KpiStatus, PolicyStatus, SimulationStatus
+from sellerflow.vocabulary import KpiStatus, PolicyStatus, RolloutState, SimulationStatus
 
 
 class PolicyCreate(Strict):
@@ -111,3 +111,23 @@ class SimulationPublic(BaseModel):
     standings: Standings | None = None
     changes: list[StandingChangePublic] = []
     by_category: dict[str, CategoryStandings] = {}
+
+
+class RolloutCreate(Strict):
+    effective_at: datetime = Field(
+        description="when the version takes effect: at least the change notice from now"
+    )
+
+
+class RolloutPublic(BaseModel):
+    """A version's rollout: the sellers told, and how far the switch at `effective_at` got."""
+
+    version: str
+    replaces: str
+    effective_at: datetime
+    requested_by: str
+    state: RolloutState
+    sellers_notified: int
+    sellers_switched: int
+    created_at: datetime
+    finished_at: datetime | None

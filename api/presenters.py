@@ -97,6 +97,7 @@ def action_public(action: SellerAction, *, for_staff: bool) -> SellerActionPubli
         action=action.action,
         actor=action.actor if for_staff else public_actor(action.actor),
         reason=reason,
+        policy_version=action.policy_version,
     )
 
 
@@ -117,12 +118,14 @@ def pending_offboarding(
 def notices_public(session: Session, seller: Seller, *, for_staff: bool) -> list[NoticePublic]:
     """The seller's statements of reasons, newest first."""
     return [
-        notice_public(notice_id, notice, for_staff=for_staff)
-        for notice_id, notice in statements.notices_of(session.connection(), seller.id)
+        notice_public(notice_id, notice, for_staff=for_staff, policy_version=version)
+        for notice_id, notice, version in statements.notices_of(session.connection(), seller.id)
     ]
 
 
-def notice_public(notice_id: uuid.UUID, notice: Statement, *, for_staff: bool) -> NoticePublic:
+def notice_public(
+    notice_id: uuid.UUID, notice: Statement, *, for_staff: bool, policy_version: str | None = None
+) -> NoticePublic:
     """As `action_public`: the seller reads the facts without the staff member's name."""
     facts = notice.facts
     if not for_staff:
@@ -132,6 +135,7 @@ def notice_public(notice_id: uuid.UUID, notice: Statement, *, for_staff: bool) -
         id=str(notice_id),
         facts=facts,
         actor=notice.actor if for_staff else None,
+        policy_version=policy_version,
     )
 
 

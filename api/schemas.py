@@ -341,6 +341,8 @@ class ScorecardPublic(BaseModel):
     warn: float
     limit: float
     status: KpiStatus
+    # The version whose thresholds decided the status (none before migration 0026).
+    policy_version: str | None = None
 
 
 class SellerActionPublic(BaseModel):
@@ -350,6 +352,8 @@ class SellerActionPublic(BaseModel):
     action: str | None
     actor: str
     reason: dict[str, Any]
+    # The policy version the change was decided under (none before migration 0026).
+    policy_version: str | None = None
 
 
 class CapabilitiesPublic(BaseModel):
@@ -373,6 +377,8 @@ class NoticePublic(Statement):
 
     id: str
     actor: str | None = None  # type: ignore[assignment]
+    # The policy version the restriction was decided under (none for notices before 0026).
+    policy_version: str | None = None
 
 
 class OffboardingRequestPublic(BaseModel):
@@ -407,6 +413,9 @@ class MysteryFindingPublic(BaseModel):
 class SellerPublic(SellerSummary):
     application_id: str
     ssm: str | None
+    policy_version: str | None = Field(
+        default=None, description="the policy version the seller's workflow runs under"
+    )
     capabilities: CapabilitiesPublic
     standing: str
     scorecard: list[ScorecardPublic]

@@ -81,7 +81,8 @@ def seed_sellers(stack: BenchStack, count: int) -> list[uuid.UUID]:
     caps = stack.policy.trial.capabilities
     trial_ends_at = datetime.now(UTC) + timedelta(days=90)
     company = SimpleNamespace(
-        **{k: APPLICATION[k] for k in ("legal_name", "seller_category", "country")}
+        **{k: APPLICATION[k] for k in ("legal_name", "seller_category", "country")},
+        policy_version=stack.policy.version,
     )
     rows = [
         trial_seller_row(uuid.uuid5(app_id, "seller"), app_id, company, "ssm1", trial_ends_at, caps)

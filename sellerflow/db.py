@@ -133,6 +133,16 @@ def insert_once(conn: sa.Connection, table: sa.Table, key: str, values: dict[str
     return conn.execute(statement, values).first() is not None
 
 
+def insert_all_once(
+    conn: sa.Connection, table: sa.Table, key: str, rows: list[dict[str, Any]]
+) -> None:
+    """`insert_once` of many rows in one statement: those whose `key` is stored are skipped."""
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    conn.execute(insert(table).on_conflict_do_nothing(index_elements=[key]), rows)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -20,6 +20,7 @@ from sellerflow.vocabulary import (
     PolicyStatus,
     RenewalStatus,
     Role,
+    RolloutState,
     SellerCategory,
     SellerStatus,
     SimulationStatus,
@@ -320,6 +321,9 @@ class Seller(SQLModel, table=True):
     # (sellerflow.services.retention, migration 0018).
     erasure_requested_at: datetime | None = ts(nullable=True)
     erasure_requested_by: str | None = Field(default=None, max_length=64)
+    # The policy version the seller workflow runs under: its application's until a rollout
+    # switches it (migration 0026).
+    policy_version: str | None = Field(default=None, max_length=64, index=True)
 
 
 def seller_rank() -> list[sa.SQLColumnExpression[Any]]:
@@ -366,6 +370,8 @@ class SellerAction(SQLModel, table=True):
     reason: dict[str, Any] = json_col({})
     notice_ends_at: datetime | None = ts(nullable=True)
     created_at: datetime = ts(default_now=True)
+    # The policy version the change was decided under (none for rows before migration 0026).
+    policy_version: str | None = Field(default=None, max_length=64)
 
 
 class OrderEvent(SQLModel, table=True):
@@ -401,6 +407,8 @@ class ScorecardRow(SQLModel, table=True):
     limit: float
     status: KpiStatus = vocabulary(KpiStatus, 16)
     evaluated_at: datetime = ts()
+    # The policy version whose thresholds decided the status (none before migration 0026).
+    policy_version: str | None = Field(default=None, max_length=64)
 
 
 class Appeal(SQLModel, table=True):
@@ -556,6 +564,8 @@ class SellerNotice(SQLModel, table=True):
     ends_at: datetime | None = ts(nullable=True)
     # The whole statement (`policy.notices.Statement`), as the seller and staff read it.
     statement: dict[str, Any] = json_col({})
+    # The policy version the restriction was decided under (none before migration 0026).
+    policy_version: str | None = Field(default=None, max_length=64)
 
 
 # --- the daily KPI history (migration 0014) ---------------------------------------------------
@@ -686,5 +696,24 @@ class PolicySimulation(SQLModel, table=True):
     # {sellers, standings, changes, by_category} once completed (services.policy_simulations).
     result: dict[str, Any] = json_col({})
     error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = ts(default_now=True)
+    finished_at: datetime | None = ts(nullable=True)
+
+
+class PolicyRollout(SQLModel, table=True):
+    """The rollout of an approved version: announced to the sellers, switched to at
+    `effective_at` by `PolicyRolloutWorkflow`, which records how far it got (migration 0026)."""
+
+    __tablename__ = "policy_rollout"
+    version: str = Field(primary_key=True, foreign_key="policy_version.version", max_length=64)
+    # The version in force when the rollout was asked for: what the notices compared with.
+    replaces: str = Field(foreign_key="policy_version.version", max_length=64)
+    effective_at: datetime = ts()
+    requested_by: str = Field(max_length=64)
+    state: RolloutState = vocabulary(RolloutState, 16, default=RolloutState.scheduled)
+    sellers_notified: int = 0
+    # The switch's cursor: the last seller (in id order) whose workflow was signalled.
+    after_seller_id: uuid.UUID | None = None
+    sellers_switched: int = 0
     created_at: datetime = ts(default_now=True)
     finished_at: datetime | None = ts(nullable=True)

@@ -120,6 +120,23 @@ class RenewalSubmittedInput(Payload):
     actor: str = "seller"
 
 
+class PolicyChangedInput(Payload):
+    """A rollout's switch of a seller workflow to a new policy version (`event_id` names the
+    rollout: the same switch twice is taken once)."""
+
+    version: str
+    policy: Policy
+    event_id: str
+
+
+class RecordPolicySwitchInput(Payload):
+    seller_id: str
+    from_version: str
+    to_version: str
+    event_id: str
+    at: datetime
+
+
 class CarriedMessage(Payload):
     """A message a run received by signal and left to the next one: one field is set."""
 
@@ -129,6 +146,7 @@ class CarriedMessage(Payload):
     appeal_withdrawn: AppealWithdrawnInput | None = None
     manual_action: ManualActionInput | None = None
     renewal: RenewalSubmittedInput | None = None
+    policy_changed: PolicyChangedInput | None = None
 
 
 class SellerInput(Payload):
@@ -152,6 +170,8 @@ class SellerView(Payload):
     standing: Standing = Standing.good
     # Messages checked again when applied and refused then, newest last (this run only).
     refused: list[str] = []
+    # The policy version the workflow runs under (None: asked of a worker from before).
+    policy_version: str | None = None
 
 
 # --- evaluation workflow ------------------------------------------------------------------

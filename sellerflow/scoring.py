@@ -218,7 +218,12 @@ def score_chunk(
             }
         )
         card_rows += [
-            {"seller_id": seller.id, "evaluated_at": as_of, **e.model_dump(mode="json")}
+            {
+                "seller_id": seller.id,
+                "evaluated_at": as_of,
+                "policy_version": policy.version,
+                **e.model_dump(mode="json"),
+            }
             for e in entries
         ]
         if new_standing.value != seller.applied_standing:

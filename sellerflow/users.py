@@ -15,6 +15,8 @@ DEV_USERS = [
     ("ssm2", Role.ssm),
     ("lab1", Role.lab),
     ("ops1", Role.ops),
+    # A second ops member: a policy version is approved by someone other than its proposer.
+    ("ops2", Role.ops),
 ]
 
 

@@ -262,6 +262,15 @@ class PolicyStatus(StrEnum):
     retired = "retired"
 
 
+class RolloutState(StrEnum):
+    """A policy rollout: announced and waiting for its `effective_at`, switching the running
+    seller workflows, then completed."""
+
+    scheduled = "scheduled"
+    switching = "switching"
+    completed = "completed"
+
+
 class SimulationStatus(StrEnum):
     running = "running"
     completed = "completed"

@@ -127,6 +127,9 @@ APPEAL_HOLDS_PATCH = "lifecycle-rules-4-appeal-holds"
 # The seller lifecycle rules of version 5: documents on file are renewed before they stop
 # being valid, or the seller is limited until they are (`sellerflow.policy.renewals`).
 RENEWALS_PATCH = "lifecycle-rules-5-renewals"
+# A seller workflow takes a rollout's `policy_changed` signal: it records the switch (the
+# seller's `policy_version`, an audit entry) and runs under the new rules from then on.
+POLICY_ROLLOUT_PATCH = "policy-rollout-switch"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

@@ -30,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         NotifyInput,
         OpenTaskInput,
         Payload,
+        PolicyChangedInput,
+        RecordPolicySwitchInput,
         RecordRefusalInput,
         RecordRenewalInput,
         RecordStandingInput,
@@ -64,6 +66,7 @@ with workflow.unsafe.imports_passed_through():
         DECIDE_ONCE_PATCH,
         DELIVERY_PATCH,
         LIFECYCLE_PATCH,
+        POLICY_ROLLOUT_PATCH,
         RENEWALS_PATCH,
         REPEAT_ACTION_PATCH,
         accepts,
@@ -81,6 +84,7 @@ Message = (
     | AppealWithdrawnInput
     | ManualActionInput
     | RenewalSubmittedInput
+    | PolicyChangedInput
 )
 
 # Continue as new well before Temporal's limits; the carried state is small.
@@ -354,6 +358,23 @@ class SellerWorkflow:
         await self._apply(effects)
         self.answers[key] = self.s.status.value
 
+    async def _on_policy_changed(self, message: PolicyChangedInput) -> None:
+        """A rollout's switch: the new rules from now on, recorded on the seller's row and in
+        its audit (its timeline). A switch to the version it runs under is taken once."""
+        if message.version == self.policy.version or not patched(POLICY_ROLLOUT_PATCH):
+            return
+        await ACTIVITY_OPTIONS.execute(
+            SellerActivities.record_policy_switch,
+            RecordPolicySwitchInput(
+                seller_id=self.seller_id,
+                from_version=self.policy.version,
+                to_version=message.version,
+                event_id=message.event_id,
+                at=workflow.now(),
+            ),
+        )
+        self.policy = message.policy
+
     async def _on_manual_action(self, message: ManualActionInput) -> None:
         if not self.s.remember(message.request_id) and patched(REPEAT_ACTION_PATCH):
             # The same request again (retried with its idempotency key, maybe into a later
@@ -585,6 +606,10 @@ class SellerWorkflow:
     def standing_changed(self, inp: StandingChangedInput) -> None:
         self.inbox.append(inp)
 
+    @workflow.signal
+    def policy_changed(self, inp: PolicyChangedInput) -> None:
+        self.inbox.append(inp)
+
     @workflow.query
     def view(self) -> SellerView:
         return SellerView(
@@ -595,6 +620,7 @@ class SellerWorkflow:
             notice_ends_at=self.s.notice_ends_at,
             standing=self.s.standing,
             refused=self.refused,
+            policy_version=self.policy.version,
         )
 
 
@@ -680,6 +706,12 @@ ROUTES: dict[type[Payload], Route] = dict(
             ),
             apply=SellerWorkflow._on_renewal,
         ),
+        # A rollout's switch is taken in whatever state the seller is.
+        _route(
+            PolicyChangedInput,
+            key=lambda m: m.event_id,
+            apply=SellerWorkflow._on_policy_changed,
+        ),
         _route(
             ManualActionInput,
             key=lambda m: m.request_id,
@@ -698,6 +730,7 @@ _CARRIED_AS: dict[type[Payload], str] = {
     AppealWithdrawnInput: "appeal_withdrawn",
     ManualActionInput: "manual_action",
     RenewalSubmittedInput: "renewal",
+    PolicyChangedInput: "policy_changed",
 }
 
 

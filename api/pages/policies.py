@@ -1,16 +1,29 @@
-"""Ops pages of policy versions: the versions, one version with its diff against another and
-its what-ifs, and a what-if's result charted. Read-only: changes go through the API."""
+"""Ops pages of policy versions: the versions, one version with its diff against another, its
+what-ifs, its approval and its rollout, and a what-if's result charted. Proposing a version
+goes through the API."""
 
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from api.deps import SessionDep, StateDep
+from api.deps import SessionDep, StateDep, get_temporal
 from api.pages.charts import grouped_bar_chart
-from api.pages.session import OpsPageDep, PageRoute, PageSessionDep, render
+from api.pages.session import (
+    CheckedFormDep,
+    OpsPageDep,
+    PageRoute,
+    PageSessionDep,
+    StaffPageDep,
+    readable,
+    redirect,
+    render,
+    text,
+)
 from api.routes.policies import simulation_public
-from sellerflow.services import policies, policy_simulations
+from sellerflow.errors import DomainError
+from sellerflow.services import policies, policy_rollouts, policy_simulations
 from sellerflow.vocabulary import Standing
 
 router = APIRouter(prefix="/ops/policies", route_class=PageRoute, include_in_schema=False)
@@ -84,4 +97,62 @@ def version_page(
         others=[other.version for other in others if other.version != row.version],
         changes=policies.version_diff(session, state.policy, old, row.version),
         simulations=policy_simulations.of_version(session, row.version),
+        rollout=policy_rollouts.rollout_of(session, row.version),
     )
+
+
+@router.post("/{version}/approve")
+def approve_version(
+    version: str,
+    request: Request,
+    page: PageSessionDep,
+    _: StaffPageDep,
+    form: CheckedFormDep,
+    ops: OpsPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """The second person's approval, as the API gives it; back to the version's page."""
+    url = f"/ops/policies/{version}"
+    try:
+        policies.approve(session, state.policy, version, ops.subject)
+    except DomainError as err:
+        return redirect(request, page, url, error=readable(err))
+    return redirect(request, page, url, ok=f"Policy {version} approved")
+
+
+@router.post("/{version}/rollout")
+async def schedule_rollout(
+    version: str,
+    request: Request,
+    page: PageSessionDep,
+    _: StaffPageDep,
+    form: CheckedFormDep,
+    ops: OpsPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """Schedule the rollout for the form's `effective_at` (UTC), as the API does."""
+    url = f"/ops/policies/{version}"
+    try:
+        effective_at = datetime.fromisoformat(text(form, "effective_at"))
+    except ValueError:
+        return redirect(request, page, url, error="Give the date and time it takes effect")
+    if effective_at.tzinfo is None:
+        effective_at = effective_at.replace(tzinfo=UTC)  # the form asks for UTC
+    try:
+        temporal = await get_temporal(state)
+        await policy_rollouts.schedule(
+            session,
+            temporal,
+            state.policy,
+            version,
+            effective_at,
+            ops.subject,
+            state.settings.temporal_task_queue,
+        )
+    except DomainError as err:
+        return redirect(request, page, url, error=readable(err))
+    when = f"{effective_at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    done = f"Rollout scheduled: every seller is told; {version} takes effect {when}"
+    return redirect(request, page, url, ok=done)

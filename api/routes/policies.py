@@ -8,21 +8,25 @@ from fastapi import APIRouter, Path, Query
 
 from api.deps import MAX_OFFSET, SessionDep, StateDep, TemporalDep, require_role
 from api.errors import errors
+from api.fields import copied
 from api.policy_schemas import (
     FieldChangePublic,
     PolicyCreate,
     PolicyDiffPublic,
     PolicyVersionPublic,
     PolicyVersionSummary,
+    RolloutCreate,
+    RolloutPublic,
     RunningPublic,
     SimulationCreate,
     SimulationPublic,
     SimulationStarted,
 )
 from api.schemas import Page
+from sellerflow.errors import NotFound
 from sellerflow.models import PolicySimulation, PolicyVersion
 from sellerflow.principal import Principal
-from sellerflow.services import policies, policy_simulations
+from sellerflow.services import policies, policy_rollouts, policy_simulations
 from sellerflow.vocabulary import Role
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
@@ -88,6 +92,42 @@ def approve_policy(
 ) -> PolicyVersionPublic:
     """The second person's approval: 403 for the draft's own proposer."""
     return public(session, policies.approve(session, state.policy, version, ops.subject))
+
+
+@router.post("/{version}/rollout", status_code=202, responses=errors(401, 403, 404, 409, 422, 503))
+async def roll_out_policy(
+    version: VersionPath,
+    body: RolloutCreate,
+    ops: OpsDep,
+    session: SessionDep,
+    state: StateDep,
+    temporal: TemporalDep,
+) -> RolloutPublic:
+    """Schedule an approved version for `effective_at` (at least the change notice from now):
+    every seller is told what changes for them, and at `effective_at` the evaluation and every
+    seller workflow switch to it."""
+    rollout = await policy_rollouts.schedule(
+        session,
+        temporal,
+        state.policy,
+        version,
+        body.effective_at,
+        ops.subject,
+        state.settings.temporal_task_queue,
+    )
+    return copied(RolloutPublic, rollout)
+
+
+@router.get("/{version}/rollout", responses=errors(401, 403, 404, 422))
+def get_rollout(
+    version: VersionPath, _: OpsDep, session: SessionDep, state: StateDep
+) -> RolloutPublic:
+    """A rollout's progress: the sellers told, then switched."""
+    policies.get_version(session, state.policy, version)
+    rollout = policy_rollouts.rollout_of(session, version)
+    if rollout is None:
+        raise NotFound(f"policy version {version!r} has no rollout")
+    return copied(RolloutPublic, rollout)
 
 
 @router.get("/{version}/diff", responses=errors(401, 403, 404, 422))

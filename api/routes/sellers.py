@@ -76,6 +76,7 @@ def get_seller(
         **seller_summary(seller).model_dump(),
         application_id=str(seller.application_id),
         ssm=seller.ssm_username,
+        policy_version=seller.policy_version,
         capabilities=CapabilitiesPublic(
             listing_cap=seller.listing_cap,
             daily_order_cap=seller.daily_order_cap,

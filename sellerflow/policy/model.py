@@ -204,6 +204,14 @@ class Policy(Frozen):
     # With a default: the rules copied into workflows started before it had none.
     retention: RetentionRules = RetentionRules()
     renewals: RenewalRules = RenewalRules()
+    # The least time between announcing a change of these rules to sellers and its taking
+    # effect (P2B art. 3: 15 days); a rollout of this version is refused earlier.
+    change_notice: Duration = "15 days"
+
+    @field_validator("change_notice")
+    @classmethod
+    def _valid_notice(cls, value: str) -> str:
+        return _check_duration(value)
 
 
 @lru_cache(maxsize=64)

@@ -293,7 +293,11 @@ NOTICE_TEMPLATES = {
 
 # Notices a seller must receive before or as a restriction takes effect (P2B art. 4): the outbox
 # keeps trying to deliver them however long the mail server refuses; other messages give up.
-LEGAL_NOTICES = frozenset({"warned", "limited", "suspended", "offboarding_notice", "offboarded"})
+# The notices the law requires: the outbox sweeper never gives up on them. A change of the
+# rules is announced with notice too (P2B art. 3: `policy_change`).
+LEGAL_NOTICES = frozenset(
+    {"warned", "limited", "suspended", "offboarding_notice", "offboarded", "policy_change"}
+)
 
 
 def notice_template(effect: StatusEffect, from_status: SellerStatus) -> str:

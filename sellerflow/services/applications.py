@@ -27,6 +27,7 @@ from sellerflow.policy.model import Policy
 from sellerflow.policy.requirements import unmet
 from sellerflow.queries.requirements import requirement_list
 from sellerflow.security import issue_token
+from sellerflow.services import policies
 from sellerflow.services.throttle import Counter, Limit, check_not_throttled, count_attempt, counter
 from sellerflow.vocabulary import SellerCategory, Stage
 from sellerflow.workflow_calls import call_workflow
@@ -138,6 +139,13 @@ async def open_application(
     (TooManyAttempts beyond them); a retry of one already stored does not."""
     app_id = uuid.uuid5(_CREATE_KEYS, idempotency_key) if idempotency_key else uuid.uuid4()
     app = session.get(Application, app_id)
+    # A new application takes the version in force; a retry keeps the one it was created under.
+    version = app.policy_version if app is not None else None
+    policy = (
+        policies.policy_of(session, policy, version)
+        if version
+        else (policies.policy_in_force(session, policy))
+    )
     if app is None:
         now = datetime.now(UTC)
         counters = creation_counters(settings, str(fields["contact_email"]), address)

@@ -12,6 +12,7 @@ from sellerflow.evaluation_runs import running_evaluation
 from sellerflow.models import EvaluationRun
 from sellerflow.payloads import EvaluationInput
 from sellerflow.policy.model import Policy
+from sellerflow.services import policies
 from sellerflow.workflow_calls import call_workflow
 from workflows.evaluation import SellerEvaluationWorkflow
 
@@ -25,7 +26,9 @@ class Progress:
 
 
 async def start(session: Session, temporal: Client, policy: Policy, task_queue: str) -> str:
-    """Start an evaluation of every seller; 409 naming the one already running, if any."""
+    """Start an evaluation of every seller under the version in force; 409 naming the one
+    already running, if any."""
+    policy = policies.policy_in_force(session, policy)
     running = running_evaluation(session.connection(), datetime.now(UTC))
     session.rollback()
     if running is not None:

@@ -1,7 +1,8 @@
 """Policy versions: the built-in files seeded, drafts proposed, approved by a second person.
 
-Until a rollout moves it, the active version is the policy the deployment runs with
-(`SELLERFLOW_POLICY`): every workflow is started with it and keeps it.
+Until a rollout puts another version in force, the active version is the policy the deployment
+runs with (`SELLERFLOW_POLICY`); from the first rollout's switch on, the database decides
+(`sellerflow.services.policy_rollouts`).
 """
 
 import re
@@ -14,10 +15,10 @@ from sqlmodel import Session, col, select
 
 from sellerflow.db import insert_once, table_of
 from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
-from sellerflow.models import Application, PolicyVersion, Seller, utcnow
+from sellerflow.models import Application, PolicyRollout, PolicyVersion, Seller, utcnow
 from sellerflow.policy.model import FILES, Policy, load_policy
 from sellerflow.policy.versions import FieldChange, Problem, diff, rule_problems
-from sellerflow.vocabulary import FINAL_STAGES, PolicyStatus, SellerStatus
+from sellerflow.vocabulary import FINAL_STAGES, PolicyStatus, RolloutState, SellerStatus
 
 BUILT_IN = "built-in"
 # `Session.info` key: the configured version the built-in versions were last seeded for.
@@ -25,6 +26,8 @@ _SEEDED = "sellerflow.policy_versions_seeded"
 VERSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 VERSIONS: sa.Table = table_of(PolicyVersion)
 APPS = table_of(Application).c
+ROLLOUTS = table_of(PolicyRollout).c
+_POLICIES: dict[str, Policy] = {}
 SELLERS = table_of(Seller).c
 
 
@@ -54,8 +57,20 @@ def _built_in_files() -> dict[str, Policy]:
     return {p.version: p for p in (load_policy(f.stem) for f in sorted(FILES.glob("*.yaml")))}
 
 
-def _seeded(conn: sa.Connection, built_in: dict[str, Policy], configured: Policy) -> bool:
-    """Whether every built-in version is stored and the configured one alone is active."""
+def _rolled_out(conn: sa.Connection) -> bool:
+    """Whether a rollout has put a version in force: then the configured file no longer does."""
+    switched = sa.select(ROLLOUTS.version).where(ROLLOUTS.state != RolloutState.scheduled.value)
+    return conn.execute(switched.limit(1)).first() is not None
+
+
+def _seeded(
+    conn: sa.Connection, built_in: dict[str, Policy], configured: Policy, rolled_out: bool
+) -> bool:
+    """Whether every built-in version is stored and (before any rollout) the configured one
+    alone is active."""
+    if rolled_out:
+        known = conn.execute(sa.select(VERSIONS.c.version).where(VERSIONS.c.version.in_(built_in)))
+        return built_in.keys() <= set(known.scalars())
     stored = conn.execute(
         sa.select(VERSIONS.c.version, VERSIONS.c.status).where(
             VERSIONS.c.version.in_(built_in) | (VERSIONS.c.status == PolicyStatus.active.value)
@@ -66,19 +81,22 @@ def _seeded(conn: sa.Connection, built_in: dict[str, Policy], configured: Policy
 
 
 def seed_built_in(session: Session, configured: Policy) -> None:
-    """Store the built-in files (and the configured policy) as versions, once; the configured
-    one is the active version and any other one active before it is retired. Read once per
-    session (a request): a second call in the same session does nothing."""
+    """Store the built-in files (and the configured policy) as versions, once; until a rollout
+    has switched to another version, the configured one is the active version and any other
+    one active before it is retired. Read once per session (a request): a second call in the
+    same session does nothing."""
     if session.info.get(_SEEDED) == configured.version:
         return
     conn = session.connection()
     built_in = {**_built_in_files(), configured.version: configured}
-    if _seeded(conn, built_in, configured):
+    rolled_out = _rolled_out(conn)
+    if _seeded(conn, built_in, configured, rolled_out):
         session.info[_SEEDED] = configured.version
         return
     now = utcnow()
     for version, policy in built_in.items():
-        status = PolicyStatus.active if version == configured.version else PolicyStatus.draft
+        in_force = version == configured.version and not rolled_out
+        status = PolicyStatus.active if in_force else PolicyStatus.draft
         row = {
             "version": version,
             "status": status.value,
@@ -90,6 +108,10 @@ def seed_built_in(session: Session, configured: Policy) -> None:
             "created_at": now,
         }
         insert_once(conn, VERSIONS, "version", row)
+    if rolled_out:
+        session.commit()
+        session.info[_SEEDED] = configured.version
+        return
     active = VERSIONS.c.status == PolicyStatus.active.value
     conn.execute(
         sa.update(VERSIONS)
@@ -107,7 +129,7 @@ def seed_built_in(session: Session, configured: Policy) -> None:
 
 def running_workflows(session: Session) -> dict[str, Running]:
     """Per version: applications in flight and sellers not offboarded (a seller's workflow
-    runs under the version its application was started with)."""
+    runs under the version its application was started with until a rollout switches it)."""
     conn = session.connection()
     in_flight = conn.execute(
         sa.select(APPS.policy_version, sa.func.count())
@@ -115,13 +137,15 @@ def running_workflows(session: Session) -> dict[str, Running]:
         .group_by(APPS.policy_version)
     )
     onboarding: dict[str, int] = {row[0]: row[1] for row in in_flight}
+    # A seller runs under its application's version until a rollout switches it.
+    runs_under = sa.func.coalesce(SELLERS.policy_version, APPS.policy_version)
     monitored = conn.execute(
-        sa.select(APPS.policy_version, sa.func.count())
+        sa.select(runs_under, sa.func.count())
         .select_from(
             sa.join(table_of(Seller), table_of(Application), SELLERS.application_id == APPS.id)
         )
         .where(SELLERS.status != SellerStatus.offboarded.value)
-        .group_by(APPS.policy_version)
+        .group_by(runs_under)
     )
     sellers: dict[str, int] = {row[0]: row[1] for row in monitored}
     return {
@@ -160,6 +184,20 @@ def active_version(session: Session, configured: Policy) -> PolicyVersion:
     if row is None:  # seeding leaves exactly one active version
         raise NotFound("no active policy version")
     return row
+
+
+def policy_in_force(session: Session, configured: Policy) -> Policy:
+    """The rules of the active version: what new applications and evaluations start with."""
+    return policy_of(session, configured, active_version(session, configured).version)
+
+
+def policy_of(session: Session, configured: Policy, version: str) -> Policy:
+    """A stored version's rules; they never change, so they are validated once per process."""
+    if version == configured.version:
+        return configured
+    if version not in _POLICIES:
+        _POLICIES[version] = Policy.model_validate(get_version(session, configured, version).rules)
+    return _POLICIES[version]
 
 
 def propose(session: Session, configured: Policy, rules: Any, proposer: str) -> PolicyVersion:

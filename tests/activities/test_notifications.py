@@ -16,12 +16,22 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 from activities.notifications import NotificationActivities
+from activities.rollout import RolloutActivities
 from activities.sellers import SellerActivities
 from activities.starts import OnboardingStarts
 from activities.tasks import TaskActivities
 from sellerflow.config import Settings
 from sellerflow.db import session_scope
-from sellerflow.models import Application, Notification, Seller, SellerAccount, Task, utcnow
+from sellerflow.models import (
+    Application,
+    Notification,
+    PolicyRollout,
+    PolicyVersion,
+    Seller,
+    SellerAccount,
+    Task,
+    utcnow,
+)
 from sellerflow.outbox import Mailer, message_id
 from sellerflow.payloads import (
     ApplySellerStatusInput,
@@ -33,6 +43,7 @@ from sellerflow.payloads import (
 )
 from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.seller_state import ReasonRecord, StatusEffect
+from sellerflow.rollout_payloads import AnnounceRolloutInput
 from sellerflow.security import read_token
 from sellerflow.services import seller_accounts
 from sellerflow.services.seller_accounts import new_account
@@ -133,6 +144,18 @@ def test_every_template_renders_with_the_context_the_activities_give_it(
             )
         )
     env.run(TaskActivities(engine).escalate_task, EscalateTaskInput(task_id=str(task_id), at=NOW))
+    # A rollout's notice, stored for every seller at once.
+    with session_scope(engine) as session:
+        rules = policy.model_dump(mode="json")
+        for version in (policy.version, "next"):
+            session.add(PolicyVersion(version=version, rules=rules, proposed_by="ops1"))
+        session.flush()
+        session.add(
+            PolicyRollout(
+                version="next", replaces=policy.version, effective_at=NOW, requested_by="ops1"
+            )
+        )
+    env.run(RolloutActivities(engine).announce_rollout, AnnounceRolloutInput(version="next"))
     # The one mail a request of the API stores, not an activity: a new activation link.
     with Session(engine) as session:
         seller_accounts.mail_link(session, Settings(), app.contact_email, None)

@@ -11,11 +11,13 @@ from activities.notifications import NotificationActivities
 from activities.sellers import SellerActivities
 from sellerflow import statements
 from sellerflow.config import Settings
-from sellerflow.models import Notification, SellerNotice
+from sellerflow.db import table_of
+from sellerflow.models import Notification, SellerAction, SellerNotice
 from sellerflow.payloads import ApplySellerStatusInput, NotifyInput
 from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.notices import GROUNDS
 from sellerflow.policy.seller_state import NoticeEffect, ReasonRecord, StatusEffect
+from sellerflow.tables import SELLERS
 from sellerflow.vocabulary import SellerActionKind, SellerStatus
 from tests.activities.test_notifications import CAPS, NOW, make_seller
 
@@ -56,12 +58,16 @@ def test_an_automated_warning_states_its_kpi_facts_ground_and_end(
         reason=LATE,
         improve_by=improve_by,
     )
+    with engine.begin() as conn:  # the version its workflow runs under
+        conn.execute(sa.update(SELLERS).values(policy_version="stricter-2"))
     for _ in range(2):  # a retried activity stores one notice
         apply(engine, str(seller.id), "k1", effect, "active")
 
     with engine.connect() as conn:
-        [(notice_id, notice)] = statements.notices_of(conn, seller.id)
+        [(notice_id, notice, version)] = statements.notices_of(conn, seller.id)
+        [action_version] = conn.execute(sa.select(table_of(SellerAction).c.policy_version)).all()
     assert notice_id == statements.notice_id("seller-notice:k1")
+    assert version == action_version[0] == "stricter-2"  # decided under the seller's version
     assert notice.decision == "warn"
     assert (notice.starts_at, notice.ends_at) == (NOW, improve_by)
     assert notice.automated.detected
@@ -99,7 +105,7 @@ def test_a_suspension_by_staff_says_a_person_decided_and_until_when_to_appeal(
     apply(engine, str(seller.id), "k2", effect, "active")
 
     with engine.connect() as conn:
-        [(_, notice)] = statements.notices_of(conn, seller.id)
+        [(_, notice, _)] = statements.notices_of(conn, seller.id)
     assert not notice.automated.detected
     assert not notice.automated.decided
     assert notice.actor == "ops1"

@@ -131,6 +131,8 @@ def test_the_rows_of_an_application_and_a_seller_name_rows_that_exist(
         ("document_renewal", "document_id", "document"),
         ("policy_simulation", "version", "policy_version"),
         ("policy_simulation", "baseline", "policy_version"),
+        ("policy_rollout", "version", "policy_version"),
+        ("policy_rollout", "replaces", "policy_version"),
         ("application_check", "application_id", "application"),
     }
     if not database_url.startswith("postgresql"):

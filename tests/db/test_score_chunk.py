@@ -142,6 +142,9 @@ def test_scorecards_are_written_six_rows_a_seller(
     assert cancellation.value == pytest.approx(0.1)
     assert (cancellation.status, cancellation.window_days) == ("limit", 30)
     assert cancellation.evaluated_at == AS_OF
+    assert {c.policy_version for card in written.values() for c in card.values()} == {
+        policy.version  # the thresholds that decided each status
+    }
     trial = written[sellers.trial][KPI.seller_cancellation_rate.value]
     assert trial.status == "not_enough_data"
     with engine.connect() as conn:

@@ -4,23 +4,25 @@ version's diff, and a what-if's chart and affected sellers linking to their staf
 import random
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest_asyncio
 from sqlmodel import Session
 
-from api.pages.session import SESSION_COOKIE
-from sellerflow.models import PolicySimulation
+from api.pages.session import SESSION_COOKIE, csrf_for
+from sellerflow.models import PolicySimulation, PolicyVersion
 from sellerflow.policy.model import Policy
 from sellerflow.services import policies
 from sellerflow.simulation import simulate
+from sellerflow.users import ensure_user
 from sellerflow.vocabulary import SimulationStatus
 from tests.api.conftest import Api, api_without_worker
 from tests.api.test_policies import stricter_rules
 from tests.conftest import make_settings
 from tests.db.test_simulation import seed, stricter
-from tests.journey import staff_token
+from tests.journey import DEV_PASSWORD, staff_token
 from tests.support.builders import AS_OF
 
 
@@ -95,3 +97,54 @@ async def test_a_what_if_page_charts_the_standings_and_links_the_sellers(api: Ap
     assert f"<strong>{result['changed']}</strong> of {result['sellers']} sellers" in page
     assert refused.status_code == 403
     assert missing.status_code == 404
+
+
+async def post_as(api: Api, username: str, path: str, data: dict[str, str]) -> httpx.Response:
+    """A form posted from a page of `username`'s session, with its CSRF token; then the page
+    it leads to, with the message it shows once."""
+    token = (await staff_token(api.http, username))["Authorization"].removeprefix("Bearer ")
+    api.http.cookies.clear()
+    api.http.cookies.set(SESSION_COOKIE, token)
+    try:
+        csrf = csrf_for(api.settings.sellerflow_secret_key, token)
+        sent = await api.http.post(path, data={**data, "csrf_token": csrf})
+        assert sent.status_code == 303, sent.text
+        return await api.http.get(sent.headers["location"])
+    finally:
+        api.http.cookies.clear()
+
+
+async def test_a_version_is_approved_and_its_rollout_scheduled_from_its_page(api: Api) -> None:
+    ensure_user(api.engine, "ops2", ["ops"], DEV_PASSWORD)
+    ops = await staff_token(api.http, "ops1")
+    await api.http.post("/v1/policies", json={"rules": stricter_rules()}, headers=ops)
+    url = "/ops/policies/stricter-late-shipment-1"
+    draft = await as_staff(api, "ops1", url)
+    assert f'action="{url}/approve"' in draft.text
+    api.http.cookies.set(SESSION_COOKIE, ops["Authorization"].removeprefix("Bearer "))
+    forged = await api.http.post(f"{url}/approve")
+    api.http.cookies.clear()
+    assert forged.status_code == 403
+
+    own = await post_as(api, "ops1", f"{url}/approve", {})
+    assert "approved by someone other than its proposer" in own.text
+    approved = await post_as(api, "ops2", f"{url}/approve", {})
+    assert "Policy stricter-late-shipment-1 approved" in approved.text
+    assert f'action="{url}/rollout"' in approved.text
+
+    soon = datetime.now(UTC) + timedelta(days=3)
+    refused = await post_as(
+        api, "ops2", f"{url}/rollout", {"effective_at": f"{soon:%Y-%m-%dT%H:%M}"}
+    )
+    assert "at least 15 days from now" in refused.text
+    later = datetime.now(UTC) + timedelta(days=20)
+    scheduled = await post_as(
+        api, "ops2", f"{url}/rollout", {"effective_at": f"{later:%Y-%m-%dT%H:%M}"}
+    )
+    assert "Rollout scheduled" in scheduled.text
+    assert 'id="rollout"' in scheduled.text
+    assert f'action="{url}/rollout"' not in scheduled.text
+    with Session(api.engine) as session:
+        row = session.get(PolicyVersion, "stricter-late-shipment-1")
+        assert row is not None
+        assert row.status == "scheduled"

@@ -18,6 +18,7 @@ from sellerflow.payloads import (
     DocumentsOnFileInput,
     EscalateTaskInput,
     NotifyInput,
+    RecordPolicySwitchInput,
     RecordRefusalInput,
     RecordRenewalInput,
     RecordStandingInput,
@@ -54,6 +55,10 @@ class NoOpActivities:
 
     @fake_of(SellerActivities.apply_status)
     def apply_status(self, inp: ApplySellerStatusInput) -> None:
+        return None
+
+    @fake_of(SellerActivities.record_policy_switch)
+    def record_policy_switch(self, inp: RecordPolicySwitchInput) -> None:
         return None
 
     @fake_of(SellerActivities.record_refusal)

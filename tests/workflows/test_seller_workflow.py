@@ -13,9 +13,11 @@ from sellerflow.payloads import (
     AppealWithdrawnInput,
     CompleteTaskInput,
     ManualActionInput,
+    PolicyChangedInput,
     RenewalSubmittedInput,
     StandingChangedInput,
 )
+from sellerflow.policy.model import load_policy
 from sellerflow.vocabulary import Decision, SellerActionKind, SellerStatus, Standing, TaskKind
 from tests.workflows.conftest import Harness
 from workflows.seller import ROUTES, Message, SellerWorkflow
@@ -125,6 +127,12 @@ def test_every_message_kind_has_one_route_and_its_answer_key() -> None:
                 document_id="d1", kind="legal_representative_id", valid_until=datetime.now(UTC)
             ),
             "renewal:d1",
+        ),
+        (
+            PolicyChangedInput(
+                version="v2", policy=load_policy("default"), event_id="policy-rollout-v2"
+            ),
+            "policy-rollout-v2",
         ),
     ]
     assert {type(message) for message, _ in messages} == set(ROUTES)
