@@ -147,6 +147,11 @@ class Application(SQLModel, table=True):
     # The bank account the payouts go to (migration 0024): checked, and compared with other
     # applications' and departed sellers' (sellerflow.policy.checks).
     iban: str | None = Field(default=None, max_length=42)
+    # Compared with the registers' answers, the sanctions list and other applications
+    # (migration 0027, sellerflow.policy.checks); erased with the rest of the personal data.
+    company_address: str | None = Field(default=None, max_length=300)
+    legal_representative: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
 
 
 class ApplicationCheck(SQLModel, table=True):

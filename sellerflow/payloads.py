@@ -305,6 +305,18 @@ class SweepOutboxInput(Payload):
     limit: int = 500
 
 
+class RecheckChecksInput(Payload):
+    """Ask the registers again for at most `limit` checks they left unavailable."""
+
+    at: datetime
+    limit: int = 200
+
+
+class RecheckChecksResult(Payload):
+    asked: int
+    still_unavailable: int
+
+
 class StartLostOnboardingsInput(Payload):
     at: datetime
     older_than: timedelta = timedelta(minutes=2)

@@ -90,6 +90,7 @@ class CheckCode(StrEnum):
     vat_number = "vat_number"
     iban = "iban"
     company_registry = "company_registry"
+    vat_registry = "vat_registry"
 
 
 class CheckStatus(StrEnum):

@@ -127,6 +127,8 @@ APPEAL_HOLDS_PATCH = "lifecycle-rules-4-appeal-holds"
 # The seller lifecycle rules of version 5: documents on file are renewed before they stop
 # being valid, or the seller is limited until they are (`sellerflow.policy.renewals`).
 RENEWALS_PATCH = "lifecycle-rules-5-renewals"
+# The sweeper asks the registers again for the checks they left unavailable (issue 21).
+RECHECK_PATCH = "recheck-unavailable-checks"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

@@ -274,6 +274,27 @@ def seed_dev_users(settings: Settings) -> None:
     engine.dispose()
 
 
+FAKE_REGISTERS_PORT = 8099
+
+
+def start_fake_registers(settings: Settings) -> tuple[Process | None, dict[str, str]]:
+    """In dev mode, the fake registers for the registers no URL is configured for, and the
+    worker's environment pointing at them (sellerflow.registries.fake)."""
+    if not settings.sellerflow_dev_mode or (
+        settings.company_register_url and settings.vat_registry_url
+    ):
+        return None, {}
+    port = FAKE_REGISTERS_PORT
+    ensure_free(port, "registers")
+    cmd = [sys.executable, "-m", "sellerflow.registries.fake", "--port", str(port)]
+    process = _listening(spawn("registers", cmd), port)
+    url = f"http://127.0.0.1:{port}"
+    return process, {
+        "COMPANY_REGISTER_URL": settings.company_register_url or url,
+        "VAT_REGISTRY_URL": settings.vat_registry_url or url,
+    }
+
+
 def run() -> None:
     """Everything in the foreground; Ctrl-C stops the children in reverse order."""
     settings = get_settings()
@@ -299,8 +320,11 @@ def run() -> None:
             s3 = pool.submit(start_s3, data_dir=data / "s3", port=s3_port, settings=settings)
             for future in (temporal, s3):
                 processes.append(future.result())
+        registers, registers_env = start_fake_registers(settings)
+        if registers is not None:
+            processes.append(registers)
         python = sys.executable
-        processes.append(spawn("worker", [python, "worker.py"]))
+        processes.append(spawn("worker", [python, "worker.py"], env=registers_env))
         processes.append(
             spawn(
                 "api",
