@@ -43,6 +43,7 @@ from sellerflow.queries.documents import DOCUMENTS_OF, latest_documents, newest_
 from sellerflow.registries import CompanyRegistry, Registers, VatRegistry
 from sellerflow.services.checks import recheck_unavailable, record_checks, register_outcomes
 from sellerflow.services.documents import settle_pending_files
+from sellerflow.services.sanctions import newest_list, screening
 from sellerflow.services.seller_accounts import new_account
 from sellerflow.storage import ObjectStore, StoreUnavailable
 from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLER_ACCOUNTS, SELLERS
@@ -245,9 +246,11 @@ class ApplicationActivities:
             # A register that does not answer is recorded `unavailable` and asked again by the
             # sweeper (`recheck_checks`): the applicant goes on, the reviewer sees it open.
             registered = register_outcomes(self.registers, app, inp.policy.checks)
+            screened = screening(app, newest_list(session), inp.policy.checks)
             now = utcnow()
             retry_at = recheck_at(inp.policy.checks, 1, now)
-            record_checks(session.connection(), app.id, [*outcomes, *registered], now, retry_at)
+            every = [*outcomes, *registered, screened]
+            record_checks(session.connection(), app.id, every, now, retry_at)
         if any(not_in_register(outcome) for outcome in registered):
             problems.append(
                 Problem(

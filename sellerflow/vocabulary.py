@@ -91,6 +91,8 @@ class CheckCode(StrEnum):
     iban = "iban"
     company_registry = "company_registry"
     vat_registry = "vat_registry"
+    sanctions = "sanctions"
+    duplicates = "duplicates"
 
 
 class CheckStatus(StrEnum):

@@ -274,6 +274,22 @@ def seed_dev_users(settings: Settings) -> None:
     engine.dispose()
 
 
+def seed_sanctions_fixture(settings: Settings) -> None:
+    """In dev mode, the made-up EU-format list, when no list has been loaded yet."""
+    from sqlmodel import Session
+
+    from sellerflow.db import make_engine
+    from sellerflow.services.sanctions import load_list, newest_list
+
+    fixture = PROJECT_ROOT / "sellerflow" / "data" / "eu-sanctions-fixture.xml"
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        if newest_list(session)[0] is None:
+            load_list(session, fixture.read_bytes(), fixture.name)
+            session.commit()
+    engine.dispose()
+
+
 FAKE_REGISTERS_PORT = 8099
 
 
@@ -305,6 +321,7 @@ def run() -> None:
     upgrade_schema(settings.database_url)
     if settings.sellerflow_dev_mode:
         seed_dev_users(settings)
+        seed_sanctions_fixture(settings)
     processes: list[Process] = []
     with stopping(processes):
         temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])

@@ -56,6 +56,11 @@ LEGAL_FORMS = frozenset(
         "z",
         "oo",
         "zoo",
+        "ooo",
+        "zao",
+        "oao",
+        "pao",
+        "ao",
     ]
 )
 # Street words written out, so "Hauptstr. 5" and "Hauptstraße 5" are the same address.

@@ -197,7 +197,7 @@ class CheckRules(Frozen):
     name_match_min_score: float = Field(default=88, ge=0, le=100)
     address_match_min_score: float = Field(default=75, ge=0, le=100)
     # A sanctions list entry scoring at least this against the company or its representative.
-    sanctions_min_score: float = Field(default=90, ge=0, le=100)
+    sanctions_min_score: float = Field(default=85, ge=0, le=100)
     # A register that did not answer is asked again after `recheck_first`, doubling each
     # time up to `recheck_longest`.
     recheck_first: Duration = "15 minutes"

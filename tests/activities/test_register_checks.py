@@ -15,6 +15,8 @@ from sellerflow.policy.model import Policy
 from sellerflow.registries.fake import FakeRegisters
 from sellerflow.registries.http import HttpCompanyRegistry, HttpVatRegistry
 from sellerflow.services.checks import checks_of
+from sellerflow.services.sanctions import load_list
+from tests.policy.test_sanctions import FIXTURE
 from tests.support.builders import application_row
 
 KNOWN = {
@@ -113,3 +115,20 @@ def test_an_outage_is_unavailable_then_the_recheck_records_the_answer(
     after = recorded(engine, app)
     assert {after[c].status for c in ("company_registry", "vat_registry")} == {"passed"}
     assert after["company_registry"].next_attempt_at is None
+
+
+def test_the_representative_on_the_loaded_sanctions_list_needs_review(
+    engine: sa.Engine, policy: Policy, fake_registers: FakeRegisters
+) -> None:
+    with session_scope(engine) as session:
+        load_list(session, FIXTURE.read_bytes(), FIXTURE.name)
+    _, checks = verified(
+        engine, policy, fake_registers, legal_representative="Sergei Alexandrovich Volkov"
+    )
+    assert checks["sanctions"].status == "needs_review"
+    (hit,) = checks["sanctions"].evidence["hits"]
+    assert (hit["listed"]["alias"], hit["screened"]) == (
+        "Sergey Alexandrovich Volkov",
+        "legal_representative",
+    )
+    assert hit["score"] >= policy.checks.sanctions_min_score
