@@ -43,6 +43,7 @@ from sellerflow.queries.documents import DOCUMENTS_OF, latest_documents, newest_
 from sellerflow.registries import CompanyRegistry, Registers, VatRegistry
 from sellerflow.services.checks import recheck_unavailable, record_checks, register_outcomes
 from sellerflow.services.documents import settle_pending_files
+from sellerflow.services.duplicates import duplicates_outcome
 from sellerflow.services.sanctions import newest_list, screening
 from sellerflow.services.seller_accounts import new_account
 from sellerflow.storage import ObjectStore, StoreUnavailable
@@ -247,9 +248,10 @@ class ApplicationActivities:
             # sweeper (`recheck_checks`): the applicant goes on, the reviewer sees it open.
             registered = register_outcomes(self.registers, app, inp.policy.checks)
             screened = screening(app, newest_list(session), inp.policy.checks)
+            duplicates = duplicates_outcome(session, app)
             now = utcnow()
             retry_at = recheck_at(inp.policy.checks, 1, now)
-            every = [*outcomes, *registered, screened]
+            every = [*outcomes, *registered, screened, duplicates]
             record_checks(session.connection(), app.id, every, now, retry_at)
         if any(not_in_register(outcome) for outcome in registered):
             problems.append(

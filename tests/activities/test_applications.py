@@ -184,6 +184,7 @@ def test_the_verification_records_each_check_as_the_reviewer_reads_it(
         "vat_number": ("passed", 1),
         "company_registry": ("passed", 1),
         "sanctions": ("unavailable", 1),  # no list loaded: not screened, and shown so
+        "duplicates": ("passed", 1),
     }
 
 
@@ -200,6 +201,7 @@ def test_a_mistyped_iban_is_a_failed_check_and_a_change_asked_of_the_applicant(
         "iban": ("failed", 1),
         "company_registry": ("failed", 1),
         "sanctions": ("unavailable", 1),
+        "duplicates": ("passed", 1),
     }
 
     # Corrected and submitted again: the newest result replaces the old one.

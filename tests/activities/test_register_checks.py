@@ -9,7 +9,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.applications import ApplicationActivities
 from sellerflow.db import session_scope
-from sellerflow.models import Application, ApplicationCheck
+from sellerflow.models import Application, ApplicationCheck, SellerAction
 from sellerflow.payloads import RecheckChecksInput, VerifyApplicationInput
 from sellerflow.policy.model import Policy
 from sellerflow.registries.fake import FakeRegisters
@@ -17,7 +17,7 @@ from sellerflow.registries.http import HttpCompanyRegistry, HttpVatRegistry
 from sellerflow.services.checks import checks_of
 from sellerflow.services.sanctions import load_list
 from tests.policy.test_sanctions import FIXTURE
-from tests.support.builders import application_row
+from tests.support.builders import application_row, seller_row
 
 KNOWN = {
     "legal_name": "Refurb Works GmbH",
@@ -132,3 +132,40 @@ def test_the_representative_on_the_loaded_sanctions_list_needs_review(
         "legal_representative",
     )
     assert hit["score"] >= policy.checks.sanctions_min_score
+
+
+def test_the_banned_seller_back_under_a_new_name_fails_at_verification(
+    engine: sa.Engine, policy: Policy, fake_registers: FakeRegisters
+) -> None:
+    iban = "DE89 3704 0044 0532 0130 00"
+    with session_scope(engine) as session:
+        banned = application_row(policy.version, stage="approved", iban=iban)
+        session.add(banned)
+        session.flush()
+        seller = seller_row(banned, status="offboarded")
+        session.add(seller)
+        session.flush()
+        banned.seller_id = seller.id
+        session.add(
+            SellerAction(
+                seller_id=seller.id,
+                idempotency_key=f"fraud:{seller.id}",
+                from_status="active",
+                to_status="offboarded",
+                action="offboard",
+                actor="ops",
+                reason={"summary": "manual offboard", "ground": "fraud"},
+            )
+        )
+    _, checks = verified(
+        engine,
+        policy,
+        fake_registers,
+        legal_name="Fresh Start Devices GmbH",
+        registration_number="HRB 555555",
+        vat_number=None,
+        contact_email="hello@fresh-start.example",
+        iban=iban,
+    )
+    assert checks["duplicates"].status == "failed"
+    assert checks["duplicates"].evidence["matches"][0]["application_id"] == str(banned.id)
