@@ -66,6 +66,8 @@ class CompleteTaskInput(Payload):
     comment: str = ""
     document_verdicts: list[DocumentVerdict] = []
     checklist: dict[str, Any] = {}
+    # The checks approved over (`check_overridden`), named in the decision's audit entry.
+    overridden_checks: list[str] = []
 
 
 class TaskOutcome(Payload):
