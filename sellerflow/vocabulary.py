@@ -237,7 +237,7 @@ REASON_CODES: dict[str, str] = {
     "quality_concerns": "Quality concerns",
     "kpi_breach": "Performance below the thresholds",
     "other": "Other reason, see comment",
-    "check_overridden": "Approved over an automated check's finding",
+    "check_overridden": "An automated check's finding overridden",
 }
 
 # Reason codes for staff only: an applicant or a seller is given NEUTRAL_REASON instead (telling
