@@ -54,7 +54,8 @@ from sellerflow.logs import configure_logging
 from sellerflow.outbox import Mailer
 from sellerflow.payloads import EvaluationInput
 from sellerflow.policy.model import Policy, load_policy
-from sellerflow.registry import LocalRegistry
+from sellerflow.registries import CompanyRegistry, LocalRegistry, VatRegistry
+from sellerflow.registries.http import HttpCompanyRegistry, HttpVatRegistry
 from sellerflow.storage import ObjectStore
 from sellerflow.temporal import connect
 from workflows.evaluation import SellerEvaluationWorkflow
@@ -86,11 +87,27 @@ ALL_WORKFLOWS = [
 ]
 
 
+def company_registry(settings: Settings) -> CompanyRegistry:
+    url = settings.company_register_url
+    return HttpCompanyRegistry(url) if url else LocalRegistry()
+
+
+def vat_registry(settings: Settings) -> VatRegistry | None:
+    url = settings.vat_registry_url
+    return HttpVatRegistry(url) if url else None
+
+
 def build_activities(
     engine: sa.Engine, settings: Settings, policy: Policy
 ) -> list[Callable[..., Any]]:
     store = ObjectStore(settings)
-    apps = ApplicationActivities(engine, LocalRegistry(), store)
+    apps = ApplicationActivities(
+        engine,
+        company_registry(settings),
+        store,
+        vat_registry=vat_registry(settings),
+        checks=policy.checks,
+    )
     tasks = TaskActivities(engine)
     mailer = Mailer(settings.smtp_url) if settings.smtp_url else None
     notes = NotificationActivities(engine, settings, policy, mailer)
@@ -106,6 +123,7 @@ def build_activities(
         apps.set_stage,
         apps.verify_application,
         apps.apply_verdicts,
+        apps.recheck_checks,
         apps.setup_account,
         tasks.open_task,
         tasks.close_task,

@@ -16,6 +16,8 @@ from sellerflow.payloads import (
     ApplyVerdictsInput,
     DocumentVerdict,
     Problem,
+    RecheckChecksInput,
+    RecheckChecksResult,
     SetStageInput,
     SetupAccountInput,
     SetupAccountResult,
@@ -23,12 +25,13 @@ from sellerflow.payloads import (
     VerifyApplicationResult,
 )
 from sellerflow.policy.checks import (
-    company_registry_check,
     iban_check,
     iban_format_error,
+    not_in_register,
+    recheck_at,
     vat_number_check,
 )
-from sellerflow.policy.model import Capabilities, Policy
+from sellerflow.policy.model import Capabilities, CheckRules, Policy
 from sellerflow.policy.requirements import (
     document_date_error,
     required_agreements,
@@ -37,9 +40,11 @@ from sellerflow.policy.requirements import (
 )
 from sellerflow.queries.agreements import current_versions, signed_versions
 from sellerflow.queries.documents import DOCUMENTS_OF, latest_documents, newest_of_each_kind
-from sellerflow.registry import CompanyRegistry, RegistryAnswer
-from sellerflow.services.checks import record_checks
+from sellerflow.registries import CompanyRegistry, Registers, VatRegistry
+from sellerflow.services.checks import recheck_unavailable, record_checks, register_outcomes
 from sellerflow.services.documents import settle_pending_files
+from sellerflow.services.duplicates import duplicates_outcome
+from sellerflow.services.sanctions import newest_list, screening
 from sellerflow.services.seller_accounts import new_account
 from sellerflow.storage import ObjectStore, StoreUnavailable
 from sellerflow.tables import APPLICATIONS, DOCUMENTS, SELLER_ACCOUNTS, SELLERS
@@ -166,9 +171,18 @@ def _application(session: Session, application_id: str) -> Application:
 
 class ApplicationActivities:
     def __init__(
-        self, engine: sa.Engine, registry: CompanyRegistry, store: ObjectStore | None = None
+        self,
+        engine: sa.Engine,
+        registry: CompanyRegistry,
+        store: ObjectStore | None = None,
+        *,
+        vat_registry: VatRegistry | None = None,
+        checks: CheckRules | None = None,
     ) -> None:
-        self.engine, self.registry, self.store = engine, registry, store
+        self.engine, self.store = engine, store
+        self.registers = Registers(registry, vat_registry)
+        # The thresholds of the re-checks: the worker's policy's (verification uses the run's).
+        self.checks = checks or CheckRules()
 
     @activity.defn
     def set_stage(self, inp: SetStageInput) -> None:
@@ -229,19 +243,21 @@ class ApplicationActivities:
                 problems.append(
                     Problem(code="iban", error_code="iban_invalid", reason="IBAN malformed")
                 )
-            answer = self.registry.lookup(app.country, app.registration_number, app.legal_name)
             outcomes = [
                 found
                 for found in (vat_number_check(app.country, app.vat_number), iban_check(app.iban))
                 if found is not None
             ]
-            if answer != RegistryAnswer.unavailable:
-                outcomes.append(company_registry_check(answer, self.registry.source))
-            record_checks(session.connection(), app.id, outcomes, utcnow())
-        if answer == RegistryAnswer.unavailable:
-            # Unverified, not invalid: the activity retries with backoff until the registry answers.
-            raise ApplicationError("company registry unavailable", type="RegistryUnavailable")
-        if answer == RegistryAnswer.not_found:
+            # A register that does not answer is recorded `unavailable` and asked again by the
+            # sweeper (`recheck_checks`): the applicant goes on, the reviewer sees it open.
+            registered = register_outcomes(self.registers, app, inp.policy.checks)
+            screened = screening(app, newest_list(session), inp.policy.checks)
+            duplicates = duplicates_outcome(session, app)
+            now = utcnow()
+            retry_at = recheck_at(inp.policy.checks, 1, now)
+            every = [*outcomes, *registered, screened, duplicates]
+            record_checks(session.connection(), app.id, every, now, retry_at)
+        if any(not_in_register(outcome) for outcome in registered):
             problems.append(
                 Problem(
                     code="company_registration_extract",
@@ -261,6 +277,15 @@ class ApplicationActivities:
                 )
                 for doc in refused
             }
+
+    @activity.defn
+    def recheck_checks(self, inp: RecheckChecksInput) -> RecheckChecksResult:
+        """Ask the registers again for the checks they left `unavailable` and that are due."""
+        with session_scope(self.engine) as session:
+            asked, silent = recheck_unavailable(
+                session, self.registers, self.checks, inp.at, inp.limit
+            )
+        return RecheckChecksResult(asked=asked, still_unavailable=silent)
 
     @activity.defn
     def apply_verdicts(self, inp: ApplyVerdictsInput) -> None:

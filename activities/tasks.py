@@ -12,10 +12,12 @@ from sellerflow.models import StaffUser, Task, UTCDateTime
 from sellerflow.payloads import (
     CancelTasksInput,
     CloseTaskInput,
+    CompleteTaskInput,
     EscalateTaskInput,
     OpenTaskInput,
     notification_id,
 )
+from sellerflow.policy.onboarding import CHECK_OVERRIDDEN
 from sellerflow.tables import TASKS
 from sellerflow.vocabulary import TASK_ROLES, Role, TaskKind, TaskStatus
 
@@ -124,6 +126,17 @@ def insert_task(conn: sa.Connection, inp: OpenTaskInput) -> str:
     return inp.task_id
 
 
+def decision_reason(d: CompleteTaskInput) -> str:
+    """The audit entry's reason: the codes (the checks approved over with theirs), the comment."""
+    codes = [
+        f"{code} ({', '.join(d.overridden_checks)})"
+        if code == CHECK_OVERRIDDEN and d.overridden_checks
+        else code
+        for code in d.reason_codes
+    ]
+    return "; ".join([*codes, d.comment]).strip("; ")
+
+
 def close_decided(conn: sa.Connection, inp: CloseTaskInput) -> None:
     """Close the task with its decision and audit it; a task no longer open is left alone."""
     d = inp.decision
@@ -151,7 +164,7 @@ def close_decided(conn: sa.Connection, inp: CloseTaskInput) -> None:
         subject_id=str(closed.application_id or closed.seller_id),
         before=TaskStatus.open.value,
         after=d.decision.value,
-        reason="; ".join([*d.reason_codes, d.comment]).strip("; "),
+        reason=decision_reason(d),
         at=inp.at,
         # Written only here, with the task's close: an open task has no such row.
         new_key=True,

@@ -59,6 +59,13 @@ class ApplicationCreate(Strict):
         pattern=r"^[A-Za-z0-9 ]+$",
         description="the payout account; its check digits are checked at submission",
     )
+    company_address: str | None = Field(
+        default=None, max_length=300, description="the registered address, as in the register"
+    )
+    legal_representative: str | None = Field(
+        default=None, max_length=200, description="the person who represents the company"
+    )
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()./-]{4,31}$")
 
     @field_validator("country")
     @classmethod
@@ -67,10 +74,16 @@ class ApplicationCreate(Strict):
             raise ValueError(f"unknown country code {value}")
         return value
 
-    @field_validator("legal_name", "contact_name", "registration_number")
+    @field_validator(
+        "legal_name",
+        "contact_name",
+        "registration_number",
+        "company_address",
+        "legal_representative",
+    )
     @classmethod
-    def _printable(cls, value: str) -> str:
-        if any(ord(ch) < 32 for ch in value):
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and any(ord(ch) < 32 for ch in value):
             raise ValueError("control characters are not allowed")
         return value
 
@@ -123,6 +136,9 @@ class ApplicationPublic(BaseModel):
     requirements: list[Requirement]
     decisions: list[DecisionPublic]
     iban: str | None
+    company_address: str | None = None
+    legal_representative: str | None = None
+    phone: str | None = None
     checks: list[CheckPublic] | None = Field(
         description="the automated checks' results; staff only (null for the applicant)"
     )

@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     # day before a create is refused (429; docs/operations.md). 0 turns a limit off.
     applications_per_address_per_hour: int = 10
     applications_per_email_per_day: int = 3
+    # The registers asked at verification (sellerflow.registries.http); unset: the company
+    # register is a local shape check and no VAT registry is asked. `make run` in dev mode
+    # points both at the fake (sellerflow.registries.fake).
+    company_register_url: str | None = None
+    vat_registry_url: str | None = None
 
 
 # Fields a deployment must set explicitly rather than inherit the embedded defaults.

@@ -39,6 +39,10 @@ class InvalidRequest(DomainError):
     status_code = 422
 
 
+class ChecksNotOverridden(InvalidRequest):
+    """Approving the review over automated checks' findings without `check_overridden`."""
+
+
 class MissingRequirements(InvalidRequest):
     def __init__(self, codes: list[str]) -> None:
         super().__init__("requirements not satisfied: " + ", ".join(codes))

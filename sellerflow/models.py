@@ -148,6 +148,11 @@ class Application(SQLModel, table=True):
     # The bank account the payouts go to (migration 0024): checked, and compared with other
     # applications' and departed sellers' (sellerflow.policy.checks).
     iban: str | None = Field(default=None, max_length=42)
+    # Compared with the registers' answers, the sanctions list and other applications
+    # (migration 0027, sellerflow.policy.checks); erased with the rest of the personal data.
+    company_address: str | None = Field(default=None, max_length=300)
+    legal_representative: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
 
 
 class ApplicationCheck(SQLModel, table=True):
@@ -717,3 +722,40 @@ class PolicyRollout(SQLModel, table=True):
     sellers_switched: int = 0
     created_at: datetime = ts(default_now=True)
     finished_at: datetime | None = ts(nullable=True)
+
+
+class SanctionsListLoad(SQLModel, table=True):
+    """One sanctions list file loaded (migration 0028): the newest is screened against."""
+
+    __tablename__ = "sanctions_list_load"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    source: str = Field(max_length=200)
+    # The file's `generationDate` (the EU consolidated list's), as written there.
+    generated: str | None = Field(default=None, max_length=64)
+    sha256: str = Field(max_length=64)
+    entries: int = Field(default=0)
+    loaded_at: datetime = ts(default_now=True, index=True)
+
+
+class SanctionsEntry(SQLModel, table=True):
+    """A listed person or organisation (an EU `sanctionEntity`) of a list load."""
+
+    __tablename__ = "sanctions_entry"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    load_id: uuid.UUID = Field(foreign_key="sanctions_list_load.id", index=True)
+    # The entity's `logicalId` and `euReferenceNumber` in the list, as the reviewer quotes them.
+    logical_id: str = Field(max_length=64)
+    reference: str | None = Field(default=None, max_length=64)
+    subject_type: str = Field(max_length=32)  # "person" or "enterprise"
+    name: str = Field(max_length=500)
+
+
+class SanctionsAlias(SQLModel, table=True):
+    """One name of an entry (a `nameAlias`), with the form it is compared in."""
+
+    __tablename__ = "sanctions_alias"
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    entry_id: uuid.UUID = Field(foreign_key="sanctions_entry.id", index=True)
+    whole_name: str = Field(max_length=500)
+    # `policy.matching.normalised_name`: transliterated, case-folded, without legal forms.
+    normalised: str = Field(max_length=500)

@@ -66,6 +66,8 @@ class CompleteTaskInput(Payload):
     comment: str = ""
     document_verdicts: list[DocumentVerdict] = []
     checklist: dict[str, Any] = {}
+    # The checks approved over (`check_overridden`), named in the decision's audit entry.
+    overridden_checks: list[str] = []
 
 
 class TaskOutcome(Payload):
@@ -323,6 +325,18 @@ class SweepOutboxInput(Payload):
     older_than: timedelta = timedelta(minutes=5)
     give_up_after: timedelta = timedelta(hours=24)
     limit: int = 500
+
+
+class RecheckChecksInput(Payload):
+    """Ask the registers again for at most `limit` checks they left unavailable."""
+
+    at: datetime
+    limit: int = 200
+
+
+class RecheckChecksResult(Payload):
+    asked: int
+    still_unavailable: int
 
 
 class StartLostOnboardingsInput(Payload):

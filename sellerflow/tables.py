@@ -10,6 +10,8 @@ from sellerflow.models import (
     Document,
     IntegrationKey,
     OffboardingRequest,
+    SanctionsAlias,
+    SanctionsEntry,
     Seller,
     SellerAccount,
     SellerAction,
@@ -24,6 +26,8 @@ APPLICATION_CHECKS: sa.Table = table_of(ApplicationCheck)
 DOCUMENTS: sa.Table = table_of(Document)
 INTEGRATION_KEYS: sa.Table = table_of(IntegrationKey)
 OFFBOARDING_REQUESTS: sa.Table = table_of(OffboardingRequest)
+SANCTIONS_ALIASES: sa.Table = table_of(SanctionsAlias)
+SANCTIONS_ENTRIES: sa.Table = table_of(SanctionsEntry)
 SELLERS: sa.Table = table_of(Seller)
 SELLER_ACCOUNTS: sa.Table = table_of(SellerAccount)
 SELLER_DAYS: sa.Table = table_of(SellerDay)

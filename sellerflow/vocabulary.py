@@ -90,6 +90,9 @@ class CheckCode(StrEnum):
     vat_number = "vat_number"
     iban = "iban"
     company_registry = "company_registry"
+    vat_registry = "vat_registry"
+    sanctions = "sanctions"
+    duplicates = "duplicates"
 
 
 class CheckStatus(StrEnum):
@@ -234,11 +237,14 @@ REASON_CODES: dict[str, str] = {
     "quality_concerns": "Quality concerns",
     "kpi_breach": "Performance below the thresholds",
     "other": "Other reason, see comment",
+    "check_overridden": "An automated check's finding overridden",
 }
 
 # Reason codes for staff only: an applicant or a seller is given NEUTRAL_REASON instead (telling
 # a suspect what gave them away helps them hide it next time).
 INTERNAL_REASON_CODES = frozenset({"suspected_fraud"})
+# Reason codes about the staff's own process, left out of what the applicant reads altogether.
+HIDDEN_REASON_CODES = frozenset({"check_overridden"})
 NEUTRAL_REASON = "The application does not meet the marketplace's requirements"
 
 # ISO 3166-1 alpha-2 codes.

@@ -21,6 +21,7 @@ from sellerflow.cli.devstack import Process, free_port, seed_dev_users, start_s3
 from sellerflow.config import Settings
 from sellerflow.db import fresh_schema, make_engine, upgrade_schema
 from sellerflow.policy.model import Policy, load_policy
+from sellerflow.registries.fake import FakeRegisters
 from sellerflow.temporal import connect
 from tests.mailbox import Mailbox, smtp_server
 from worker import build_worker
@@ -44,6 +45,15 @@ def temporal_address(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def policy() -> Policy:
     """The default policy (frozen, so one for the session)."""
     return load_policy("default")
+
+
+@pytest.fixture
+def fake_registers() -> Iterator[FakeRegisters]:
+    """The dev fake of the company register and the VAT registry, on a free port, answering
+    from `sellerflow/registries/data/registers.json`; `.down = True` is an outage."""
+    registers = FakeRegisters.from_file().start()
+    yield registers
+    registers.stop()
 
 
 @pytest_asyncio.fixture

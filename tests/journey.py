@@ -241,9 +241,16 @@ async def decide(
 ) -> httpx.Response:
     claimed = await http.post(f"/v1/tasks/{task_id}/claim", headers=auth)
     assert claimed.status_code == 200, claimed.text
-    return await http.post(
-        f"/v1/tasks/{task_id}/complete", headers=auth, json={"decision": decision, **body}
-    )
+    url = f"/v1/tasks/{task_id}/complete"
+    answer = await http.post(url, headers=auth, json={"decision": decision, **body})
+    if answer.status_code == 422 and answer.json()["error"] == "ChecksNotOverridden":
+        # The journeys' applications share their identifiers, so the duplicates check flags
+        # each one after the first: approved over it, explicitly, as a reviewer would.
+        codes = [*body.pop("reason_codes", []), "check_overridden"]
+        answer = await http.post(
+            url, headers=auth, json={"decision": decision, "reason_codes": codes, **body}
+        )
+    return answer
 
 
 async def wait_for_stage(

@@ -130,6 +130,8 @@ RENEWALS_PATCH = "lifecycle-rules-5-renewals"
 # A seller workflow takes a rollout's `policy_changed` signal: it records the switch (the
 # seller's `policy_version`, an audit entry) and runs under the new rules from then on.
 POLICY_ROLLOUT_PATCH = "policy-rollout-switch"
+# The sweeper asks the registers again for the checks they left unavailable (issue 21).
+RECHECK_PATCH = "recheck-unavailable-checks"
 
 # A run records one marker for all the changes of a baseline, where it first asks for one of
 # them: each marker costs an event and a search-attribute write (TemporalChangeVersion). Runs

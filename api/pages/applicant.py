@@ -105,6 +105,9 @@ async def start_application(
                 **values,
                 "vat_number": values["vat_number"] or None,
                 "iban": values["iban"] or None,
+                "company_address": values["company_address"] or None,
+                "legal_representative": values["legal_representative"] or None,
+                "phone": values["phone"] or None,
                 "product_categories": products,
             }
         )

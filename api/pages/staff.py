@@ -2,6 +2,7 @@
 release and the decision form. Refusals of the API logic are shown on the page."""
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
@@ -22,10 +23,11 @@ from api.pages.session import (
     text,
 )
 from api.presenters import application_public, document_public, seller_summary, task_public
-from api.schemas import DocumentVerdictBody, TaskComplete, TimelineEntry
+from api.schemas import ApplicationPublic, DocumentVerdictBody, TaskComplete, TimelineEntry
 from sellerflow.errors import DomainError
 from sellerflow.models import Application, Document, Seller, Task
 from sellerflow.policy.mystery import MysteryChecklist
+from sellerflow.policy.onboarding import CHECK_OVERRIDDEN, FINDINGS
 from sellerflow.principal import Principal
 from sellerflow.queries.documents import latest_documents
 from sellerflow.services import documents, history, tasks
@@ -75,6 +77,13 @@ async def _history(
     return [TimelineEntry(**vars(entry)) for entry in found.entries], None
 
 
+def overrides_of(view: ApplicationPublic) -> dict[str, Any]:
+    """What the sign-off sees of the review's approval over automated checks' findings."""
+    approvals = [d for d in view.decisions if CHECK_OVERRIDDEN in d.reason_codes]
+    findings = [c for c in view.checks or [] if c.status in FINDINGS]
+    return {"approvals": approvals, "findings": findings}
+
+
 async def task_view(
     request: Request,
     page: PageSession,
@@ -91,6 +100,7 @@ async def task_view(
     seller = session.get(Seller, task.seller_id) if task.seller_id else None
     timeline, history_error = await _history(app, staff, session, state) if app else ([], None)
     to_review = latest_documents(session, app.id).values() if app else []
+    view = application_public(session, state.policy, app, for_staff=True) if app else None
     return render(
         request,
         page,
@@ -98,7 +108,8 @@ async def task_view(
         status_code,
         task=task_public(task),
         seller=seller_summary(seller) if seller else None,
-        app=application_public(session, state.policy, app, for_staff=True) if app else None,
+        app=view,
+        overrides=overrides_of(view) if view and kind == TaskKind.ssm_signoff else None,
         documents=[document_public(d) for d in documents.documents_of(session, app)] if app else [],
         verdict_documents=[d for d in to_review if d.status in REVIEWABLE]
         if kind in REVIEW_KINDS
@@ -207,8 +218,9 @@ async def complete(
         temporal = await get_temporal(state)
         async with state.reads.connect() as conn:
             task = await tasks.decidable_task(conn, task_id)
+            findings = await tasks.open_findings(conn, task)
         decision = body.as_input(str(task_id), staff.subject)
-        done = await tasks.decide(task, decision, staff, temporal, None)
+        done = await tasks.decide(task, decision, staff, temporal, None, findings)
     except ValidationError as err:
         message = "Check the form: " + "; ".join(validation_messages(err))
         return await task_view(request, page, staff, session, state, task_id, message, 422)

@@ -86,11 +86,12 @@ async def complete_task(
             tasks.STAFF_AND_TASK, {"username": claims.get("sub"), "task": task_id}
         )
         row = found.first()
+        findings = await tasks.open_findings(conn, row) if row and row.id else []
     staff = staff_principal(row, claims)  # 401: user deleted, disabled or token revoked
     if row is None or row.id is None:
         raise NotFound("no task with this id")
     decision = body.as_input(str(task_id), staff.subject)
-    outcome = await tasks.decide(row, decision, staff, temporal, idempotency_key)
+    outcome = await tasks.decide(row, decision, staff, temporal, idempotency_key, findings)
     return TaskCompleted(
         task_id=outcome.task_id, decision=outcome.decision.value, state=outcome.state
     )

@@ -274,6 +274,43 @@ def seed_dev_users(settings: Settings) -> None:
     engine.dispose()
 
 
+def seed_sanctions_fixture(settings: Settings) -> None:
+    """In dev mode, the made-up EU-format list, when no list has been loaded yet."""
+    from sqlmodel import Session
+
+    from sellerflow.db import make_engine
+    from sellerflow.services.sanctions import load_list, newest_list
+
+    fixture = PROJECT_ROOT / "sellerflow" / "data" / "eu-sanctions-fixture.xml"
+    engine = make_engine(settings.database_url)
+    with Session(engine) as session:
+        if newest_list(session)[0] is None:
+            load_list(session, fixture.read_bytes(), fixture.name)
+            session.commit()
+    engine.dispose()
+
+
+FAKE_REGISTERS_PORT = 8099
+
+
+def start_fake_registers(settings: Settings) -> tuple[Process | None, dict[str, str]]:
+    """In dev mode, the fake registers for the registers no URL is configured for, and the
+    worker's environment pointing at them (sellerflow.registries.fake)."""
+    if not settings.sellerflow_dev_mode or (
+        settings.company_register_url and settings.vat_registry_url
+    ):
+        return None, {}
+    port = FAKE_REGISTERS_PORT
+    ensure_free(port, "registers")
+    cmd = [sys.executable, "-m", "sellerflow.registries.fake", "--port", str(port)]
+    process = _listening(spawn("registers", cmd), port)
+    url = f"http://127.0.0.1:{port}"
+    return process, {
+        "COMPANY_REGISTER_URL": settings.company_register_url or url,
+        "VAT_REGISTRY_URL": settings.vat_registry_url or url,
+    }
+
+
 def run() -> None:
     """Everything in the foreground; Ctrl-C stops the children in reverse order."""
     settings = get_settings()
@@ -284,6 +321,7 @@ def run() -> None:
     upgrade_schema(settings.database_url)
     if settings.sellerflow_dev_mode:
         seed_dev_users(settings)
+        seed_sanctions_fixture(settings)
     processes: list[Process] = []
     with stopping(processes):
         temporal_port = int(settings.temporal_address.rsplit(":", 1)[1])
@@ -299,8 +337,11 @@ def run() -> None:
             s3 = pool.submit(start_s3, data_dir=data / "s3", port=s3_port, settings=settings)
             for future in (temporal, s3):
                 processes.append(future.result())
+        registers, registers_env = start_fake_registers(settings)
+        if registers is not None:
+            processes.append(registers)
         python = sys.executable
-        processes.append(spawn("worker", [python, "worker.py"]))
+        processes.append(spawn("worker", [python, "worker.py"], env=registers_env))
         processes.append(
             spawn(
                 "api",

@@ -5,7 +5,13 @@ tells the applicant what to change. Staff keep the full record."""
 import re
 from collections.abc import Iterable
 
-from sellerflow.vocabulary import INTERNAL_REASON_CODES, NEUTRAL_REASON, REASON_CODES, Decision
+from sellerflow.vocabulary import (
+    HIDDEN_REASON_CODES,
+    INTERNAL_REASON_CODES,
+    NEUTRAL_REASON,
+    REASON_CODES,
+    Decision,
+)
 
 SYSTEM_ACTOR = "system"
 # The decisions whose comment is written for the applicant: what to change.
@@ -15,13 +21,13 @@ _BY_STAFF = re.compile(r"^((?:manual )?[a-z_]+) by [^\s:]+(?=: |$)")
 
 
 def public_reason_codes(codes: Iterable[str]) -> list[str]:
-    return [code for code in codes if code not in INTERNAL_REASON_CODES]
+    return [code for code in codes if code not in INTERNAL_REASON_CODES | HIDDEN_REASON_CODES]
 
 
 def public_reasons(codes: Iterable[str]) -> list[str]:
     """The public text of each reason, in order, each once."""
     texts: list[str] = []
-    for code in codes:
+    for code in (code for code in codes if code not in HIDDEN_REASON_CODES):
         text = NEUTRAL_REASON if code in INTERNAL_REASON_CODES else REASON_CODES.get(code, code)
         if text not in texts:
             texts.append(text)

@@ -190,6 +190,26 @@ class RenewalRules(Frozen):
         return _check_duration(value)
 
 
+class CheckRules(Frozen):
+    """The thresholds of the automated checks (`policy.checks`, `policy.matching`)."""
+
+    # Scores 0-100 (rapidfuzz) of a register's name and address against the application's,
+    # both normalised; below them the check needs a reviewer.
+    name_match_min_score: float = Field(default=88, ge=0, le=100)
+    address_match_min_score: float = Field(default=75, ge=0, le=100)
+    # A sanctions list entry scoring at least this against the company or its representative.
+    sanctions_min_score: float = Field(default=85, ge=0, le=100)
+    # A register that did not answer is asked again after `recheck_first`, doubling each
+    # time up to `recheck_longest`.
+    recheck_first: Duration = "15 minutes"
+    recheck_longest: Duration = "1 day"
+
+    @field_validator("recheck_first", "recheck_longest")
+    @classmethod
+    def _valid(cls, value: str) -> str:
+        return _check_duration(value)
+
+
 class Policy(Frozen):
     version: str
     documents: DocumentRules
@@ -204,6 +224,7 @@ class Policy(Frozen):
     # With a default: the rules copied into workflows started before it had none.
     retention: RetentionRules = RetentionRules()
     renewals: RenewalRules = RenewalRules()
+    checks: CheckRules = CheckRules()
     # The least time between announcing a change of these rules to sellers and its taking
     # effect (P2B art. 3: 15 days); a rollout of this version is refused earlier.
     change_notice: Duration = "15 days"

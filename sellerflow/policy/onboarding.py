@@ -6,7 +6,14 @@ from typing import Protocol
 
 from sellerflow.policy import Refused
 from sellerflow.policy.mystery import check_mystery_checklist
-from sellerflow.vocabulary import REASON_CODES, TASK_DECISIONS, Decision, Stage, TaskKind
+from sellerflow.vocabulary import (
+    REASON_CODES,
+    TASK_DECISIONS,
+    CheckStatus,
+    Decision,
+    Stage,
+    TaskKind,
+)
 
 
 class Verdict(Protocol):
@@ -142,6 +149,24 @@ NEEDS_REASON_CODES = frozenset(
         Decision.extend,
     }
 )
+
+
+# Approving the review while an automated check found something takes this reason code.
+CHECK_OVERRIDDEN = "check_overridden"
+FINDINGS = frozenset({CheckStatus.failed, CheckStatus.needs_review})
+
+
+def check_overrides(kind: TaskKind, inp: TaskDecision, findings: Sequence[str]) -> None:
+    """Raise Refused when the review is approved over `findings` (the codes of the checks
+    `failed` or `needs_review`) without the reason code `check_overridden`."""
+    approving = kind == TaskKind.onboarding_review and inp.decision == Decision.approve
+    if approving and findings and CHECK_OVERRIDDEN not in inp.reason_codes:
+        named = ", ".join(findings)
+        raise Refused(
+            "ChecksNotOverridden",
+            f"the checks {named} failed or need review: approving over them needs the reason"
+            f" code {CHECK_OVERRIDDEN}",
+        )
 
 
 def check_decision_allowed(kind: TaskKind, inp: TaskDecision) -> None:

@@ -2,14 +2,23 @@
 check (its newest result), read by the reviewer's page and `GET /v1/applications/{id}`."""
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from sellerflow.models import ApplicationCheck
-from sellerflow.policy.checks import CheckOutcome
+from sellerflow.models import Application, ApplicationCheck
+from sellerflow.policy.checks import (
+    CheckOutcome,
+    CompanyFacts,
+    company_registry_check,
+    recheck_at,
+    vat_registry_check,
+)
+from sellerflow.policy.model import CheckRules
+from sellerflow.policy.vat import is_valid
+from sellerflow.registries import Registers
 from sellerflow.tables import APPLICATION_CHECKS
 from sellerflow.vocabulary import CheckCode, CheckStatus
 
@@ -70,3 +79,53 @@ def checks_of(session: Session, application_id: uuid.UUID) -> list[ApplicationCh
         select(ApplicationCheck).where(col(ApplicationCheck.application_id) == application_id)
     ).all()
     return sorted(found, key=lambda c: reading_order(c.code))
+
+
+# Checks whose source is a register: asked again while `unavailable`.
+REGISTER_CHECKS = (CheckCode.company_registry, CheckCode.vat_registry)
+
+
+def register_outcomes(
+    registers: Registers,
+    app: Application,
+    rules: CheckRules,
+    codes: Collection[CheckCode] = REGISTER_CHECKS,
+) -> list[CheckOutcome]:
+    """What the registers answer on the application (those of `codes`); the VAT registry only
+    for a VAT number whose check digits are right."""
+    company = CompanyFacts(app.legal_name, app.company_address)
+    outcomes = []
+    if CheckCode.company_registry in codes:
+        record = registers.companies.lookup(app.country, app.registration_number, app.legal_name)
+        outcomes.append(company_registry_check(record, company, rules, registers.companies.source))
+    vat, number = registers.vat, app.vat_number
+    if CheckCode.vat_registry in codes and vat and number and is_valid(app.country, number):
+        outcomes.append(vat_registry_check(vat.check_vat(number), company, rules, vat.source))
+    return outcomes
+
+
+def recheck_unavailable(
+    session: Session, registers: Registers, rules: CheckRules, at: datetime, limit: int
+) -> tuple[int, int]:
+    """Ask the registers again for the checks due (`unavailable`, `next_attempt_at` passed),
+    oldest first, at most `limit`; returns (checks asked, still unavailable)."""
+    due = session.exec(
+        select(ApplicationCheck)
+        .where(
+            col(ApplicationCheck.status) == CheckStatus.unavailable.value,
+            col(ApplicationCheck.next_attempt_at) <= at,
+            col(ApplicationCheck.code).in_([c.value for c in REGISTER_CHECKS]),
+        )
+        .order_by(col(ApplicationCheck.next_attempt_at))
+        .limit(limit)
+    ).all()
+    silent = 0
+    for check in due:
+        app = session.get(Application, check.application_id)
+        if app is None or app.personal_data_erased_at is not None:
+            continue
+        outcomes = register_outcomes(registers, app, rules, codes={CheckCode(check.code)})
+        silent += sum(o.status == CheckStatus.unavailable for o in outcomes)
+        retry_at = recheck_at(rules, check.attempts + 1, at)
+        record_checks(session.connection(), app.id, outcomes, at, retry_at)
+    return len(due), silent

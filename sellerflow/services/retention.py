@@ -2,7 +2,8 @@
 withdrawn, expired) are erased once the policy's `retention.closed_applications` has passed.
 
 Erased: every S3 object under the application's prefix (document files, signature evidence),
-the contact person's name and e-mail address, the payout IBAN, the automated checks' details
+the contact person's name, e-mail address and phone, the payout IBAN, the company's
+address and its legal representative, the automated checks' details
 and evidence (what a register or a sanctions list answered), the signers' names, titles,
 addresses and user agents, the documents' file names, and the outbox messages' recipients and
 texts. Kept: the company's identifiers (legal name, registration and VAT numbers: the
@@ -38,7 +39,14 @@ from sellerflow.policy.retention import ERASABLE_STAGES, erasure_cutoff
 from sellerflow.storage import ObjectStore, parse_upload_key
 from sellerflow.vocabulary import SellerStatus
 
-PERSONAL_FIELDS = ("contact_name", "contact_email", "iban")
+PERSONAL_FIELDS = (
+    "contact_name",
+    "contact_email",
+    "iban",
+    "company_address",
+    "legal_representative",
+    "phone",
+)
 SIGNER_FIELDS = ("signer_name", "signer_title", "ip", "user_agent")
 
 

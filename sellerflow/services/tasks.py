@@ -7,6 +7,7 @@ update so that a retried request is the same update."""
 import hashlib
 import json
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -18,13 +19,17 @@ from temporalio.client import Client
 
 from sellerflow import audit
 from sellerflow.db import page_of
-from sellerflow.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from sellerflow.errors import ChecksNotOverridden, Conflict, Forbidden, InvalidRequest, NotFound
 from sellerflow.models import StaffUser, Task
 from sellerflow.payloads import CompleteTaskInput, TaskOutcome
+from sellerflow.policy import Refused
 from sellerflow.policy.notices import APPEALABLE_NOTICES
+from sellerflow.policy.onboarding import CHECK_OVERRIDDEN, FINDINGS, check_overrides
 from sellerflow.principal import Principal
 from sellerflow.services.auth import STAFF, STAFF_COLUMNS
+from sellerflow.services.checks import reading_order
 from sellerflow.tables import (
+    APPLICATION_CHECKS,
     APPLICATIONS,
     OFFBOARDING_REQUESTS,
     SELLER_ACTIONS,
@@ -62,6 +67,7 @@ class DecidableTask(TaskFields, Protocol):
     contact_email: str | None
     restricted_by: str | None
     confirmed_by: str | None
+    application_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -289,17 +295,39 @@ def assign(session: Session, task_id: uuid.UUID, staff: Principal, assignee: str
     return task
 
 
+async def open_findings(conn: AsyncConnection, task: DecidableTask) -> list[str]:
+    """The checks of a review's application that failed or need review, in reading order
+    (none read for other tasks: only the review is approved over them)."""
+    if task.kind != TaskKind.onboarding_review or task.application_id is None:
+        return []
+    found = await conn.execute(
+        sa.select(APPLICATION_CHECKS.c.code).where(
+            APPLICATION_CHECKS.c.application_id == task.application_id,
+            APPLICATION_CHECKS.c.status.in_([status.value for status in FINDINGS]),
+        )
+    )
+    return sorted((row.code for row in found), key=reading_order)
+
+
 async def decide(
     task: DecidableTask,
     decision: CompleteTaskInput,
     staff: Principal,
     temporal: Client,
     idempotency_key: str | None,
+    findings: Sequence[str] = (),
 ) -> TaskOutcome:
-    """Hand a decision to the task's workflow; the same request retried gets the same answer."""
+    """Hand a decision to the task's workflow; the same request retried gets the same answer.
+    `findings`: the checks an approval of the review goes over (`open_findings`)."""
     kind = TaskKind(task.kind)
     check_may_see(task, staff)
     check_may_decide(task, staff)
+    try:
+        check_overrides(kind, decision, findings)
+    except Refused as err:
+        raise ChecksNotOverridden(err.detail) from None
+    if CHECK_OVERRIDDEN in decision.reason_codes:
+        decision = decision.model_copy(update={"overridden_checks": list(findings)})
     # The decision's own rules (reason codes, checklist, verdicts) are checked by the workflow's
     # validator, which knows whether the task is still open: this row may lag behind it.
     _check_completable(task, staff, decision)

@@ -1,4 +1,5 @@
-"""The automated checks: a registry or an S3 that cannot answer is retried, never taken as a
+"""The automated checks: a register that cannot answer is recorded `unavailable` and asked
+again by the sweeper's re-check, an S3 that cannot answer is retried, neither is taken as a
 refusal; a file completed while S3 was down is checked as its upload would have been."""
 
 import hashlib
@@ -18,7 +19,7 @@ from sellerflow.db import session_scope
 from sellerflow.models import Application, Document
 from sellerflow.payloads import VerifyApplicationInput, VerifyApplicationResult
 from sellerflow.policy.model import Policy
-from sellerflow.registry import RegistryAnswer
+from sellerflow.registries import RegistryAnswer, RegistryRecord
 from sellerflow.services.checks import checks_of
 from sellerflow.storage import ObjectStore
 from tests.journey import PDF
@@ -35,8 +36,8 @@ class FixedRegistry:
     def __init__(self, answer: RegistryAnswer) -> None:
         self.answer = answer
 
-    def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryAnswer:
-        return self.answer
+    def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryRecord:
+        return RegistryRecord(self.answer)
 
 
 def verify(
@@ -90,14 +91,17 @@ def store(s3_endpoint: str) -> ObjectStore:
     return ObjectStore(Settings(s3_endpoint_url=s3_endpoint))
 
 
-def test_an_unavailable_registry_is_a_retryable_error(engine: sa.Engine, policy: Policy) -> None:
-    with pytest.raises(ApplicationError) as raised:
-        verify(engine, policy, RegistryAnswer.unavailable)
-    assert raised.value.type == "RegistryUnavailable"
-    assert not raised.value.non_retryable
-    retry = ACTIVITY_OPTIONS.retry_policy
-    assert raised.value.type not in retry.non_retryable_error_types
-    assert retry.maximum_attempts == 0, "retried until the registry answers"
+def test_an_unavailable_registry_is_recorded_and_does_not_stop_the_applicant(
+    engine: sa.Engine, policy: Policy
+) -> None:
+    app = new_application(engine, policy)
+    result = verify(engine, policy, RegistryAnswer.unavailable, app=app)
+    assert "registry_mismatch" not in {p.error_code for p in result.problems}, "not theirs to fix"
+    with session_scope(engine) as session:
+        check = next(c for c in checks_of(session, app.id) if c.code == "company_registry")
+        assert (check.status, check.attempts) == ("unavailable", 1)
+        assert check.next_attempt_at is not None
+        assert check.next_attempt_at > check.checked_at, "asked again later, not passed"
 
 
 def test_a_registry_that_does_not_know_the_company_is_a_refusal(
@@ -179,6 +183,8 @@ def test_the_verification_records_each_check_as_the_reviewer_reads_it(
     assert checks_recorded(engine, app) == {
         "vat_number": ("passed", 1),
         "company_registry": ("passed", 1),
+        "sanctions": ("unavailable", 1),  # no list loaded: not screened, and shown so
+        "duplicates": ("passed", 1),
     }
 
 
@@ -194,6 +200,8 @@ def test_a_mistyped_iban_is_a_failed_check_and_a_change_asked_of_the_applicant(
         "vat_number": ("passed", 1),
         "iban": ("failed", 1),
         "company_registry": ("failed", 1),
+        "sanctions": ("unavailable", 1),
+        "duplicates": ("passed", 1),
     }
 
     # Corrected and submitted again: the newest result replaces the old one.

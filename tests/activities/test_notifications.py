@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
+from activities.applications import ApplicationActivities
 from activities.notifications import NotificationActivities
 from activities.rollout import RolloutActivities
 from activities.sellers import SellerActivities
@@ -41,15 +42,18 @@ from sellerflow.payloads import (
     SweepOutboxInput,
     notification_id,
 )
+from sellerflow.policy.checks import CheckOutcome
 from sellerflow.policy.model import Capabilities, Policy
 from sellerflow.policy.seller_state import ReasonRecord, StatusEffect
+from sellerflow.registries import LocalRegistry
 from sellerflow.rollout_payloads import AnnounceRolloutInput
 from sellerflow.security import read_token
 from sellerflow.services import seller_accounts
+from sellerflow.services.checks import checks_of, record_checks
 from sellerflow.services.seller_accounts import new_account
 from sellerflow.templating import TEMPLATES
 from sellerflow.temporal import connect
-from sellerflow.vocabulary import SellerActionKind, SellerStatus
+from sellerflow.vocabulary import CheckCode, CheckStatus, SellerActionKind, SellerStatus
 from tests.conftest import Stack
 from tests.journey import APPLICATION, create_application
 from tests.mailbox import Mailbox
@@ -481,6 +485,13 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
             created_at=utcnow() - timedelta(hours=1),
         )
         session.add(lost)
+    # A register that did not answer at verification, due to be asked again.
+    silent = CheckOutcome(
+        CheckCode.company_registry, CheckStatus.unavailable, "did not answer", "register"
+    )
+    with engine.begin() as conn:
+        record_checks(conn, app.id, [silent], utcnow(), retry_at=utcnow() - timedelta(minutes=1))
+    apps = ApplicationActivities(engine, LocalRegistry())
     client = await connect(settings)
     await ensure_sweep_schedule(client, settings)
     await ensure_sweep_schedule(client, settings)  # idempotent: a restarted worker
@@ -493,7 +504,11 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
                 client,
                 task_queue=queue,
                 workflows=[SweepWorkflow],
-                activities=[notes.sweep_outbox, starts.start_lost_onboardings],
+                activities=[
+                    notes.sweep_outbox,
+                    starts.start_lost_onboardings,
+                    apps.recheck_checks,
+                ],
                 activity_executor=executor,
             ):
                 await schedule.trigger()
@@ -506,3 +521,6 @@ async def test_the_worker_schedules_the_sweeper_every_few_minutes(
     finally:
         await schedule.delete()
     assert mailer.sent == [message_id("k-lost")]
+    with session_scope(engine) as session:
+        (check,) = checks_of(session, app.id)
+    assert (check.status, check.attempts) == ("passed", 1), "the sweep asked the register again"

@@ -13,7 +13,7 @@ from activities.onboarding import OnboardingActivities
 from sellerflow.config import Settings
 from sellerflow.payloads import SetStageInput, TransitionInput
 from sellerflow.policy.model import Policy
-from sellerflow.registry import RegistryAnswer
+from sellerflow.registries import RegistryAnswer, RegistryRecord
 from sellerflow.services.stats import OpsStats, stats
 from sellerflow.vocabulary import Stage
 from tests.support.builders import application_row
@@ -24,8 +24,8 @@ START = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 class KnownCompany:
     source = "a fixed answer"
 
-    def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryAnswer:
-        return RegistryAnswer.found
+    def lookup(self, country: str, registration_number: str, legal_name: str) -> RegistryRecord:
+        return RegistryRecord(RegistryAnswer.found)
 
 
 def move(

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, select
 from temporalio.api.enums.v1 import EventType
 
 from sellerflow import workflow_calls
 from sellerflow.db import make_engine
-from sellerflow.models import Task
+from sellerflow.models import AuditLog, Task
 from sellerflow.policy.model import load_policy
 from tests.api.conftest import Api, api_without_worker
 from tests.conftest import make_settings
@@ -203,3 +203,54 @@ async def test_a_completion_repeated_with_another_body_is_a_conflict(api: Api) -
         assert set(other.json()) == {"error", "detail"}
     assert task_row(api, task_id).comment == "all in order"
     assert await decisions_in_history(api, app_id) == 1
+
+
+async def test_approving_over_a_finding_needs_check_overridden_and_is_audited(api: Api) -> None:
+    """The second application with the same VAT and registration numbers is a duplicate the
+    reviewer must approve over explicitly; the audit entry names the checks approved over."""
+    async with running_worker(api):
+        earlier, _ = await create_application(api.http, settings=api.settings)
+        app_id, task_id, reviewer = await claimed_review(api)
+        url = f"/v1/tasks/{task_id}/complete"
+        refused = await api.http.post(url, headers=reviewer, json={"decision": "approve"})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"] == "ChecksNotOverridden"
+        assert "duplicates" in refused.json()["detail"]
+        assert "check_overridden" in refused.json()["detail"]
+        body = {
+            "decision": "approve",
+            "reason_codes": ["check_overridden"],
+            "comment": "same owner",
+        }
+        approved = await api.http.post(url, headers=reviewer, json=body)
+        assert approved.status_code == 200, approved.text
+        await eventually(
+            lambda: task_row(api, task_id).status == "completed",
+            timeout=10,
+            why="the approval never closed the task",
+        )
+        applicant_view = await api.http.get(
+            f"/v1/applications/{app_id}", headers=await staff_token(api.http, "onboarding1")
+        )
+        duplicates = {c["code"]: c for c in applicant_view.json()["checks"]}["duplicates"]
+        assert earlier in duplicates["detail"]
+    with Session(api.engine) as session:
+        entry = session.exec(
+            select(AuditLog).where(
+                AuditLog.subject_id == app_id, AuditLog.action == "onboarding_review.approve"
+            )
+        ).one()
+    assert entry.reason.startswith("check_overridden (duplicates")
+    assert entry.reason.endswith("same owner")
+
+
+async def test_a_rejection_needs_no_override(api: Api) -> None:
+    async with running_worker(api):
+        await create_application(api.http, settings=api.settings)
+        _, task_id, reviewer = await claimed_review(api)
+        rejected = await api.http.post(
+            f"/v1/tasks/{task_id}/complete",
+            headers=reviewer,
+            json={"decision": "reject", "reason_codes": ["suspected_fraud"]},
+        )
+        assert rejected.status_code == 200, rejected.text

@@ -134,6 +134,8 @@ def test_the_rows_of_an_application_and_a_seller_name_rows_that_exist(
         ("policy_rollout", "version", "policy_version"),
         ("policy_rollout", "replaces", "policy_version"),
         ("application_check", "application_id", "application"),
+        ("sanctions_entry", "load_id", "sanctions_list_load"),
+        ("sanctions_alias", "entry_id", "sanctions_entry"),
     }
     if not database_url.startswith("postgresql"):
         return  # SQLite keeps foreign keys in the schema without enforcing them

@@ -98,7 +98,7 @@ class PolicyVersions(RuleBasedStateMachine):
                 assert before is None
         self.remember()
 
-    @rule(name=st.sampled_from([*NAMES, "demo-2026-12-07.2"]), requester=st.sampled_from(OPS))
+    @rule(name=st.sampled_from([*NAMES, "demo-2026-12-08.1"]), requester=st.sampled_from(OPS))
     def schedule(self, name: str, requester: str) -> None:
         before = self.statuses().get(name)
         pending = any(r.status == PolicyStatus.scheduled for r in self.statuses().values())

@@ -47,6 +47,9 @@ def applicant(
         stage=stage,
         stage_entered_at=days_ago(ended),
         iban="DE89 3704 0044 0532 0130 00",
+        company_address="Hauptstraße 5, 10115 Berlin",
+        legal_representative="Jane Doe",
+        phone="+49 30 1234567",
     )
     doc_id = uuid.uuid4()
     upload_key = f"applications/{app.id}/documents/{doc_id}"
@@ -163,6 +166,7 @@ def test_ended_applications_past_retention_are_listed_then_erased(
             app = session.get(Application, ids[erased])
             assert app is not None
             assert (app.contact_email, app.contact_name, app.iban) == ("", "", "")
+            assert (app.company_address, app.legal_representative, app.phone) == ("", "", "")
             assert app.personal_data_erased_at is not None
             (check,) = session.exec(
                 select(ApplicationCheck).where(ApplicationCheck.application_id == app.id)

@@ -29,7 +29,7 @@ from sellerflow.cli.devstack import free_port
 from sellerflow.models import AuditLog, Notification, Seller
 from sellerflow.payloads import CompleteTaskInput, SetupAccountInput
 from sellerflow.policy.model import FILES, load_policy
-from sellerflow.registry import LocalRegistry
+from sellerflow.registries import LocalRegistry
 from sellerflow.services.tasks import completion_update_id
 from sellerflow.temporal import connect
 from sellerflow.vocabulary import Decision

@@ -112,8 +112,44 @@ async def test_review_sign_off_and_a_task_held_by_someone_else(
     assert [(c["code"], c["status"]) for c in approved["checks"]] == [
         ("vat_number", "passed"),
         ("company_registry", "passed"),
+        ("sanctions", "unavailable"),  # no list loaded in the tests' database
+        ("duplicates", "passed"),
     ]
     for page in (reviewer, other, manager):
+        await page.context.close()
+
+
+async def test_approving_over_a_duplicate_and_the_sign_off_seeing_it(
+    site: Site, browser: Browser
+) -> None:
+    shots = Screenshots("override")
+    earlier, _ = await create_application(site.http, settings=site.settings)
+    app_id, auth = await create_application(site.http, settings=site.settings)
+    await complete_application(site.http, site.policy, app_id, auth)
+    submitted = await site.http.post(f"/v1/applications/{app_id}/submit", headers=auth)
+    assert submitted.status_code == 200, submitted.text
+
+    reviewer = await sign_in(browser, site, "onboarding1", shots)
+    await open_task(reviewer, shots, "onboarding_review", "review")
+    await expect(reviewer.locator("#check-duplicates")).to_contain_text("needs review")
+    await expect(reviewer.locator("#check-duplicates")).to_contain_text(earlier)
+    await reviewer.get_by_role("button", name="Claim").click()
+    await expect(reviewer.locator("#assignee")).to_have_text("onboarding1")
+    await reviewer.get_by_label("approve").check()
+    await reviewer.get_by_role("button", name="Record decision").click()
+    await expect(reviewer.locator("#message")).to_contain_text("check_overridden")
+    await reviewer.get_by_label("An automated check's finding overridden").check()
+    await reviewer.get_by_label("approve").check()
+    await reviewer.get_by_role("button", name="Record decision").click()
+    await expect(reviewer.get_by_role("status")).to_contain_text("Decision recorded: approve")
+
+    manager = await sign_in(browser, site, "ssm1", shots)
+    await open_task(manager, shots, "ssm_signoff", "signoff")
+    overrides = manager.locator("#overrides")
+    await expect(overrides).to_contain_text("onboarding1 approved the review")
+    await expect(overrides).to_contain_text("duplicates")
+    await shots.take(manager, "signoff-overrides")
+    for page in (reviewer, manager):
         await page.context.close()
 
 

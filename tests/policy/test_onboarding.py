@@ -7,8 +7,10 @@ import pytest
 
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
 from sellerflow.policy import Refused
+from sellerflow.policy.disclosure import public_reason_codes, public_reasons
 from sellerflow.policy.onboarding import (
     check_decision,
+    check_overrides,
     check_submit,
     check_withdraw,
     reasons_text,
@@ -215,3 +217,22 @@ def test_the_rules_do_not_import_the_wire_payloads() -> None:
     probe = "import sys, sellerflow.policy.onboarding; print('sellerflow.payloads' in sys.modules)"
     ran = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "False"
+
+
+def test_approving_the_review_over_findings_needs_check_overridden() -> None:
+    approve = CompleteTaskInput(task_id="t", actor="onboarding1", decision=Decision.approve)
+    overriding = approve.model_copy(update={"reason_codes": ["check_overridden"]})
+    with pytest.raises(Refused) as refused:
+        check_overrides(TaskKind.onboarding_review, approve, ["sanctions", "duplicates"])
+    assert refused.value.code == "ChecksNotOverridden"
+    assert "sanctions, duplicates" in refused.value.detail
+    check_overrides(TaskKind.onboarding_review, overriding, ["sanctions"])
+    check_overrides(TaskKind.onboarding_review, approve, [])
+    check_overrides(TaskKind.ssm_signoff, approve, ["sanctions"])
+    reject = approve.model_copy(update={"decision": Decision.reject})
+    check_overrides(TaskKind.onboarding_review, reject, ["sanctions"])
+
+
+def test_check_overridden_is_never_shown_to_the_applicant() -> None:
+    assert public_reasons(["check_overridden"]) == []
+    assert public_reason_codes(["check_overridden", "other"]) == ["other"]
