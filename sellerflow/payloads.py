@@ -127,7 +127,7 @@ class PolicyChangedInput(Payload):
     rollout: the same switch twice is taken once)."""
 
     version: str
-    policy: Policy
+    policy: SharedPolicy
     event_id: str
 
 
