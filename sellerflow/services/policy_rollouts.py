@@ -58,6 +58,10 @@ async def schedule(
     check_schedulable(row, pending_rollout(session))
     if effective_at.tzinfo is None:
         raise InvalidRequest("effective_at needs a time zone offset (RFC 3339)")
+    try:
+        effective_at = effective_at.astimezone(UTC)
+    except OverflowError:
+        raise InvalidRequest("effective_at is out of range") from None
     active = policies.active_version(session, configured)
     current, proposed = Policy.model_validate(active.rules), Policy.model_validate(row.rules)
     now = utcnow()
@@ -82,7 +86,7 @@ async def schedule(
     rollout = PolicyRollout(
         version=version,
         replaces=active.version,
-        effective_at=effective_at.astimezone(UTC),
+        effective_at=effective_at,
         requested_by=requester,
     )
     session.add(rollout)

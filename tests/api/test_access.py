@@ -20,6 +20,7 @@ from sellerflow.models import (
     DocumentRenewal,
     EvaluationRun,
     OffboardingRequest,
+    PolicyRollout,
     PolicySimulation,
     Task,
 )
@@ -28,6 +29,7 @@ from sellerflow.services import policies
 from sellerflow.services.auth import REFRESH_KIND
 from sellerflow.services.integrations import create_key
 from sellerflow.services.seller_accounts import new_link, remember_link, token_in
+from sellerflow.vocabulary import RolloutState
 from tests.conftest import Stack
 from tests.journey import (
     APPLICATION,
@@ -188,6 +190,11 @@ RULES: dict[tuple[str, str], Rule] = {
     # The built-in version is approved already: ops get 409, everyone else is refused.
     ("POST", "/v1/policies/{version}/approve"): Rule(OPS),
     ("POST", "/v1/policies/{version}/simulations"): Rule(OPS, json={}),
+    # The built-in version is active already: ops get 409, everyone else is refused.
+    ("POST", "/v1/policies/{version}/rollout"): Rule(
+        OPS, json={"effective_at": (datetime.now(UTC) + timedelta(days=20)).isoformat()}
+    ),
+    ("GET", "/v1/policies/{version}/rollout"): Rule(OPS),
     ("GET", "/v1/policy-simulations/{simulation_id}"): Rule(OPS),
 }
 
@@ -293,6 +300,18 @@ def insert_records(stack: Stack, app_id: str) -> dict[str, str]:
             requested_by="ops1",
         )
         session.add(what_if)
+        # The rollout that put the version in force (its own, as seeding did).
+        now = datetime.now(UTC)
+        session.add(
+            PolicyRollout(
+                version=stack.policy.version,
+                replaces=stack.policy.version,
+                effective_at=now,
+                requested_by="ops1",
+                state=RolloutState.completed,
+                finished_at=now,
+            )
+        )
         session.commit()
         appeal_id = str(appeal.id)
         extra = {

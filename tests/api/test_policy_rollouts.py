@@ -7,13 +7,18 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
+from temporalio.contrib.pydantic import pydantic_data_converter
 
-from sellerflow.models import Notification, PolicyRollout, PolicyVersion
+from activities.rollout import RolloutActivities
+from sellerflow.models import Application, Notification, PolicyRollout, PolicyVersion
+from sellerflow.onboarding_start import onboarding_workflow_id
+from sellerflow.payloads import OnboardingInput
 from sellerflow.policy.model import Policy
+from sellerflow.rollout_payloads import ActivateVersionInput
 from sellerflow.users import ensure_user
 from tests.conftest import Stack
 from tests.db.test_simulation import stricter
-from tests.journey import DEV_PASSWORD, staff_token
+from tests.journey import DEV_PASSWORD, create_application, staff_token
 from tests.support.builders import ORDER_TABLE, application_row, order_row, seller_row
 from tests.support.waiting import eventually
 
@@ -146,3 +151,37 @@ async def test_an_accepted_rollout_tells_every_seller_what_changes_for_it(stack:
         row = session.get(PolicyVersion, "stricter-rollout")
         assert row is not None
         assert row.effective_at == effective_at
+
+
+async def test_after_the_switch_new_applications_take_the_version_in_force(stack: Stack) -> None:
+    in_flight, _ = await create_application(stack.http, confirm_email=False)
+    ops = await approved_draft(stack, "stricter-in-force")
+    scheduled = await stack.http.post(
+        "/v1/policies/stricter-in-force/rollout",
+        json={"effective_at": in_days(16)},
+        headers=ops,
+    )
+    assert scheduled.status_code == 202, scheduled.text
+    # The switch's first step, as the rollout takes it at effective_at.
+    RolloutActivities(stack.engine).activate_version(
+        ActivateVersionInput(version="stricter-in-force", at=datetime.now(UTC))
+    )
+
+    new, _ = await create_application(stack.http, confirm_email=False)
+
+    listed = (await stack.http.get("/v1/policies", headers=ops)).json()["data"]
+    ops_view = {v["version"]: v for v in listed}
+    assert ops_view["stricter-in-force"]["status"] == "active"
+    assert ops_view[stack.policy.version]["status"] == "retired"
+    with Session(stack.engine) as session:
+        recorded = {
+            app_id: session.get(Application, uuid.UUID(app_id)).policy_version  # type: ignore[union-attr]
+            for app_id in (in_flight, new)
+        }
+    assert recorded == {in_flight: stack.policy.version, new: "stricter-in-force"}
+    handle = stack.temporal.get_workflow_handle(onboarding_workflow_id(uuid.UUID(new)))
+    first = (await handle.fetch_history()).events[0]
+    [started] = pydantic_data_converter.payload_converter.from_payloads(
+        list(first.workflow_execution_started_event_attributes.input.payloads), [OnboardingInput]
+    )
+    assert started.policy.version == "stricter-in-force"  # its workflow runs the new rules

@@ -42,6 +42,8 @@ FORMS: dict[str, dict[str, str]] = {
     "/seller/appeals": {"root_cause": "a", "actions": "b", "prevention": "c"},
     "/seller/evidence": {"name": "recall letter", "content_type": "application/pdf"},
     "/seller/renewals/{kind}": {"content_type": "application/pdf", "issued_on": "2026-12-01"},
+    "/ops/policies/{version}/approve": {},
+    "/ops/policies/{version}/rollout": {"effective_at": "2027-01-31T12:00"},
 }
 
 
@@ -93,6 +95,7 @@ async def test_every_form_refuses_a_missing_wrong_or_borrowed_csrf_token(stack: 
         "task_id": insert_task(stack, victim.ids["application_id"]),
         "request_id": str(uuid.uuid4()),
         "decision": "confirm",
+        "version": stack.policy.version,
     }
     seller = seller_bearer_token(
         secret, uuid.UUID(victim.ids["seller_id"]), uuid.UUID(victim.ids["account_id"])

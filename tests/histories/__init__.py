@@ -20,6 +20,9 @@ JOURNEYS = [
     "onboarding-expired",
     "seller-trial-graduated",
 ]
+# Besides the journeys: `seller-policy-switched.json`, a seller workflow a rollout switched (its
+# `policy_changed` signal and the switch recorded), recorded by
+# tests/workflows/test_rollout_workflow.py under the same variable.
 
 
 async def record_histories(stack: Stack, workflow_id: str, *, name: str) -> None:

@@ -4,6 +4,8 @@ every running seller workflow switched page after page, once, even when the swit
 halfway and resumes on another worker."""
 
 import asyncio
+import json
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -44,6 +46,7 @@ from sellerflow.rollout_payloads import (
 )
 from sellerflow.vocabulary import PolicyStatus, RolloutState, SellerStatus
 from tests.db.test_simulation import stricter
+from tests.histories import HISTORIES
 from tests.support.builders import application_row, seller_row
 from tests.support.fakes import fake_of, fakes_in
 from tests.support.waiting import eventually
@@ -361,6 +364,9 @@ async def test_a_switched_seller_history_replays(
             rollout_history = await handle.fetch_history()
             for seller in sellers:
                 await seller.terminate()
+    if os.environ.get("SELLERFLOW_RECORD_HISTORIES") == "1":  # kept for tests/test_replay.py
+        saved = json.dumps(seller_history.to_json_dict(), indent=1) + "\n"
+        (HISTORIES / "seller-policy-switched.json").write_text(saved)
     replayer = Replayer(workflows=ALL_WORKFLOWS, data_converter=pydantic_data_converter)
     for history in (seller_history, rollout_history):
         result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
