@@ -1,19 +1,22 @@
 """Ops pages of policy versions: the versions, one version with its diff against another, its
-what-ifs, its approval and its rollout, and a what-if's result charted. Proposing a version
-goes through the API."""
+what-ifs, its approval and its rollout, a new version proposed from one, a what-if started,
+and a what-if's result charted."""
 
+import json
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlmodel import Session
 
-from api.deps import SessionDep, StateDep, get_temporal
+from api.deps import AppState, SessionDep, StateDep, get_temporal
 from api.pages.charts import grouped_bar_chart
 from api.pages.session import (
     CheckedFormDep,
     OpsPageDep,
     PageRoute,
+    PageSession,
     PageSessionDep,
     StaffPageDep,
     readable,
@@ -84,6 +87,22 @@ def version_page(
     state: StateDep,
     against: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
+    return _version_page(request, page, session, state, version, against)
+
+
+def _version_page(
+    request: Request,
+    page: PageSession,
+    session: Session,
+    state: AppState,
+    version: str,
+    against: str | None = None,
+    *,
+    proposal: str | None = None,
+    problems: list[str] | None = None,
+) -> Response:
+    """The version's page; with `proposal` and `problems`, the rules a person proposed from it
+    shown again with what is wrong with them (422), so no edit is lost."""
     row = policies.get_version(session, state.policy, version)
     old = against or policies.active_version(session, state.policy).version
     others, _count = policies.list_versions(session, state.policy, limit=200, offset=0)
@@ -91,6 +110,7 @@ def version_page(
         request,
         page,
         "ops_policy.html",
+        422 if problems else 200,
         version=row,
         running=policies.running_workflows(session).get(row.version, policies.Running()),
         against=old,
@@ -98,6 +118,85 @@ def version_page(
         changes=policies.version_diff(session, state.policy, old, row.version),
         simulations=policy_simulations.of_version(session, row.version),
         rollout=policy_rollouts.rollout_of(session, row.version),
+        proposal=proposal if proposal is not None else _next_draft(row.version, row.rules),
+        problems=problems or [],
+    )
+
+
+def _next_draft(version: str, rules: dict[str, Any]) -> str:
+    """The rules of a version as the proposal form starts them: the same, under a new name."""
+    return json.dumps({**rules, "version": f"{version}-next"}, indent=2)
+
+
+@router.post("/{version}/propose")
+def propose_version(
+    version: str,
+    request: Request,
+    page: PageSessionDep,
+    _: StaffPageDep,
+    form: CheckedFormDep,
+    ops: OpsPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """A draft from the rules edited in the form, as `POST /v1/policies` stores it; what is
+    wrong with them is shown beside them."""
+    proposal = text(form, "rules")
+    try:
+        rules = json.loads(proposal)
+        if not isinstance(rules, dict):
+            raise ValueError("the rules are one JSON object")
+        row = policies.propose(session, state.policy, rules, ops.subject)
+    except policies.InvalidPolicy as err:
+        problems = [f"{field['path']}: {field['msg']}" for field in err.fields]
+    except DomainError as err:
+        problems = [readable(err)]
+    except ValueError as err:
+        problems = [f"Not rules in JSON: {err}"]
+    else:
+        done = f"Draft {row.version} proposed: a second person approves it"
+        return redirect(request, page, f"/ops/policies/{row.version}", ok=done)
+    return _version_page(
+        request, page, session, state, version, proposal=proposal, problems=problems
+    )
+
+
+@router.post("/{version}/simulations")
+async def start_what_if(
+    version: str,
+    request: Request,
+    page: PageSessionDep,
+    _: StaffPageDep,
+    form: CheckedFormDep,
+    ops: OpsPageDep,
+    session: SessionDep,
+    state: StateDep,
+) -> Response:
+    """A what-if of this version against the one in force, as of now or the form's date."""
+    url = f"/ops/policies/{version}"
+    as_of: datetime | None = None
+    if given := text(form, "as_of"):
+        try:
+            as_of = datetime.fromisoformat(given)
+        except ValueError:
+            return redirect(request, page, url, error="Give the date the what-if looks back to")
+        if as_of.tzinfo is None:
+            as_of = as_of.replace(tzinfo=UTC)  # the form asks for UTC
+    try:
+        temporal = await get_temporal(state)
+        simulation = await policy_simulations.start(
+            session,
+            temporal,
+            state.policy,
+            version,
+            as_of,
+            ops.subject,
+            state.settings.temporal_task_queue,
+        )
+    except DomainError as err:
+        return redirect(request, page, url, error=readable(err))
+    return redirect(
+        request, page, f"/ops/policies/simulations/{simulation.id}", ok="What-if started"
     )
 
 

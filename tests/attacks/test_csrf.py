@@ -44,6 +44,8 @@ FORMS: dict[str, dict[str, str]] = {
     "/seller/renewals/{kind}": {"content_type": "application/pdf", "issued_on": "2026-12-01"},
     "/ops/policies/{version}/approve": {},
     "/ops/policies/{version}/rollout": {"effective_at": "2027-01-31T12:00"},
+    "/ops/policies/{version}/propose": {"rules": "{}"},
+    "/ops/policies/{version}/simulations": {"as_of": ""},
 }
 
 

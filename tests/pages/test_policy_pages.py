@@ -1,6 +1,8 @@
 """The ops pages of policy versions, read over HTTP with an ops session: the versions, a
 version's diff, and a what-if's chart and affected sellers linking to their staff pages."""
 
+import html
+import json
 import random
 import re
 from collections.abc import AsyncIterator
@@ -9,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest_asyncio
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from api.pages.session import SESSION_COOKIE, csrf_for
 from sellerflow.models import PolicySimulation, PolicyVersion
@@ -148,3 +150,71 @@ async def test_a_version_is_approved_and_its_rollout_scheduled_from_its_page(api
         row = session.get(PolicyVersion, "stricter-late-shipment-1")
         assert row is not None
         assert row.status == "scheduled"
+
+
+async def post_form(api: Api, username: str, path: str, data: dict[str, str]) -> httpx.Response:
+    """A form posted from a page of `username`'s session, with its CSRF token: its answer."""
+    token = (await staff_token(api.http, username))["Authorization"].removeprefix("Bearer ")
+    api.http.cookies.clear()
+    api.http.cookies.set(SESSION_COOKIE, token)
+    try:
+        csrf = csrf_for(api.settings.sellerflow_secret_key, token)
+        return await api.http.post(path, data={**data, "csrf_token": csrf})
+    finally:
+        api.http.cookies.clear()
+
+
+async def test_a_draft_is_proposed_from_a_versions_page(api: Api) -> None:
+    active = (await as_staff(api, "ops1", "/ops/policies")).text
+    [version] = re.findall(r'href="/ops/policies/([^"]+)"', active)[:1]
+    page = await as_staff(api, "ops1", f"/ops/policies/{version}")
+    assert f'action="/ops/policies/{version}/propose"' in page.text
+    assert f"{version}-next" in page.text  # the form starts from this version's rules
+
+    rules = stricter_rules("stricter-from-the-page")
+    rules["kpis"]["late_shipment_rate"]["window_days"] = -3
+    typed = json.dumps(rules)
+    refused = await post_form(api, "ops1", f"/ops/policies/{version}/propose", {"rules": typed})
+    assert refused.status_code == 422, refused.text
+    assert "kpis.late_shipment_rate.window_days" in refused.text
+    kept = re.search(r'<textarea id="rules"[^>]*>(.*?)</textarea>', refused.text, re.S)
+    assert kept is not None
+    assert html.unescape(kept[1]) == typed  # the edit is shown again, not lost
+    not_json = await post_form(api, "ops1", f"/ops/policies/{version}/propose", {"rules": "{"})
+    assert not_json.status_code == 422
+    assert "Not rules in JSON" in not_json.text
+
+    rules["kpis"]["late_shipment_rate"]["window_days"] = 30
+    proposed = await post_as(
+        api, "ops1", f"/ops/policies/{version}/propose", {"rules": json.dumps(rules)}
+    )
+    assert "Draft stricter-from-the-page proposed" in proposed.text
+    assert 'action="/ops/policies/stricter-from-the-page/approve"' in proposed.text
+    with Session(api.engine) as session:
+        row = session.get(PolicyVersion, "stricter-from-the-page")
+        assert row is not None
+        assert (row.status, row.proposed_by) == ("draft", "ops1")
+        assert row.rules["kpis"]["late_shipment_rate"]["warn"] == 0.05
+    again = await post_form(
+        api, "ops2", f"/ops/policies/{version}/propose", {"rules": json.dumps(rules)}
+    )
+    assert again.status_code == 422  # the name is taken
+    with Session(api.engine) as session:
+        assert session.get(PolicyVersion, "stricter-from-the-page") is not None
+
+
+async def test_a_what_if_is_started_from_a_versions_page(api: Api) -> None:
+    ops = await staff_token(api.http, "ops1")
+    await api.http.post("/v1/policies", json={"rules": stricter_rules()}, headers=ops)
+    url = "/ops/policies/stricter-late-shipment-1"
+    page = await as_staff(api, "ops1", url)
+    assert f'action="{url}/simulations"' in page.text
+
+    bad = await post_as(api, "ops1", f"{url}/simulations", {"as_of": "yesterday"})
+    assert "Give the date the what-if looks back to" in bad.text
+    started = await post_as(api, "ops1", f"{url}/simulations", {"as_of": ""})
+    assert "What-if started" in started.text
+    with Session(api.engine) as session:
+        [row] = session.exec(select(PolicySimulation)).all()
+        assert (row.version, row.requested_by) == ("stricter-late-shipment-1", "ops1")
+        assert row.status == SimulationStatus.running  # no worker here to run it
