@@ -189,6 +189,11 @@ def score_chunk(
     if last is None:
         return None, 0, []
     dialect = conn.dialect.name
+    if dialect == "postgresql":
+        # A chunk's counts fit in memory (a sort spilled to disk at the default 4 MB), and a
+        # parallel plan for 5,000 sellers spends more on its workers than it saves.
+        conn.exec_driver_sql("SET LOCAL work_mem = '64MB'")
+        conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
     stage = scoring_sql.stage_table(policy)
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {stage.name}")
     stage.create(conn)
@@ -201,6 +206,8 @@ def score_chunk(
     by_name = sa.select(*(scored_rows.c[name] for name in names))
     conn.execute(sa.insert(stage).from_select(names, by_name))
     scored = conn.execute(sa.select(sa.func.count()).select_from(stage)).scalar_one()
+    if dialect == "postgresql":
+        conn.exec_driver_sql(f"ANALYZE {stage.name}")  # the joins below read its real size
     # The sellers first: the foreign-key checks of the rows written next then lock the new
     # row versions, where the other way round each update would meet its own lock (a MultiXact).
     conn.execute(
@@ -242,10 +249,17 @@ def _counts_in_range(
 def _write_scorecards(
     conn: sa.Connection, policy: Policy, as_of: datetime, stage: sa.Table
 ) -> None:
-    """The chunk's scorecards replaced, six rows a seller, in one statement."""
+    """The chunk's scorecards, six rows a seller, in one upsert (yesterday's rows updated in
+    place: an unchanged key skips the foreign-key check an inserted row costs)."""
     card = table_of(ScorecardRow)
-    # Only the sellers scored now: an offboarded seller in the id range keeps its last card.
-    conn.execute(sa.delete(card).where(card.c.seller_id.in_(sa.select(stage.c.seller_id))))
+    # A KPI the policy no longer has leaves the card of the sellers scored now (an offboarded
+    # seller in the id range keeps its last card).
+    conn.execute(
+        sa.delete(card).where(
+            card.c.seller_id.in_(sa.select(stage.c.seller_id)),
+            card.c.kpi.not_in([kpi.value for kpi in policy.kpis]),
+        )
+    )
     per_kpi = [
         sa.select(
             stage.c.seller_id,
@@ -258,7 +272,7 @@ def _write_scorecards(
             sa.literal(rule.limit, sa.Float),
             stage.c[f"{kpi.value}_status"],
             sa.literal(as_of, card.c.evaluated_at.type),
-        )
+        ).where(sa.true())  # SQLite reads `ON CONFLICT` after a bare `FROM` as a join's
         for kpi, rule in policy.kpis.items()
     ]
     columns = [
@@ -273,7 +287,21 @@ def _write_scorecards(
         "status",
         "evaluated_at",
     ]
-    conn.execute(sa.insert(card).from_select(columns, sa.union_all(*per_kpi)))
+    _upsert(conn, card, columns, sa.union_all(*per_kpi), ["seller_id", "kpi"])
+
+
+def _upsert(
+    conn: sa.Connection, table: sa.Table, columns: list[str], rows: Any, key: list[str]
+) -> None:
+    """`INSERT INTO table (columns) rows ON CONFLICT (key) DO UPDATE` the other columns."""
+    insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    upsert = insert.from_select(columns, rows)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=key,
+            set_={name: upsert.excluded[name] for name in columns if name not in key},
+        )
+    )
 
 
 def _write_days(conn: sa.Connection, policy: Policy, as_of: datetime, stage: sa.Table) -> None:
@@ -296,14 +324,8 @@ def _write_days(conn: sa.Connection, policy: Policy, as_of: datetime, stage: sa.
         scoring_sql.json_object(dialect, kpis),
         scoring_sql.json_object(dialect, samples, integers=True),
     ).where(sa.true())  # SQLite reads `ON CONFLICT` after a bare `FROM` as a join's
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(DAYS)
-    upsert = insert.from_select(["seller_id", "day", "standing", "score", "kpis", "samples"], rows)
-    conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=["seller_id", "day"],
-            set_={name: upsert.excluded[name] for name in ("standing", "score", "kpis", "samples")},
-        )
-    )
+    columns = ["seller_id", "day", "standing", "score", "kpis", "samples"]
+    _upsert(conn, DAYS, columns, rows, ["seller_id", "day"])
 
 
 def rank(conn: sa.Connection) -> int:
@@ -329,13 +351,22 @@ def rank(conn: sa.Connection) -> int:
             / sa.cast(sa.case((category.c.n > 1, category.c.n - 1), else_=1), sa.Float)
         ).label("share"),
     ).subquery()
-    percentile = sa.case(
-        (share.c.n > 1, scoring_sql.python_round(share.c.share, 1)),
-        else_=sa.literal(100.0, sa.Float),
-    )
-    result = conn.execute(
+    ranked = sa.select(
+        share.c.id,
+        sa.case(
+            (share.c.n > 1, scoring_sql.python_round(share.c.share, 1)),
+            else_=sa.literal(100.0, sa.Float),
+        ).label("percentile"),
+    ).subquery()
+    # Only the percentiles that moved are written (a row rewritten costs an entry in each of
+    # the seller's indexes).
+    conn.execute(
         sa.update(table_of(Seller))
-        .where(SELLER.id == share.c.id)
-        .values(category_percentile=percentile)
+        .where(
+            SELLER.id == ranked.c.id,
+            SELLER.category_percentile.is_distinct_from(ranked.c.percentile),
+        )
+        .values(category_percentile=ranked.c.percentile)
     )
-    return result.rowcount
+    count = sa.select(sa.func.count()).where(SELLER.score.is_not(None))
+    return int(conn.execute(count).scalar_one())
