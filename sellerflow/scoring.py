@@ -215,8 +215,8 @@ def score_chunk(
         .where(SELLER.id == stage.c.seller_id)
         .values(score=stage.c.score, standing=stage.c.standing, evaluated_at=as_of)
     )
-    _write_scorecards(conn, policy, as_of, stage)
-    _write_days(conn, policy, as_of, stage)
+    _write_scorecards(conn, policy, as_of, stage, after, last)
+    _write_days(conn, policy, as_of, stage, after, last)
     changed = conn.execute(sa.select(stage).where(stage.c.standing != stage.c.applied_standing))
     changes = [
         (
@@ -246,8 +246,20 @@ def _counts_in_range(
     return query.where(OE.seller_id > after) if after is not None else query
 
 
+def _staged(column: Any, stage: sa.Table, after: uuid.UUID | None, last: uuid.UUID) -> Any:
+    """`column` names a seller of the staged chunk: within the chunk's id range (read from the
+    key's index, where a bare `IN` scanned the whole table), then among the staged ids."""
+    range_ = [column <= last] if after is None else [column > after, column <= last]
+    return sa.and_(*range_, column.in_(sa.select(stage.c.seller_id)))
+
+
 def _write_scorecards(
-    conn: sa.Connection, policy: Policy, as_of: datetime, stage: sa.Table
+    conn: sa.Connection,
+    policy: Policy,
+    as_of: datetime,
+    stage: sa.Table,
+    after: uuid.UUID | None,
+    last: uuid.UUID,
 ) -> None:
     """The chunk's scorecards, six rows a seller, in one upsert (yesterday's rows updated in
     place: an unchanged key skips the foreign-key check an inserted row costs)."""
@@ -256,7 +268,7 @@ def _write_scorecards(
     # seller in the id range keeps its last card).
     conn.execute(
         sa.delete(card).where(
-            card.c.seller_id.in_(sa.select(stage.c.seller_id)),
+            _staged(card.c.seller_id, stage, after, last),
             card.c.kpi.not_in([kpi.value for kpi in policy.kpis]),
         )
     )
@@ -304,14 +316,19 @@ def _upsert(
     )
 
 
-def _write_days(conn: sa.Connection, policy: Policy, as_of: datetime, stage: sa.Table) -> None:
+def _write_days(
+    conn: sa.Connection,
+    policy: Policy,
+    as_of: datetime,
+    stage: sa.Table,
+    after: uuid.UUID | None,
+    last: uuid.UUID,
+) -> None:
     """Today's row of each seller in the chunk (a rerun the same day replaces it: one row a
     seller a day), and the days past the history dropped."""
     oldest = as_of.date() - timedelta(days=HISTORY_DAYS)
     conn.execute(
-        sa.delete(DAYS).where(
-            DAYS.c.seller_id.in_(sa.select(stage.c.seller_id)), DAYS.c.day <= oldest
-        )
+        sa.delete(DAYS).where(_staged(DAYS.c.seller_id, stage, after, last), DAYS.c.day <= oldest)
     )
     dialect = conn.dialect.name
     kpis = {kpi.value: stage.c[f"{kpi.value}_value"] for kpi in policy.kpis}
