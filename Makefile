@@ -46,15 +46,24 @@ test-faults: $(STAMP)
 test-attacks: $(STAMP)
 	$(BIN)/pytest -q tests/attacks
 
+# Each benchmark's JSON lines are kept in .data/bench/<module>.jsonl; the last step prints every
+# figure with its target and whether it was met (bench/summary.py).
+BENCH_LOG := .data/bench
+bench: SHELL := /bin/bash
+bench: .SHELLFLAGS := -o pipefail -c
+
 bench: $(STAMP)
-	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000
-	$(BIN)/python -m bench.throughput
-	$(BIN)/python -m bench.task_latency
-	$(BIN)/python -m bench.inbox --db both --tasks 10000
-	$(BIN)/python -m bench.read_latency
-	$(BIN)/python -m bench.ops_stats --db postgres --applications 100000 --stage-changes 1000000 --sellers 100000
-	$(BIN)/python -m bench.memory --workflows 10000 --with-reference
-	$(BIN)/python -m bench.what_if --db postgres --sellers 100000 --orders 2000000
+	@rm -rf $(BENCH_LOG) && mkdir -p $(BENCH_LOG)
+	$(BIN)/python -m bench.evaluation --db both --sellers 100000 --orders 2000000 | tee $(BENCH_LOG)/evaluation.jsonl
+	$(BIN)/python -m bench.throughput | tee $(BENCH_LOG)/throughput.jsonl
+	$(BIN)/python -m bench.task_latency | tee $(BENCH_LOG)/task_latency.jsonl
+	$(BIN)/python -m bench.inbox --db both --tasks 10000 | tee $(BENCH_LOG)/inbox.jsonl
+	$(BIN)/python -m bench.read_latency | tee $(BENCH_LOG)/read_latency.jsonl
+	$(BIN)/python -m bench.memory --workflows 10000 --with-reference | tee $(BENCH_LOG)/memory.jsonl
+	$(BIN)/python -m bench.what_if --db postgres --sellers 100000 --orders 2000000 | tee $(BENCH_LOG)/what_if.jsonl
+	$(BIN)/python -m bench.ops_stats --db postgres --applications 100000 --stage-changes 1000000 --sellers 100000 | tee $(BENCH_LOG)/ops_stats.jsonl
+	@echo "--- figures, targets, met"
+	@$(BIN)/python -m bench.summary $(BENCH_LOG)/*.jsonl
 
 load: $(STAMP)
 	$(BIN)/python -m bench.load --applications 1000 --concurrency 50
