@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from api.deps import AppState, SessionDep, StateDep, get_temporal
 from api.pages.charts import grouped_bar_chart
@@ -128,6 +129,12 @@ def _next_draft(version: str, rules: dict[str, Any]) -> str:
     return json.dumps({**rules, "version": f"{version}-next"}, indent=2)
 
 
+def _form_time(form: FormData, name: str) -> datetime:
+    """A form's `datetime-local` field, which the pages ask for in UTC (ValueError if none)."""
+    when = datetime.fromisoformat(text(form, name))
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+
+
 @router.post("/{version}/propose")
 def propose_version(
     version: str,
@@ -175,13 +182,11 @@ async def start_what_if(
     """A what-if of this version against the one in force, as of now or the form's date."""
     url = f"/ops/policies/{version}"
     as_of: datetime | None = None
-    if given := text(form, "as_of"):
+    if text(form, "as_of"):
         try:
-            as_of = datetime.fromisoformat(given)
+            as_of = _form_time(form, "as_of")
         except ValueError:
             return redirect(request, page, url, error="Give the date the what-if looks back to")
-        if as_of.tzinfo is None:
-            as_of = as_of.replace(tzinfo=UTC)  # the form asks for UTC
     try:
         temporal = await get_temporal(state)
         simulation = await policy_simulations.start(
@@ -234,11 +239,9 @@ async def schedule_rollout(
     """Schedule the rollout for the form's `effective_at` (UTC), as the API does."""
     url = f"/ops/policies/{version}"
     try:
-        effective_at = datetime.fromisoformat(text(form, "effective_at"))
+        effective_at = _form_time(form, "effective_at")
     except ValueError:
         return redirect(request, page, url, error="Give the date and time it takes effect")
-    if effective_at.tzinfo is None:
-        effective_at = effective_at.replace(tzinfo=UTC)  # the form asks for UTC
     try:
         temporal = await get_temporal(state)
         await policy_rollouts.schedule(
