@@ -43,7 +43,7 @@ from activities.notifications import NotificationActivities
 from activities.onboarding import OnboardingActivities
 from activities.renewals import RenewalActivities
 from activities.retention import RetentionActivities
-from activities.rollout import EVALUATION_SCHEDULE_ID, RolloutActivities
+from activities.rollout import EVALUATION_SCHEDULE_ID, RolloutActivities, evaluation_spec
 from activities.sellers import SellerActivities
 from activities.simulations import SimulationActivities
 from activities.starts import OnboardingStarts
@@ -302,8 +302,9 @@ async def ensure_evaluation_schedule(client: Client, settings: Settings, policy:
         task_queue=settings.temporal_task_queue,
         execution_timeout=timedelta(hours=6),
     )
-    spec = ScheduleSpec(cron_expressions=[policy.evaluation.cron])
-    await _ensure_schedule(client, EVALUATION_SCHEDULE_ID, _skipping(start, spec))
+    await _ensure_schedule(
+        client, EVALUATION_SCHEDULE_ID, _skipping(start, evaluation_spec(policy))
+    )
 
 
 async def ensure_sweep_schedule(client: Client, settings: Settings) -> None:

@@ -18,8 +18,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from sellerflow.db import insert_all_once, table_of
 from sellerflow.models import Notification, PolicyRollout, PolicyVersion, utcnow
-from sellerflow.outbox import mail_time
-from sellerflow.payloads import EvaluationInput, notification_id
+from sellerflow.outbox import mail_time, notification_row
+from sellerflow.payloads import EvaluationInput
 from sellerflow.policy.model import Policy
 from sellerflow.policy.rollout import change_lines
 from sellerflow.rollout_payloads import (
@@ -33,7 +33,6 @@ from sellerflow.rollout_payloads import (
 )
 from sellerflow.simulation import chunk_scorecards
 from sellerflow.tables import APPLICATIONS, SELLERS
-from sellerflow.templating import render_notification
 from sellerflow.vocabulary import PolicyStatus, RolloutState, SellerStatus
 
 EVALUATION_SCHEDULE_ID = "seller-evaluation"
@@ -41,6 +40,11 @@ NOTIFICATIONS = table_of(Notification)
 VERSIONS = table_of(PolicyVersion)
 ROLLOUTS = table_of(PolicyRollout)
 TEMPLATE = "policy_change"
+
+
+def evaluation_spec(policy: Policy) -> ScheduleSpec:
+    """When the daily evaluation runs under `policy`: at its cron."""
+    return ScheduleSpec(cron_expressions=[policy.evaluation.cron])
 
 
 def notice_key(version: str, seller_id: uuid.UUID) -> str:
@@ -98,31 +102,24 @@ class RolloutActivities:
                     .join(APPLICATIONS, APPLICATIONS.c.id == SELLERS.c.application_id)
                     .where(SELLERS.c.id.in_([s.id for s in sellers]))
                 )
-                rows = []
-                for contact in contacts:
-                    card = cards[contact.id]
-                    message = render_notification(
-                        TEMPLATE,
-                        {
+                rows = [
+                    notification_row(
+                        key=notice_key(rollout.version, contact.id),
+                        template=TEMPLATE,
+                        recipient=contact.contact_email,
+                        context={
                             **context,
                             "recipient_name": contact.contact_name,
                             "legal_name": contact.legal_name,
-                            "lines": change_lines(card["current"], card["proposed"]),
+                            "lines": change_lines(
+                                cards[contact.id]["current"], cards[contact.id]["proposed"]
+                            ),
                         },
-                    )
-                    key = notice_key(rollout.version, contact.id)
-                    row = Notification(
-                        id=uuid.UUID(notification_id(key)),
-                        idempotency_key=key,
-                        template=TEMPLATE,
-                        recipient=contact.contact_email,
-                        subject=message.subject,
-                        body_text=message.text,
-                        body_html=message.html,
                         application_id=contact.application_id,
                         seller_id=contact.id,
                     )
-                    rows.append(row.model_dump())
+                    for contact in contacts
+                ]
                 insert_all_once(conn, NOTIFICATIONS, "idempotency_key", rows)
             told += len(sellers)
             after = sellers[-1].id
@@ -178,7 +175,7 @@ class RolloutActivities:
             if not isinstance(action, ScheduleActionStartWorkflow):
                 raise ApplicationError("the evaluation schedule starts no workflow")
             action.args = [EvaluationInput(policy=inp.policy)]
-            schedule.spec = ScheduleSpec(cron_expressions=[inp.policy.evaluation.cron])
+            schedule.spec = evaluation_spec(inp.policy)
             return ScheduleUpdate(schedule=schedule)
 
         try:

@@ -45,8 +45,29 @@ def enqueue(
     conn = connection_of(db)
     if conn.execute(_STORED, {"key": key}).first():
         return False  # checked first: a retry does not render the message again
+    row = notification_row(
+        key=key,
+        template=template,
+        recipient=recipient,
+        context=context,
+        application_id=application_id,
+        seller_id=seller_id,
+    )
+    return insert_once(conn, NOTIFICATIONS, "idempotency_key", row)
+
+
+def notification_row(
+    *,
+    key: str,
+    template: str,
+    recipient: str,
+    context: dict[str, Any],
+    application_id: uuid.UUID | None = None,
+    seller_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """The outbox row of a message, rendered: what `enqueue` stores, or many of them at once."""
     message = render_notification(template, context)
-    row = Notification(
+    return Notification(
         id=uuid.UUID(notification_id(key)),
         idempotency_key=key,
         template=template,
@@ -56,8 +77,7 @@ def enqueue(
         body_html=message.html,
         application_id=application_id,
         seller_id=seller_id,
-    )
-    return insert_once(conn, NOTIFICATIONS, "idempotency_key", row.model_dump())
+    ).model_dump()
 
 
 def message_id(key: str) -> str:

@@ -1,9 +1,10 @@
 """The workflow kit: activity options, patches and the helpers the workflows share."""
 
-from collections.abc import Callable
+import asyncio
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -238,3 +239,17 @@ async def escalate(task_id: str, *, to_role: bool) -> None:
         return
     for stored_id in stored or []:
         await _deliver(stored_id)
+
+
+async def signal_sellers(signal: Any, messages: Sequence[tuple[str, object]], unsent: str) -> None:
+    """One signal per seller workflow (`seller-{id}`, its argument), all sent together in one
+    workflow task. A seller whose workflow is closed (offboarded) has nothing to react to: it is
+    logged (`seller <id> <unsent>: <why>`), not an error."""
+    sends = [
+        workflow.get_external_workflow_handle(f"seller-{seller_id}").signal(signal, arg)
+        for seller_id, arg in messages
+    ]
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    for (seller_id, _), result in zip(messages, results, strict=True):
+        if isinstance(result, Exception):
+            workflow.logger.info("seller %s %s: %s", seller_id, unsent, result)

@@ -1,6 +1,5 @@
 """Scores every seller in bulk and signals only the sellers whose standing changed."""
 
-import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -20,7 +19,12 @@ with workflow.unsafe.imports_passed_through():
         StandingChange,
         StandingChangedInput,
     )
-    from workflows.common import ACTIVITY_OPTIONS, EVALUATION_ONCE_PATCH, patched
+    from workflows.common import (
+        ACTIVITY_OPTIONS,
+        EVALUATION_ONCE_PATCH,
+        patched,
+        signal_sellers,
+    )
     from workflows.seller import SellerWorkflow
 
 # Scoring a chunk takes minutes; it heartbeats, and retries as the business activities do.
@@ -100,22 +104,21 @@ class SellerEvaluationWorkflow:
 
     async def _signal_changes(self, evaluation_id: str, changes: list[StandingChange]) -> None:
         """One signal per changed seller, all of a chunk sent together (one workflow task)."""
-        sends = [
-            workflow.get_external_workflow_handle(f"seller-{change.seller_id}").signal(
-                SellerWorkflow.standing_changed,
-                StandingChangedInput(
-                    event_id=f"{evaluation_id}:{change.seller_id}",
-                    standing=change.standing,
-                    reasons=change.reasons,
-                ),
-            )
-            for change in changes
-        ]
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        for change, result in zip(changes, results, strict=True):
-            if isinstance(result, Exception):
-                # A seller whose workflow is closed (offboarded) has nothing to react to.
-                workflow.logger.info("seller %s not signalled: %s", change.seller_id, result)
+        await signal_sellers(
+            SellerWorkflow.standing_changed,
+            [
+                (
+                    change.seller_id,
+                    StandingChangedInput(
+                        event_id=f"{evaluation_id}:{change.seller_id}",
+                        standing=change.standing,
+                        reasons=change.reasons,
+                    ),
+                )
+                for change in changes
+            ],
+            "not signalled",
+        )
 
     async def _finish(self, inp: EvaluationInput, progress: EvaluationProgress) -> EvaluationResult:
         await CHUNK_OPTIONS.execute(

@@ -2,7 +2,6 @@
 in force, the evaluation schedule moved to it and every running seller workflow switched, a
 page of sellers at a time, its progress recorded so that a crash resumes where it was."""
 
-import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -23,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         RolloutResult,
         SellersToSwitchInput,
     )
-    from workflows.common import ACTIVITY_OPTIONS
+    from workflows.common import ACTIVITY_OPTIONS, signal_sellers
     from workflows.seller import SellerWorkflow
 
 # Telling every seller scores them all, chunk by chunk: minutes, with heartbeats.
@@ -101,17 +100,11 @@ class PolicyRolloutWorkflow:
     async def _signal(self, version: str, policy: Policy, seller_ids: list[str]) -> None:
         """One signal per seller of the page, all sent together (one workflow task)."""
         change = PolicyChangedInput(version=version, policy=policy, event_id=workflow_id(version))
-        sends = [
-            workflow.get_external_workflow_handle(f"seller-{seller_id}").signal(
-                SellerWorkflow.policy_changed, change
-            )
-            for seller_id in seller_ids
-        ]
-        results = await asyncio.gather(*sends, return_exceptions=True)
-        for seller_id, result in zip(seller_ids, results, strict=True):
-            if isinstance(result, Exception):
-                # A seller whose workflow closed meanwhile (offboarded) has nothing to switch.
-                workflow.logger.info("seller %s not switched: %s", seller_id, result)
+        await signal_sellers(
+            SellerWorkflow.policy_changed,
+            [(seller_id, change) for seller_id in seller_ids],
+            "not switched",
+        )
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()

@@ -14,10 +14,16 @@ _STATUS_WORDS = {
 }
 
 
+def change_notice(now: datetime, current: Policy, proposed: Policy) -> str:
+    """The notice a rollout from `current` to `proposed` owes the sellers: the longer of the two
+    versions' `change_notice` (new rules cannot shorten the notice in force)."""
+    notices = (current.change_notice, proposed.change_notice)
+    return max(notices, key=lambda spec: add_duration(now, spec))
+
+
 def earliest_effective_at(now: datetime, current: Policy, proposed: Policy) -> datetime:
-    """The earliest a rollout from `current` to `proposed` may take effect: the longer of the
-    two versions' `change_notice` from now (new rules cannot shorten the notice in force)."""
-    return max(add_duration(now, current.change_notice), add_duration(now, proposed.change_notice))
+    """The earliest a rollout from `current` to `proposed` may take effect."""
+    return add_duration(now, change_notice(now, current, proposed))
 
 
 def kpi_name(kpi: KPI) -> str:

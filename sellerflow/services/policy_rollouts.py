@@ -10,8 +10,8 @@ from temporalio.client import Client
 from sellerflow.db import table_of
 from sellerflow.errors import Conflict, DomainError, InvalidRequest
 from sellerflow.models import PolicyRollout, PolicyVersion, utcnow
-from sellerflow.policy.model import Policy, add_duration
-from sellerflow.policy.rollout import earliest_effective_at
+from sellerflow.policy.model import Policy
+from sellerflow.policy.rollout import change_notice, earliest_effective_at
 from sellerflow.rollout_payloads import RolloutInput
 from sellerflow.services import policies
 from sellerflow.vocabulary import PolicyStatus
@@ -63,16 +63,14 @@ async def schedule(
     except OverflowError:
         raise InvalidRequest("effective_at is out of range") from None
     active = policies.active_version(session, configured)
-    current, proposed = Policy.model_validate(active.rules), Policy.model_validate(row.rules)
+    current = policies.policy_of(session, configured, active.version)
+    proposed = policies.policy_of(session, configured, row.version)
     now = utcnow()
     earliest = earliest_effective_at(now, current, proposed)
     if effective_at < earliest:
-        notice = max(
-            (current.change_notice, proposed.change_notice),
-            key=lambda spec: add_duration(now, spec),
-        )
         raise NoticeTooShort(
-            f"effective_at must be at least {notice} from now (not before"
+            f"effective_at must be at least {change_notice(now, current, proposed)} from now"
+            " (not before"
             f" {earliest.isoformat(timespec='seconds')}): sellers are told of a change first"
         )
     # Guarded: of two rollouts asked at once, one wins.
