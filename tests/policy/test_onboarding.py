@@ -4,6 +4,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sellerflow.payloads import CompleteTaskInput, DocumentVerdict
 from sellerflow.policy import Refused
@@ -236,3 +238,36 @@ def test_approving_the_review_over_findings_needs_check_overridden() -> None:
 def test_check_overridden_is_never_shown_to_the_applicant() -> None:
     assert public_reasons(["check_overridden"]) == []
     assert public_reason_codes(["check_overridden", "other"]) == ["other"]
+
+
+CHECK_CODES = ["vat_number", "iban", "company_registry", "vat_registry", "sanctions", "duplicates"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    kind=st.sampled_from(list(TaskKind)),
+    decision=st.sampled_from(list(Decision)),
+    reason_codes=st.lists(st.sampled_from(["check_overridden", "documents_unreadable", "other"])),
+    findings=st.lists(st.sampled_from(CHECK_CODES), unique=True),
+)
+def test_only_an_approved_review_over_findings_without_the_code_is_refused(
+    kind: TaskKind, decision: Decision, reason_codes: list[str], findings: list[str]
+) -> None:
+    """The invariant of the override rule: it refuses exactly the onboarding review approved
+    over at least one finding without `check_overridden`, and names every finding."""
+    inp = CompleteTaskInput(
+        task_id="t", actor="onboarding1", decision=decision, reason_codes=reason_codes
+    )
+    refused_expected = (
+        kind == TaskKind.onboarding_review
+        and decision == Decision.approve
+        and bool(findings)
+        and "check_overridden" not in reason_codes
+    )
+    if not refused_expected:
+        check_overrides(kind, inp, findings)
+        return
+    with pytest.raises(Refused) as refused:
+        check_overrides(kind, inp, findings)
+    assert refused.value.code == "ChecksNotOverridden"
+    assert all(code in refused.value.detail for code in findings)
